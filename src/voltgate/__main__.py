@@ -1,0 +1,3 @@
+from voltgate.cli.main import main
+
+main()

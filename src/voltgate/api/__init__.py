@@ -1,0 +1,1 @@
+"""voltgate's canonical JSON API (FastAPI routers)."""

@@ -1,0 +1,1 @@
+"""`voltgate …` commands, one module per noun."""

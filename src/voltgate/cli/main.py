@@ -1,0 +1,21 @@
+"""The `voltgate` command."""
+
+from __future__ import annotations
+
+import typer
+
+from voltgate.cli import clients, db, keys, serve
+
+app = typer.Typer(
+    name="voltgate", help="voltgate: EV-charging and energy platform API.",
+    no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+)
+app.command()(serve.serve)
+app.command()(serve.sandbox)
+app.add_typer(db.app, name="db")
+app.add_typer(clients.app, name="clients")
+app.add_typer(keys.app, name="keys")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,98 @@
+"""Settings: read once from the environment (prefix VOLTGATE_) and passed down explicitly."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    SANDBOX = "sandbox"
+    PRODUCTION = "production"
+
+    @property
+    def tag(self) -> str:
+        """The short tag carried in credential prefixes: `vgcs_test_…` / `vgcs_live_…`."""
+        return "test" if self is Environment.SANDBOX else "live"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VOLTGATE_", extra="ignore")
+
+    environment: Environment = Environment.SANDBOX
+    data_dir: Path = Path("./.voltgate")
+    database_url: str | None = None
+    redis_url: str | None = None
+    # Prefix of every Redis key and channel; instances of one deployment share it.
+    redis_namespace: str | None = None
+    # Public base URL; the issuer of every token. Defaults to the address `serve` binds.
+    issuer: str = "http://127.0.0.1:8000"
+    audience: str | None = None
+    # 32 random bytes, base64url. Derives the secret pepper and the key-encryption key.
+    # Required in production; a sandbox generates one in data_dir on first start.
+    master_key: str | None = None
+
+    max_body_bytes: int = 64 * 1024
+    max_access_token_ttl: int = 86_400
+    clock_skew: int = 5
+    token_rate_per_client: int = 300
+    token_rate_per_address: int = 600
+    token_rate_window: int = 60
+    audit_flush_interval: float = 0.25
+    change_poll_interval: float = 1.0
+    log_level: str = "info"
+
+    @field_validator("issuer")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def token_audience(self) -> str:
+        return self.audience or f"{self.issuer}/api"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'voltgate.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    def master_key_bytes(self) -> bytes:
+        """The master key, generating and persisting one for a sandbox on first use."""
+        if self.master_key:
+            return _decode_key(self.master_key)
+        if self.environment is Environment.PRODUCTION:
+            raise RuntimeError("VOLTGATE_MASTER_KEY is required in production")
+        path = self.data_dir / "master.key"
+        if path.exists():
+            return _decode_key(path.read_text().strip())
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        encoded = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(encoded + "\n")
+        return _decode_key(encoded)
+
+
+def _decode_key(encoded: str) -> bytes:
+    raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    if len(raw) != 32:
+        raise RuntimeError("VOLTGATE_MASTER_KEY must be 32 bytes, base64url-encoded")
+    return raw
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+__all__ = ["Environment", "Settings", "load_settings"]

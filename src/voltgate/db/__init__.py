@@ -1,0 +1,1 @@
+"""Persistence: schema, engine and migrations for SQLite (embedded) and PostgreSQL."""

@@ -1,0 +1,86 @@
+"""Table definitions (SQLAlchemy Core). Alembic migrations in `migrations/` mirror these.
+
+Times are Unix seconds as double precision: portable across SQLite and PostgreSQL and cheap
+to compare with token claims.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+clients = sa.Table(
+    "clients",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("grant_types", sa.Text, nullable=False),
+    sa.Column("redirect_uris", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("token_ttl", sa.Integer, nullable=False),
+    sa.Column("environment", sa.String(16), nullable=False),
+    sa.Column("signing", sa.String(16), nullable=False, server_default="off"),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("disabled_at", sa.Float, nullable=True),
+)
+
+client_secrets = sa.Table(
+    "client_secrets",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column(
+        "client_id", sa.String(64), sa.ForeignKey("clients.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("secret_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("secret_sealed", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=True),
+    sa.Index("ix_client_secrets_client_id", "client_id"),
+)
+
+signing_keys = sa.Table(
+    "signing_keys",
+    metadata,
+    sa.Column("kid", sa.String(64), primary_key=True),
+    sa.Column("alg", sa.String(16), nullable=False),
+    sa.Column("private_sealed", sa.Text, nullable=False),
+    sa.Column("public_jwk", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("retired_at", sa.Float, nullable=True),
+    # After this instant no unexpired token can carry the key's signature: it leaves the JWKS.
+    sa.Column("expires_at", sa.Float, nullable=True),
+)
+
+revoked_tokens = sa.Table(
+    "revoked_tokens",
+    metadata,
+    sa.Column("jti", sa.String(64), primary_key=True),
+    sa.Column("client_id", sa.String(64), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("revoked_at", sa.Float, nullable=False),
+    sa.Index("ix_revoked_tokens_expires_at", "expires_at"),
+)
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("event", sa.String(64), nullable=False),
+    sa.Column("client_id", sa.String(64), nullable=True),
+    sa.Column("request_id", sa.String(128), nullable=True),
+    sa.Column("address", sa.String(64), nullable=True),
+    sa.Column("detail", sa.Text, nullable=False, server_default="{}"),
+    sa.Index("ix_audit_events_at", "at"),
+    sa.Index("ix_audit_events_client_id", "client_id"),
+)
+
+# A counter bumped by every admin change (clients, keys) so other processes notice.
+state = sa.Table(
+    "state",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Integer, nullable=False),
+)

@@ -1,0 +1,182 @@
+"""One exception per RFC error code, carrying the seed platforms' numeric code, and the renderers.
+
+RFC 6749 §5.2 (token endpoint), RFC 6750 §3.1 (protected resources), RFC 7009 §2.2.1.
+Tellus numeric codes: 1001/1002 → 400, 2001/2002 → 401, 2003 → 403, 3001 → 404, 4001 → 409,
+5001 → 429, 9001 → 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+Body = dict[str, Any]
+
+
+class VoltgateError(Exception):
+    error: ClassVar[str] = "server_error"
+    status_code: ClassVar[int] = 500
+    code: ClassVar[int] = 9001
+
+    def __init__(self, description: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(description)
+        self.description = description
+        self.headers: dict[str, str] = dict(headers or {})
+
+
+class InvalidRequest(VoltgateError):
+    error = "invalid_request"
+    status_code = 400
+    code = 1001
+
+
+class PayloadTooLarge(InvalidRequest):
+    status_code = 413
+
+
+class UnsupportedMediaType(InvalidRequest):
+    status_code = 415
+
+
+class ValidationFailed(InvalidRequest):
+    code = 1002
+
+
+class InvalidClient(VoltgateError):
+    error = "invalid_client"
+    status_code = 401
+    code = 2001
+
+
+class InvalidGrant(VoltgateError):
+    error = "invalid_grant"
+    status_code = 400
+    code = 1002
+
+
+class UnauthorizedClient(VoltgateError):
+    error = "unauthorized_client"
+    status_code = 400
+    code = 1002
+
+
+class UnsupportedGrantType(VoltgateError):
+    error = "unsupported_grant_type"
+    status_code = 400
+    code = 1002
+
+
+class InvalidScope(VoltgateError):
+    error = "invalid_scope"
+    status_code = 400
+    code = 1002
+
+
+class UnsupportedTokenType(VoltgateError):
+    error = "unsupported_token_type"
+    status_code = 400
+    code = 1002
+
+
+class InvalidToken(VoltgateError):
+    """RFC 6750 §3.1 invalid_token: missing, malformed, bad signature, revoked, wrong audience."""
+
+    error = "invalid_token"
+    status_code = 401
+    code = 2001
+
+
+class ExpiredToken(InvalidToken):
+    code = 2002
+
+
+class InsufficientScope(VoltgateError):
+    error = "insufficient_scope"
+    status_code = 403
+    code = 2003
+
+    def __init__(self, description: str, scope: str) -> None:
+        super().__init__(description)
+        self.scope = scope
+
+
+class Forbidden(VoltgateError):
+    error = "access_denied"
+    status_code = 403
+    code = 2003
+
+
+class NotFound(VoltgateError):
+    error = "not_found"
+    status_code = 404
+    code = 3001
+
+
+class MethodNotAllowed(VoltgateError):
+    error = "invalid_request"
+    status_code = 405
+    code = 1001
+
+
+class Conflict(VoltgateError):
+    error = "conflict"
+    status_code = 409
+    code = 4001
+
+
+class RateLimited(VoltgateError):
+    error = "rate_limited"
+    status_code = 429
+    code = 5001
+
+    def __init__(self, description: str, retry_after: int) -> None:
+        super().__init__(description, {"Retry-After": str(retry_after)})
+        self.retry_after = retry_after
+
+
+class ServerError(VoltgateError):
+    pass
+
+
+def _quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def bearer_challenge(exc: VoltgateError | None, realm: str = "voltgate") -> str:
+    """RFC 6750 §3 WWW-Authenticate value; no error attributes when no token was sent."""
+    parts = [f'realm="{realm}"']
+    if exc is not None and not isinstance(exc, _NoTokenMarker):
+        parts.append(f'error="{exc.error}"')
+        parts.append(f'error_description="{_quote(exc.description)}"')
+        if isinstance(exc, InsufficientScope):
+            parts.append(f'scope="{_quote(exc.scope)}"')
+    return "Bearer " + ", ".join(parts)
+
+
+class _NoTokenMarker(InvalidToken):
+    pass
+
+
+class MissingToken(_NoTokenMarker):
+    """RFC 6750 §3.1: a request without credentials gets a challenge with no error code."""
+
+
+# Renderers: the body shape differs per dialect; the status and headers never do.
+def rfc_body(exc: VoltgateError) -> Body:
+    return {"error": exc.error, "error_description": exc.description}
+
+
+def resource_body(exc: VoltgateError) -> Body:
+    return {
+        "error": exc.error,
+        "error_description": exc.description,
+        "code": exc.code,
+        "message": exc.description,
+    }
+
+
+def tellus_body(exc: VoltgateError) -> Body:
+    return {"code": exc.code, "message": exc.description, "data": None, "error": exc.error}
+
+
+Renderer = Callable[[VoltgateError], Body]

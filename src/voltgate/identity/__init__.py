@@ -1,0 +1,1 @@
+"""The OAuth2/OIDC protocol core. Nothing in this package imports a web framework."""

@@ -1,0 +1,165 @@
+"""Client administration: create, rotate secrets with overlap, disable. Used by the CLI and API."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from voltgate.clock import Clock
+from voltgate.errors import NotFound, ValidationFailed
+from voltgate.ids import new_id, ulid
+from voltgate.identity import scopes as scope_rules
+from voltgate.identity.clients import Client, ClientKind, ClientSecret
+from voltgate.identity.secrets import Crypto
+from voltgate.identity.stores import ClientStore, SealedSecret
+
+OnChange = Callable[[str | None], Awaitable[None]]
+_SEAL_CONTEXT = "client-secret:"
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+
+
+def parse_duration(text: str) -> int:
+    """`24h`, `90m`, `7d`, `3600` → seconds."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValidationFailed(f"not a duration: {text!r} (use e.g. 30s, 15m, 24h, 7d)")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+@dataclass(frozen=True, slots=True)
+class NewClient:
+    client: Client
+    secret: str | None
+
+
+class ClientAdmin:
+    def __init__(
+        self, store: ClientStore, crypto: Crypto, clock: Clock, max_ttl: int, on_change: OnChange
+    ) -> None:
+        self._store = store
+        self._crypto = crypto
+        self._clock = clock
+        self._max_ttl = max_ttl
+        self._on_change = on_change
+
+    async def create(
+        self,
+        *,
+        name: str,
+        kind: str,
+        scopes: str,
+        grant_types: list[str] | None = None,
+        token_ttl: int | None = None,
+        redirect_uris: list[str] | None = None,
+        signing: str = "off",
+    ) -> NewClient:
+        try:
+            client_kind = ClientKind(kind)
+        except ValueError:
+            kinds = ", ".join(k.value for k in ClientKind)
+            raise ValidationFailed(f"kind must be one of: {kinds}") from None
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise ValidationFailed("name must be 1 to 200 characters")
+        allowed = tuple(dict.fromkeys(scopes.split()))
+        if not allowed or not all(scope_rules.is_valid(s) for s in allowed):
+            raise ValidationFailed("scopes must be one or more valid scope tokens")
+        ttl = token_ttl if token_ttl is not None else client_kind.default_ttl
+        if not 60 <= ttl <= self._max_ttl:
+            raise ValidationFailed(f"token TTL must be between 60 and {self._max_ttl} seconds")
+        uris = tuple(redirect_uris or ())
+        for uri in uris:
+            _check_redirect_uri(uri)
+        if signing not in ("off", "optional", "required"):
+            raise ValidationFailed("signing must be off, optional or required")
+        now = self._clock.now()
+        client = Client(
+            id=self._crypto.formats.client_id(ulid()),
+            name=name,
+            kind=client_kind,
+            scopes=allowed,
+            grant_types=tuple(grant_types or client_kind.default_grants),
+            token_ttl=ttl,
+            environment=self._crypto.formats.environment.value,
+            created_at=now,
+            redirect_uris=uris,
+            signing=signing,
+        )
+        secret: str | None = None
+        sealed: SealedSecret | None = None
+        if not client_kind.is_public:
+            secret, sealed = self._new_secret(client.id, now)
+        await self._store.create(client, sealed)
+        await self._on_change(client.id)
+        return NewClient(await self.show(client.id), secret)
+
+    async def rotate_secret(self, client_id: str, overlap: int) -> str:
+        client = await self.show(client_id)
+        if client.kind.is_public:
+            raise ValidationFailed("a public client has no secret to rotate")
+        if overlap < 0:
+            raise ValidationFailed("overlap must not be negative")
+        now = self._clock.now()
+        secret, sealed = self._new_secret(client.id, now)
+        await self._store.rotate_secret(client.id, sealed, now + overlap)
+        await self._on_change(client.id)
+        return secret
+
+    async def disable(self, client_id: str) -> Client:
+        await self.show(client_id)
+        await self._store.disable(client_id, self._clock.now())
+        await self._on_change(client_id)
+        return await self.show(client_id)
+
+    async def show(self, client_id: str) -> Client:
+        client = await self._store.get(client_id)
+        if client is None:
+            raise NotFound(f"no client {client_id!r}")
+        return client
+
+    async def list(self) -> list[Client]:
+        return await self._store.list()
+
+    async def sealed_secrets(self, client_id: str) -> list[str]:
+        return await self._store.sealed_secrets(client_id, self._clock.now())
+
+    def _new_secret(self, client_id: str, now: float) -> tuple[str, SealedSecret]:
+        secret = self._crypto.formats.secret("cs")
+        record = ClientSecret(new_id("sec_"), self._crypto.hasher.hash(secret), now, None)
+        sealed = self._crypto.envelope.seal(secret.encode(), _SEAL_CONTEXT + client_id)
+        return secret, SealedSecret(record, sealed)
+
+
+def _check_redirect_uri(uri: str) -> None:
+    parts = urlsplit(uri)
+    if not parts.scheme or not (parts.netloc or parts.scheme not in ("http", "https")):
+        raise ValidationFailed(f"redirect URI must be absolute: {uri!r}")
+    if parts.fragment:
+        raise ValidationFailed("redirect URI must not contain a fragment (RFC 6749 §3.1.2)")
+    if len(uri) > 2000:
+        raise ValidationFailed("redirect URI is too long")
+
+
+def describe(client: Client, now: float) -> dict[str, object]:
+    """The public view of a client (never a secret or hash)."""
+    return {
+        "client_id": client.id,
+        "name": client.name,
+        "kind": client.kind.value,
+        "scopes": list(client.scopes),
+        "grant_types": list(client.grant_types),
+        "token_ttl": client.token_ttl,
+        "redirect_uris": list(client.redirect_uris),
+        "environment": client.environment,
+        "signing": client.signing,
+        "created_at": client.created_at,
+        "disabled_at": client.disabled_at,
+        "secrets": [
+            {"id": s.id, "created_at": s.created_at, "expires_at": s.expires_at,
+             "active": s.valid_at(now)}
+            for s in client.secrets
+        ],
+    }

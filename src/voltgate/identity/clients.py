@@ -1,0 +1,109 @@
+"""OAuth clients (RFC 6749 §2): their kinds, secrets, and the in-process registry in front of the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from voltgate.clock import Clock
+from voltgate.identity.stores import ClientStore
+
+
+class ClientKind(StrEnum):
+    OPERATOR = "operator"
+    PARTNER = "partner"
+    THIRD_PARTY = "third_party"
+    OPEN_SOURCE = "open_source"
+    DEVICE = "device"
+
+    @property
+    def default_ttl(self) -> int:
+        # Tellus issues 24 h operator tokens; user-delegated tokens default to one hour.
+        return _DEFAULT_TTL[self]
+
+    @property
+    def default_grants(self) -> tuple[str, ...]:
+        return _DEFAULT_GRANTS[self]
+
+    @property
+    def is_public(self) -> bool:
+        return self is ClientKind.OPEN_SOURCE
+
+
+_DEFAULT_TTL = {
+    ClientKind.OPERATOR: 86_400,
+    ClientKind.PARTNER: 86_400,
+    ClientKind.THIRD_PARTY: 3_600,
+    ClientKind.OPEN_SOURCE: 3_600,
+    ClientKind.DEVICE: 86_400,
+}
+_DEFAULT_GRANTS: dict[ClientKind, tuple[str, ...]] = {
+    ClientKind.OPERATOR: ("client_credentials",),
+    ClientKind.PARTNER: ("client_credentials",),
+    ClientKind.THIRD_PARTY: ("authorization_code", "refresh_token", "client_credentials"),
+    ClientKind.OPEN_SOURCE: ("authorization_code", "refresh_token"),
+    ClientKind.DEVICE: ("client_credentials",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSecret:
+    id: str
+    secret_hash: str
+    created_at: float
+    expires_at: float | None = None
+
+    def valid_at(self, now: float) -> bool:
+        return self.expires_at is None or self.expires_at > now
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    id: str
+    name: str
+    kind: ClientKind
+    scopes: tuple[str, ...]
+    grant_types: tuple[str, ...]
+    token_ttl: int
+    environment: str
+    created_at: float
+    redirect_uris: tuple[str, ...] = ()
+    signing: str = "off"
+    disabled_at: float | None = None
+    secrets: tuple[ClientSecret, ...] = field(default=())
+
+    @property
+    def disabled(self) -> bool:
+        return self.disabled_at is not None
+
+
+class ClientRegistry:
+    """Clients by id, cached in process; invalidated by admin changes (local or broadcast)."""
+
+    def __init__(self, store: ClientStore, clock: Clock, max_entries: int = 50_000) -> None:
+        self._store = store
+        self._clock = clock
+        self._cache: dict[str, Client] = {}
+        self._max = max_entries
+
+    async def get(self, client_id: str, *, fresh: bool = False) -> Client | None:
+        client = None if fresh else self._cache.get(client_id)
+        if client is not None:
+            return client
+        client = await self._store.get(client_id)
+        if client is not None:
+            if len(self._cache) >= self._max:
+                self._cache.clear()
+            self._cache[client_id] = client
+        else:
+            self._cache.pop(client_id, None)
+        return client
+
+    def cached(self, client_id: str) -> Client | None:
+        return self._cache.get(client_id)
+
+    def invalidate(self, client_id: str | None = None) -> None:
+        if client_id is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(client_id, None)

@@ -1,0 +1,145 @@
+"""The framework-free token (RFC 6749 §3.2), revocation (RFC 7009) and introspection (RFC 7662)
+endpoints. Each takes an OAuthRequest and returns a body or raises a VoltgateError."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from voltgate.cache.port import Coordinator
+from voltgate.config import Settings
+from voltgate.errors import InvalidRequest, RateLimited, UnauthorizedClient, UnsupportedGrantType
+from voltgate.identity.audit import AuditLog
+from voltgate.identity.client_auth import ClientAuthenticator, extract
+from voltgate.identity.clients import Client, ClientRegistry
+from voltgate.identity.grants import Grant
+from voltgate.identity.requests import OAuthRequest
+from voltgate.identity.revocation import Revocations
+from voltgate.identity.tokens import TokenService
+
+INTROSPECT_SCOPE = "voltgate:introspect"
+
+
+class RateLimiter:
+    """Token endpoint limits per client and per source address, in the coordination port."""
+
+    def __init__(self, coordinator: Coordinator, settings: Settings) -> None:
+        self._coordinator = coordinator
+        self._per_client = settings.token_rate_per_client
+        self._per_address = settings.token_rate_per_address
+        self._window = settings.token_rate_window
+
+    async def check(self, request: OAuthRequest) -> None:
+        if request.address:
+            await self._hit(f"addr:{request.address}", self._per_address)
+        creds = extract(request)
+        if creds is not None:
+            await self._hit(f"client:{creds.client_id[:128]}", self._per_client)
+
+    async def _hit(self, key: str, limit: int) -> None:
+        decision = await self._coordinator.hit(f"token:{key}", limit, self._window)
+        if not decision.allowed:
+            raise RateLimited(
+                f"too many token requests; retry in {decision.retry_after} s",
+                decision.retry_after,
+            )
+
+
+class TokenEndpoint:
+    def __init__(self, authenticator: ClientAuthenticator, limiter: RateLimiter) -> None:
+        self._authenticator = authenticator
+        self._limiter = limiter
+        self._grants: dict[str, Grant] = {}
+
+    def register(self, grant: Grant) -> None:
+        self._grants[grant.grant_type] = grant
+
+    @property
+    def grant_types(self) -> list[str]:
+        return list(self._grants)
+
+    async def handle(self, request: OAuthRequest) -> dict[str, Any]:
+        await self._limiter.check(request)
+        grant_type = request.get("grant_type")
+        if grant_type is None:
+            raise InvalidRequest("grant_type is required")
+        grant = self._grants.get(grant_type)
+        if grant is None:
+            raise UnsupportedGrantType(f"grant_type {grant_type[:64]!r} is not supported")
+        client = await self._authenticator.authenticate(request, allow_public=grant.allows_public)
+        if grant_type not in client.grant_types:
+            raise UnauthorizedClient(f"this client may not use the {grant_type} grant")
+        return await grant.issue(request, client)
+
+
+class RevocationEndpoint:
+    def __init__(
+        self, authenticator: ClientAuthenticator, tokens: TokenService, revocations: Revocations,
+        audit: AuditLog,
+    ) -> None:
+        self._authenticator = authenticator
+        self._tokens = tokens
+        self._revocations = revocations
+        self._audit = audit
+
+    async def handle(self, request: OAuthRequest) -> None:
+        client = await self._authenticator.authenticate(request, allow_public=True)
+        token = request.get("token")
+        if token is None:
+            raise InvalidRequest("token is required")
+        claims = self._tokens.peek(token)
+        # §2.2: an invalid or foreign token is answered with 200 all the same.
+        if claims is None or claims.client_id != client.id:
+            return
+        await self._revocations.revoke_access(claims, token)
+        self._audit.record(
+            "token_revoked", client_id=client.id, request_id=request.request_id,
+            address=request.address, jti=claims.jti,
+        )
+
+
+class IntrospectionEndpoint:
+    def __init__(
+        self, authenticator: ClientAuthenticator, tokens: TokenService,
+        coordinator: Coordinator, registry: ClientRegistry, now: Any,
+    ) -> None:
+        self._authenticator = authenticator
+        self._tokens = tokens
+        self._coordinator = coordinator
+        self._registry = registry
+        self._now = now
+
+    async def handle(self, request: OAuthRequest) -> dict[str, Any]:
+        client = await self._authenticator.authenticate(request)
+        token = request.get("token")
+        if token is None:
+            raise InvalidRequest("token is required")
+        claims = self._tokens.peek(token)
+        if claims is None or not self._may_see(client, claims.client_id):
+            return {"active": False}
+        owner = await self._registry.get(claims.client_id)
+        if (
+            claims.expires_at <= self._now()
+            or self._coordinator.is_revoked(f"jti:{claims.jti}")
+            or owner is None
+            or owner.disabled
+        ):
+            return {"active": False}
+        raw = claims.raw
+        return {
+            "active": True,
+            "scope": claims.scope,
+            "client_id": claims.client_id,
+            "sub": claims.subject,
+            "token_type": "Bearer",
+            "exp": raw["exp"],
+            "iat": raw["iat"],
+            "iss": raw["iss"],
+            "aud": raw["aud"],
+            "jti": claims.jti,
+            "kind": claims.kind,
+            "env": raw.get("env"),
+        }
+
+    @staticmethod
+    def _may_see(client: Client, owner_id: str) -> bool:
+        return client.id == owner_id or INTROSPECT_SCOPE in client.scopes

@@ -1,0 +1,18 @@
+"""The framework-free request the protocol core works on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class OAuthRequest:
+    params: dict[str, str]
+    authorization: str | None = None
+    address: str | None = None
+    request_id: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def get(self, name: str) -> str | None:
+        value = self.params.get(name)
+        return value if value else None

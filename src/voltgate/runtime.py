@@ -1,0 +1,161 @@
+"""The composition root: builds every service from Settings once and owns their lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+
+from voltgate.cache import build_coordinator
+from voltgate.clock import Clock, SystemClock
+from voltgate.config import Settings
+from voltgate.db.engine import Database
+from voltgate.db.stores import (
+    SqlAuditStore,
+    SqlClientStore,
+    SqlKeyStore,
+    SqlRevocationStore,
+    SqlStateStore,
+)
+from voltgate.identity.admin import ClientAdmin
+from voltgate.identity.audit import AuditLog
+from voltgate.identity.client_auth import ClientAuthenticator
+from voltgate.identity.clients import ClientRegistry
+from voltgate.identity.endpoints import (
+    IntrospectionEndpoint,
+    RateLimiter,
+    RevocationEndpoint,
+    TokenEndpoint,
+)
+from voltgate.identity.grants.client_credentials import ClientCredentialsGrant
+from voltgate.identity.guard import BearerGuard
+from voltgate.identity.keys import KeyManager
+from voltgate.identity.revocation import Revocations
+from voltgate.identity.secrets import Crypto
+from voltgate.identity.tokens import TokenService
+
+log = structlog.get_logger("voltgate.runtime")
+
+
+class SchemaOutdated(RuntimeError):
+    pass
+
+
+class Runtime:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.db = Database(settings)
+        self.crypto = Crypto(settings.master_key_bytes(), settings.environment)
+        self.coordinator = build_coordinator(
+            settings.redis_url,
+            namespace=settings.redis_namespace or settings.environment.value,
+            clock=self.clock,
+        )
+        self.state = SqlStateStore(self.db)
+        self.clients = ClientRegistry(SqlClientStore(self.db), self.clock)
+        self.audit = AuditLog(SqlAuditStore(self.db), self.clock, settings.audit_flush_interval)
+        self.keys = KeyManager(
+            SqlKeyStore(self.db), self.crypto.envelope, self.clock,
+            settings.max_access_token_ttl, settings.clock_skew,
+        )
+        self.tokens = TokenService(settings, self.keys, self.clock)
+        self.revocations = Revocations(
+            SqlRevocationStore(self.db), self.coordinator, self.tokens, self.clock,
+            settings.clock_skew,
+        )
+        self.admin = ClientAdmin(
+            SqlClientStore(self.db), self.crypto, self.clock, settings.max_access_token_ttl,
+            self.changed,
+        )
+        self.guard = BearerGuard(self.tokens, self.revocations, self.clients)
+        authenticator = ClientAuthenticator(self.clients, self.crypto, self.clock, self.audit)
+        self.token_endpoint = TokenEndpoint(authenticator, RateLimiter(self.coordinator, settings))
+        self.token_endpoint.register(
+            ClientCredentialsGrant(self.tokens, self.audit, settings.max_access_token_ttl)
+        )
+        self.revocation_endpoint = RevocationEndpoint(
+            authenticator, self.tokens, self.revocations, self.audit
+        )
+        self.introspection_endpoint = IntrospectionEndpoint(
+            authenticator, self.tokens, self.coordinator, self.clients, self.clock.now
+        )
+        self._generation = 0
+        self._poller: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def start(self, *, serve: bool = True) -> None:
+        await self.prepare_schema()
+        await self.coordinator.start()
+        self.coordinator.on_broadcast(self._on_broadcast)
+        self._generation = await self.state.generation()
+        if serve:
+            await self.keys.load()
+            await self.revocations.load()
+            await self.audit.start()
+            self._poller = asyncio.create_task(self._poll_changes(), name="voltgate-changes")
+
+    async def stop(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        for task in list(self._background):
+            task.cancel()
+        await self.audit.stop()
+        await self.coordinator.close()
+        await self.db.dispose()
+
+    async def prepare_schema(self) -> None:
+        """The embedded default upgrades itself; a shared database is upgraded by an operator."""
+        if self.db.is_sqlite:
+            await self.db.upgrade()
+            return
+        from voltgate.db.engine import head_revision
+
+        current = await self.db.current_revision()
+        if current != head_revision():
+            raise SchemaOutdated(
+                f"database schema is at {current or 'nothing'}, code needs {head_revision()}: "
+                "run `voltgate db upgrade`"
+            )
+
+    async def changed(self, client_id: str | None) -> None:
+        """An admin change: tell this process, other processes (generation) and instances (bus)."""
+        self._generation = await self.state.bump()
+        self.clients.invalidate(client_id)
+        await self.coordinator.broadcast(f"client:{client_id or '*'}")
+
+    async def rotate_keys(self) -> str:
+        kid = await self.keys.rotate()
+        self._generation = await self.state.bump()
+        await self.coordinator.broadcast("keys")
+        if self.keys.ring is not None:
+            await self.keys.load()
+        return kid
+
+    def _on_broadcast(self, message: str) -> None:
+        kind, _, arg = message.partition(":")
+        if kind == "client":
+            self.clients.invalidate(None if arg == "*" else arg)
+        elif kind == "keys" and self.keys.ring is not None:
+            task = asyncio.get_running_loop().create_task(self._reload_keys())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _reload_keys(self) -> None:
+        await self.keys.load()
+
+    async def _poll_changes(self) -> None:
+        """Notice changes made by another process without a shared bus (CLI on SQLite)."""
+        while True:
+            await asyncio.sleep(self.settings.change_poll_interval)
+            try:
+                generation = await self.state.generation()
+                if generation != self._generation:
+                    self._generation = generation
+                    self.clients.invalidate(None)
+                    await self.keys.load()
+            except Exception:
+                log.exception("change_poll_failed")
