@@ -54,8 +54,9 @@ def create_app(
 def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, routes=app.routes,
-                         description=app.description)
+    schema = get_openapi(
+        title=app.title, version=app.version, routes=app.routes, description=app.description
+    )
     # The OAuth endpoints are plain Starlette routes (no Form() on the hot path): describe them.
     token_body = {
         "content": {
@@ -72,14 +73,23 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         ("/o/revoke_token/", "ev.energy revocation"),
     ):
         schema["paths"][path] = {
-            "post": {"summary": summary, "requestBody": token_body,
-                     "responses": {"200": {"description": "OK"}}, "tags": ["oauth"]}
+            "post": {
+                "summary": summary,
+                "requestBody": token_body,
+                "responses": {"200": {"description": "OK"}},
+                "tags": ["oauth"],
+            }
         }
     for path, summary in (
         ("/.well-known/oauth-authorization-server", "Authorization server metadata (RFC 8414)"),
         ("/.well-known/jwks.json", "Signing keys (RFC 7517)"),
     ):
-        schema["paths"][path] = {"get": {"summary": summary, "tags": ["oauth"],
-                                         "responses": {"200": {"description": "OK"}}}}
+        schema["paths"][path] = {
+            "get": {
+                "summary": summary,
+                "tags": ["oauth"],
+                "responses": {"200": {"description": "OK"}},
+            }
+        }
     app.openapi_schema = schema
     return schema

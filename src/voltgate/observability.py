@@ -1,4 +1,4 @@
-"""Structured JSON logs with one correlation id per request, and redaction as a last line of defence.
+"""Structured JSON logs, one correlation id per request, and redaction as a last defence.
 
 Call sites never log a secret, token, password or Authorization value; `_redact` additionally
 masks anything shaped like one (voltgate prefixes, JWTs, Basic/Bearer credentials) in case
@@ -21,8 +21,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from voltgate.errors import ServerError, resource_body
 
-_SENSITIVE_KEYS = {"password", "secret", "client_secret", "token", "access_token",
-                   "refresh_token", "authorization", "device_secret", "code", "code_verifier"}
+_SENSITIVE_KEYS = {
+    "password",
+    "secret",
+    "client_secret",
+    "token",
+    "access_token",
+    "refresh_token",
+    "authorization",
+    "device_secret",
+    "code",
+    "code_verifier",
+}
 _PATTERNS = re.compile(
     r"vg[a-z]{1,4}_(?:test|live)_[A-Za-z0-9_\-]{16,}"
     r"|eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*"
@@ -36,7 +46,9 @@ def _scrub(value: Any) -> Any:
     if isinstance(value, str):
         return _PATTERNS.sub(REDACTED, value)
     if isinstance(value, dict):
-        return {k: REDACTED if k.lower() in _SENSITIVE_KEYS else _scrub(v) for k, v in value.items()}
+        return {
+            k: REDACTED if k.lower() in _SENSITIVE_KEYS else _scrub(v) for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [_scrub(v) for v in value]
     return value
@@ -64,7 +76,9 @@ def configure_logging(level: str = "info", stream: Any = None) -> None:
     ]
     structlog.configure(
         processors=processors,
-        wrapper_class=structlog.make_filtering_bound_logger(numeric if isinstance(numeric, int) else 20),
+        wrapper_class=structlog.make_filtering_bound_logger(
+            numeric if isinstance(numeric, int) else 20
+        ),
         logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
         cache_logger_on_first_use=False,
     )
@@ -137,11 +151,16 @@ class RequestContext:
             if not response_started:
                 exc = ServerError("internal error; quote the request id to support")
                 body = orjson.dumps({**resource_body(exc), "request_id": request_id})
-                await send_wrapper({
-                    "type": "http.response.start", "status": 500,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())],
-                })
+                await send_wrapper(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
                 await send({"type": "http.response.body", "body": body})
         finally:
             access_log.info(

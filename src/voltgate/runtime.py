@@ -57,16 +57,25 @@ class Runtime:
         self.clients = ClientRegistry(SqlClientStore(self.db), self.clock)
         self.audit = AuditLog(SqlAuditStore(self.db), self.clock, settings.audit_flush_interval)
         self.keys = KeyManager(
-            SqlKeyStore(self.db), self.crypto.envelope, self.clock,
-            settings.max_access_token_ttl, settings.clock_skew,
+            SqlKeyStore(self.db),
+            self.crypto.envelope,
+            self.clock,
+            settings.max_access_token_ttl,
+            settings.clock_skew,
         )
         self.tokens = TokenService(settings, self.keys, self.clock)
         self.revocations = Revocations(
-            SqlRevocationStore(self.db), self.coordinator, self.tokens, self.clock,
+            SqlRevocationStore(self.db),
+            self.coordinator,
+            self.tokens,
+            self.clock,
             settings.clock_skew,
         )
         self.admin = ClientAdmin(
-            SqlClientStore(self.db), self.crypto, self.clock, settings.max_access_token_ttl,
+            SqlClientStore(self.db),
+            self.crypto,
+            self.clock,
+            settings.max_access_token_ttl,
             self.changed,
         )
         self.guard = BearerGuard(self.tokens, self.revocations, self.clients)

@@ -27,15 +27,12 @@ async def eventually(condition: Callable[[], bool], what: str) -> None:
         await asyncio.sleep(POLL_EVERY)
 
 
-def expect_memory_bug(backend: Backend, request: pytest.FixtureRequest, why: str) -> None:
-    if backend.kind == "memory":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=f"memory.py: {why}"))
-
-
 # Revocations
 
 
-async def test_revoked_key_is_revoked_until_expiry(backend: Backend, coordinator: Coordinator):
+async def test_revoked_key_is_revoked_until_expiry(
+    backend: Backend, coordinator: Coordinator
+) -> None:
     now = backend.clock.now()
     await coordinator.revoke("tok-1", now + 60)
 
@@ -49,7 +46,7 @@ async def test_revoked_key_is_revoked_until_expiry(backend: Backend, coordinator
 
 async def test_a_shorter_revocation_does_not_shorten_a_longer_one(
     backend: Backend, coordinator: Coordinator
-):
+) -> None:
     now = backend.clock.now()
     await coordinator.revoke("tok", now + 600)
     await coordinator.revoke("tok", now + 10)
@@ -61,7 +58,7 @@ async def test_a_shorter_revocation_does_not_shorten_a_longer_one(
         assert late.is_revoked("tok")
 
 
-async def test_revocation_reaches_another_instance(backend: Backend):
+async def test_revocation_reaches_another_instance(backend: Backend) -> None:
     backend.skip_single_process()
     first, second = await backend.new(), await backend.new()
 
@@ -72,7 +69,7 @@ async def test_revocation_reaches_another_instance(backend: Backend):
     assert not second.is_revoked("tok")
 
 
-async def test_instance_started_after_a_revocation_still_sees_it(backend: Backend):
+async def test_instance_started_after_a_revocation_still_sees_it(backend: Backend) -> None:
     backend.skip_single_process()
     first = await backend.new()
     now = backend.clock.now()
@@ -86,7 +83,9 @@ async def test_instance_started_after_a_revocation_still_sees_it(backend: Backen
     assert not late.is_revoked("short")
 
 
-async def test_pruning_forgets_only_expired_revocations(backend: Backend, coordinator: Coordinator):
+async def test_pruning_forgets_only_expired_revocations(
+    backend: Backend, coordinator: Coordinator
+) -> None:
     # Pruning runs now and then; it must drop only what has expired.
     now = backend.clock.now()
     await coordinator.revoke("old", now + 1)
@@ -104,7 +103,7 @@ async def test_pruning_forgets_only_expired_revocations(backend: Backend, coordi
 
 async def test_rate_limit_allows_limit_then_refuses_until_the_next_window(
     backend: Backend, coordinator: Coordinator
-):
+) -> None:
     decisions = [await coordinator.hit("ip:1", limit=3, window=60) for _ in range(4)]
 
     assert decisions[:3] == [RateDecision(True, n, 0) for n in (2, 1, 0)]
@@ -119,14 +118,14 @@ async def test_rate_limit_allows_limit_then_refuses_until_the_next_window(
     assert await coordinator.hit("ip:1", limit=3, window=60) == RateDecision(True, 2, 0)
 
 
-async def test_rate_limit_keys_are_independent(coordinator: Coordinator):
+async def test_rate_limit_keys_are_independent(coordinator: Coordinator) -> None:
     assert (await coordinator.hit("a", limit=1, window=10)).allowed
     assert not (await coordinator.hit("a", limit=1, window=10)).allowed
 
     assert await coordinator.hit("b", limit=1, window=10) == RateDecision(True, 0, 0)
 
 
-async def test_rate_limit_is_shared_across_instances(backend: Backend):
+async def test_rate_limit_is_shared_across_instances(backend: Backend) -> None:
     backend.skip_single_process()
     first, second = await backend.new(), await backend.new()
 
@@ -138,19 +137,19 @@ async def test_rate_limit_is_shared_across_instances(backend: Backend):
 # Single-use claims
 
 
-async def test_claim_once_is_true_only_the_first_time(coordinator: Coordinator):
+async def test_claim_once_is_true_only_the_first_time(coordinator: Coordinator) -> None:
     assert await coordinator.claim_once("nonce-1", ttl=300)
     assert not await coordinator.claim_once("nonce-1", ttl=300)
     assert await coordinator.claim_once("nonce-2", ttl=300)
 
 
-async def test_concurrent_claims_have_exactly_one_winner(coordinator: Coordinator):
+async def test_concurrent_claims_have_exactly_one_winner(coordinator: Coordinator) -> None:
     results = await asyncio.gather(*(coordinator.claim_once("code", ttl=300) for _ in range(20)))
 
     assert results.count(True) == 1
 
 
-async def test_claim_once_is_shared_across_instances(backend: Backend):
+async def test_claim_once_is_shared_across_instances(backend: Backend) -> None:
     backend.skip_single_process()
     first, second = await backend.new(), await backend.new()
 
@@ -158,7 +157,9 @@ async def test_claim_once_is_shared_across_instances(backend: Backend):
     assert not await second.claim_once("nonce", ttl=300)
 
 
-async def test_claim_can_be_made_again_after_its_ttl(backend: Backend, coordinator: Coordinator):
+async def test_claim_can_be_made_again_after_its_ttl(
+    backend: Backend, coordinator: Coordinator
+) -> None:
     # memory expires by the clock; Redis by its own PX timer (50 ms real time, within POLL_FOR).
     assert await coordinator.claim_once("nonce", ttl=0.05)
     backend.clock.advance(0.05)
@@ -179,7 +180,7 @@ async def test_claim_can_be_made_again_after_its_ttl(backend: Backend, coordinat
 # Locks
 
 
-async def test_lock_makes_a_second_holder_wait(coordinator: Coordinator):
+async def test_lock_makes_a_second_holder_wait(coordinator: Coordinator) -> None:
     events: list[str] = []
     first_inside, let_go = asyncio.Event(), asyncio.Event()
 
@@ -205,7 +206,7 @@ async def test_lock_makes_a_second_holder_wait(coordinator: Coordinator):
     assert events == ["first in", "first out", "second in"]
 
 
-async def test_lock_times_out_while_held(coordinator: Coordinator):
+async def test_lock_times_out_while_held(coordinator: Coordinator) -> None:
     async with coordinator.lock("job", ttl=10, wait=1):
         loop = asyncio.get_running_loop()
         started = loop.time()
@@ -217,13 +218,12 @@ async def test_lock_times_out_while_held(coordinator: Coordinator):
 
 async def test_lock_with_no_wait_acquires_a_free_lock(
     backend: Backend, coordinator: Coordinator, request: pytest.FixtureRequest
-):
-    expect_memory_bug(backend, request, "wait_for(timeout=0) cancels acquire() before it runs")
+) -> None:
     async with coordinator.lock("job", ttl=10, wait=0):
         pass
 
 
-async def test_lock_is_released_when_the_body_raises(coordinator: Coordinator):
+async def test_lock_is_released_when_the_body_raises(coordinator: Coordinator) -> None:
     with pytest.raises(RuntimeError):
         async with coordinator.lock("job", ttl=10, wait=1):
             raise RuntimeError("boom")
@@ -232,12 +232,12 @@ async def test_lock_is_released_when_the_body_raises(coordinator: Coordinator):
         pass
 
 
-async def test_locks_with_different_names_are_independent(coordinator: Coordinator):
+async def test_locks_with_different_names_are_independent(coordinator: Coordinator) -> None:
     async with coordinator.lock("a", ttl=10, wait=1), coordinator.lock("b", ttl=10, wait=0.5):
         pass
 
 
-async def test_lock_excludes_another_instance(backend: Backend):
+async def test_lock_excludes_another_instance(backend: Backend) -> None:
     backend.skip_single_process()
     first, second = await backend.new(), await backend.new()
 
@@ -252,7 +252,7 @@ async def test_lock_excludes_another_instance(backend: Backend):
 # Broadcasts
 
 
-async def test_broadcast_reaches_every_instance_including_the_sender(backend: Backend):
+async def test_broadcast_reaches_every_instance_including_the_sender(backend: Backend) -> None:
     instances = await backend.peers()
     received: list[list[str]] = [[] for _ in instances]
     for instance, inbox in zip(instances, received, strict=True):
@@ -263,7 +263,7 @@ async def test_broadcast_reaches_every_instance_including_the_sender(backend: Ba
     await eventually(lambda: all(inbox == ["jwks-rotated"] for inbox in received), "delivery")
 
 
-async def test_every_instance_sees_broadcasts_in_the_same_order(backend: Backend):
+async def test_every_instance_sees_broadcasts_in_the_same_order(backend: Backend) -> None:
     instances = await backend.peers()
     received: list[list[str]] = [[] for _ in instances]
     for instance, inbox in zip(instances, received, strict=True):
@@ -278,8 +278,7 @@ async def test_every_instance_sees_broadcasts_in_the_same_order(backend: Backend
 
 async def test_a_failing_handler_does_not_stop_delivery(
     backend: Backend, coordinator: Coordinator, request: pytest.FixtureRequest
-):
-    expect_memory_bug(backend, request, "a handler's exception escapes broadcast()")
+) -> None:
     received: list[str] = []
 
     def broken(message: str) -> None:
@@ -297,11 +296,11 @@ async def test_a_failing_handler_does_not_stop_delivery(
 # Lifecycle
 
 
-async def test_ping_is_true_when_the_store_answers(coordinator: Coordinator):
+async def test_ping_is_true_when_the_store_answers(coordinator: Coordinator) -> None:
     assert await coordinator.ping() is True
 
 
-async def test_close_is_clean_and_idempotent(backend: Backend):
+async def test_close_is_clean_and_idempotent(backend: Backend) -> None:
     before = asyncio.all_tasks()
     coordinator = await backend.new()
 
@@ -311,7 +310,7 @@ async def test_close_is_clean_and_idempotent(backend: Backend):
     assert asyncio.all_tasks() <= before  # no listener left running
 
 
-async def test_redis_ping_is_false_when_redis_is_unreachable():
+async def test_redis_ping_is_false_when_redis_is_unreachable() -> None:
     # Port 1 on loopback refuses connections; needs no running Redis.
     coordinator = RedisCoordinator("redis://127.0.0.1:1/0", "unreachable", FrozenClock())
 

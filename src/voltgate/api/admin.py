@@ -31,15 +31,19 @@ class Rotate(BaseModel):
 async def list_clients(request: Request) -> dict[str, Any]:
     rt = runtime(request)
     now = rt.clock.now()
-    return {"clients": [describe(c, now) for c in await rt.admin.list()]}
+    return {"clients": [describe(c, now) for c in await rt.admin.list_all()]}
 
 
 @router.post("/clients", status_code=201, summary="Create a client (the secret is shown once)")
 async def create_client(body: CreateClient, request: Request) -> dict[str, Any]:
     rt = runtime(request)
     created = await rt.admin.create(
-        name=body.name, kind=body.kind, scopes=body.scopes, token_ttl=body.token_ttl,
-        redirect_uris=body.redirect_uris, grant_types=body.grant_types,
+        name=body.name,
+        kind=body.kind,
+        scopes=body.scopes,
+        token_ttl=body.token_ttl,
+        redirect_uris=body.redirect_uris,
+        grant_types=body.grant_types,
     )
     return {**describe(created.client, rt.clock.now()), "client_secret": created.secret}
 
@@ -56,7 +60,9 @@ async def rotate_secret(client_id: str, body: Rotate, request: Request) -> dict[
     overlap = parse_duration(body.overlap)
     secret = await rt.admin.rotate_secret(client_id, overlap)
     rt.audit.record(
-        "secret_rotated", client_id=client_id, request_id=request.scope["state"]["request_id"],
+        "secret_rotated",
+        client_id=client_id,
+        request_id=request.scope["state"]["request_id"],
         overlap=overlap,
     )
     return {"client_id": client_id, "client_secret": secret, "overlap_seconds": overlap}

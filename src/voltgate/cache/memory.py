@@ -6,8 +6,12 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+import structlog
+
 from voltgate.cache.port import LockTimeout, RateDecision
 from voltgate.clock import Clock
+
+log = structlog.get_logger("voltgate.cache")
 
 
 class InProcessCoordinator:
@@ -16,7 +20,7 @@ class InProcessCoordinator:
         self._revoked: dict[str, float] = {}
         self._windows: dict[str, tuple[int, int, float]] = {}  # key -> (index, count, ends)
         self._nonces: dict[str, float] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # name -> (lock, holders + waiters)
         self._handlers: list[Callable[[str], None]] = []
         self._last_prune = 0.0
 
@@ -62,19 +66,35 @@ class InProcessCoordinator:
 
     @asynccontextmanager
     async def lock(self, name: str, ttl: float, wait: float) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(name, asyncio.Lock())
+        # `ttl` needs no enforcement here: a holder in this process cannot outlive the process.
+        lock, users = self._locks.get(name, (asyncio.Lock(), 0))
+        self._locks[name] = (lock, users + 1)
         try:
-            await asyncio.wait_for(lock.acquire(), timeout=wait)
-        except TimeoutError as exc:
-            raise LockTimeout(name) from exc
-        try:
-            yield
+            if lock.locked():
+                try:
+                    async with asyncio.timeout(wait):
+                        await lock.acquire()
+                except TimeoutError as exc:
+                    raise LockTimeout(name) from exc
+            else:
+                await lock.acquire()
+            try:
+                yield
+            finally:
+                lock.release()
         finally:
-            lock.release()
+            lock, users = self._locks[name]
+            if users == 1:
+                del self._locks[name]  # nobody holds or waits: forget the name
+            else:
+                self._locks[name] = (lock, users - 1)
 
     async def broadcast(self, message: str) -> None:
         for handler in self._handlers:
-            handler(message)
+            try:
+                handler(message)
+            except Exception:
+                log.exception("broadcast_handler_failed")
 
     def on_broadcast(self, handler: Callable[[str], None]) -> None:
         self._handlers.append(handler)

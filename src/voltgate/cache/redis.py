@@ -44,7 +44,7 @@ class RedisCoordinator:
         self._broadcasts = self._prefix + "broadcast"
         # URL query options win over these defaults (redis-py semantics).
         self._redis: aioredis.Redis = aioredis.Redis.from_url(
-            url, decode_responses=True, socket_connect_timeout=2.0
+            url, decode_responses=True, socket_connect_timeout=2.0, health_check_interval=15
         )
         self._pubsub = self._redis.pubsub()
         self._hit_script = self._redis.register_script(_HIT)
@@ -145,9 +145,10 @@ class RedisCoordinator:
                 elif message is not None:
                     self._dispatch(message)
                 delay = 0.1
-            except (RedisError, OSError):
-                # redis-py reconnects and resubscribes on the next read; back off meanwhile.
-                log.warning("coordinator.pubsub_error", exc_info=True)
+            except Exception:
+                # A dead listener would silently stop revocations; redis-py reconnects and
+                # resubscribes on the next read, so log, back off and carry on.
+                log.exception("coordinator.listener_error")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
             self._maybe_prune()

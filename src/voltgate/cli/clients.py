@@ -18,9 +18,13 @@ Json = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 @app.command()
 def create(
     name: Annotated[str, typer.Option("--name", help="Display name shown on consent pages.")],
-    kind: Annotated[str, typer.Option("--kind", help="operator|partner|third_party|open_source|device")],
+    kind: Annotated[
+        str, typer.Option("--kind", help="operator|partner|third_party|open_source|device")
+    ],
     scopes: Annotated[str, typer.Option("--scopes", help='Allowed scopes, e.g. "read write".')],
-    token_ttl: Annotated[int | None, typer.Option("--token-ttl", help="Access-token TTL (s).")] = None,
+    token_ttl: Annotated[
+        int | None, typer.Option("--token-ttl", help="Access-token TTL (s).")
+    ] = None,
     redirect_uri: Annotated[list[str] | None, typer.Option("--redirect-uri")] = None,
     grant_type: Annotated[list[str] | None, typer.Option("--grant-type")] = None,
     as_json: Json = False,
@@ -29,8 +33,12 @@ def create(
 
     async def work(rt: Runtime) -> tuple[dict[str, object], str | None]:
         created = await rt.admin.create(
-            name=name, kind=kind, scopes=scopes, token_ttl=token_ttl,
-            redirect_uris=redirect_uri, grant_types=grant_type,
+            name=name,
+            kind=kind,
+            scopes=scopes,
+            token_ttl=token_ttl,
+            redirect_uris=redirect_uri,
+            grant_types=grant_type,
         )
         await rt.audit.flush()
         return describe(created.client, rt.clock.now()), created.secret
@@ -51,7 +59,7 @@ def list_(as_json: Json = False) -> None:
 
     async def work(rt: Runtime) -> list[dict[str, object]]:
         now = rt.clock.now()
-        return [describe(c, now) for c in await rt.admin.list()]
+        return [describe(c, now) for c in await rt.admin.list_all()]
 
     rows = run(work)
     if as_json:
@@ -61,8 +69,14 @@ def list_(as_json: Json = False) -> None:
     for r in rows:
         scopes = r["scopes"]
         assert isinstance(scopes, list)
-        table.add_row(str(r["client_id"]), str(r["name"]), str(r["kind"]), " ".join(scopes),
-                      str(r["token_ttl"]), "yes" if r["disabled_at"] else "")
+        table.add_row(
+            str(r["client_id"]),
+            str(r["name"]),
+            str(r["kind"]),
+            " ".join(scopes),
+            str(r["token_ttl"]),
+            "yes" if r["disabled_at"] else "",
+        )
     console.print(table)
 
 
@@ -84,7 +98,9 @@ def show(client_id: str, as_json: Json = False) -> None:
 @app.command("rotate-secret")
 def rotate_secret(
     client_id: str,
-    overlap: Annotated[str, typer.Option("--overlap", help="How long the old secret keeps working, e.g. 24h.")] = "24h",
+    overlap: Annotated[
+        str, typer.Option("--overlap", help="How long the old secret keeps working, e.g. 24h.")
+    ] = "24h",
     as_json: Json = False,
 ) -> None:
     """Issue a new secret; the old one keeps working until the overlap ends."""

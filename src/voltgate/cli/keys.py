@@ -27,8 +27,13 @@ def list_(as_json: Json = False) -> None:
         return
     table = Table("kid", "alg", "active", "created_at", "published_until")
     for k in keys:
-        table.add_row(k["kid"], k["alg"], "yes" if k["active"] else "", str(k["created_at"]),
-                      str(k["published_until"] or ""))
+        table.add_row(
+            k["kid"],
+            k["alg"],
+            "yes" if k["active"] else "",
+            str(k["created_at"]),
+            str(k["published_until"] or ""),
+        )
     console.print(table)
 
 

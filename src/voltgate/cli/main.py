@@ -7,8 +7,11 @@ import typer
 from voltgate.cli import clients, db, keys, serve
 
 app = typer.Typer(
-    name="voltgate", help="voltgate: EV-charging and energy platform API.",
-    no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+    name="voltgate",
+    help="voltgate: EV-charging and energy platform API.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
 )
 app.command()(serve.serve)
 app.command()(serve.sandbox)

@@ -35,8 +35,16 @@ def _run_server(config: Settings, host: str, port: int) -> None:
     configure_logging(config.log_level)
     app = create_app(config)
     uvicorn.run(
-        app, host=host, port=port, loop="uvloop", http="httptools", access_log=False,
-        log_config=None, lifespan="on", server_header=False, proxy_headers=False,
+        app,
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_config=None,
+        lifespan="on",
+        server_header=False,
+        proxy_headers=False,
     )
 
 
@@ -48,7 +56,9 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
 async def _sandbox_credentials(config: Settings) -> dict[str, Any]:
     """A sandbox operator client; its secret is re-issued on each start (shown, never stored)."""
     async with started_runtime(config) as rt:
-        existing = [c for c in await rt.admin.list() if c.name == SANDBOX_OPERATOR and not c.disabled]
+        existing = [
+            c for c in await rt.admin.list_all() if c.name == SANDBOX_OPERATOR and not c.disabled
+        ]
         if existing:
             client_id = existing[0].id
             secret = await rt.admin.rotate_secret(client_id, overlap=0)
@@ -86,15 +96,22 @@ def sandbox(
     console.print("Get a token (paste into another shell):")
     console.print(
         f"  curl -s -u {shlex.quote(op['client_id'] + ':' + op['client_secret'])} "
-        f"-d grant_type=client_credentials {base}/oauth/token", soft_wrap=True,
+        f"-d grant_type=client_credentials {base}/oauth/token",
+        soft_wrap=True,
     )
     console.print("Tellus-style:")
-    body = orjson.dumps({"client_id": op["client_id"], "client_secret": op["client_secret"],
-                         "grant_type": "client_credentials"}).decode()
+    body = orjson.dumps(
+        {
+            "client_id": op["client_id"],
+            "client_secret": op["client_secret"],
+            "grant_type": "client_credentials",
+        }
+    ).decode()
     console.print(
         f"  curl -s -H 'Content-Type: application/json' -d {shlex.quote(body)} "
-        f"{base}/v1/operator/oauth/token", soft_wrap=True,
+        f"{base}/v1/operator/oauth/token",
+        soft_wrap=True,
     )
-    console.print(f"Then: curl -s -H \"Authorization: Bearer $TOKEN\" {base}/v1/me")
+    console.print(f'Then: curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/me')
     console.print(f"API docs: {base}/docs")
     _run_server(config, host, port)

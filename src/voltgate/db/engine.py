@@ -63,7 +63,7 @@ class Database:
         try:
             async with self.engine.connect() as conn:
                 await conn.execute(sa.text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - readiness reports any failure as not ready
+        except Exception:
             return False
         return True
 

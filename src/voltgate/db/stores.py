@@ -8,7 +8,14 @@ import orjson
 import sqlalchemy as sa
 
 from voltgate.db.engine import Database
-from voltgate.db.schema import audit_events, client_secrets, clients, revoked_tokens, signing_keys, state
+from voltgate.db.schema import (
+    audit_events,
+    client_secrets,
+    clients,
+    revoked_tokens,
+    signing_keys,
+    state,
+)
 from voltgate.identity.clients import Client, ClientKind, ClientSecret
 from voltgate.identity.stores import AuditEvent, SealedSecret, StoredKey
 
@@ -50,7 +57,7 @@ class SqlClientStore:
             )
             return _client(row, [_secret(r) for r in rows])
 
-    async def list(self) -> list[Client]:
+    async def list_all(self) -> list[Client]:
         async with self._db.connect() as conn:
             rows = (await conn.execute(sa.select(clients).order_by(clients.c.created_at))).all()
             by_client: dict[str, list[ClientSecret]] = {}
@@ -142,7 +149,12 @@ class SqlKeyStore:
             )
             return [
                 StoredKey(
-                    r.kid, r.alg, r.private_sealed, r.public_jwk, r.created_at, r.retired_at,
+                    r.kid,
+                    r.alg,
+                    r.private_sealed,
+                    r.public_jwk,
+                    r.created_at,
+                    r.retired_at,
                     r.expires_at,
                 )
                 for r in rows

@@ -40,7 +40,8 @@ async def jwks(request: Request) -> Response:
     ring = runtime(request).keys.ring
     assert ring is not None
     return Response(
-        ring.jwks_json(), media_type="application/jwk-set+json",
+        ring.jwks_json(),
+        media_type="application/jwk-set+json",
         headers={"Cache-Control": "public, max-age=300"},
     )
 

@@ -60,7 +60,11 @@ async def oauth_request(request: Request, rt: Runtime, *, allow_json: bool = Tru
 
 
 def oauth_endpoint(
-    action: Action, render: Renderer, *, shape: Shape | None = None, allow_json: bool = True,
+    action: Action,
+    render: Renderer,
+    *,
+    shape: Shape | None = None,
+    allow_json: bool = True,
     empty_status: int = 200,
 ) -> Callable[[Request], Awaitable[Response]]:
     """A plain Starlette endpoint (no FastAPI dependency machinery on the hot path)."""

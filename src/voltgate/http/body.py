@@ -37,7 +37,9 @@ async def read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def parse_params(body: bytes, content_type: str | None, *, allow_json: bool = True) -> dict[str, str]:
+def parse_params(
+    body: bytes, content_type: str | None, *, allow_json: bool = True
+) -> dict[str, str]:
     media = (content_type or "").split(";", 1)[0].strip().lower()
     if not body.strip():
         return {}
@@ -56,7 +58,10 @@ def _form(body: bytes) -> dict[str, str]:
         raise InvalidRequest("the request body is not valid UTF-8") from None
     try:
         pairs = parse_qsl(
-            text, keep_blank_values=True, strict_parsing=False, errors="strict",
+            text,
+            keep_blank_values=True,
+            strict_parsing=False,
+            errors="strict",
             max_num_fields=MAX_FIELDS,
         )
     except (ValueError, UnicodeDecodeError):

@@ -9,11 +9,11 @@ from urllib.parse import urlsplit
 
 from voltgate.clock import Clock
 from voltgate.errors import NotFound, ValidationFailed
-from voltgate.ids import new_id, ulid
 from voltgate.identity import scopes as scope_rules
 from voltgate.identity.clients import Client, ClientKind, ClientSecret
 from voltgate.identity.secrets import Crypto
 from voltgate.identity.stores import ClientStore, SealedSecret
+from voltgate.ids import new_id, ulid
 
 OnChange = Callable[[str | None], Awaitable[None]]
 _SEAL_CONTEXT = "client-secret:"
@@ -120,8 +120,8 @@ class ClientAdmin:
             raise NotFound(f"no client {client_id!r}")
         return client
 
-    async def list(self) -> list[Client]:
-        return await self._store.list()
+    async def list_all(self) -> list[Client]:
+        return await self._store.list_all()
 
     async def sealed_secrets(self, client_id: str) -> list[str]:
         return await self._store.sealed_secrets(client_id, self._clock.now())
@@ -158,8 +158,12 @@ def describe(client: Client, now: float) -> dict[str, object]:
         "created_at": client.created_at,
         "disabled_at": client.disabled_at,
         "secrets": [
-            {"id": s.id, "created_at": s.created_at, "expires_at": s.expires_at,
-             "active": s.valid_at(now)}
+            {
+                "id": s.id,
+                "created_at": s.created_at,
+                "expires_at": s.expires_at,
+                "active": s.valid_at(now),
+            }
             for s in client.secrets
         ],
     }

@@ -41,7 +41,9 @@ def extract(request: OAuthRequest) -> Credentials | None:
             ) from None
         raw_id, sep, raw_secret = decoded.partition(":")
         if not sep or not raw_id:
-            raise InvalidClient("the Basic credentials must be client_id:client_secret", BASIC_CHALLENGE)
+            raise InvalidClient(
+                "the Basic credentials must be client_id:client_secret", BASIC_CHALLENGE
+            )
         # §2.3.1: id and secret are form-urlencoded before Basic encoding.
         client_id, secret = unquote(raw_id.replace("+", " ")), unquote(raw_secret.replace("+", " "))
         if body_id is not None and body_id != client_id:

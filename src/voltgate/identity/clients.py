@@ -1,4 +1,4 @@
-"""OAuth clients (RFC 6749 §2): their kinds, secrets, and the in-process registry in front of the store."""
+"""OAuth clients (RFC 6749 §2): kinds, secrets, and the in-process registry before the store."""
 
 from __future__ import annotations
 

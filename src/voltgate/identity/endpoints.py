@@ -73,7 +73,10 @@ class TokenEndpoint:
 
 class RevocationEndpoint:
     def __init__(
-        self, authenticator: ClientAuthenticator, tokens: TokenService, revocations: Revocations,
+        self,
+        authenticator: ClientAuthenticator,
+        tokens: TokenService,
+        revocations: Revocations,
         audit: AuditLog,
     ) -> None:
         self._authenticator = authenticator
@@ -92,15 +95,22 @@ class RevocationEndpoint:
             return
         await self._revocations.revoke_access(claims, token)
         self._audit.record(
-            "token_revoked", client_id=client.id, request_id=request.request_id,
-            address=request.address, jti=claims.jti,
+            "token_revoked",
+            client_id=client.id,
+            request_id=request.request_id,
+            address=request.address,
+            jti=claims.jti,
         )
 
 
 class IntrospectionEndpoint:
     def __init__(
-        self, authenticator: ClientAuthenticator, tokens: TokenService,
-        coordinator: Coordinator, registry: ClientRegistry, now: Any,
+        self,
+        authenticator: ClientAuthenticator,
+        tokens: TokenService,
+        coordinator: Coordinator,
+        registry: ClientRegistry,
+        now: Any,
     ) -> None:
         self._authenticator = authenticator
         self._tokens = tokens

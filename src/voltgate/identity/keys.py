@@ -114,7 +114,9 @@ class KeyManager:
 
     async def describe(self) -> list[dict[str, Any]]:
         stored = await self._store.load(self._clock.now())
-        active = max((k for k in stored if k.retired_at is None), key=lambda k: k.created_at, default=None)
+        active = max(
+            (k for k in stored if k.retired_at is None), key=lambda k: k.created_at, default=None
+        )
         return [
             {
                 "kid": k.kid,

@@ -18,7 +18,8 @@ def server_metadata(issuer: str, grant_types: list[str], scopes: list[str]) -> d
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "introspection_endpoint_auth_methods_supported": [
-            "client_secret_basic", "client_secret_post",
+            "client_secret_basic",
+            "client_secret_post",
         ],
         "token_endpoint_auth_signing_alg_values_supported": ["ES256"],
         "service_documentation": f"{issuer}/docs",

@@ -10,7 +10,11 @@ from voltgate.identity.tokens import AccessClaims, TokenService
 
 class Revocations:
     def __init__(
-        self, store: RevocationStore, coordinator: Coordinator, tokens: TokenService, clock: Clock,
+        self,
+        store: RevocationStore,
+        coordinator: Coordinator,
+        tokens: TokenService,
+        clock: Clock,
         skew: int,
     ) -> None:
         self._store = store
@@ -20,7 +24,7 @@ class Revocations:
         self._skew = skew
 
     async def load(self) -> None:
-        """Re-seed the coordinator from the database (a fresh process, or a Redis that restarted)."""
+        """Re-seed the coordinator from the database (a new process, or a Redis that restarted)."""
         for jti, expires_at in await self._store.active(self._clock.now()):
             await self._coordinator.revoke(f"jti:{jti}", expires_at + self._skew)
 

@@ -43,7 +43,9 @@ class CredentialFormat:
     def __init__(self, environment: Environment) -> None:
         self.environment = environment
         self.tag = environment.tag
-        other = Environment.PRODUCTION if environment is Environment.SANDBOX else Environment.SANDBOX
+        other = (
+            Environment.PRODUCTION if environment is Environment.SANDBOX else Environment.SANDBOX
+        )
         self.other = other
 
     def client_id(self, ulid: str) -> str:

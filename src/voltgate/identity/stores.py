@@ -41,13 +41,11 @@ class AuditEvent:
 class ClientStore(Protocol):
     async def get(self, client_id: str) -> Client | None: ...
 
-    async def list(self) -> list[Client]: ...
+    async def list_all(self) -> list[Client]: ...
 
     async def create(self, client: Client, secret: SealedSecret | None) -> None: ...
 
-    async def rotate_secret(
-        self, client_id: str, new: SealedSecret, old_expire_at: float
-    ) -> None:
+    async def rotate_secret(self, client_id: str, new: SealedSecret, old_expire_at: float) -> None:
         """Add `new` and cut every open-ended current secret off at `old_expire_at`."""
 
     async def sealed_secrets(self, client_id: str, now: float) -> list[str]:

@@ -18,7 +18,7 @@ from voltgate.errors import ExpiredToken, InvalidToken
 from voltgate.identity import jwt
 from voltgate.identity.keys import KeyManager
 
-ACCESS_TOKEN_TYP = "at+jwt"
+ACCESS_TOKEN_TYP = "at+jwt"  # noqa: S105 - a media type, not a secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,13 @@ class TokenService:
         self._verified_max = 100_000
 
     def issue(
-        self, *, subject: str, client_id: str, scopes: tuple[str, ...], kind: str, ttl: int,
+        self,
+        *,
+        subject: str,
+        client_id: str,
+        scopes: tuple[str, ...],
+        kind: str,
+        ttl: int,
         extra: dict[str, Any] | None = None,
     ) -> IssuedToken:
         ring = self._keys.ring

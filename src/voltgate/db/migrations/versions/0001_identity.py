@@ -82,6 +82,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "state", "audit_events", "revoked_tokens", "signing_keys", "client_secrets", "clients"
+        "state",
+        "audit_events",
+        "revoked_tokens",
+        "signing_keys",
+        "client_secrets",
+        "clients",
     ):
         op.drop_table(table)
