@@ -77,6 +77,7 @@ class Runtime:
             self.clock,
             settings.max_access_token_ttl,
             self.changed,
+            self.audit,
         )
         self.guard = BearerGuard(self.tokens, self.revocations, self.clients)
         authenticator = ClientAuthenticator(self.clients, self.crypto, self.clock, self.audit)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from voltgate.http.adapter import bearer, runtime
+from voltgate.http.adapter import bearer, request_id, runtime
 from voltgate.identity.admin import describe, parse_duration
 
 ADMIN_SCOPE = "voltgate:admin"
@@ -58,13 +58,7 @@ async def show_client(client_id: str, request: Request) -> dict[str, Any]:
 async def rotate_secret(client_id: str, body: Rotate, request: Request) -> dict[str, Any]:
     rt = runtime(request)
     overlap = parse_duration(body.overlap)
-    secret = await rt.admin.rotate_secret(client_id, overlap)
-    rt.audit.record(
-        "secret_rotated",
-        client_id=client_id,
-        request_id=request.scope["state"]["request_id"],
-        overlap=overlap,
-    )
+    secret = await rt.admin.rotate_secret(client_id, overlap, request_id=request_id(request))
     return {"client_id": client_id, "client_secret": secret, "overlap_seconds": overlap}
 
 
@@ -72,5 +66,4 @@ async def rotate_secret(client_id: str, body: Rotate, request: Request) -> dict[
 async def disable_client(client_id: str, request: Request) -> dict[str, Any]:
     rt = runtime(request)
     client = await rt.admin.disable(client_id)
-    rt.audit.record("client_disabled", client_id=client_id)
     return describe(client, rt.clock.now())

@@ -107,8 +107,7 @@ def rotate_secret(
 
     async def work(rt: Runtime) -> tuple[str, int]:
         seconds = parse_duration(overlap)
-        secret = await rt.admin.rotate_secret(client_id, seconds)
-        rt.audit.record("secret_rotated", client_id=client_id, overlap=seconds, via="cli")
+        secret = await rt.admin.rotate_secret(client_id, seconds, via="cli")
         await rt.audit.flush()
         return secret, seconds
 
@@ -125,8 +124,7 @@ def disable(client_id: str, as_json: Json = False) -> None:
     """Disable a client: its credentials and every token it holds stop working."""
 
     async def work(rt: Runtime) -> dict[str, object]:
-        client = await rt.admin.disable(client_id)
-        rt.audit.record("client_disabled", client_id=client_id, via="cli")
+        client = await rt.admin.disable(client_id, via="cli")
         await rt.audit.flush()
         return describe(client, rt.clock.now())
 

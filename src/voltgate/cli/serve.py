@@ -61,13 +61,12 @@ async def _sandbox_credentials(config: Settings) -> dict[str, Any]:
         ]
         if existing:
             client_id = existing[0].id
-            secret = await rt.admin.rotate_secret(client_id, overlap=0)
+            secret = await rt.admin.rotate_secret(client_id, overlap=0, via="sandbox")
         else:
             created = await rt.admin.create(
                 name=SANDBOX_OPERATOR, kind="operator", scopes="read write"
             )
             client_id, secret = created.client.id, created.secret or ""
-        rt.audit.record("secret_rotated", client_id=client_id, via="sandbox")
         await rt.audit.flush()
     return {"operator": {"client_id": client_id, "client_secret": secret}}
 

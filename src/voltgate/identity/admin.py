@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from voltgate.clock import Clock
 from voltgate.errors import NotFound, ValidationFailed
 from voltgate.identity import scopes as scope_rules
+from voltgate.identity.audit import AuditLog
 from voltgate.identity.clients import Client, ClientKind, ClientSecret
 from voltgate.identity.secrets import Crypto
 from voltgate.identity.stores import ClientStore, SealedSecret
@@ -37,8 +38,15 @@ class NewClient:
 
 class ClientAdmin:
     def __init__(
-        self, store: ClientStore, crypto: Crypto, clock: Clock, max_ttl: int, on_change: OnChange
+        self,
+        store: ClientStore,
+        crypto: Crypto,
+        clock: Clock,
+        max_ttl: int,
+        on_change: OnChange,
+        audit: AuditLog,
     ) -> None:
+        self._audit = audit
         self._store = store
         self._crypto = crypto
         self._clock = clock
@@ -94,9 +102,12 @@ class ClientAdmin:
             secret, sealed = self._new_secret(client.id, now)
         await self._store.create(client, sealed)
         await self._on_change(client.id)
+        self._audit.record("client_created", client_id=client.id, kind=client_kind.value)
         return NewClient(await self.show(client.id), secret)
 
-    async def rotate_secret(self, client_id: str, overlap: int) -> str:
+    async def rotate_secret(
+        self, client_id: str, overlap: int, *, request_id: str | None = None, via: str = "api"
+    ) -> str:
         client = await self.show(client_id)
         if client.kind.is_public:
             raise ValidationFailed("a public client has no secret to rotate")
@@ -106,12 +117,16 @@ class ClientAdmin:
         secret, sealed = self._new_secret(client.id, now)
         await self._store.rotate_secret(client.id, sealed, now + overlap)
         await self._on_change(client.id)
+        self._audit.record(
+            "secret_rotated", client_id=client.id, request_id=request_id, overlap=overlap, via=via
+        )
         return secret
 
-    async def disable(self, client_id: str) -> Client:
+    async def disable(self, client_id: str, *, via: str = "api") -> Client:
         await self.show(client_id)
         await self._store.disable(client_id, self._clock.now())
         await self._on_change(client_id)
+        self._audit.record("client_disabled", client_id=client_id, via=via)
         return await self.show(client_id)
 
     async def show(self, client_id: str) -> Client:
