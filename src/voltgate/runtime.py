@@ -79,7 +79,7 @@ class Runtime:
             self.changed,
             self.audit,
         )
-        self.guard = BearerGuard(self.tokens, self.revocations, self.clients)
+        self.guard = BearerGuard(self.tokens, self.revocations, self.clients, self.keys)
         authenticator = ClientAuthenticator(self.clients, self.crypto, self.clock, self.audit)
         self.token_endpoint = TokenEndpoint(authenticator, RateLimiter(self.coordinator, settings))
         self.token_endpoint.register(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import orjson
 
-from tests.conftest import App
+from tests.conftest import App, Backend, make_settings
 from voltgate.identity import jwt
 
 
@@ -110,3 +110,36 @@ async def test_metadata_and_jwks(app: App) -> None:
         assert set(key) >= {"kty", "crv", "x", "y", "kid", "alg"}
         assert "d" not in key
     assert isinstance(httpx.URL(meta["jwks_uri"]).path, str)
+
+
+async def test_a_token_signed_by_a_key_rotated_elsewhere_is_accepted(backend: Backend) -> None:
+    """Another instance rotated keys and signs with the new one before this one heard of it
+    (no shared bus, change polling effectively off): the unknown `kid` triggers one reload."""
+    from voltgate.app import create_app
+    from voltgate.clock import FrozenClock
+    from voltgate.runtime import Runtime
+
+    settings = make_settings(backend, change_poll_interval=3600, redis_url=None)
+    clock = FrozenClock()
+    application = create_app(settings, clock=clock)
+    async with application.router.lifespan_context(application):
+        other = Runtime(settings, clock)
+        await other.start()
+        try:
+            await other.rotate_keys()
+            created = await other.admin.create(name="x", kind="operator", scopes="read")
+            issued = other.tokens.issue(
+                subject=created.client.id,
+                client_id=created.client.id,
+                scopes=("read",),
+                kind="operator",
+                ttl=300,
+            )
+        finally:
+            await other.stop()
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            headers = {"Authorization": f"Bearer {issued.token}"}
+            clock.advance(2)  # past the reload back-off
+            me = await http.get("/v1/me", headers=headers)
+            assert me.status_code == 200, me.text

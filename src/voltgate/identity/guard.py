@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from voltgate.errors import Forbidden, InsufficientScope, InvalidToken, MissingToken
 from voltgate.identity.clients import ClientRegistry
+from voltgate.identity.keys import KeyManager
 from voltgate.identity.revocation import Revocations
-from voltgate.identity.tokens import AccessClaims, TokenService
+from voltgate.identity.tokens import AccessClaims, TokenService, UnknownKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +44,13 @@ class Principal:
 
 class BearerGuard:
     def __init__(
-        self, tokens: TokenService, revocations: Revocations, registry: ClientRegistry
+        self,
+        tokens: TokenService,
+        revocations: Revocations,
+        registry: ClientRegistry,
+        keys: KeyManager,
     ) -> None:
+        self._keys = keys
         self._tokens = tokens
         self._revocations = revocations
         self._registry = registry
@@ -56,7 +62,13 @@ class BearerGuard:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise InvalidToken("the Authorization header must be 'Bearer <token>'")
-        claims = self._tokens.verify(token)
+        try:
+            claims = self._tokens.verify(token)
+        except UnknownKey:
+            # Another instance may have rotated keys a moment ago: look once, then decide.
+            if not await self._keys.reload_if_stale():
+                raise
+            claims = self._tokens.verify(token)
         if self._revocations.is_revoked(claims):
             raise InvalidToken("the access token has been revoked")
         client = self._registry.cached(claims.client_id) or await self._registry.get(

@@ -84,6 +84,14 @@ class KeyManager:
         # A retired key is published until every token it signed has expired.
         self._retention = max_token_ttl + skew
         self.ring: KeyRing | None = None
+        self._loaded_at = 0.0
+
+    async def reload_if_stale(self, min_age: float = 1.0) -> bool:
+        """Reload at most once per `min_age` seconds (an unknown `kid` from another instance)."""
+        if self._clock.now() - self._loaded_at < min_age:
+            return False
+        await self.load()
+        return True
 
     async def load(self) -> KeyRing:
         stored = await self._store.load(self._clock.now())
@@ -91,6 +99,7 @@ class KeyManager:
             await self.rotate()
             stored = await self._store.load(self._clock.now())
         self.ring = KeyRing([self._open(k) for k in stored])
+        self._loaded_at = self._clock.now()
         return self.ring
 
     async def rotate(self) -> str:

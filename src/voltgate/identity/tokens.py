@@ -45,6 +45,10 @@ class AccessClaims:
     raw: dict[str, Any]
 
 
+class UnknownKey(InvalidToken):
+    """Signed with a `kid` this process does not know (yet): worth one key reload."""
+
+
 class TokenService:
     def __init__(self, settings: Settings, keys: KeyManager, clock: Clock) -> None:
         self._issuer = settings.issuer
@@ -129,8 +133,12 @@ class TokenService:
         ring = self._keys.ring
         assert ring is not None, "keys not loaded"
         kid = parsed.header.get("kid")
-        key = ring.get(kid, self._clock.now()) if isinstance(kid, str) else None
-        if key is None or not jwt.verify_signature(parsed, key.public):
+        if not isinstance(kid, str):
+            raise InvalidToken("the access token names no signing key")
+        key = ring.get(kid, self._clock.now())
+        if key is None:
+            raise UnknownKey("the access token signature is invalid")
+        if not jwt.verify_signature(parsed, key.public):
             raise InvalidToken("the access token signature is invalid")
         if parsed.header.get("typ") != ACCESS_TOKEN_TYP:
             raise InvalidToken("the token is not an access token")
