@@ -8,15 +8,38 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from voltgate import __version__
-from voltgate.api import admin, health, me
+from voltgate.api import admin, health
 from voltgate.clock import Clock
 from voltgate.config import Settings
 from voltgate.dialects import DIALECTS
 from voltgate.http.adapter import install_error_handlers
-from voltgate.observability import RequestContext
+from voltgate.http.fastpath import FastRoutes, FastRouteTable
+from voltgate.http.openapi import describe_fast_routes
+from voltgate.observability import RequestContext, access_log, configure_logging
 from voltgate.runtime import Runtime
+
+
+class VoltgateApp(FastAPI):
+    """FastAPI, with the correlation context and the fast path in front of all of it.
+
+    HTTP requests enter `entry` (RequestContext → FastRoutes) before FastAPI's own middleware
+    stack; requests the fast path does not serve continue into FastAPI unchanged.
+    """
+
+    entry: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.entry is not None:
+            scope["app"] = self
+            await self.entry(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def framework(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -31,65 +54,41 @@ def create_app(
             yield
         finally:
             await runtime.stop()
+            access_log.flush()
 
-    app = FastAPI(
+    app = VoltgateApp(
         title="voltgate",
         version=__version__,
         description="EV-charging and energy platform API: one OAuth2/OIDC core, several dialects.",
         lifespan=lifespan,
         redirect_slashes=False,
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.runtime = runtime
     install_error_handlers(app)
     app.include_router(health.router)
-    app.include_router(me.router)
     app.include_router(admin.router)
+    fast = FastRouteTable()
     for name in dialects or list(DIALECTS):
-        DIALECTS[name](app)
-    app.add_middleware(RequestContext)
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+        DIALECTS[name](app, fast)
+    app.entry = RequestContext(FastRoutes(app.framework, fast.routes))
+    app.openapi = lambda: _openapi(app, fast)  # type: ignore[method-assign]
     return app
 
 
-def _openapi(app: FastAPI) -> dict[str, Any]:
+def from_environment() -> FastAPI:
+    """The server worker's factory: settings read once from VOLTGATE_* in the worker process."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
+
+
+def _openapi(app: FastAPI, fast: FastRouteTable) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
         title=app.title, version=app.version, routes=app.routes, description=app.description
     )
-    # The OAuth endpoints are plain Starlette routes (no Form() on the hot path): describe them.
-    token_body = {
-        "content": {
-            "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
-            "application/json": {"schema": {"type": "object"}},
-        }
-    }
-    for path, summary in (
-        ("/oauth/token", "Token endpoint (RFC 6749 §3.2)"),
-        ("/oauth/revoke", "Token revocation (RFC 7009)"),
-        ("/oauth/introspect", "Token introspection (RFC 7662)"),
-        ("/v1/operator/oauth/token", "Tellus token endpoint (JSON, envelope)"),
-        ("/o/token", "ev.energy token endpoint"),
-        ("/o/revoke_token/", "ev.energy revocation"),
-    ):
-        schema["paths"][path] = {
-            "post": {
-                "summary": summary,
-                "requestBody": token_body,
-                "responses": {"200": {"description": "OK"}},
-                "tags": ["oauth"],
-            }
-        }
-    for path, summary in (
-        ("/.well-known/oauth-authorization-server", "Authorization server metadata (RFC 8414)"),
-        ("/.well-known/jwks.json", "Signing keys (RFC 7517)"),
-    ):
-        schema["paths"][path] = {
-            "get": {
-                "summary": summary,
-                "tags": ["oauth"],
-                "responses": {"200": {"description": "OK"}},
-            }
-        }
+    schema["paths"].update(describe_fast_routes(fast))
     app.openapi_schema = schema
     return schema

@@ -161,6 +161,13 @@ class MissingToken(_NoTokenMarker):
     """RFC 6750 §3.1: a request without credentials gets a challenge with no error code."""
 
 
+def challenge_headers(exc: VoltgateError) -> dict[str, str]:
+    """Protected-resource errors carry a Bearer challenge (RFC 6750 §3)."""
+    if isinstance(exc, InvalidToken | InsufficientScope | Forbidden):
+        return {"WWW-Authenticate": bearer_challenge(exc)}
+    return {}
+
+
 # Renderers: the body shape differs per dialect; the status and headers never do.
 def rfc_body(exc: VoltgateError) -> Body:
     return {"error": exc.error, "error_description": exc.description}

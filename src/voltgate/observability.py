@@ -7,12 +7,13 @@ a library or an exception message carries it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-import secrets
 import sys
 import time
 from collections.abc import MutableMapping
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -20,6 +21,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from voltgate.errors import ServerError, resource_body
+from voltgate.ids import unique_hex
 
 _SENSITIVE_KEYS = {
     "password",
@@ -64,8 +66,52 @@ def _dumps(obj: Any, **_: Any) -> str:
     return orjson.dumps(obj, default=str).decode()
 
 
+class AccessLog:
+    """One JSON line per request, built directly: the fields are known and safe, so the
+    structlog chain (~24 µs a line) is skipped; only the path is checked for credentials.
+    Lines are written in batches (at most 50 ms late) to save a write per request."""
+
+    FLUSH_AFTER = 0.05
+    MAX_LINES = 256
+
+    def __init__(self) -> None:
+        self.stream: Any = sys.stderr
+        self.enabled = True
+        self._lines: list[str] = []
+
+    def write(self, record: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        path = record["path"]
+        if "vg" in path or "eyJ" in path:
+            record["path"] = _PATTERNS.sub(REDACTED, path)
+        record["level"] = "info"
+        record["timestamp"] = datetime.now(UTC).isoformat()
+        lines = self._lines
+        lines.append(orjson.dumps(record).decode())
+        if len(lines) >= self.MAX_LINES:
+            self.flush()
+        elif len(lines) == 1:
+            try:
+                asyncio.get_running_loop().call_later(self.FLUSH_AFTER, self.flush)
+            except RuntimeError:
+                self.flush()
+
+    def flush(self) -> None:
+        if self._lines:
+            lines, self._lines = self._lines, []
+            self.stream.write("\n".join(lines) + "\n")
+            self.stream.flush()
+
+
+access_log = AccessLog()
+
+
 def configure_logging(level: str = "info", stream: Any = None) -> None:
     numeric = logging.getLevelName(level.upper())
+    access_log.flush()
+    access_log.stream = stream or sys.stderr
+    access_log.enabled = not isinstance(numeric, int) or numeric <= logging.INFO
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -107,7 +153,6 @@ def configure_logging(level: str = "info", stream: Any = None) -> None:
     logging.getLogger("uvicorn.access").disabled = True  # it logs query strings; we log our own
 
 
-access_log = structlog.get_logger("voltgate.access")
 error_log = structlog.get_logger("voltgate.error")
 
 
@@ -129,7 +174,7 @@ class RequestContext:
                     request_id = candidate
                 break
         if request_id is None:
-            request_id = secrets.token_hex(12)
+            request_id = unique_hex(12)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -163,12 +208,14 @@ class RequestContext:
                 )
                 await send({"type": "http.response.body", "body": body})
         finally:
-            access_log.info(
-                "request",
-                method=scope["method"],
-                path=scope["path"],
-                status=status,
-                ms=round((time.perf_counter() - started) * 1000, 2),
-                request_id=request_id,
-                address=(scope.get("client") or ("", 0))[0],
+            access_log.write(
+                {
+                    "event": "request",
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                    "request_id": request_id,
+                    "address": (scope.get("client") or ("", 0))[0],
+                }
             )

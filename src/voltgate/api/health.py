@@ -11,11 +11,6 @@ from voltgate.http.responses import json_response
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="The process is up")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
-
-
 @router.get("/readyz", summary="The database and the cache answer")
 async def readyz(request: Request) -> Response:
     rt = runtime(request)

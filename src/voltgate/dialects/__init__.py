@@ -1,6 +1,7 @@
 """Dialects: each seed platform's paths, bodies and error contracts as a route table over one core.
 
-A dialect module exposes `mount(app)`; adding one is adding an entry to DIALECTS.
+A dialect module exposes `mount(app, fast)`: FastAPI routes on `app`, hot raw-ASGI routes on
+`fast`. Adding a dialect is adding an entry to DIALECTS.
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ from collections.abc import Callable
 from fastapi import FastAPI
 
 from voltgate.dialects import canonical, evenergy, tellus
+from voltgate.http.fastpath import FastRouteTable
 
-DIALECTS: dict[str, Callable[[FastAPI], None]] = {
+Mount = Callable[[FastAPI, FastRouteTable], None]
+
+DIALECTS: dict[str, Mount] = {
     "canonical": canonical.mount,
     "tellus": tellus.mount,
     "evenergy": evenergy.mount,

@@ -1,21 +1,22 @@
-"""voltgate's own OAuth paths: token, revocation, introspection, metadata and JWKS."""
+"""voltgate's own paths: token, revocation, introspection, metadata, JWKS, `/v1/me`, health."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
-from starlette.responses import Response
+from fastapi import FastAPI
 
-from voltgate.errors import rfc_body
-from voltgate.http.adapter import oauth_endpoint, runtime
-from voltgate.http.responses import json_response
+from voltgate.errors import resource_body, rfc_body
+from voltgate.http import fastpath
+from voltgate.http.adapter import authenticate, oauth_endpoint, runtime
+from voltgate.http.fastpath import FastRouteTable, RawRequest, RawResponse
 from voltgate.identity.metadata import server_metadata
 from voltgate.identity.requests import OAuthRequest
 from voltgate.runtime import Runtime
 
 # Scopes this deployment knows how to protect (Tellus, ev.energy and Tesla vocabularies).
 KNOWN_SCOPES = ["read", "write"]
+PUBLIC_CACHE = [(b"cache-control", b"public, max-age=300")]
 
 
 async def token(rt: Runtime, request: OAuthRequest) -> dict[str, Any]:
@@ -30,25 +31,47 @@ async def introspect(rt: Runtime, request: OAuthRequest) -> dict[str, Any]:
     return await rt.introspection_endpoint.handle(request)
 
 
-async def metadata(request: Request) -> Response:
+async def metadata(request: RawRequest) -> RawResponse:
     rt = runtime(request)
     body = server_metadata(rt.settings.issuer, rt.token_endpoint.grant_types, KNOWN_SCOPES)
-    return json_response(body, headers={"Cache-Control": "public, max-age=300"})
+    return fastpath.json(body, 200, PUBLIC_CACHE)
 
 
-async def jwks(request: Request) -> Response:
+async def jwks(request: RawRequest) -> RawResponse:
     ring = runtime(request).keys.ring
     assert ring is not None
-    return Response(
-        ring.jwks_json(),
-        media_type="application/jwk-set+json",
-        headers={"Cache-Control": "public, max-age=300"},
+    headers = [(b"content-type", b"application/jwk-set+json"), *PUBLIC_CACHE]
+    return RawResponse(200, ring.jwks_json(), headers)
+
+
+async def me(request: RawRequest) -> RawResponse:
+    """Who the bearer token belongs to: the first resource behind the guard."""
+    claims = (await authenticate(request)).claims
+    return fastpath.json(
+        {
+            "subject": claims.subject,
+            "client_id": claims.client_id,
+            "kind": claims.kind,
+            "scopes": sorted(claims.scopes),
+            "environment": claims.raw.get("env"),
+            "issued_at": int(claims.issued_at),
+            "expires_at": int(claims.expires_at),
+        }
     )
 
 
-def mount(app: FastAPI) -> None:
-    app.add_route("/oauth/token", oauth_endpoint(token, rfc_body), methods=["POST"])
-    app.add_route("/oauth/revoke", oauth_endpoint(revoke, rfc_body), methods=["POST"])
-    app.add_route("/oauth/introspect", oauth_endpoint(introspect, rfc_body), methods=["POST"])
-    app.add_route("/.well-known/oauth-authorization-server", metadata, methods=["GET"])
-    app.add_route("/.well-known/jwks.json", jwks, methods=["GET"])
+_HEALTHY = b'{"status":"ok"}'
+
+
+async def healthz(_request: RawRequest) -> RawResponse:
+    return RawResponse(200, _HEALTHY, [fastpath.JSON_TYPE])
+
+
+def mount(_app: FastAPI, fast: FastRouteTable) -> None:
+    fast.add("/oauth/token", ["POST"], oauth_endpoint(token), rfc_body)
+    fast.add("/oauth/revoke", ["POST"], oauth_endpoint(revoke), rfc_body)
+    fast.add("/oauth/introspect", ["POST"], oauth_endpoint(introspect), rfc_body)
+    fast.add("/.well-known/oauth-authorization-server", ["GET"], metadata, resource_body)
+    fast.add("/.well-known/jwks.json", ["GET"], jwks, resource_body)
+    fast.add("/v1/me", ["GET"], me, resource_body)
+    fast.add("/healthz", ["GET"], healthz, resource_body)

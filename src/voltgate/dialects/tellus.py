@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from voltgate.dialects.canonical import token
 from voltgate.errors import tellus_body
 from voltgate.http.adapter import oauth_endpoint
-from voltgate.identity.requests import OAuthRequest
-from voltgate.runtime import Runtime
+from voltgate.http.fastpath import FastRouteTable
 
 
 def envelope(data: Any) -> dict[str, Any]:
@@ -22,13 +22,10 @@ def token_envelope(token: dict[str, Any]) -> dict[str, Any]:
     return {**envelope(token), **token}
 
 
-async def token(rt: Runtime, request: OAuthRequest) -> dict[str, Any]:
-    return await rt.token_endpoint.handle(request)
-
-
-def mount(app: FastAPI) -> None:
-    app.add_route(
+def mount(_app: FastAPI, fast: FastRouteTable) -> None:
+    fast.add(
         "/v1/operator/oauth/token",
-        oauth_endpoint(token, tellus_body, shape=token_envelope),
-        methods=["POST"],
+        ["POST"],
+        oauth_endpoint(token, shape=token_envelope),
+        tellus_body,
     )

@@ -1,4 +1,8 @@
-"""Glue between Starlette/FastAPI and the protocol core: requests in, rendered errors out."""
+"""Glue between the HTTP servers and the protocol core: requests in, rendered errors out.
+
+Hot routes are raw ASGI handlers on the fast path (`fastpath.py`); the rest are FastAPI routes
+whose errors are rendered by the handlers installed here.
+"""
 
 from __future__ import annotations
 
@@ -11,20 +15,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from voltgate.errors import (
-    Forbidden,
-    InsufficientScope,
     InvalidRequest,
-    InvalidToken,
     MethodNotAllowed,
     NotFound,
     Renderer,
+    ServerError,
     ValidationFailed,
     VoltgateError,
-    bearer_challenge,
+    challenge_headers,
     resource_body,
 )
-from voltgate.http.body import parse_params, read_limited
-from voltgate.http.responses import NO_STORE, error_response, json_response
+from voltgate.http import fastpath
+from voltgate.http.body import parse_params
+from voltgate.http.fastpath import RawRequest, RawResponse
+from voltgate.http.responses import error_response, json_response
 from voltgate.identity.guard import Principal
 from voltgate.identity.requests import OAuthRequest
 from voltgate.runtime import Runtime
@@ -34,7 +38,7 @@ Action = Callable[[Runtime, OAuthRequest], Awaitable[Any]]
 Shape = Callable[[Any], Any]
 
 
-def runtime(request: Request) -> Runtime:
+def runtime(request: Request | RawRequest) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt
 
@@ -44,42 +48,38 @@ def request_id(request: Request) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _address(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
-async def oauth_request(request: Request, rt: Runtime, *, allow_json: bool = True) -> OAuthRequest:
-    body = await read_limited(request, rt.settings.max_body_bytes)
-    params = parse_params(body, request.headers.get("content-type"), allow_json=allow_json)
+async def oauth_request(request: RawRequest, rt: Runtime, *, allow_json: bool) -> OAuthRequest:
+    body = await request.body(rt.settings.max_body_bytes)
+    params = parse_params(body, request.header(b"content-type"), allow_json=allow_json)
     return OAuthRequest(
         params=params,
-        authorization=request.headers.get("authorization"),
-        address=_address(request),
-        request_id=request_id(request),
+        authorization=request.header(b"authorization"),
+        address=request.address,
+        request_id=request.request_id,
     )
 
 
 def oauth_endpoint(
     action: Action,
-    render: Renderer,
     *,
     shape: Shape | None = None,
     allow_json: bool = True,
-    empty_status: int = 200,
-) -> Callable[[Request], Awaitable[Response]]:
-    """A plain Starlette endpoint (no FastAPI dependency machinery on the hot path)."""
+) -> fastpath.Handler:
+    """A fast-path handler for an OAuth endpoint; errors are rendered by the route's renderer."""
 
-    async def endpoint(request: Request) -> Response:
+    async def endpoint(request: RawRequest) -> RawResponse:
         rt = runtime(request)
-        try:
-            result = await action(rt, await oauth_request(request, rt, allow_json=allow_json))
-        except VoltgateError as exc:
-            return error_response(exc, render, NO_STORE)
+        result = await action(rt, await oauth_request(request, rt, allow_json=allow_json))
         if result is None:
-            return Response(status_code=empty_status, headers=NO_STORE)
-        return json_response(shape(result) if shape else result, headers=NO_STORE)
+            return RawResponse(200, b"", list(fastpath.NO_STORE))
+        return fastpath.json(shape(result) if shape else result, 200, fastpath.NO_STORE)
 
     return endpoint
+
+
+async def authenticate(request: RawRequest) -> Principal:
+    """The bearer guard for fast-path handlers."""
+    return await runtime(request).guard.authenticate(request.header(b"authorization"))
 
 
 def set_renderer(render: Renderer) -> Callable[[Request], None]:
@@ -92,6 +92,8 @@ def set_renderer(render: Renderer) -> Callable[[Request], None]:
 
 
 def bearer(*scopes: str, any_of: bool = False) -> Callable[[Request], Awaitable[Principal]]:
+    """The bearer guard as a FastAPI dependency."""
+
     async def dependency(request: Request) -> Principal:
         principal = await runtime(request).guard.authenticate(request.headers.get("authorization"))
         if scopes:
@@ -99,7 +101,6 @@ def bearer(*scopes: str, any_of: bool = False) -> Callable[[Request], Awaitable[
                 principal.require_any(*scopes)
             else:
                 principal.require(*scopes)
-        request.scope["voltgate.principal"] = principal
         return principal
 
     return dependency
@@ -107,10 +108,7 @@ def bearer(*scopes: str, any_of: bool = False) -> Callable[[Request], Awaitable[
 
 def render_error(request: Request, exc: VoltgateError) -> Response:
     render: Renderer = request.scope.get(RENDER_KEY, resource_body)
-    headers: dict[str, str] = {}
-    if isinstance(exc, InvalidToken | InsufficientScope | Forbidden):
-        headers["WWW-Authenticate"] = bearer_challenge(exc)
-    return error_response(exc, render, headers)
+    return error_response(exc, render, challenge_headers(exc))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -141,6 +139,13 @@ def install_error_handlers(app: FastAPI) -> None:
             response.headers.update(exc.headers)
         return response
 
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        # Logged with its trace by RequestContext; the client sees only the request id.
+        failure = ServerError("internal error; quote the request id to support")
+        body = {**resource_body(failure), "request_id": request_id(request)}
+        return json_response(body, status=500)
+
     app.add_exception_handler(VoltgateError, on_voltgate)
+    app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

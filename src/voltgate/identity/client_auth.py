@@ -67,8 +67,15 @@ class ClientAuthenticator:
         self._clock = clock
         self._audit = audit
 
-    async def authenticate(self, request: OAuthRequest, *, allow_public: bool = False) -> Client:
-        creds = extract(request)
+    async def authenticate(
+        self,
+        request: OAuthRequest,
+        *,
+        allow_public: bool = False,
+        creds: Credentials | None = None,
+    ) -> Client:
+        """Authenticate the client; `creds` when the caller has already extracted them."""
+        creds = creds or extract(request)
         if creds is None:
             raise InvalidClient("client authentication is required")
         headers = BASIC_CHALLENGE if creds.basic else {}

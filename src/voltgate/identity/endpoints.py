@@ -9,7 +9,7 @@ from voltgate.cache.port import Coordinator
 from voltgate.config import Settings
 from voltgate.errors import InvalidRequest, RateLimited, UnauthorizedClient, UnsupportedGrantType
 from voltgate.identity.audit import AuditLog
-from voltgate.identity.client_auth import ClientAuthenticator, extract
+from voltgate.identity.client_auth import ClientAuthenticator, Credentials, extract
 from voltgate.identity.clients import Client, ClientRegistry
 from voltgate.identity.grants import Grant
 from voltgate.identity.requests import OAuthRequest
@@ -28,10 +28,9 @@ class RateLimiter:
         self._per_address = settings.token_rate_per_address
         self._window = settings.token_rate_window
 
-    async def check(self, request: OAuthRequest) -> None:
+    async def check(self, request: OAuthRequest, creds: Credentials | None) -> None:
         if request.address:
             await self._hit(f"addr:{request.address}", self._per_address)
-        creds = extract(request)
         if creds is not None:
             await self._hit(f"client:{creds.client_id[:128]}", self._per_client)
 
@@ -58,14 +57,17 @@ class TokenEndpoint:
         return list(self._grants)
 
     async def handle(self, request: OAuthRequest) -> dict[str, Any]:
-        await self._limiter.check(request)
+        creds = extract(request)
+        await self._limiter.check(request, creds)
         grant_type = request.get("grant_type")
         if grant_type is None:
             raise InvalidRequest("grant_type is required")
         grant = self._grants.get(grant_type)
         if grant is None:
             raise UnsupportedGrantType(f"grant_type {grant_type[:64]!r} is not supported")
-        client = await self._authenticator.authenticate(request, allow_public=grant.allows_public)
+        client = await self._authenticator.authenticate(
+            request, allow_public=grant.allows_public, creds=creds
+        )
         if grant_type not in client.grant_types:
             raise UnauthorizedClient(f"this client may not use the {grant_type} grant")
         return await grant.issue(request, client)

@@ -7,7 +7,6 @@ array, as Tesla's tokens carry them), `kind` (third_party, partner, operator, â€
 
 from __future__ import annotations
 
-import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,7 @@ from voltgate.config import Settings
 from voltgate.errors import ExpiredToken, InvalidToken
 from voltgate.identity import jwt
 from voltgate.identity.keys import KeyManager
+from voltgate.ids import unique_token
 
 ACCESS_TOKEN_TYP = "at+jwt"  # noqa: S105 - a media type, not a secret
 
@@ -74,7 +74,7 @@ class TokenService:
         ring = self._keys.ring
         assert ring is not None, "keys not loaded"
         now = int(self._clock.now())
-        jti = secrets.token_urlsafe(16)
+        jti = unique_token(16)
         scope = " ".join(scopes)
         claims: dict[str, Any] = {
             "iss": self._issuer,
