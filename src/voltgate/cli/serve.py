@@ -62,7 +62,7 @@ def _run_server(config: Settings, host: str, port: int, workers: int = 1) -> Non
         port=port,
         interface=Interfaces.ASGI,
         workers=workers,
-        loop=Loops.auto,
+        loop=Loops.uvloop,
         log_access=False,
         log_dictconfig=_GRANIAN_LOGGING,
     ).serve()
