@@ -101,7 +101,9 @@ class Runtime:
         self.coordinator.on_broadcast(self._on_broadcast)
         self._generation = await self.state.generation()
         if serve:
-            await self.keys.load()
+            # Instances starting together on one database must not each create a first key.
+            async with self.coordinator.lock("signing-keys", ttl=30, wait=30):
+                await self.keys.load()
             await self.revocations.load()
             await self.audit.start()
             self._poller = asyncio.create_task(self._poll_changes(), name="voltgate-changes")
