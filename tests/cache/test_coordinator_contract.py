@@ -316,3 +316,13 @@ async def test_redis_ping_is_false_when_redis_is_unreachable() -> None:
 
     assert await coordinator.ping() is False
     await coordinator.close()
+
+
+async def test_hit_many_counts_each_key_like_hit(coordinator: Coordinator) -> None:
+    first = await coordinator.hit_many([("many:a", 2), ("many:b", 1)], 60)
+    assert [d.allowed for d in first] == [True, True]
+    assert [d.remaining for d in first] == [1, 0]
+    second = await coordinator.hit_many([("many:a", 2), ("many:b", 1)], 60)
+    assert [d.allowed for d in second] == [True, False]
+    assert second[1].retry_after >= 1
+    assert (await coordinator.hit("many:a", 2, 60)).allowed is False

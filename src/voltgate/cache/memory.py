@@ -55,6 +55,9 @@ class InProcessCoordinator:
             return RateDecision(False, 0, retry)
         return RateDecision(True, limit - count, 0)
 
+    async def hit_many(self, hits: list[tuple[str, int]], window: int) -> list[RateDecision]:
+        return [await self.hit(key, limit, window) for key, limit in hits]
+
     async def claim_once(self, key: str, ttl: float) -> bool:
         now = self._clock.now()
         until = self._nonces.get(key)

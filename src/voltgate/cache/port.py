@@ -35,6 +35,9 @@ class Coordinator(Protocol):
     async def hit(self, key: str, limit: int, window: int) -> RateDecision:
         """Count one event against `key` in a fixed window of `window` seconds."""
 
+    async def hit_many(self, hits: list[tuple[str, int]], window: int) -> list[RateDecision]:
+        """`hit` for several (key, limit) pairs in one round trip; decisions in the same order."""
+
     async def claim_once(self, key: str, ttl: float) -> bool:
         """True the first time `key` is claimed within `ttl` seconds, on any instance."""
 

@@ -23,9 +23,13 @@ _LOCK_POLL_MIN, _LOCK_POLL_MAX = 0.005, 0.05
 # INCR and the first PEXPIRE in one atomic step, so a crash between them never leaves a
 # counter without a TTL.
 _HIT = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return count
+local counts = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  if count == 1 then redis.call('PEXPIRE', key, ARGV[1]) end
+  counts[i] = count
+end
+return counts
 """
 
 # Delete only our own token: a lock that outlived its TTL may already belong to someone else.
@@ -96,16 +100,23 @@ class RedisCoordinator:
         return until is not None and until > self._clock.now()
 
     async def hit(self, key: str, limit: int, window: int) -> RateDecision:
+        return (await self.hit_many([(key, limit)], window))[0]
+
+    async def hit_many(self, hits: list[tuple[str, int]], window: int) -> list[RateDecision]:
         now = self._clock.now()
         index = int(now // window)
         ends = (index + 1) * window
         # Keep the counter a second past the window end to absorb clock skew between instances.
         ttl_ms = int((ends - now) * 1000) + 1000
-        counter = f"{self._prefix}rate:{index}:{key}"
-        count = int(await self._hit_script(keys=[counter], args=[ttl_ms]))
-        if count > limit:
-            return RateDecision(False, 0, max(1, int(ends - now + 0.999)))
-        return RateDecision(True, limit - count, 0)
+        counters = [f"{self._prefix}rate:{index}:{key}" for key, _ in hits]
+        counts = await self._hit_script(keys=counters, args=[ttl_ms])
+        retry = max(1, int(ends - now + 0.999))
+        return [
+            RateDecision(False, 0, retry)
+            if int(count) > limit
+            else RateDecision(True, limit - int(count), 0)
+            for (_, limit), count in zip(hits, counts, strict=True)
+        ]
 
     async def claim_once(self, key: str, ttl: float) -> bool:
         ttl_ms = max(1, int(ttl * 1000))

@@ -29,18 +29,19 @@ class RateLimiter:
         self._window = settings.token_rate_window
 
     async def check(self, request: OAuthRequest, creds: Credentials | None) -> None:
+        hits: list[tuple[str, int]] = []
         if request.address:
-            await self._hit(f"addr:{request.address}", self._per_address)
+            hits.append((f"token:addr:{request.address}", self._per_address))
         if creds is not None:
-            await self._hit(f"client:{creds.client_id[:128]}", self._per_client)
-
-    async def _hit(self, key: str, limit: int) -> None:
-        decision = await self._coordinator.hit(f"token:{key}", limit, self._window)
-        if not decision.allowed:
-            raise RateLimited(
-                f"too many token requests; retry in {decision.retry_after} s",
-                decision.retry_after,
-            )
+            hits.append((f"token:client:{creds.client_id[:128]}", self._per_client))
+        if not hits:
+            return
+        for decision in await self._coordinator.hit_many(hits, self._window):
+            if not decision.allowed:
+                raise RateLimited(
+                    f"too many token requests; retry in {decision.retry_after} s",
+                    decision.retry_after,
+                )
 
 
 class TokenEndpoint:
