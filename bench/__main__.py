@@ -1,0 +1,309 @@
+"""`python -m bench`: start each server on 127.0.0.1, load it with wrk, print and save one table."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import importlib.metadata
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from bench import proctree, services
+from bench.loadgen import LoadgenUnavailable, LoadSettings, ensure_wrk, run_wrk, wrk_version
+from bench.machine import describe, host_busy_seconds, wait_quiet
+from bench.report import Row, log_lines, markdown, table
+from bench.servers import ROOT, SERVERS, RunningServer
+from bench.services import ServiceUnavailable
+from bench.workloads import FLOOR, WORKLOADS, Workload
+
+RESULTS = ROOT / "bench" / "results"
+# Audit rows are flushed every 0.25 s; the promise checked here is "durable within 1 s".
+DURABILITY_WAIT = 1.0
+# py-spy's sampling rate for --profile (a prime, so it does not beat with periodic work).
+PROFILE_RATE = 997
+
+
+@dataclass(frozen=True)
+class Options:
+    settings: LoadSettings
+    servers: list[str]
+    workloads: list[Workload]
+    output: Path
+    keep: bool
+    profile: Path | None
+    quiet_threshold: float
+    quiet_timeout: float
+
+
+def _parse(argv: list[str] | None) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds before it")
+    parser.add_argument("--connections", type=int, default=64, help="wrk connections (-c)")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (-t)")
+    parser.add_argument(
+        "--server", choices=[*SERVERS, "all"], default="all",
+        help="which server(s) to load: sqlite = embedded default; postgres = PostgreSQL + Redis "
+             "on 127.0.0.1; postgres2 = the same with --workers 2 (default: all)",
+    )
+    parser.add_argument(
+        "--workload", choices=[*WORKLOADS, "all"], default="all",
+        help="what to load; the floor row is always run too, for the ratio",
+    )
+    parser.add_argument("--output", type=Path, help="results file (default bench/results/…)")
+    parser.add_argument("--keep", action="store_true", help="keep data dirs and server logs")
+    parser.add_argument(
+        "--profile", type=Path, metavar="DIR",
+        help="also record py-spy profiles of the server's worker process(es) (raw, with thread "
+             "ids, per workload and worker) into DIR; summarise them with `python -m bench.pyspy "
+             "FILE…`; sampling shares the cores, so the numbers of such a run are not the "
+             "reference",
+    )
+    parser.add_argument(
+        "--quiet-threshold", type=float, default=25.0, metavar="PCT",
+        help="before each run, wait until other work uses less than PCT %% of one core",
+    )
+    parser.add_argument(
+        "--quiet-timeout", type=float, default=120.0, metavar="S",
+        help="wait at most S seconds for that (0: do not wait)",
+    )
+    args = parser.parse_args(argv)
+    if args.connections < args.threads or args.threads < 1 or args.duration <= 0:
+        parser.error("need --threads >= 1, --connections >= --threads and --duration > 0")
+    names = list(WORKLOADS) if args.workload == "all" else [args.workload]
+    if FLOOR.name not in names:
+        names.append(FLOOR.name)
+    today = datetime.date.today().isoformat()
+    suffix = "token" if "token" in names else args.workload
+    return Options(
+        settings=LoadSettings(
+            duration=args.duration, warmup=args.warmup, connections=args.connections,
+            threads=args.threads,
+        ),
+        servers=list(SERVERS) if args.server == "all" else [args.server],
+        workloads=[WORKLOADS[n] for n in names],
+        output=args.output or RESULTS / f"{today}-{suffix}.md",
+        keep=args.keep,
+        profile=args.profile,
+        quiet_threshold=args.quiet_threshold,
+        quiet_timeout=args.quiet_timeout,
+    )
+
+
+@contextlib.contextmanager
+def _profiling(server: RunningServer, out: Path | None, seconds: float) -> Iterator[list[Path]]:
+    """py-spy on each worker process (the app runs there; granian's main process only
+    supervises), one raw file per worker, with thread ids so the event loop stands apart.
+
+    --nonblocking: py-spy's default stops the whole process for every sample, which at this
+    rate cut token throughput ~15x (to ~200 req/s) and broke its idle detection (every thread,
+    the waiting aiosqlite threads included, counted as busy in every sample). Unpaused, the
+    server keeps ~80 % of its throughput and idle threads drop out of the samples; a sample
+    may now and then tear (a stack read while it changes), which is noise at these counts.
+    """
+    if out is None:
+        yield []
+        return
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    workers = server.worker_pids()
+    paths = [
+        out if len(workers) == 1 else out.with_name(f"{out.stem}-worker{i}{out.suffix}")
+        for i in range(1, len(workers) + 1)
+    ]
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        for pid, path in zip(workers, paths, strict=True):
+            procs.append(subprocess.Popen(
+                [spy, "record", "-d", f"{max(1, int(seconds))}", "-r", str(PROFILE_RATE),
+                 "--nonblocking", "--threads", "--format", "raw", "-o", str(path),
+                 "-p", str(pid)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            ))
+        yield paths
+    except BaseException:
+        for proc in procs:
+            proc.terminate()
+        raise
+    finally:
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except (subprocess.TimeoutExpired, KeyboardInterrupt):
+                proc.kill()
+                proc.wait()
+
+
+@dataclass(frozen=True)
+class Measured:
+    row: Row
+    notes: list[str]
+    # False when a check after the run failed (audit rows not durable in time).
+    checks_passed: bool = True
+
+
+def _pct(seconds: float, duration: float) -> float:
+    return 100 * seconds / duration if duration else 0.0
+
+
+def _measure(
+    server: RunningServer, workload: Workload, wrk: str, opts: Options
+) -> Measured | None:
+    request = workload.build(server)
+    if request is None:
+        return None
+    s = opts.settings
+    notes: list[str] = list(server.notes)
+    if opts.quiet_timeout > 0:
+        busy = wait_quiet(opts.quiet_threshold, opts.quiet_timeout)
+        if busy > opts.quiet_threshold:
+            notes.append(
+                f"{server.name}, {workload.name}: the machine was still busy with other work "
+                f"when the run started ({busy:.0f} % of a core after {opts.quiet_timeout:g} s "
+                "of waiting)"
+            )
+    warm = run_wrk(wrk, server.base_url, request, s, s.warmup) if s.warmup > 0 else None
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", server.name).strip("-")
+    profile = opts.profile / f"{slug}-{workload.name}.txt" if opts.profile else None
+    services_before = proctree.cpu_by_pid(server.service_pids()) if server.service_pids else None
+    cpu_before, main_before = server.cpu_seconds(), server.main_cpu_seconds()
+    log_before, host_before = server.log_bytes(), host_busy_seconds()
+    with _profiling(server, profile, s.duration) as profiles:
+        result = run_wrk(wrk, server.base_url, request, s, s.duration)
+        # Read at once, not after py-spy has finished writing its files.
+        host = host_busy_seconds() - host_before
+        cpu = server.cpu_seconds() - cpu_before
+        main_cpu = server.main_cpu_seconds() - main_before
+        services_cpu = None
+        if services_before is not None and server.service_pids is not None:
+            services_cpu = proctree.cpu_delta(
+                services_before, proctree.cpu_by_pid(server.service_pids())
+            )
+    other = max(0.0, host - cpu - (services_cpu or 0.0) - result.wrk_cpu_s)
+    d = result.duration_s
+    row = Row(
+        server=server.name,
+        workload=workload.name,
+        result=result,
+        peak_rss_kib=server.peak_rss_kib(),
+        server_cpu_pct=_pct(cpu, d),
+        log_bytes=server.log_bytes() - log_before,
+        worker_rss_kib=tuple(server.worker_peak_rss_kib()),
+        tree_rss_kib=server.tree_peak_rss_kib(),
+        main_cpu_pct=_pct(main_cpu, d),
+        main_pid=server.pid,
+        worker_pids=tuple(server.worker_pids()),
+        services_cpu_pct=None if services_cpu is None else _pct(services_cpu, d),
+        other_cpu_pct=_pct(other, d),
+    )
+    durable = True
+    if workload.issues_tokens and server.count_audit is not None:
+        time.sleep(DURABILITY_WAIT)
+        rows = server.audit_rows("token_issued") or 0
+        responses = result.ok_responses + (warm.ok_responses if warm else 0)
+        non_2xx = result.status_errors + (warm.status_errors if warm else 0)
+        durable = rows >= responses and non_2xx == 0
+        notes.append(
+            f"{server.name}: audit rows durable within {DURABILITY_WAIT:g} s: "
+            f"{'yes' if durable else 'no'} (rows={rows}, responses={responses}: "
+            f"{result.ok_responses} measured + {responses - result.ok_responses} warm-up, "
+            f"non-2xx={non_2xx})"
+        )
+    for path in profiles:
+        notes.append(f"py-spy profile of {server.name}, {workload.name} run: {path}")
+    return Measured(row, notes, checks_passed=durable)
+
+
+def _run(opts: Options, wrk: str, workdir: Path) -> tuple[list[Row], list[str], bool]:
+    rows: list[Row] = []
+    notes: list[str] = []
+    passed = True
+    for key in opts.servers:
+        for workload in opts.workloads:
+            # A fresh server per workload, so peak RSS belongs to that workload alone.
+            try:
+                with SERVERS[key](workdir / key / workload.name) as server:
+                    print(f"… {server.name}: {workload.name} ({workload.summary})", flush=True)
+                    measured = _measure(server, workload, wrk, opts)
+            except ServiceUnavailable as exc:
+                note = f"server `{key}` skipped: {exc}"
+                print("  " + note, flush=True)
+                notes.append(note)
+                passed = False
+                break
+            if measured is None:
+                notes.append(f"{server.name} has no {workload.name} route: skipped")
+                continue
+            rows.append(measured.row)
+            notes += measured.notes
+            passed = passed and measured.checks_passed
+            for line in measured.notes:
+                print("  " + line, flush=True)
+    floors = {r.server: r.result.rps for r in rows if r.workload == FLOOR.name}
+    return [replace(r, floor_rps=floors.get(r.server)) for r in rows], notes, passed
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = _parse(argv)
+    # SIGTERM (and SIGINT even where a shell ignored it) unwind like Ctrl-C, so every server
+    # started so far is stopped by its context manager.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    try:
+        wrk = ensure_wrk()
+    except LoadgenUnavailable as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    workdir = Path(tempfile.mkdtemp(prefix="voltgate-bench-"))
+    try:
+        rows, notes, passed = _run(opts, wrk, workdir)
+    except KeyboardInterrupt:
+        print("bench: interrupted; every server it started has been stopped", file=sys.stderr)
+        return 130
+    finally:
+        if opts.keep:
+            print(f"data dirs and server logs kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    notes += log_lines(rows)
+    about = describe(ROOT, wrk_version(wrk), opts.settings)
+    about.append(("server", f"granian {_version('granian')} (`voltgate serve`)"))
+    if any(key != "sqlite" for key in opts.servers):
+        about += services.versions()
+    print()
+    for key, value in about:
+        print(f"{key}: {value}")
+    print()
+    print(table(rows))
+    print()
+    for note in notes:
+        print(note)
+    title = f"voltgate bench, {datetime.date.today().isoformat()}"
+    opts.output.parent.mkdir(parents=True, exist_ok=True)
+    opts.output.write_text(markdown(title, about, rows, notes))
+    print(f"\nwritten to {opts.output}")
+    return 0 if passed and not any(r.result.failures for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
