@@ -51,29 +51,41 @@ def _parse(argv: list[str] | None) -> Options:
     parser.add_argument("--connections", type=int, default=64, help="wrk connections (-c)")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (-t)")
     parser.add_argument(
-        "--server", choices=[*SERVERS, "all"], default="all",
+        "--server",
+        choices=[*SERVERS, "all"],
+        default="all",
         help="which server(s) to load: sqlite = embedded default; postgres = PostgreSQL + Redis "
-             "on 127.0.0.1; postgres2 = the same with --workers 2 (default: all)",
+        "on 127.0.0.1; postgres2 = the same with --workers 2 (default: all)",
     )
     parser.add_argument(
-        "--workload", choices=[*WORKLOADS, "all"], default="all",
+        "--workload",
+        choices=[*WORKLOADS, "all"],
+        default="all",
         help="what to load; the floor row is always run too, for the ratio",
     )
     parser.add_argument("--output", type=Path, help="results file (default bench/results/…)")
     parser.add_argument("--keep", action="store_true", help="keep data dirs and server logs")
     parser.add_argument(
-        "--profile", type=Path, metavar="DIR",
+        "--profile",
+        type=Path,
+        metavar="DIR",
         help="also record py-spy profiles of the server's worker process(es) (raw, with thread "
-             "ids, per workload and worker) into DIR; summarise them with `python -m bench.pyspy "
-             "FILE…`; sampling shares the cores, so the numbers of such a run are not the "
-             "reference",
+        "ids, per workload and worker) into DIR; summarise them with `python -m bench.pyspy "
+        "FILE…`; sampling shares the cores, so the numbers of such a run are not the "
+        "reference",
     )
     parser.add_argument(
-        "--quiet-threshold", type=float, default=25.0, metavar="PCT",
+        "--quiet-threshold",
+        type=float,
+        default=25.0,
+        metavar="PCT",
         help="before each run, wait until other work uses less than PCT %% of one core",
     )
     parser.add_argument(
-        "--quiet-timeout", type=float, default=120.0, metavar="S",
+        "--quiet-timeout",
+        type=float,
+        default=120.0,
+        metavar="S",
         help="wait at most S seconds for that (0: do not wait)",
     )
     args = parser.parse_args(argv)
@@ -86,7 +98,9 @@ def _parse(argv: list[str] | None) -> Options:
     suffix = "token" if "token" in names else args.workload
     return Options(
         settings=LoadSettings(
-            duration=args.duration, warmup=args.warmup, connections=args.connections,
+            duration=args.duration,
+            warmup=args.warmup,
+            connections=args.connections,
             threads=args.threads,
         ),
         servers=list(SERVERS) if args.server == "all" else [args.server],
@@ -123,12 +137,28 @@ def _profiling(server: RunningServer, out: Path | None, seconds: float) -> Itera
     procs: list[subprocess.Popen[bytes]] = []
     try:
         for pid, path in zip(workers, paths, strict=True):
-            procs.append(subprocess.Popen(
-                [spy, "record", "-d", f"{max(1, int(seconds))}", "-r", str(PROFILE_RATE),
-                 "--nonblocking", "--threads", "--format", "raw", "-o", str(path),
-                 "-p", str(pid)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            ))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        spy,
+                        "record",
+                        "-d",
+                        f"{max(1, int(seconds))}",
+                        "-r",
+                        str(PROFILE_RATE),
+                        "--nonblocking",
+                        "--threads",
+                        "--format",
+                        "raw",
+                        "-o",
+                        str(path),
+                        "-p",
+                        str(pid),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         yield paths
     except BaseException:
         for proc in procs:
@@ -155,9 +185,7 @@ def _pct(seconds: float, duration: float) -> float:
     return 100 * seconds / duration if duration else 0.0
 
 
-def _measure(
-    server: RunningServer, workload: Workload, wrk: str, opts: Options
-) -> Measured | None:
+def _measure(server: RunningServer, workload: Workload, wrk: str, opts: Options) -> Measured | None:
     request = workload.build(server)
     if request is None:
         return None

@@ -134,8 +134,14 @@ def run_wrk(
         script = Path(tmp) / "request.lua"
         script.write_text(lua_script(request))
         command = [
-            wrk, f"-t{settings.threads}", f"-c{settings.connections}", f"-d{duration:g}s",
-            f"--timeout={settings.timeout:g}s", "-s", str(script), base_url + request.path,
+            wrk,
+            f"-t{settings.threads}",
+            f"-c{settings.connections}",
+            f"-d{duration:g}s",
+            f"--timeout={settings.timeout:g}s",
+            "-s",
+            str(script),
+            base_url + request.path,
         ]
         cpu_before = _children_cpu()
         proc = subprocess.run(
@@ -147,7 +153,7 @@ def run_wrk(
         raise RuntimeError(
             f"wrk failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}"
         )
-    raw = json.loads(line[len(_MARKER):])
+    raw = json.loads(line[len(_MARKER) :])
     return LoadResult(
         requests=raw["requests"],
         duration_s=raw["duration_us"] / 1e6,

@@ -52,9 +52,11 @@ def describe(root: Path, wrk: str, settings: LoadSettings) -> list[tuple[str, st
         ("OS", f"{platform.system()} {platform.release()}"),
         ("Python", sys.version.split()[0]),
         ("voltgate commit", _git_commit(root)),
-        ("load generator",
-         f"{wrk}, -t{settings.threads} -c{settings.connections}, {settings.warmup:g} s warm-up "
-         f"then {settings.duration:g} s measured, keep-alive, 127.0.0.1, same box as the server"),
+        (
+            "load generator",
+            f"{wrk}, -t{settings.threads} -c{settings.connections}, {settings.warmup:g} s warm-up "
+            f"then {settings.duration:g} s measured, keep-alive, 127.0.0.1, same box as the server",
+        ),
     ]
 
 

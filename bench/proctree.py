@@ -119,6 +119,7 @@ def status_kib(pid: int, key: str) -> int:
 def matching(predicate: Callable[[str], bool]) -> list[int]:
     """Every process on the machine whose command line satisfies `predicate`."""
     return [
-        int(entry.name) for entry in Path("/proc").iterdir()
+        int(entry.name)
+        for entry in Path("/proc").iterdir()
         if entry.name.isdigit() and predicate(cmdline(int(entry.name)))
     ]

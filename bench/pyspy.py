@@ -66,9 +66,10 @@ def _pct(part: int, whole: int) -> str:
 
 
 def report(prof: Profile, top: int = 20, rate: float | None = None) -> str:
-    out = [f"{prof.samples:,} samples" + (
-        f" (≈ {prof.samples / rate:.1f} s of busy thread time at {rate:g} Hz)" if rate else ""
-    )]
+    out = [
+        f"{prof.samples:,} samples"
+        + (f" (≈ {prof.samples / rate:.1f} s of busy thread time at {rate:g} Hz)" if rate else "")
+    ]
     out.append("threads (samples, share of all):")
     out += [
         f"  {_pct(n, prof.samples)}  {n:>7,}  {name}" for name, n in prof.per_thread.most_common()

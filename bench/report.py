@@ -43,9 +43,22 @@ class Row:
         return f"{self.result.rps / self.floor_rps:.2f}"
 
 
-_HEAD = ("server", "workload", "req/s", "p50 ms", "p99 ms", "non-2xx/errors", "peak RSS MiB",
-         "worker RSS MiB", "tree RSS MiB", "server CPU", "services CPU", "wrk CPU", "other CPU",
-         "vs floor")
+_HEAD = (
+    "server",
+    "workload",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "non-2xx/errors",
+    "peak RSS MiB",
+    "worker RSS MiB",
+    "tree RSS MiB",
+    "server CPU",
+    "services CPU",
+    "wrk CPU",
+    "other CPU",
+    "vs floor",
+)
 
 
 def _mib(kib: int) -> str:
@@ -56,11 +69,20 @@ def _cells(row: Row) -> tuple[str, ...]:
     r = row.result
     services = "-" if row.services_cpu_pct is None else f"{row.services_cpu_pct:.0f} %"
     return (
-        row.server, row.workload, f"{r.rps:,.0f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}",
-        f"{r.status_errors}/{r.socket_errors}", _mib(row.peak_rss_kib),
-        " / ".join(_mib(k) for k in row.worker_rss_kib) or "-", _mib(row.tree_rss_kib),
-        f"{row.server_cpu_pct:.0f} %", services, f"{row.wrk_cpu_pct:.0f} %",
-        f"{row.other_cpu_pct:.0f} %", row.ratio_to_floor,
+        row.server,
+        row.workload,
+        f"{r.rps:,.0f}",
+        f"{r.p50_ms:.2f}",
+        f"{r.p99_ms:.2f}",
+        f"{r.status_errors}/{r.socket_errors}",
+        _mib(row.peak_rss_kib),
+        " / ".join(_mib(k) for k in row.worker_rss_kib) or "-",
+        _mib(row.tree_rss_kib),
+        f"{row.server_cpu_pct:.0f} %",
+        services,
+        f"{row.wrk_cpu_pct:.0f} %",
+        f"{row.other_cpu_pct:.0f} %",
+        row.ratio_to_floor,
     )
 
 

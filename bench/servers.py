@@ -40,6 +40,11 @@ class Endpoints:
     token: str | None = None
     me: str | None = None
     floor: str | None = None
+    introspect: str | None = None  # RFC 7662, client authenticated by HTTP Basic
+    revoke: str | None = None  # RFC 7009, client authenticated by HTTP Basic
+    # A refresh_token grant needs a refresh token from a user's grant: the peer's factory
+    # obtains one (or None where the server has no refresh grant yet).
+    refresh_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,9 +114,12 @@ class RunningServer:
         if self.endpoints.token is None:
             raise RuntimeError(f"{self.name} has no token endpoint")
         body = http_request(
-            "POST", self.base_url + self.endpoints.token,
-            headers={"Authorization": self.credentials.basic(),
-                     "Content-Type": "application/x-www-form-urlencoded"},
+            "POST",
+            self.base_url + self.endpoints.token,
+            headers={
+                "Authorization": self.credentials.basic(),
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
             body=b"grant_type=client_credentials",
         )
         return str(json.loads(body)["access_token"])
@@ -122,9 +130,7 @@ class RunningServer:
 
 def _sqlite_audit_counter(path: Path) -> Callable[[str], int]:
     def count(event: str) -> int:
-        with contextlib.closing(
-            sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-        ) as db:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
             query = "SELECT count(*) FROM audit_events WHERE event = ?"
             row = db.execute(query, (event,)).fetchone()
         return int(row[0])
@@ -133,7 +139,10 @@ def _sqlite_audit_counter(path: Path) -> Callable[[str], int]:
 
 
 def http_request(
-    method: str, url: str, headers: Mapping[str, str] | None = None, body: bytes | None = None,
+    method: str,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    body: bytes | None = None,
     timeout: float = 5.0,
 ) -> bytes:
     if urllib.parse.urlsplit(url).hostname != LOOPBACK:
@@ -177,7 +186,7 @@ def wait_ready(
     soft_deadline = min(deadline, time.monotonic() + 15.0)
     while time.monotonic() < soft_deadline:
         text = log.read_text(errors="replace") if log.exists() else ""
-        if all(f"Started worker-{i}\"" in text for i in range(1, workers + 1)):
+        if all(f'Started worker-{i}"' in text for i in range(1, workers + 1)):
             return True
         time.sleep(0.1)
     return False
@@ -236,8 +245,13 @@ def _spawn(
         # bench, which then stops the server itself, and every process of the server's tree
         # can be signalled at once.
         return subprocess.Popen(
-            command, env=dict(env), cwd=cwd, stdin=subprocess.DEVNULL,
-            stdout=err, stderr=err, start_new_session=True,
+            command,
+            env=dict(env),
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=err,
+            stderr=err,
+            start_new_session=True,
         )
 
 
@@ -245,8 +259,13 @@ def _cli(python: str, root: Path, env: Mapping[str, str], *args: str) -> str:
     """`python -m voltgate …` with the server's environment; its stdout, or RuntimeError."""
     try:
         proc = subprocess.run(
-            [python, "-m", "voltgate", *args], env=dict(env), cwd=root, capture_output=True,
-            text=True, check=False, timeout=120,
+            [python, "-m", "voltgate", *args],
+            env=dict(env),
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
         )
     except subprocess.TimeoutExpired as exc:
         raise RuntimeError(f"`voltgate {' '.join(args)}` took more than 120 s") from exc
@@ -257,8 +276,13 @@ def _cli(python: str, root: Path, env: Mapping[str, str], *args: str) -> str:
 
 @contextlib.contextmanager
 def start_voltgate(
-    python: str, root: Path, workdir: Path, *, name: str = "voltgate (sqlite)",
-    workers: int = 1, scale: bool = False,
+    python: str,
+    root: Path,
+    workdir: Path,
+    *,
+    name: str = "voltgate (sqlite)",
+    workers: int = 1,
+    scale: bool = False,
 ) -> Iterator[RunningServer]:
     """`voltgate serve` (granian, `workers` worker processes) on 127.0.0.1.
 
@@ -298,16 +322,40 @@ def start_voltgate(
                 return [*db.backend_pids(), *services.redis_pids()]
         else:
             count_audit = _sqlite_audit_counter(data_dir / "voltgate.db")
-        client = json.loads(_cli(
-            python, root, env, "clients", "create", "--name", "bench", "--kind", "operator",
-            "--scopes", "read write", "--json",
-        ))
+        client = json.loads(
+            _cli(
+                python,
+                root,
+                env,
+                "clients",
+                "create",
+                "--name",
+                "bench",
+                "--kind",
+                "operator",
+                "--scopes",
+                "read write",
+                "--json",
+            )
+        )
         port = free_port()
         log = workdir / "server.log"
         process = _spawn(
-            [python, "-m", "voltgate", "serve", "--host", LOOPBACK, "--port", str(port),
-             "--workers", str(workers)],
-            env, log, root,
+            [
+                python,
+                "-m",
+                "voltgate",
+                "serve",
+                "--host",
+                LOOPBACK,
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            env,
+            log,
+            root,
         )
         stack.callback(stop_process, process)
         base_url = f"http://{LOOPBACK}:{port}"
@@ -317,7 +365,13 @@ def start_voltgate(
             base_url=base_url,
             process=process,
             log_path=log,
-            endpoints=Endpoints(token="/oauth/token", me="/v1/me", floor="/healthz"),
+            endpoints=Endpoints(
+                token="/oauth/token",
+                me="/v1/me",
+                floor="/healthz",
+                introspect="/oauth/introspect",
+                revoke="/oauth/revoke",
+            ),
             credentials=Credentials(client["client_id"], client["client_secret"]),
             count_audit=count_audit,
             service_pids=service_pids,
@@ -339,7 +393,11 @@ SERVERS: dict[str, ServerFactory] = {
         sys.executable, ROOT, workdir, name="voltgate (postgres+redis)", scale=True
     ),
     "postgres2": lambda workdir: start_voltgate(
-        sys.executable, ROOT, workdir, name="voltgate (postgres+redis, 2 workers)", workers=2,
+        sys.executable,
+        ROOT,
+        workdir,
+        name="voltgate (postgres+redis, 2 workers)",
+        workers=2,
         scale=True,
     ),
 }

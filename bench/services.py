@@ -45,15 +45,34 @@ def psql(sql: str, database: str = "postgres") -> str:
     if exe is None:
         raise ServiceUnavailable("psql (the PostgreSQL client) is not installed")
     command = [
-        exe, "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", LOOPBACK, "-p", str(PG_PORT),
-        "-U", PG_USER, "-d", database, "-c", sql,
+        exe,
+        "-X",
+        "-q",
+        "-t",
+        "-A",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        LOOPBACK,
+        "-p",
+        str(PG_PORT),
+        "-U",
+        PG_USER,
+        "-d",
+        database,
+        "-c",
+        sql,
     ]
     env = {**os.environ, "PGCONNECT_TIMEOUT": str(_CONNECT_TIMEOUT_S)}
     for key in ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGSERVICE"):
         env.pop(key, None)
     try:
         proc = subprocess.run(
-            command, env=env, capture_output=True, text=True, check=False,
+            command,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
             timeout=_COMMAND_TIMEOUT_S,
         )
     except subprocess.TimeoutExpired as exc:

@@ -49,10 +49,64 @@ def _floor(server: RunningServer) -> HttpRequest | None:
     return HttpRequest(method="GET", path=server.endpoints.floor)
 
 
+def _introspect(server: RunningServer) -> HttpRequest | None:
+    if server.endpoints.introspect is None or server.endpoints.token is None:
+        return None
+    return HttpRequest(
+        method="POST",
+        path=server.endpoints.introspect,
+        headers={
+            "Authorization": server.credentials.basic(),
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+        body="token=" + server.bearer_token(),
+    )
+
+
+def _revoke(server: RunningServer) -> HttpRequest | None:
+    # The same token every time: the first request revokes it, the rest exercise the same
+    # authenticate + look-up + idempotent revoke path (RFC 7009 §2.2 answers 200 each time).
+    if server.endpoints.revoke is None or server.endpoints.token is None:
+        return None
+    return HttpRequest(
+        method="POST",
+        path=server.endpoints.revoke,
+        headers={
+            "Authorization": server.credentials.basic(),
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+        body="token=" + server.bearer_token(),
+    )
+
+
+def _refresh(server: RunningServer) -> HttpRequest | None:
+    # Rotation makes a refresh token single-use, so wrk cannot replay one; servers that keep
+    # refresh tokens reusable (a setting some peers have) are measured, others are n/a.
+    if server.endpoints.refresh_token is None or server.endpoints.token is None:
+        return None
+    return HttpRequest(
+        method="POST",
+        path=server.endpoints.token,
+        headers={
+            "Authorization": server.credentials.basic(),
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+        body="grant_type=refresh_token&refresh_token=" + server.endpoints.refresh_token,
+    )
+
+
 TOKEN = Workload(
     "token", "POST client_credentials, HTTP Basic, form body", _token, issues_tokens=True
 )
 ME = Workload("me", "GET a protected read with one bearer token (JWT verify + guard)", _me)
 FLOOR = Workload("floor", "GET the near-empty health route (the server's ceiling)", _floor)
 
-WORKLOADS: dict[str, Workload] = {w.name: w for w in (TOKEN, ME, FLOOR)}
+INTROSPECT = Workload(
+    "introspect", "POST RFC 7662 introspection of one token, HTTP Basic", _introspect
+)
+REVOKE = Workload("revoke", "POST RFC 7009 revocation of one token, HTTP Basic", _revoke)
+REFRESH = Workload("refresh", "POST refresh_token grant (where the server allows reuse)", _refresh)
+
+WORKLOADS: dict[str, Workload] = {
+    w.name: w for w in (TOKEN, INTROSPECT, REVOKE, REFRESH, ME, FLOOR)
+}
