@@ -20,12 +20,15 @@ from pathlib import Path
 from bench import proctree, services
 from bench.loadgen import LoadgenUnavailable, LoadSettings, ensure_wrk, run_wrk, wrk_version
 from bench.machine import describe, host_busy_seconds, wait_quiet
-from bench.report import Row, log_lines, markdown, table
-from bench.servers import ROOT, SERVERS, RunningServer
+from bench.peers import peer_servers
+from bench.report import Row, comparison, log_lines, markdown, table
+from bench.servers import ROOT, SERVERS, RunningServer, ServerFactory
 from bench.services import ServiceUnavailable
 from bench.workloads import FLOOR, WORKLOADS, Workload
 
 RESULTS = ROOT / "bench" / "results"
+ALL_SERVERS: dict[str, ServerFactory] = {**SERVERS, **peer_servers()}
+GROUPS = {"all": list(ALL_SERVERS), "voltgate": list(SERVERS), "peers": list(peer_servers())}
 # Audit rows are flushed every 0.25 s; the promise checked here is "durable within 1 s".
 DURABILITY_WAIT = 1.0
 # py-spy's sampling rate for --profile (a prime, so it does not beat with periodic work).
@@ -52,10 +55,10 @@ def _parse(argv: list[str] | None) -> Options:
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (-t)")
     parser.add_argument(
         "--server",
-        choices=[*SERVERS, "all"],
         default="all",
-        help="which server(s) to load: sqlite = embedded default; postgres = PostgreSQL + Redis "
-        "on 127.0.0.1; postgres2 = the same with --workers 2 (default: all)",
+        help="comma-separated servers or groups (all, voltgate, peers): sqlite = embedded "
+        "default; postgres = PostgreSQL + Redis on 127.0.0.1; postgres2 = the same with "
+        f"--workers 2; peers: {', '.join(peer_servers()) or 'none installed'} (default: all)",
     )
     parser.add_argument(
         "--workload",
@@ -91,6 +94,13 @@ def _parse(argv: list[str] | None) -> Options:
     args = parser.parse_args(argv)
     if args.connections < args.threads or args.threads < 1 or args.duration <= 0:
         parser.error("need --threads >= 1, --connections >= --threads and --duration > 0")
+    servers: list[str] = []
+    for name in args.server.split(","):
+        picked = GROUPS.get(name.strip(), [name.strip()])
+        unknown = [p for p in picked if p not in ALL_SERVERS]
+        if unknown:
+            parser.error(f"unknown server {unknown[0]!r}; choose from {', '.join(ALL_SERVERS)}")
+        servers += [p for p in picked if p not in servers]
     names = list(WORKLOADS) if args.workload == "all" else [args.workload]
     if FLOOR.name not in names:
         names.append(FLOOR.name)
@@ -103,7 +113,7 @@ def _parse(argv: list[str] | None) -> Options:
             connections=args.connections,
             threads=args.threads,
         ),
-        servers=list(SERVERS) if args.server == "all" else [args.server],
+        servers=servers,
         workloads=[WORKLOADS[n] for n in names],
         output=args.output or RESULTS / f"{today}-{suffix}.md",
         keep=args.keep,
@@ -259,7 +269,7 @@ def _run(opts: Options, wrk: str, workdir: Path) -> tuple[list[Row], list[str], 
         for workload in opts.workloads:
             # A fresh server per workload, so peak RSS belongs to that workload alone.
             try:
-                with SERVERS[key](workdir / key / workload.name) as server:
+                with ALL_SERVERS[key](workdir / key / workload.name) as server:
                     print(f"… {server.name}: {workload.name} ({workload.summary})", flush=True)
                     measured = _measure(server, workload, wrk, opts)
             except ServiceUnavailable as exc:
@@ -316,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     notes += log_lines(rows)
     about = describe(ROOT, wrk_version(wrk), opts.settings)
     about.append(("server", f"granian {_version('granian')} (`voltgate serve`)"))
-    if any(key != "sqlite" for key in opts.servers):
+    if any(key in ("postgres", "postgres2") for key in opts.servers):
         about += services.versions()
     print()
     for key, value in about:
@@ -324,11 +334,16 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(rows))
     print()
+    ours = list(dict.fromkeys(r.server for r in rows if r.server.startswith("voltgate")))
+    ratios = comparison(rows, ours)
+    if ratios:
+        print(ratios)
+        print()
     for note in notes:
         print(note)
     title = f"voltgate bench, {datetime.date.today().isoformat()}"
     opts.output.parent.mkdir(parents=True, exist_ok=True)
-    opts.output.write_text(markdown(title, about, rows, notes))
+    opts.output.write_text(markdown(title, about, rows, notes, ratios))
     print(f"\nwritten to {opts.output}")
     return 0 if passed and not any(r.result.failures for r in rows) else 1
 

@@ -112,12 +112,48 @@ def log_lines(rows: list[Row]) -> list[str]:
     return out
 
 
+def comparison(rows: list[Row], ours: list[str]) -> str:
+    """voltgate's req/s over each peer's, per workload: > 1 means voltgate is faster."""
+    peers = [s for s in dict.fromkeys(r.server for r in rows) if s not in ours]
+    mine = [s for s in ours if any(r.server == s for r in rows)]
+    if not peers or not mine:
+        return ""
+    rps = {(r.server, r.workload): r.result.rps for r in rows}
+    workloads = list(dict.fromkeys(r.workload for r in rows))
+    head = ["workload", "voltgate server", *[f"vs {p}" for p in peers]]
+    body: list[list[str]] = []
+    for workload in workloads:
+        for server in mine:
+            base = rps.get((server, workload))
+            if base is None:
+                continue
+            cells = []
+            for peer in peers:
+                other = rps.get((peer, workload))
+                cells.append(f"{base / other:.2f}x" if other else "n/a")
+            body.append([workload, server, *cells])
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(cells) + " |" for cells in body]
+    return "\n".join(lines)
+
+
 def markdown(
-    title: str, machine_rows: list[tuple[str, str]], rows: list[Row], notes: list[str]
+    title: str,
+    machine_rows: list[tuple[str, str]],
+    rows: list[Row],
+    notes: list[str],
+    ratios: str = "",
 ) -> str:
     lines = [f"# {title}", ""]
     lines += [f"- {k}: {v}" for k, v in machine_rows]
     lines += ["", table(rows), ""]
+    if ratios:
+        lines += [
+            "voltgate's throughput over each peer's (same machine, same run):",
+            "",
+            ratios,
+            "",
+        ]
     lines += [f"- {n}" for n in notes]
     lines += [
         "",

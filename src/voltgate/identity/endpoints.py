@@ -96,7 +96,8 @@ class RevocationEndpoint:
         # §2.2: an invalid or foreign token is answered with 200 all the same.
         if claims is None or claims.client_id != client.id:
             return
-        await self._revocations.revoke_access(claims, token)
+        if not await self._revocations.revoke_access(claims, token):
+            return
         self._audit.record(
             "token_revoked",
             client_id=client.id,

@@ -28,10 +28,14 @@ class Revocations:
         for jti, expires_at in await self._store.active(self._clock.now()):
             await self._coordinator.revoke(f"jti:{jti}", expires_at + self._skew)
 
-    async def revoke_access(self, claims: AccessClaims, token: str) -> None:
+    async def revoke_access(self, claims: AccessClaims, token: str) -> bool:
+        """Revoke; False when it already was (RFC 7009 §2.2: still a success, no new write)."""
+        if self.is_revoked(claims):
+            return False
         await self._store.add(claims.jti, claims.client_id, claims.expires_at, self._clock.now())
         await self._coordinator.revoke(f"jti:{claims.jti}", claims.expires_at + self._skew)
         self._tokens.forget(token)
+        return True
 
     def is_revoked(self, claims: AccessClaims) -> bool:
         return self._coordinator.is_revoked(f"jti:{claims.jti}")

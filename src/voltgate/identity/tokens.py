@@ -113,6 +113,9 @@ class TokenService:
 
     def peek(self, token: str) -> AccessClaims | None:
         """Verify signature and claims but accept an expired token (revocation, introspection)."""
+        cached = self._verified.get(token)
+        if cached is not None:
+            return cached
         try:
             return self._verify_uncached(token, check_expiry=False)
         except InvalidToken:
