@@ -40,6 +40,9 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = 64 * 1024
     max_access_token_ttl: int = 86_400
+    refresh_token_ttl: int = 90 * 86_400
+    # A repeated refresh within this many seconds gets the same successor pair; later, reuse.
+    refresh_grace_seconds: float = 30.0
     clock_skew: int = 5
     token_rate_per_client: int = 300
     token_rate_per_address: int = 600

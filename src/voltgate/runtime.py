@@ -10,6 +10,7 @@ import structlog
 from voltgate.cache import build_coordinator
 from voltgate.clock import Clock, SystemClock
 from voltgate.config import Settings
+from voltgate.db.delegation import SqlDelegationStore, SqlUserStore
 from voltgate.db.engine import Database
 from voltgate.db.stores import (
     SqlAuditStore,
@@ -22,18 +23,22 @@ from voltgate.identity.admin import ClientAdmin
 from voltgate.identity.audit import AuditLog
 from voltgate.identity.client_auth import ClientAuthenticator
 from voltgate.identity.clients import ClientRegistry
+from voltgate.identity.delegation import Delegation, DelegationPolicy
 from voltgate.identity.endpoints import (
     IntrospectionEndpoint,
     RateLimiter,
     RevocationEndpoint,
     TokenEndpoint,
 )
+from voltgate.identity.grants.authorization_code import AuthorizationCodeGrant
 from voltgate.identity.grants.client_credentials import ClientCredentialsGrant
+from voltgate.identity.grants.refresh_token import RefreshTokenGrant
 from voltgate.identity.guard import BearerGuard
 from voltgate.identity.keys import KeyManager
 from voltgate.identity.revocation import Revocations
 from voltgate.identity.secrets import Crypto
 from voltgate.identity.tokens import TokenService
+from voltgate.identity.users import Users
 
 log = structlog.get_logger("voltgate.runtime")
 
@@ -64,12 +69,30 @@ class Runtime:
             settings.clock_skew,
         )
         self.tokens = TokenService(settings, self.keys, self.clock)
+        self.delegation_store = SqlDelegationStore(self.db)
         self.revocations = Revocations(
             SqlRevocationStore(self.db),
+            self.delegation_store,
             self.coordinator,
             self.tokens,
             self.clock,
             settings.clock_skew,
+            settings.max_access_token_ttl,
+        )
+        self.users = Users(SqlUserStore(self.db), self.coordinator, self.clock)
+        self.delegation = Delegation(
+            self.delegation_store,
+            self.crypto,
+            self.clock,
+            self.tokens,
+            self.revocations,
+            self.coordinator,
+            self.audit,
+            DelegationPolicy(
+                refresh_ttl=settings.refresh_token_ttl,
+                grace=settings.refresh_grace_seconds,
+                max_access_ttl=settings.max_access_token_ttl,
+            ),
         )
         self.admin = ClientAdmin(
             SqlClientStore(self.db),
@@ -82,9 +105,12 @@ class Runtime:
         self.guard = BearerGuard(self.tokens, self.revocations, self.clients, self.keys)
         authenticator = ClientAuthenticator(self.clients, self.crypto, self.clock, self.audit)
         self.token_endpoint = TokenEndpoint(authenticator, RateLimiter(self.coordinator, settings))
-        self.token_endpoint.register(
-            ClientCredentialsGrant(self.tokens, self.audit, settings.max_access_token_ttl)
-        )
+        for grant in (
+            ClientCredentialsGrant(self.tokens, self.audit, settings.max_access_token_ttl),
+            AuthorizationCodeGrant(self.delegation),
+            RefreshTokenGrant(self.delegation),
+        ):
+            self.token_endpoint.register(grant)
         self.revocation_endpoint = RevocationEndpoint(
             authenticator, self.tokens, self.revocations, self.audit
         )

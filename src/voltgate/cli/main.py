@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from voltgate.cli import clients, db, keys, serve
+from voltgate.cli import clients, db, keys, serve, users
 
 app = typer.Typer(
     name="voltgate",
@@ -18,6 +18,7 @@ app.command()(serve.sandbox)
 app.add_typer(db.app, name="db")
 app.add_typer(clients.app, name="clients")
 app.add_typer(keys.app, name="keys")
+app.add_typer(users.app, name="users")
 
 
 def main() -> None:

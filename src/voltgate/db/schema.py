@@ -84,3 +84,61 @@ state = sa.Table(
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.Integer, nullable=False),
 )
+
+# Delegated access (issue 3): users, their grants to apps, codes and refresh-token families.
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("disabled_at", sa.Float, nullable=True),
+)
+
+authorization_codes = sa.Table(
+    "authorization_codes",
+    metadata,
+    sa.Column("code_hash", sa.String(64), primary_key=True),
+    sa.Column("client_id", sa.String(64), nullable=False),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("redirect_uri", sa.Text, nullable=False),
+    sa.Column("scope", sa.Text, nullable=False),
+    sa.Column("nonce", sa.String(512), nullable=True),
+    sa.Column("code_challenge", sa.String(128), nullable=True),
+    sa.Column("auth_time", sa.Float, nullable=False),
+    sa.Column("family_id", sa.String(64), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("used_at", sa.Float, nullable=True),
+)
+
+# One family per grant (a code redemption): every access and refresh token descends from it.
+token_families = sa.Table(
+    "token_families",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("client_id", sa.String(64), nullable=False),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("scope", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("revoked_at", sa.Float, nullable=True),
+    sa.Column("revoked_reason", sa.String(64), nullable=True),
+    sa.Index("ix_token_families_user_client", "user_id", "client_id"),
+)
+
+refresh_tokens = sa.Table(
+    "refresh_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("family_id", sa.String(64), nullable=False),
+    sa.Column("client_id", sa.String(64), nullable=False),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("scope", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("consumed_at", sa.Float, nullable=True),
+    # The successor pair, sealed, so a repeat within the grace window gets the very same one.
+    sa.Column("successor_sealed", sa.Text, nullable=True),
+    sa.Index("ix_refresh_tokens_family_id", "family_id"),
+)

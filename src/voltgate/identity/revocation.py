@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from voltgate.cache.port import Coordinator
 from voltgate.clock import Clock
-from voltgate.identity.stores import RevocationStore
+from voltgate.identity.stores import DelegationStore, RevocationStore
 from voltgate.identity.tokens import AccessClaims, TokenService
 
 
@@ -12,12 +12,17 @@ class Revocations:
     def __init__(
         self,
         store: RevocationStore,
+        families: DelegationStore,
         coordinator: Coordinator,
         tokens: TokenService,
         clock: Clock,
         skew: int,
+        max_token_ttl: int,
     ) -> None:
+        # A revoked family is remembered as long as one of its access tokens could be alive.
+        self._horizon = max_token_ttl + skew
         self._store = store
+        self._families = families
         self._coordinator = coordinator
         self._tokens = tokens
         self._clock = clock
@@ -25,8 +30,15 @@ class Revocations:
 
     async def load(self) -> None:
         """Re-seed the coordinator from the database (a new process, or a Redis that restarted)."""
-        for jti, expires_at in await self._store.active(self._clock.now()):
+        now = self._clock.now()
+        for jti, expires_at in await self._store.active(now):
             await self._coordinator.revoke(f"jti:{jti}", expires_at + self._skew)
+        for family_id, revoked_at in await self._families.revoked_families(now - self._horizon):
+            await self._coordinator.revoke(f"fam:{family_id}", revoked_at + self._horizon)
+
+    async def revoke_family(self, family_id: str) -> None:
+        """Every access token of the family stops at once; refresh tokens check the store."""
+        await self._coordinator.revoke(f"fam:{family_id}", self._clock.now() + self._horizon)
 
     async def revoke_access(self, claims: AccessClaims, token: str) -> bool:
         """Revoke; False when it already was (RFC 7009 §2.2: still a success, no new write)."""
@@ -38,4 +50,6 @@ class Revocations:
         return True
 
     def is_revoked(self, claims: AccessClaims) -> bool:
+        if claims.family is not None and self._coordinator.is_revoked(f"fam:{claims.family}"):
+            return True
         return self._coordinator.is_revoked(f"jti:{claims.jti}")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from voltgate.identity.clients import Client, ClientSecret
+    from voltgate.identity.users import User
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +77,80 @@ class StateStore(Protocol):
     async def generation(self) -> int: ...
 
     async def bump(self) -> int: ...
+
+
+class UserStore(Protocol):
+    async def create(self, user: User, password_hash: str) -> None: ...
+
+    async def by_email(self, email: str) -> tuple[User, str] | None:
+        """The user and its password hash."""
+
+    async def get(self, user_id: str) -> User | None: ...
+
+    async def list_all(self) -> list[User]: ...
+
+    async def disable(self, user_id: str, at: float) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRecord:
+    code_hash: str
+    client_id: str
+    user_id: str
+    redirect_uri: str
+    scope: str
+    nonce: str | None
+    code_challenge: str | None
+    auth_time: float
+    family_id: str
+    expires_at: float
+    used_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshRecord:
+    token_hash: str
+    family_id: str
+    client_id: str
+    user_id: str
+    scope: str
+    created_at: float
+    expires_at: float
+    consumed_at: float | None = None
+    successor_sealed: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    id: str
+    client_id: str
+    user_id: str
+    scope: str
+    created_at: float
+    revoked_at: float | None = None
+
+
+class DelegationStore(Protocol):
+    async def add_code(self, code: CodeRecord) -> None: ...
+
+    async def get_code(self, code_hash: str) -> CodeRecord | None: ...
+
+    async def claim_code(self, code_hash: str, now: float) -> bool:
+        """Mark the code used; True only for the one call that did (compare-and-set)."""
+
+    async def create_family(self, family: Family) -> None: ...
+
+    async def family(self, family_id: str) -> Family | None: ...
+
+    async def revoke_family(self, family_id: str, now: float, reason: str) -> bool: ...
+
+    async def revoked_families(self, since: float) -> list[tuple[str, float]]: ...
+
+    async def add_refresh(self, token: RefreshRecord) -> None: ...
+
+    async def get_refresh(self, token_hash: str) -> RefreshRecord | None: ...
+
+    async def rotate_refresh(
+        self, token_hash: str, now: float, successor: RefreshRecord, sealed_pair: str
+    ) -> bool:
+        """Compare-and-set: consume `token_hash` and insert `successor` only if it was unused."""

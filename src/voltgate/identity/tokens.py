@@ -43,6 +43,7 @@ class AccessClaims:
     issued_at: float
     expires_at: float
     raw: dict[str, Any]
+    family: str | None = None  # `fid`: the grant a delegated token descends from
 
 
 class UnknownKey(InvalidToken):
@@ -159,6 +160,7 @@ class TokenService:
                 issued_at=float(claims["iat"]),
                 expires_at=float(claims["exp"]),
                 raw=claims,
+                family=claims.get("fid"),
             )
         except (KeyError, TypeError, ValueError, AttributeError):
             raise InvalidToken("the access token is missing required claims") from None

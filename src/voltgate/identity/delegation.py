@@ -1,0 +1,286 @@
+"""Delegated access at the token endpoint: authorization codes (RFC 6749 §4.1) with PKCE, and
+refresh tokens (§6) rotated on every use, with a grace window and reuse detection.
+
+A code redemption starts a token *family*. Each refresh consumes its token by compare-and-set and
+stores the successor pair sealed on the consumed row: a repeat within the grace window (two tabs,
+two instances, a retry after a lost response) gets the very same pair; a repeat after it is reuse,
+and the whole family — every refresh and access token of that grant — is revoked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from voltgate.cache.port import Coordinator
+from voltgate.clock import Clock
+from voltgate.errors import InvalidGrant, InvalidRequest, InvalidScope
+from voltgate.identity import pkce
+from voltgate.identity import scopes as scope_rules
+from voltgate.identity.audit import AuditLog
+from voltgate.identity.clients import Client
+from voltgate.identity.requests import OAuthRequest
+from voltgate.identity.revocation import Revocations
+from voltgate.identity.secrets import Crypto
+from voltgate.identity.stores import CodeRecord, DelegationStore, Family, RefreshRecord
+from voltgate.identity.tokens import TokenService
+from voltgate.ids import new_id
+
+
+@dataclass(frozen=True, slots=True)
+class DelegationPolicy:
+    code_ttl: int = 60  # ev.energy: codes are valid for one minute
+    refresh_ttl: int = 90 * 86_400  # Tesla: refresh tokens live three months
+    grace: float = 30.0
+    max_access_ttl: int = 86_400
+
+
+class Delegation:
+    def __init__(
+        self,
+        store: DelegationStore,
+        crypto: Crypto,
+        clock: Clock,
+        tokens: TokenService,
+        revocations: Revocations,
+        coordinator: Coordinator,
+        audit: AuditLog,
+        policy: DelegationPolicy,
+    ) -> None:
+        self._store = store
+        self._crypto = crypto
+        self._clock = clock
+        self._tokens = tokens
+        self._revocations = revocations
+        self._coordinator = coordinator
+        self._audit = audit
+        self._policy = policy
+
+    # -- codes -----------------------------------------------------------------------------
+    async def issue_code(
+        self,
+        *,
+        client: Client,
+        user_id: str,
+        redirect_uri: str,
+        scopes: tuple[str, ...],
+        auth_time: float,
+        nonce: str | None = None,
+        code_challenge: str | None = None,
+    ) -> str:
+        """Called by the authorization endpoint once the user has consented."""
+        code = self._crypto.formats.secret("ac")
+        now = self._clock.now()
+        await self._store.add_code(
+            CodeRecord(
+                code_hash=self._crypto.hasher.hash(code),
+                client_id=client.id,
+                user_id=user_id,
+                redirect_uri=redirect_uri,
+                scope=" ".join(scopes),
+                nonce=nonce,
+                code_challenge=code_challenge,
+                auth_time=auth_time,
+                family_id=new_id("fam_"),
+                expires_at=now + self._policy.code_ttl,
+            )
+        )
+        return code
+
+    async def redeem_code(self, request: OAuthRequest, client: Client) -> dict[str, Any]:
+        code = request.get("code")
+        redirect_uri = request.get("redirect_uri")
+        if code is None or redirect_uri is None:
+            raise InvalidRequest("code and redirect_uri are required")
+        now = self._clock.now()
+        code_hash = self._crypto.hasher.hash(code)
+        record = await self._store.get_code(code_hash)
+        if record is None or record.client_id != client.id:
+            raise InvalidGrant("the authorization code is invalid")
+        if record.used_at is not None:
+            await self._code_replayed(record, request)
+        if record.expires_at <= now:
+            raise InvalidGrant("the authorization code has expired")
+        if record.redirect_uri != redirect_uri:
+            raise InvalidGrant("redirect_uri does not match the authorization request")
+        if client.kind.is_public and record.code_challenge is None:
+            raise InvalidGrant("public clients must use PKCE")
+        pkce.verify(record.code_challenge, request.get("code_verifier"))
+        if not await self._store.claim_code(code_hash, now):
+            await self._code_replayed(record, request)  # lost a race with a concurrent use
+        granted = tuple(record.scope.split())
+        await self._store.create_family(
+            Family(record.family_id, client.id, record.user_id, record.scope, now)
+        )
+        self._audit.record(
+            "code_redeemed",
+            client_id=client.id,
+            request_id=request.request_id,
+            address=request.address,
+            family=record.family_id,
+            user=record.user_id,
+        )
+        return await self._issue_pair(client, record.user_id, record.family_id, granted, granted)
+
+    async def _code_replayed(self, record: CodeRecord, request: OAuthRequest) -> None:
+        # §4.1.2: a second use is refused and revokes everything issued from the first.
+        await self._revoke(record.family_id, "code_replay", request, record.client_id)
+        raise InvalidGrant("the authorization code was already used")
+
+    # -- refresh ---------------------------------------------------------------------------
+    async def refresh(self, request: OAuthRequest, client: Client) -> dict[str, Any]:
+        presented = request.get("refresh_token")
+        if presented is None:
+            raise InvalidRequest("refresh_token is required")
+        token_hash = self._crypto.hasher.hash(presented)
+        record = await self._store.get_refresh(token_hash)
+        if record is None or record.client_id != client.id:
+            raise InvalidGrant("the refresh token is invalid")
+        family = await self._store.family(record.family_id)
+        if family is None or family.revoked_at is not None:
+            raise InvalidGrant("the refresh token has been revoked")
+        now = self._clock.now()
+        if record.expires_at <= now:
+            raise InvalidGrant("the refresh token has expired")
+        granted = tuple(record.scope.split())
+        requested = scope_rules.parse(request.params.get("scope"))
+        if any(s not in granted for s in requested):
+            raise InvalidScope("a refresh may narrow the scope, never widen it")
+        narrowed = requested or granted
+        if record.consumed_at is None:
+            # One rotation at a time per token (across instances with Redis); the database's
+            # compare-and-set below stays the arbiter either way.
+            async with self._coordinator.lock(f"refresh:{token_hash}", ttl=10, wait=10):
+                won = await self._rotate(record, client, narrowed, granted)
+                if won is not None:
+                    self._audit.record(
+                        "refresh_rotated",
+                        client_id=client.id,
+                        request_id=request.request_id,
+                        address=request.address,
+                        family=record.family_id,
+                    )
+                    return won
+            record = await self._store.get_refresh(token_hash) or record
+        return await self._replayed(record, request, client)
+
+    async def _rotate(
+        self,
+        record: RefreshRecord,
+        client: Client,
+        scopes: tuple[str, ...],
+        granted: tuple[str, ...],
+    ) -> dict[str, Any] | None:
+        pair = self._pair(client, record.user_id, record.family_id, scopes)
+        successor = self._refresh_record(pair["refresh_token"], client, record, granted)
+        sealed = self._seal(pair, record.token_hash)
+        won = await self._store.rotate_refresh(
+            record.token_hash, self._clock.now(), successor, sealed
+        )
+        return pair if won else None
+
+    async def _replayed(
+        self, record: RefreshRecord, request: OAuthRequest, client: Client
+    ) -> dict[str, Any]:
+        consumed = record.consumed_at
+        if (
+            consumed is not None
+            and record.successor_sealed is not None
+            and self._clock.now() - consumed <= self._policy.grace
+        ):
+            return self._unseal(record.successor_sealed, record.token_hash)
+        await self._revoke(record.family_id, "refresh_reuse", request, client.id)
+        raise InvalidGrant("the refresh token was already used; the grant has been revoked")
+
+    # -- helpers ---------------------------------------------------------------------------
+    async def _issue_pair(
+        self,
+        client: Client,
+        user_id: str,
+        family_id: str,
+        scopes: tuple[str, ...],
+        granted: tuple[str, ...],
+    ) -> dict[str, Any]:
+        pair = self._pair(client, user_id, family_id, scopes)
+        if "refresh_token" in pair:
+            now = self._clock.now()
+            await self._store.add_refresh(
+                RefreshRecord(
+                    token_hash=self._crypto.hasher.hash(pair["refresh_token"]),
+                    family_id=family_id,
+                    client_id=client.id,
+                    user_id=user_id,
+                    scope=" ".join(granted),
+                    created_at=now,
+                    expires_at=now + self._policy.refresh_ttl,
+                )
+            )
+        return pair
+
+    def _pair(
+        self, client: Client, user_id: str, family_id: str, scopes: tuple[str, ...]
+    ) -> dict[str, Any]:
+        issued = self._tokens.issue(
+            subject=user_id,
+            client_id=client.id,
+            scopes=scopes,
+            kind=client.kind.value,
+            ttl=min(client.token_ttl, self._policy.max_access_ttl),
+            extra={"fid": family_id},
+        )
+        body: dict[str, Any] = {
+            "access_token": issued.token,
+            "token_type": "Bearer",
+            "expires_in": issued.expires_in,
+            "scope": issued.scope,
+        }
+        if self._may_refresh(client, scopes):
+            body["refresh_token"] = self._crypto.formats.secret("rt")
+        return body
+
+    @staticmethod
+    def _may_refresh(client: Client, scopes: tuple[str, ...]) -> bool:
+        # Tesla: with OpenID scopes a refresh token needs offline_access.
+        if "refresh_token" not in client.grant_types:
+            return False
+        return "openid" not in scopes or "offline_access" in scopes
+
+    def _refresh_record(
+        self, token: str, client: Client, parent: RefreshRecord, granted: tuple[str, ...]
+    ) -> RefreshRecord:
+        now = self._clock.now()
+        # §6: the new refresh token keeps the scope of the one it replaces.
+        return RefreshRecord(
+            token_hash=self._crypto.hasher.hash(token),
+            family_id=parent.family_id,
+            client_id=client.id,
+            user_id=parent.user_id,
+            scope=" ".join(granted),
+            created_at=now,
+            expires_at=now + self._policy.refresh_ttl,
+        )
+
+    def _seal(self, pair: dict[str, Any], token_hash: str) -> str:
+        return self._crypto.envelope.seal(orjson.dumps(pair), f"refresh-successor:{token_hash}")
+
+    def _unseal(self, sealed: str, token_hash: str) -> dict[str, Any]:
+        pair: dict[str, Any] = orjson.loads(
+            self._crypto.envelope.open(sealed, f"refresh-successor:{token_hash}")
+        )
+        return pair
+
+    async def _revoke(
+        self, family_id: str, reason: str, request: OAuthRequest, client_id: str
+    ) -> None:
+        await self._store.revoke_family(family_id, self._clock.now(), reason)
+        await self._revocations.revoke_family(family_id)
+        self._audit.record(
+            "family_revoked",
+            client_id=client_id,
+            request_id=request.request_id,
+            address=request.address,
+            family=family_id,
+            reason=reason,
+        )
