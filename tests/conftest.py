@@ -20,8 +20,10 @@ from voltgate.runtime import Runtime
 
 
 @pytest.fixture(scope="session")
-def postgres() -> Postgres:
-    return probe_postgres()
+def postgres() -> Iterator[Postgres]:
+    pg = probe_postgres()
+    yield pg
+    pg.drop_template()
 
 
 @pytest.fixture(scope="session")
