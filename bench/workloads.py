@@ -19,18 +19,23 @@ class Workload:
     issues_tokens: bool = False
 
 
-def _token(server: RunningServer) -> HttpRequest | None:
-    if server.endpoints.token is None:
-        return None
+def _basic_form(server: RunningServer, path: str, body: str) -> HttpRequest:
+    """A form POST authenticated by HTTP Basic, as every OAuth workload sends it."""
     return HttpRequest(
         method="POST",
-        path=server.endpoints.token,
+        path=path,
         headers={
             "Authorization": server.credentials.basic(),
             "Content-Type": "application/x-www-form-urlencoded",
         },
-        body="grant_type=client_credentials",
+        body=body,
     )
+
+
+def _token(server: RunningServer) -> HttpRequest | None:
+    if server.endpoints.token is None:
+        return None
+    return _basic_form(server, server.endpoints.token, "grant_type=client_credentials")
 
 
 def _me(server: RunningServer) -> HttpRequest | None:
@@ -52,15 +57,7 @@ def _floor(server: RunningServer) -> HttpRequest | None:
 def _introspect(server: RunningServer) -> HttpRequest | None:
     if server.endpoints.introspect is None or server.endpoints.token is None:
         return None
-    return HttpRequest(
-        method="POST",
-        path=server.endpoints.introspect,
-        headers={
-            "Authorization": server.credentials.basic(),
-            "Content-Type": "application/x-www-form-urlencoded",
-        },
-        body="token=" + server.bearer_token(),
-    )
+    return _basic_form(server, server.endpoints.introspect, "token=" + server.bearer_token())
 
 
 def _revoke(server: RunningServer) -> HttpRequest | None:
@@ -68,15 +65,7 @@ def _revoke(server: RunningServer) -> HttpRequest | None:
     # authenticate + look-up + idempotent revoke path (RFC 7009 §2.2 answers 200 each time).
     if server.endpoints.revoke is None or server.endpoints.token is None:
         return None
-    return HttpRequest(
-        method="POST",
-        path=server.endpoints.revoke,
-        headers={
-            "Authorization": server.credentials.basic(),
-            "Content-Type": "application/x-www-form-urlencoded",
-        },
-        body="token=" + server.bearer_token(),
-    )
+    return _basic_form(server, server.endpoints.revoke, "token=" + server.bearer_token())
 
 
 def _refresh(server: RunningServer) -> HttpRequest | None:
@@ -84,15 +73,8 @@ def _refresh(server: RunningServer) -> HttpRequest | None:
     # refresh tokens reusable (a setting some peers have) are measured, others are n/a.
     if server.endpoints.refresh_token is None or server.endpoints.token is None:
         return None
-    return HttpRequest(
-        method="POST",
-        path=server.endpoints.token,
-        headers={
-            "Authorization": server.credentials.basic(),
-            "Content-Type": "application/x-www-form-urlencoded",
-        },
-        body="grant_type=refresh_token&refresh_token=" + server.endpoints.refresh_token,
-    )
+    body = "grant_type=refresh_token&refresh_token=" + server.endpoints.refresh_token
+    return _basic_form(server, server.endpoints.token, body)
 
 
 TOKEN = Workload(

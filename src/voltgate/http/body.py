@@ -9,32 +9,11 @@ from __future__ import annotations
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.requests import ClientDisconnect, Request
 
-from voltgate.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
+from voltgate.errors import InvalidRequest, UnsupportedMediaType
 
 MAX_VALUE = 4096
 MAX_FIELDS = 64
-
-
-async def read_limited(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise InvalidRequest("Content-Length is not a number")
-        if int(declared) > limit:
-            raise PayloadTooLarge(f"request body exceeds {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise PayloadTooLarge(f"request body exceeds {limit} bytes")
-            chunks.append(chunk)
-    except ClientDisconnect:
-        raise InvalidRequest("the client disconnected before sending the body") from None
-    return b"".join(chunks)
 
 
 def parse_params(

@@ -230,12 +230,7 @@ class Delegation:
             ttl=min(client.token_ttl, self._policy.max_access_ttl),
             extra={"fid": family_id},
         )
-        body: dict[str, Any] = {
-            "access_token": issued.token,
-            "token_type": "Bearer",
-            "expires_in": issued.expires_in,
-            "scope": issued.scope,
-        }
+        body = issued.response()
         if self._may_refresh(client, scopes):
             body["refresh_token"] = self._crypto.formats.secret("rt")
         return body

@@ -29,6 +29,15 @@ class IssuedToken:
     expires_at: float
     scope: str
 
+    def response(self) -> dict[str, Any]:
+        """The access-token part of a token response (RFC 6749 §5.1)."""
+        return {
+            "access_token": self.token,
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+            "scope": self.scope,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class AccessClaims:

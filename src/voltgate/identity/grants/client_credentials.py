@@ -41,9 +41,4 @@ class ClientCredentialsGrant:
             jti=issued.jti,
             scope=issued.scope,
         )
-        return {
-            "access_token": issued.token,
-            "token_type": "Bearer",
-            "expires_in": issued.expires_in,
-            "scope": issued.scope,
-        }
+        return issued.response()
