@@ -323,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"data dirs and server logs kept in {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    notes += log_lines(rows)
+    notes = list(dict.fromkeys(notes)) + log_lines(rows)
     about = describe(ROOT, wrk_version(wrk), opts.settings)
     about.append(("server", f"granian {_version('granian')} (`voltgate serve`)"))
     if any(key in ("postgres", "postgres2") for key in opts.servers):
