@@ -22,7 +22,7 @@ from bench.loadgen import LoadgenUnavailable, LoadSettings, ensure_wrk, run_wrk,
 from bench.machine import describe, host_busy_seconds, wait_quiet
 from bench.peers import peer_servers
 from bench.report import Row, comparison, log_lines, markdown, table
-from bench.servers import ROOT, SERVERS, RunningServer, ServerFactory
+from bench.servers import ROOT, SERVERS, RunningServer, ServerFactory, http_request
 from bench.services import ServiceUnavailable
 from bench.workloads import FLOOR, WORKLOADS, Workload
 
@@ -201,6 +201,9 @@ def _measure(server: RunningServer, workload: Workload, wrk: str, opts: Options)
         return None
     s = opts.settings
     notes: list[str] = list(server.notes)
+    if server.max_connections is not None and server.max_connections < s.connections:
+        s = replace(s, connections=server.max_connections)
+        notes.append(f"{server.name}: wrk connections capped at {s.connections} (a slow server)")
     if opts.quiet_timeout > 0:
         busy = wait_quiet(opts.quiet_threshold, opts.quiet_timeout)
         if busy > opts.quiet_threshold:
@@ -210,6 +213,10 @@ def _measure(server: RunningServer, workload: Workload, wrk: str, opts: Options)
                 "of waiting)"
             )
     warm = run_wrk(wrk, server.base_url, request, s, s.warmup) if s.warmup > 0 else None
+    if warm is not None and server.endpoints.floor is not None:
+        # Let requests still queued from the warm-up drain before measuring: one request to
+        # the floor route waits behind them on a server with blocking workers.
+        http_request("GET", server.base_url + server.endpoints.floor, timeout=120)
     slug = re.sub(r"[^A-Za-z0-9]+", "-", server.name).strip("-")
     profile = opts.profile / f"{slug}-{workload.name}.txt" if opts.profile else None
     services_before = proctree.cpu_by_pid(server.service_pids()) if server.service_pids else None

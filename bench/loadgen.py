@@ -44,7 +44,7 @@ class LoadSettings:
     warmup: float = 2.0
     connections: int = 64
     threads: int = 1
-    timeout: float = 5.0
+    timeout: float = 30.0  # a slow peer's requests time out visibly instead of silently
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,9 @@ class RunningServer:
     # "services CPU" column; None when it uses none.
     service_pids: Callable[[], list[int]] | None = None
     notes: list[str] = field(default_factory=list)
+    # Cap on wrk's connections for a server that answers a few requests a second, so queued
+    # requests do not outlive the run (wrk never counts those that are still pending).
+    max_connections: int | None = None
 
     @property
     def pid(self) -> int:
