@@ -80,7 +80,7 @@ def _refresh(server: RunningServer) -> HttpRequest | None:
 TOKEN = Workload(
     "token", "POST client_credentials, HTTP Basic, form body", _token, issues_tokens=True
 )
-ME = Workload("me", "GET a protected read with one bearer token (JWT verify + guard)", _me)
+ME = Workload("me", "GET a protected read with one bearer token (bearer validation)", _me)
 FLOOR = Workload("floor", "GET the near-empty health route (the server's ceiling)", _floor)
 
 INTROSPECT = Workload(
