@@ -38,14 +38,10 @@ request than these dicts.
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import hashlib
 import os
 import re
 import secrets
-import shutil
 import subprocess
-import sys
 import time
 import urllib.error
 from collections.abc import Iterator
@@ -53,6 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import proctree
+from bench.peers.pyvenv import ensure_venv, pinned
 from bench.servers import (
     LOOPBACK,
     ROOT,
@@ -61,11 +58,11 @@ from bench.servers import (
     RunningServer,
     ServerFactory,
     _spawn,
+    _tail,
     free_port,
     http_request,
     stop_process,
 )
-from bench.services import ServiceUnavailable
 
 NAME = "Authlib + Flask (gunicorn, 2 sync workers)"
 APP_DIR = Path(__file__).resolve().with_suffix("")  # bench/peers/authlib_flask/
@@ -88,73 +85,8 @@ class AuthlibServer(RunningServer):
         return self.seeded_access_token
 
 
-def _pins() -> dict[str, str]:
-    """name -> exact version, from the requirements file."""
-    pins: dict[str, str] = {}
-    for line in REQUIREMENTS.read_text().splitlines():
-        name, sep, version = line.split("#", 1)[0].strip().partition("==")
-        if sep:
-            pins[name.lower()] = version
-    return pins
-
-
-def _requirements_digest() -> str:
-    return hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
-
-
-def _run(command: list[str], what: str) -> None:
-    try:
-        proc = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=_INSTALL_TIMEOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise ServiceUnavailable(f"{what} took more than {_INSTALL_TIMEOUT:g} s") from exc
-    if proc.returncode != 0:
-        out = (proc.stderr or proc.stdout).strip().splitlines()[-15:]
-        raise ServiceUnavailable(f"{what} failed ({proc.returncode}):\n" + "\n".join(out))
-
-
-def ensure_installed(python: str = sys.executable) -> Path:
-    """The peer venv's bin directory; creates the venv and installs the pinned requirements
-    when it is missing or was installed from a different requirements file."""
-    stamp = VENV / ".requirements.sha256"
-    gunicorn = VENV / "bin" / "gunicorn"
-    VENV.parent.mkdir(parents=True, exist_ok=True)
-    # One installer at a time (two bench runs starting together).
-    with (VENV.parent / ".authlib-flask.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        digest = _requirements_digest()
-        if gunicorn.exists() and stamp.exists() and stamp.read_text().strip() == digest:
-            return VENV / "bin"
-        print(f"bench: installing the Authlib + Flask peer into {VENV} …", flush=True)
-        if VENV.exists():
-            shutil.rmtree(VENV)
-        _run([python, "-m", "venv", str(VENV)], f"creating the venv {VENV}")
-        pip = [str(VENV / "bin" / "python"), "-m", "pip"]
-        _run(
-            [
-                *pip,
-                "install",
-                "--disable-pip-version-check",
-                "--no-input",
-                "--quiet",
-                "-r",
-                str(REQUIREMENTS),
-            ],
-            f"pip install -r {REQUIREMENTS}",
-        )
-        stamp.write_text(digest + "\n")
-    return VENV / "bin"
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    text = path.read_text(errors="replace") if path.exists() else ""
-    return "\n".join(text.splitlines()[-lines:])
+def ensure_installed() -> Path:
+    return ensure_venv(VENV, REQUIREMENTS, NAME)
 
 
 def _wait_ready(
@@ -230,7 +162,7 @@ def start_authlib_flask(workdir: Path) -> Iterator[RunningServer]:
             credentials=credentials,
             seeded_access_token=access_token,
         )
-        pins = _pins()
+        pins = pinned(REQUIREMENTS)
         server.notes.append(
             f"{NAME}: Authlib {pins.get('authlib', '?')}, Flask {pins.get('flask', '?')}, "
             f"gunicorn {pins.get('gunicorn', '?')} with {WORKERS} sync workers (no keep-alive: "

@@ -20,20 +20,17 @@ its log in the work dir, stopped with its workers on every way out (`servers.sto
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-import re
 import secrets
-import shutil
 import subprocess
-import sys
 import time
 import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
 
 from bench import proctree
+from bench.peers.pyvenv import ensure_venv, pinned, run_step
 from bench.servers import (
     LOOPBACK,
     ROOT,
@@ -51,75 +48,14 @@ from bench.servers import (
 PROJECT = Path(__file__).resolve().parent / "django_oauth_toolkit"
 REQUIREMENTS = PROJECT / "requirements.txt"
 VENV = ROOT / "bench" / ".peers" / "django-oauth-toolkit"
-_STAMP = VENV / ".bench-requirements.sha256"
 WORKERS = 2
 # Variables of the caller's environment that would change the peer's settings or gunicorn's.
 _DROPPED_ENV = ("DJANGO_", "DOT_BENCH_", "GUNICORN_", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
 
 
-def _run(
-    command: list[str],
-    timeout: float,
-    env: dict[str, str] | None = None,
-    cwd: Path | None = None,
-) -> str:
-    """Run a set-up step; its stdout, or RuntimeError with its output."""
-    what = " ".join(Path(c).name if i == 0 else c for i, c in enumerate(command))
-    try:
-        proc = subprocess.run(
-            command,
-            env=env,
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise RuntimeError(f"`{what}` took more than {timeout:g} s") from exc
-    if proc.returncode != 0:
-        out = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-30:])
-        raise RuntimeError(f"`{what}` failed ({proc.returncode}):\n{out}")
-    stdout: str = proc.stdout
-    return stdout
-
-
-def pinned() -> dict[str, str]:
-    """The exact versions of requirements.txt, by lower-cased name."""
-    pins: dict[str, str] = {}
-    for line in REQUIREMENTS.read_text().splitlines():
-        match = re.fullmatch(r"\s*([A-Za-z0-9_.-]+)==(\S+)\s*(#.*)?", line)
-        if match:
-            pins[match[1].lower()] = match[2]
-    return pins
-
-
-def ensure_venv() -> Path:
-    """The peer venv's python, (re)installed from requirements.txt when missing or stale."""
-    python = VENV / "bin" / "python"
-    want = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
-    if python.exists() and _STAMP.exists() and _STAMP.read_text().strip() == want:
-        return python
-    print(f"  installing django-oauth-toolkit's peer (pinned) into {VENV} …", flush=True)
-    shutil.rmtree(VENV, ignore_errors=True)
-    VENV.parent.mkdir(parents=True, exist_ok=True)
-    _run([sys.executable, "-m", "venv", str(VENV)], timeout=300)
-    _run(
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "--no-input",
-            "--quiet",
-            "-r",
-            str(REQUIREMENTS),
-        ],
-        timeout=900,
-    )
-    _STAMP.write_text(want + "\n")
-    return python
+def ensure_python() -> Path:
+    """The peer venv's python, installed from requirements.txt when missing or stale."""
+    return ensure_venv(VENV, REQUIREMENTS, "django-oauth-toolkit") / "python"
 
 
 def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> bool:
@@ -145,7 +81,7 @@ def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> b
 
 @contextlib.contextmanager
 def start_dot(workdir: Path, *, name: str, unhashed: bool) -> Iterator[RunningServer]:
-    python = ensure_venv()
+    python = ensure_python()
     workdir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(_DROPPED_ENV)}
     env |= {
@@ -158,7 +94,7 @@ def start_dot(workdir: Path, *, name: str, unhashed: bool) -> Iterator[RunningSe
         env["DOT_BENCH_ROTATE_REFRESH_TOKEN"] = "0"
         setup_args = ["--unhashed", "--refresh-token"]
     made = json.loads(
-        _run(
+        run_step(
             [str(python), str(PROJECT / "setup_bench.py"), *setup_args],
             timeout=180,
             env=env,
@@ -193,7 +129,7 @@ def start_dot(workdir: Path, *, name: str, unhashed: bool) -> Iterator[RunningSe
         )
         stack.callback(stop_process, process)
         all_answered = _wait_ready(base_url, process, log)
-        pins = pinned()
+        pins = pinned(REQUIREMENTS)
         refresh = made["refresh_token"]
         server = RunningServer(
             name=name,
