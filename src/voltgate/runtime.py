@@ -10,7 +10,7 @@ import structlog
 from voltgate.cache import build_coordinator
 from voltgate.clock import Clock, SystemClock
 from voltgate.config import Settings
-from voltgate.db.delegation import SqlDelegationStore, SqlUserStore
+from voltgate.db.delegation import SqlDelegationStore, SqlPartnerStore, SqlUserStore
 from voltgate.db.engine import Database
 from voltgate.db.stores import (
     SqlAuditStore,
@@ -35,6 +35,7 @@ from voltgate.identity.grants.client_credentials import ClientCredentialsGrant
 from voltgate.identity.grants.refresh_token import RefreshTokenGrant
 from voltgate.identity.guard import BearerGuard
 from voltgate.identity.keys import KeyManager
+from voltgate.identity.partners import Partners
 from voltgate.identity.revocation import Revocations
 from voltgate.identity.secrets import Crypto
 from voltgate.identity.tokens import TokenService
@@ -80,6 +81,7 @@ class Runtime:
             settings.max_access_token_ttl,
         )
         self.users = Users(SqlUserStore(self.db), self.coordinator, self.clock)
+        self.partners = Partners(SqlPartnerStore(self.db), self.clock)
         self.delegation = Delegation(
             self.delegation_store,
             self.crypto,

@@ -11,7 +11,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from voltgate.db.engine import Database
-from voltgate.db.schema import authorization_codes, refresh_tokens, token_families, users
+from voltgate.db.schema import (
+    authorization_codes,
+    partner_accounts,
+    refresh_tokens,
+    token_families,
+    users,
+)
+from voltgate.identity.partners import PartnerAccount
 from voltgate.identity.stores import CodeRecord, Family, RefreshRecord
 from voltgate.identity.users import User
 
@@ -183,3 +190,40 @@ class SqlDelegationStore:
 
 def _fields(record: Any) -> dict[str, Any]:
     return {name: getattr(record, name) for name in record.__slots__}
+
+
+class SqlPartnerStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def upsert(self, account: PartnerAccount) -> PartnerAccount:
+        async with self._db.begin() as conn:
+            existing = (
+                await conn.execute(
+                    partner_accounts.select().where(
+                        partner_accounts.c.client_id == account.client_id
+                    )
+                )
+            ).first()
+            if existing is None:
+                await conn.execute(partner_accounts.insert().values(**_fields(account)))
+                return account
+            await conn.execute(
+                partner_accounts.update()
+                .where(partner_accounts.c.client_id == account.client_id)
+                .values(domain=account.domain, updated_at=account.updated_at)
+            )
+            return PartnerAccount(
+                account.client_id, account.domain, existing.created_at, account.updated_at
+            )
+
+    async def get(self, client_id: str) -> PartnerAccount | None:
+        async with self._db.connect() as conn:
+            row = (
+                await conn.execute(
+                    partner_accounts.select().where(partner_accounts.c.client_id == client_id)
+                )
+            ).first()
+        if row is None:
+            return None
+        return PartnerAccount(row.client_id, row.domain, row.created_at, row.updated_at)

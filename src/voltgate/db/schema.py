@@ -142,3 +142,13 @@ refresh_tokens = sa.Table(
     sa.Column("successor_sealed", sa.Text, nullable=True),
     sa.Index("ix_refresh_tokens_family_id", "family_id"),
 )
+
+# A partner app's registered domain (Tesla partner accounts); its public key comes later.
+partner_accounts = sa.Table(
+    "partner_accounts",
+    metadata,
+    sa.Column("client_id", sa.String(64), primary_key=True),
+    sa.Column("domain", sa.String(253), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 
-from voltgate.dialects import canonical, evenergy, tellus
+from voltgate.dialects import canonical, evenergy, tellus, tesla
 from voltgate.http.fastpath import FastRouteTable
 
 Mount = Callable[[FastAPI, FastRouteTable], None]
@@ -19,4 +19,5 @@ DIALECTS: dict[str, Mount] = {
     "canonical": canonical.mount,
     "tellus": tellus.mount,
     "evenergy": evenergy.mount,
+    "tesla": tesla.mount,
 }

@@ -1,0 +1,60 @@
+"""Tesla dialect: its token path and the partner-only partner_accounts endpoints."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import App
+
+
+async def _token(app: App, kind: str, scopes: str = "user_data") -> str:
+    cid, secret = await app.client(kind=kind, scopes=scopes)
+    response = await app.http.post(
+        "/oauth2/v3/token", data={"grant_type": "client_credentials"}, auth=(cid, secret)
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+async def test_partner_registers_and_reads_its_domain(app: App) -> None:
+    headers = {"Authorization": f"Bearer {await _token(app, 'partner')}"}
+    created = await app.http.post(
+        "/api/1/partner_accounts", json={"domain": "Fleet.Example.com"}, headers=headers
+    )
+    assert created.status_code == 200, created.text
+    body = created.json()["response"]
+    assert body["domain"] == "fleet.example.com"
+    assert body["public_key_url"].endswith(
+        "fleet.example.com/.well-known/appspecific/com.tesla.3p.public-key.pem"
+    )
+    read = await app.http.get("/api/1/partner_accounts", headers=headers)
+    assert read.json()["response"]["domain"] == "fleet.example.com"
+
+
+@pytest.mark.parametrize("kind", ["third_party", "operator"])
+async def test_other_token_kinds_get_403_naming_the_kind_needed(app: App, kind: str) -> None:
+    headers = {"Authorization": f"Bearer {await _token(app, kind)}"}
+    response = await app.http.post(
+        "/api/1/partner_accounts", json={"domain": "x.example.com"}, headers=headers
+    )
+    assert response.status_code == 403
+    assert "partner" in response.json()["error_description"]
+    assert response.json()["response"] is None
+
+
+@pytest.mark.parametrize(
+    "domain", ["https://x.example.com", "x.example.com/path", "x.example.com:443", "localhost", ""]
+)
+async def test_bad_domains_are_400(app: App, domain: str) -> None:
+    headers = {"Authorization": f"Bearer {await _token(app, 'partner')}"}
+    response = await app.http.post(
+        "/api/1/partner_accounts", json={"domain": domain}, headers=headers
+    )
+    assert response.status_code == 400
+    assert response.json()["response"] is None
+
+
+async def test_unregistered_partner_read_is_404_and_no_token_is_401(app: App) -> None:
+    headers = {"Authorization": f"Bearer {await _token(app, 'partner')}"}
+    assert (await app.http.get("/api/1/partner_accounts", headers=headers)).status_code == 404
+    assert (await app.http.get("/api/1/partner_accounts")).status_code == 401
