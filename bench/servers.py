@@ -163,7 +163,7 @@ def free_port() -> int:
     return port
 
 
-def _tail(path: Path, lines: int = 20) -> str:
+def tail(path: Path, lines: int = 20) -> str:
     if not path.exists():
         return ""
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -177,9 +177,9 @@ def wait_ready(
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{_tail(log)}")
+            raise RuntimeError(f"server exited with {process.returncode}:\n{tail(log)}")
         if time.monotonic() >= deadline:
-            raise RuntimeError(f"server not ready at {url} after {timeout:g} s:\n{_tail(log)}")
+            raise RuntimeError(f"server not ready at {url} after {timeout:g} s:\n{tail(log)}")
         with contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError):
             http_request("GET", url, timeout=1.0)
             if len(proctree.workers(process.pid)) >= workers:
@@ -214,7 +214,7 @@ def stop_process(process: subprocess.Popen[bytes], grace: float = 15.0) -> None:
     """SIGTERM to the main process (granian then stops its workers, and a graceful shutdown
     flushes what they buffer); SIGKILL to the whole process group after `grace` seconds.
 
-    The server runs in a session and process group of its own (see `_spawn`), which its
+    The server runs in a session and process group of its own (see `spawn`), which its
     workers inherit: whatever of the tree outlives the main process is stopped through it.
     """
     pgid = process.pid
@@ -240,7 +240,7 @@ def stop_process(process: subprocess.Popen[bytes], grace: float = 15.0) -> None:
         print(f"bench: processes of group {pgid} outlived SIGKILL", file=sys.stderr)
 
 
-def _spawn(
+def spawn(
     command: list[str], env: Mapping[str, str], log: Path, cwd: Path
 ) -> subprocess.Popen[bytes]:
     with log.open("ab") as err:
@@ -343,7 +343,7 @@ def start_voltgate(
         )
         port = free_port()
         log = workdir / "server.log"
-        process = _spawn(
+        process = spawn(
             [
                 python,
                 "-m",

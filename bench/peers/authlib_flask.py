@@ -57,11 +57,11 @@ from bench.servers import (
     Endpoints,
     RunningServer,
     ServerFactory,
-    _spawn,
-    _tail,
     free_port,
     http_request,
+    spawn,
     stop_process,
+    tail,
 )
 
 NAME = "Authlib + Flask (gunicorn, 2 sync workers)"
@@ -97,9 +97,9 @@ def _wait_ready(
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{_tail(log)}")
+            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{tail(log)}")
         if time.monotonic() >= deadline:
-            raise RuntimeError(f"{NAME} not ready at {url} after {timeout:g} s:\n{_tail(log)}")
+            raise RuntimeError(f"{NAME} not ready at {url} after {timeout:g} s:\n{tail(log)}")
         workers = proctree.workers(process.pid)
         text = log.read_text(errors="replace") if log.exists() else ""
         loaded = {int(pid) for pid in _LOADED.findall(text)}
@@ -142,7 +142,7 @@ def start_authlib_flask(workdir: Path) -> Iterator[RunningServer]:
         "--no-control-socket",
         "app:app",
     ]
-    process = _spawn(command, env, log, APP_DIR)
+    process = spawn(command, env, log, APP_DIR)
     try:
         base_url = f"http://{LOOPBACK}:{port}"
         _wait_ready(base_url + "/healthz", process, log)

@@ -38,11 +38,11 @@ from bench.servers import (
     Endpoints,
     RunningServer,
     ServerFactory,
-    _spawn,
-    _tail,
     free_port,
     http_request,
+    spawn,
     stop_process,
+    tail,
 )
 
 PROJECT = Path(__file__).resolve().parent / "django_oauth_toolkit"
@@ -65,10 +65,10 @@ def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> b
     answered: set[str] = set()
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{_tail(log)}")
+            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{tail(log)}")
         elapsed = time.monotonic() - start
         if elapsed >= 60.0:
-            raise RuntimeError(f"gunicorn not ready at {base_url} after 60 s:\n{_tail(log)}")
+            raise RuntimeError(f"gunicorn not ready at {base_url} after 60 s:\n{tail(log)}")
         with contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError):
             answered.add(http_request("GET", base_url + "/ready", timeout=2.0).decode())
         running = len(proctree.workers(process.pid))
@@ -107,7 +107,7 @@ def start_dot(workdir: Path, *, name: str, unhashed: bool) -> Iterator[RunningSe
     log = workdir / "server.log"
     base_url = f"http://{LOOPBACK}:{port}"
     with contextlib.ExitStack() as stack:
-        process = _spawn(
+        process = spawn(
             [
                 str(python),
                 "-m",

@@ -47,8 +47,8 @@ from bench.servers import (
     Endpoints,
     RunningServer,
     ServerFactory,
-    _spawn,
     free_port,
+    spawn,
     stop_process,
     wait_ready,
 )
@@ -146,7 +146,7 @@ def start_oidc_provider(workdir: Path, *, token_format: str) -> Iterator[Running
         "BENCH_STATE_FILE": str(state),
     }
     with contextlib.ExitStack() as stack:
-        process = _spawn([node, str(INSTALL_DIR / "server.mjs")], env, log, INSTALL_DIR)
+        process = spawn([node, str(INSTALL_DIR / "server.mjs")], env, log, INSTALL_DIR)
         stack.callback(stop_process, process)
         base_url = f"http://{LOOPBACK}:{port}"
         # No worker processes: the Node process serves itself.

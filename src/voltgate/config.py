@@ -94,8 +94,4 @@ def _decode_key(encoded: str) -> bytes:
     return raw
 
 
-def load_settings(**overrides: object) -> Settings:
-    return Settings(**overrides)  # type: ignore[arg-type]
-
-
-__all__ = ["Environment", "Settings", "load_settings"]
+__all__ = ["Environment", "Settings"]

@@ -145,7 +145,7 @@ def _quote(value: str) -> str:
 def bearer_challenge(exc: VoltgateError | None, realm: str = "voltgate") -> str:
     """RFC 6750 §3 WWW-Authenticate value; no error attributes when no token was sent."""
     parts = [f'realm="{realm}"']
-    if exc is not None and not isinstance(exc, _NoTokenMarker):
+    if exc is not None and not isinstance(exc, MissingToken):
         parts.append(f'error="{exc.error}"')
         parts.append(f'error_description="{_quote(exc.description)}"')
         if isinstance(exc, InsufficientScope):
@@ -153,11 +153,7 @@ def bearer_challenge(exc: VoltgateError | None, realm: str = "voltgate") -> str:
     return "Bearer " + ", ".join(parts)
 
 
-class _NoTokenMarker(InvalidToken):
-    pass
-
-
-class MissingToken(_NoTokenMarker):
+class MissingToken(InvalidToken):
     """RFC 6750 §3.1: a request without credentials gets a challenge with no error code."""
 
 

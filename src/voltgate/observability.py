@@ -128,7 +128,7 @@ def configure_logging(level: str = "info", stream: Any = None) -> None:
         logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
         cache_logger_on_first_use=False,
     )
-    # Route stdlib logging (uvicorn, sqlalchemy) through the same JSON + redaction pipeline.
+    # Route stdlib logging (granian, sqlalchemy, alembic) through the same JSON + redaction.
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
@@ -147,10 +147,6 @@ def configure_logging(level: str = "info", stream: Any = None) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(numeric if isinstance(numeric, int) else logging.INFO)
-    for name in ("uvicorn", "uvicorn.error"):
-        logging.getLogger(name).handlers = []
-        logging.getLogger(name).propagate = True
-    logging.getLogger("uvicorn.access").disabled = True  # it logs query strings; we log our own
 
 
 error_log = structlog.get_logger("voltgate.error")

@@ -117,7 +117,7 @@ class Runtime:
             authenticator, self.tokens, self.revocations, self.audit
         )
         self.introspection_endpoint = IntrospectionEndpoint(
-            authenticator, self.tokens, self.coordinator, self.clients, self.clock.now
+            authenticator, self.tokens, self.coordinator, self.clients, self.clock
         )
         self._generation = 0
         self._poller: asyncio.Task[None] | None = None

@@ -9,8 +9,6 @@ from starlette.responses import Response
 
 from voltgate.errors import Renderer, VoltgateError
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
 
 class JSONResponse(Response):
     media_type = "application/json"

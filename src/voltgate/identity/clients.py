@@ -99,9 +99,6 @@ class ClientRegistry:
             self._cache.pop(client_id, None)
         return client
 
-    def cached(self, client_id: str) -> Client | None:
-        return self._cache.get(client_id)
-
     def invalidate(self, client_id: str | None = None) -> None:
         if client_id is None:
             self._cache.clear()

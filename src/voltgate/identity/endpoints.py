@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from voltgate.cache.port import Coordinator
+from voltgate.clock import Clock
 from voltgate.config import Settings
 from voltgate.errors import InvalidRequest, RateLimited, UnauthorizedClient, UnsupportedGrantType
 from voltgate.identity.audit import AuditLog
@@ -114,13 +115,13 @@ class IntrospectionEndpoint:
         tokens: TokenService,
         coordinator: Coordinator,
         registry: ClientRegistry,
-        now: Any,
+        clock: Clock,
     ) -> None:
         self._authenticator = authenticator
         self._tokens = tokens
         self._coordinator = coordinator
         self._registry = registry
-        self._now = now
+        self._clock = clock
 
     async def handle(self, request: OAuthRequest) -> dict[str, Any]:
         client = await self._authenticator.authenticate(request)
@@ -132,7 +133,7 @@ class IntrospectionEndpoint:
             return {"active": False}
         owner = await self._registry.get(claims.client_id)
         if (
-            claims.expires_at <= self._now()
+            claims.expires_at <= self._clock.now()
             or self._coordinator.is_revoked(f"jti:{claims.jti}")
             or owner is None
             or owner.disabled

@@ -71,9 +71,7 @@ class BearerGuard:
             claims = self._tokens.verify(token)
         if self._revocations.is_revoked(claims):
             raise InvalidToken("the access token has been revoked")
-        client = self._registry.cached(claims.client_id) or await self._registry.get(
-            claims.client_id
-        )
+        client = await self._registry.get(claims.client_id)
         if client is None or client.disabled:
             raise InvalidToken("the client of this access token is disabled")
         return Principal(claims)

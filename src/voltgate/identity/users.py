@@ -70,13 +70,10 @@ class Users:
     async def authenticate(self, email: str, password: str, address: str | None) -> User:
         """The user, or InvalidGrant with one message for every failure (no enumeration)."""
         email = normalize_email(email)
-        for key, limit in (
-            (f"login:acct:{email[:320]}", self._per_account),
-            (f"login:addr:{address}", self._per_address),
-        ):
-            if key.endswith(":None"):
-                continue
-            decision = await self._coordinator.hit(key, limit, self._window)
+        hits = [(f"login:acct:{email[:320]}", self._per_account)]
+        if address:
+            hits.append((f"login:addr:{address}", self._per_address))
+        for decision in await self._coordinator.hit_many(hits, self._window):
             if not decision.allowed:
                 raise RateLimited(
                     f"too many sign-in attempts; try again in {decision.retry_after} s",
