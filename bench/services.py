@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench import proctree
 
@@ -66,20 +67,7 @@ def psql(sql: str, database: str = "postgres") -> str:
     env = {**os.environ, "PGCONNECT_TIMEOUT": str(_CONNECT_TIMEOUT_S)}
     for key in ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGSERVICE"):
         env.pop(key, None)
-    try:
-        proc = subprocess.run(
-            command,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=_COMMAND_TIMEOUT_S,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise ServiceUnavailable(f"psql did not answer within {_COMMAND_TIMEOUT_S:g} s") from exc
-    if proc.returncode != 0:
-        raise ServiceUnavailable(f"psql failed: {proc.stderr.strip() or proc.stdout.strip()}")
-    return proc.stdout.strip()
+    return run_step(command, timeout=_COMMAND_TIMEOUT_S, env=env).strip()
 
 
 @dataclass(frozen=True)
@@ -171,3 +159,31 @@ def versions() -> list[tuple[str, str]]:
             client.close()
         rows.append(("Redis", str(info["redis_version"])))
     return rows
+
+
+def run_step(
+    command: list[str],
+    timeout: float,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> str:
+    """Run a set-up step; its stdout, or ServiceUnavailable (the bench skips the peer)."""
+    what = " ".join(Path(c).name if i == 0 else c for i, c in enumerate(command))
+    try:
+        proc = subprocess.run(
+            command,
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ServiceUnavailable(f"`{what}` took more than {timeout:g} s") from exc
+    if proc.returncode != 0:
+        out = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-30:])
+        raise ServiceUnavailable(f"`{what}` failed ({proc.returncode}):\n{out}")
+    stdout: str = proc.stdout
+    return stdout

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench import proctree
-from bench.peers.pyvenv import ensure_venv, pinned, run_step
+from bench.peers.pyvenv import ensure_venv, pinned
 from bench.servers import (
     LOOPBACK,
     ROOT,
@@ -44,6 +44,7 @@ from bench.servers import (
     stop_process,
     tail,
 )
+from bench.services import run_step
 
 PROJECT = Path(__file__).resolve().parent / "django_oauth_toolkit"
 REQUIREMENTS = PROJECT / "requirements.txt"

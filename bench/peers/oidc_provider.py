@@ -52,7 +52,7 @@ from bench.servers import (
     stop_process,
     wait_ready,
 )
-from bench.services import ServiceUnavailable
+from bench.services import ServiceUnavailable, run_step
 
 SOURCE = Path(__file__).resolve().parent / "oidc_provider"
 INSTALL_DIR = ROOT / "bench" / ".peers" / "oidc-provider"
@@ -95,23 +95,7 @@ def ensure_installed() -> str:
             for name in _FILES:
                 shutil.copyfile(SOURCE / name, INSTALL_DIR / name)
             command = [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"]
-            try:
-                proc = subprocess.run(
-                    command,
-                    cwd=INSTALL_DIR,
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                    timeout=_INSTALL_TIMEOUT,
-                )
-            except subprocess.TimeoutExpired as exc:
-                raise ServiceUnavailable(
-                    f"`npm ci` in {INSTALL_DIR} took more than {_INSTALL_TIMEOUT:g} s"
-                ) from exc
-            if proc.returncode != 0:
-                raise ServiceUnavailable(
-                    f"`npm ci` in {INSTALL_DIR} failed:\n{proc.stderr or proc.stdout}"
-                )
+            run_step(command, timeout=_INSTALL_TIMEOUT, cwd=INSTALL_DIR)
             stamp.write_text(digest + "\n")
         shutil.copyfile(SOURCE / "server.mjs", INSTALL_DIR / "server.mjs")
     return node

@@ -7,39 +7,10 @@ import fcntl
 import hashlib
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-from bench.services import ServiceUnavailable
-
-
-def run_step(
-    command: list[str],
-    timeout: float,
-    env: dict[str, str] | None = None,
-    cwd: Path | None = None,
-) -> str:
-    """Run a set-up step; its stdout, or ServiceUnavailable (the bench skips the peer)."""
-    what = " ".join(Path(c).name if i == 0 else c for i, c in enumerate(command))
-    try:
-        proc = subprocess.run(
-            command,
-            env=env,
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise ServiceUnavailable(f"`{what}` took more than {timeout:g} s") from exc
-    if proc.returncode != 0:
-        out = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-30:])
-        raise ServiceUnavailable(f"`{what}` failed ({proc.returncode}):\n{out}")
-    stdout: str = proc.stdout
-    return stdout
+from bench.services import run_step
 
 
 def pinned(requirements: Path) -> dict[str, str]:
