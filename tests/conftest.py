@@ -75,7 +75,8 @@ class App:
     async def client(
         self, kind: str = "operator", scopes: str = "read write", **opts: Any
     ) -> tuple[str, str]:
-        created = await self.rt.admin.create(name=f"test {kind}", kind=kind, scopes=scopes, **opts)
+        opts.setdefault("name", f"test {kind}")
+        created = await self.rt.admin.create(kind=kind, scopes=scopes, **opts)
         return created.client.id, created.secret or ""
 
     async def token(self, client_id: str, secret: str, **params: str) -> dict[str, Any]:

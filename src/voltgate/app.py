@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from voltgate import __version__
-from voltgate.api import admin, health
+from voltgate.api import admin, health, me
 from voltgate.clock import Clock
 from voltgate.config import Settings
 from voltgate.dialects import DIALECTS
@@ -20,6 +20,7 @@ from voltgate.http.fastpath import FastRoutes, FastRouteTable
 from voltgate.http.openapi import describe_fast_routes
 from voltgate.observability import RequestContext, access_log, configure_logging
 from voltgate.runtime import Runtime
+from voltgate.web import pages
 
 
 class VoltgateApp(FastAPI):
@@ -68,6 +69,8 @@ def create_app(
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(admin.router)
+    app.include_router(me.router)
+    pages.install(app, runtime)
     fast = FastRouteTable()
     for name in dialects or list(DIALECTS):
         DIALECTS[name](app, fast)

@@ -10,6 +10,7 @@ import structlog
 from voltgate.cache import build_coordinator
 from voltgate.clock import Clock, SystemClock
 from voltgate.config import Settings
+from voltgate.db.consent import SqlConsentStore
 from voltgate.db.delegation import SqlDelegationStore, SqlPartnerStore, SqlUserStore
 from voltgate.db.engine import Database
 from voltgate.db.stores import (
@@ -23,6 +24,7 @@ from voltgate.identity.admin import ClientAdmin
 from voltgate.identity.audit import AuditLog
 from voltgate.identity.client_auth import ClientAuthenticator
 from voltgate.identity.clients import ClientRegistry
+from voltgate.identity.consent import Consents
 from voltgate.identity.delegation import Delegation, DelegationPolicy
 from voltgate.identity.endpoints import (
     IntrospectionEndpoint,
@@ -35,6 +37,7 @@ from voltgate.identity.grants.client_credentials import ClientCredentialsGrant
 from voltgate.identity.grants.refresh_token import RefreshTokenGrant
 from voltgate.identity.guard import BearerGuard
 from voltgate.identity.keys import KeyManager
+from voltgate.identity.oidc import IdTokens
 from voltgate.identity.partners import Partners
 from voltgate.identity.revocation import Revocations
 from voltgate.identity.secrets import Crypto
@@ -95,7 +98,9 @@ class Runtime:
                 grace=settings.refresh_grace_seconds,
                 max_access_ttl=settings.max_access_token_ttl,
             ),
+            IdTokens(self.keys, self.users, self.clock, settings.issuer),
         )
+        self.consents = Consents(SqlConsentStore(self.db), self.revocations, self.audit, self.clock)
         self.admin = ClientAdmin(
             SqlClientStore(self.db),
             self.crypto,

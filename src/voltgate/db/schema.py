@@ -141,6 +141,7 @@ refresh_tokens = sa.Table(
     # The successor pair, sealed, so a repeat within the grace window gets the very same one.
     sa.Column("successor_sealed", sa.Text, nullable=True),
     sa.Index("ix_refresh_tokens_family_id", "family_id"),
+    sa.Index("ix_refresh_tokens_user_client", "user_id", "client_id"),
 )
 
 # A partner app's registered domain (Tesla partner accounts); its public key comes later.
@@ -150,5 +151,16 @@ partner_accounts = sa.Table(
     sa.Column("client_id", sa.String(64), primary_key=True),
     sa.Column("domain", sa.String(253), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+# What each user allowed each app; its rows are the user's "connected apps".
+consents = sa.Table(
+    "consents",
+    metadata,
+    sa.Column("user_id", sa.String(64), primary_key=True),
+    sa.Column("client_id", sa.String(64), primary_key=True),
+    sa.Column("scope", sa.Text, nullable=False),
+    sa.Column("granted_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
 )

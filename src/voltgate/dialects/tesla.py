@@ -1,4 +1,5 @@
-"""Tesla Fleet API: `/oauth2/v3/token` and the partner endpoints, `{"response": …}` bodies.
+"""Tesla Fleet API: `/oauth2/v3/authorize`, `/oauth2/v3/token`, the third-party OpenID discovery
+document and the partner endpoints, `{"response": …}` bodies.
 
 Partner endpoints need a partner token (client credentials of a `partner` client); any other
 kind gets 403 naming the kind it needs.
@@ -11,12 +12,16 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel, Field
 
-from voltgate.dialects.canonical import token
-from voltgate.errors import VoltgateError, rfc_body
+from voltgate.dialects.canonical import openid_metadata, token
+from voltgate.errors import VoltgateError, resource_body, rfc_body
 from voltgate.http.adapter import bearer, oauth_endpoint, runtime, set_renderer
 from voltgate.http.fastpath import FastRouteTable
 from voltgate.identity.guard import Principal
+from voltgate.identity.metadata import EndpointPaths
 from voltgate.identity.partners import PartnerAccount
+from voltgate.web.pages import mount_authorize
+
+PATHS = EndpointPaths(authorization="/oauth2/v3/authorize", token="/oauth2/v3/token")  # noqa: S106
 
 
 def tesla_body(exc: VoltgateError) -> dict[str, Any]:
@@ -64,4 +69,11 @@ async def read_partner(request: Request, principal: Principal = Depends(partner)
 
 def mount(app: FastAPI, fast: FastRouteTable) -> None:
     fast.add("/oauth2/v3/token", ["POST"], oauth_endpoint(token), rfc_body)
+    fast.add(
+        "/oauth2/v3/thirdparty/.well-known/openid-configuration",
+        ["GET"],
+        openid_metadata(PATHS),
+        resource_body,
+    )
+    mount_authorize(app, PATHS.authorization)
     app.include_router(router)

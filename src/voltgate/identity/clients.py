@@ -30,6 +30,9 @@ class ClientKind(StrEnum):
         return self is ClientKind.OPEN_SOURCE
 
 
+# Kinds whose tokens a person granted (authorization code), as opposed to a machine's own.
+DELEGATED_KINDS = (ClientKind.THIRD_PARTY.value, ClientKind.OPEN_SOURCE.value)
+
 _DEFAULT_TTL = {
     ClientKind.OPERATOR: 86_400,
     ClientKind.PARTNER: 86_400,
@@ -90,6 +93,8 @@ class ClientRegistry:
         client = None if fresh else self._cache.get(client_id)
         if client is not None:
             return client
+        if "\x00" in client_id:  # never a client id, and PostgreSQL text refuses it
+            return None
         client = await self._store.get(client_id)
         if client is not None:
             if len(self._cache) >= self._max:

@@ -21,6 +21,7 @@ from voltgate.identity import pkce
 from voltgate.identity import scopes as scope_rules
 from voltgate.identity.audit import AuditLog
 from voltgate.identity.clients import Client
+from voltgate.identity.oidc import IdTokens
 from voltgate.identity.requests import OAuthRequest
 from voltgate.identity.revocation import Revocations
 from voltgate.identity.secrets import Crypto
@@ -48,6 +49,7 @@ class Delegation:
         coordinator: Coordinator,
         audit: AuditLog,
         policy: DelegationPolicy,
+        id_tokens: IdTokens,
     ) -> None:
         self._store = store
         self._crypto = crypto
@@ -57,6 +59,7 @@ class Delegation:
         self._coordinator = coordinator
         self._audit = audit
         self._policy = policy
+        self._id_tokens = id_tokens
 
     # -- codes -----------------------------------------------------------------------------
     async def issue_code(
@@ -122,7 +125,17 @@ class Delegation:
             family=record.family_id,
             user=record.user_id,
         )
-        return await self._issue_pair(client, record.user_id, record.family_id, granted, granted)
+        pair = await self._issue_pair(client, record.user_id, record.family_id, granted, granted)
+        if "openid" in granted:
+            pair["id_token"] = await self._id_tokens.issue(
+                user_id=record.user_id,
+                client_id=client.id,
+                scopes=granted,
+                auth_time=record.auth_time,
+                nonce=record.nonce,
+                access_token=pair["access_token"],
+            )
+        return pair
 
     async def _code_replayed(self, record: CodeRecord, request: OAuthRequest) -> None:
         # §4.1.2: a second use is refused and revokes everything issued from the first.

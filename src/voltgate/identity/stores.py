@@ -154,3 +154,36 @@ class DelegationStore(Protocol):
         self, token_hash: str, now: float, successor: RefreshRecord, sealed_pair: str
     ) -> bool:
         """Compare-and-set: consume `token_hash` and insert `successor` only if it was unused."""
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """What a user has allowed one app (OIDC Core §3.1.2.4), remembered to skip the page."""
+
+    user_id: str
+    client_id: str
+    scope: str
+    granted_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectedApp:
+    consent: Consent
+    client_name: str
+    last_used_at: float | None  # the last token issued to the app for this user
+
+
+class ConsentStore(Protocol):
+    async def get(self, user_id: str, client_id: str) -> Consent | None: ...
+
+    async def save(self, consent: Consent) -> None:
+        """Insert or replace the consent of (user, app)."""
+
+    async def for_user(self, user_id: str) -> list[ConnectedApp]: ...
+
+    async def withdraw(self, user_id: str, client_id: str, now: float) -> tuple[bool, list[str]]:
+        """Delete the consent and revoke every live family of (user, app) in one transaction.
+
+        Returns whether there was anything to withdraw and the ids of the families revoked.
+        """

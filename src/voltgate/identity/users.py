@@ -92,6 +92,9 @@ class Users:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
+    async def find(self, user_id: str) -> User | None:
+        return await self._store.get(user_id)
+
     async def get(self, user_id: str) -> User:
         user = await self._store.get(user_id)
         if user is None:

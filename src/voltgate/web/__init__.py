@@ -1,0 +1,1 @@
+"""Server-rendered pages: sign-in, consent and connected apps (Jinja2, no third-party assets)."""
