@@ -119,10 +119,15 @@ class Runtime:
         ):
             self.token_endpoint.register(grant)
         self.revocation_endpoint = RevocationEndpoint(
-            authenticator, self.tokens, self.revocations, self.audit
+            authenticator, self.tokens, self.revocations, self.audit, self.delegation
         )
         self.introspection_endpoint = IntrospectionEndpoint(
-            authenticator, self.tokens, self.coordinator, self.clients, self.clock
+            authenticator,
+            self.tokens,
+            self.revocations,
+            self.clients,
+            self.clock,
+            self.delegation,
         )
         self._generation = 0
         self._poller: asyncio.Task[None] | None = None

@@ -114,3 +114,21 @@ async def test_account_page_and_api_need_a_person(app: App) -> None:
     )
     signed_out = await app.http.get("/account/apps")
     assert signed_out.status_code == 303 and signed_out.headers["location"].startswith("/login")
+
+
+async def test_revoking_a_refresh_token_revokes_its_grant(app: App) -> None:
+    flow, secret, tokens = await _grant(app)
+    auth = (flow.client_id, secret)
+    seen = await app.http.post(
+        "/oauth/introspect", data={"token": tokens["refresh_token"]}, auth=auth
+    )
+    assert seen.json()["active"] is True and seen.json()["token_type"] == "refresh_token"
+    revoked = await app.http.post(
+        "/oauth/revoke", data={"token": tokens["refresh_token"]}, auth=auth
+    )
+    assert revoked.status_code == 200
+    assert (await app.http.get("/v1/me", headers=_bearer(tokens))).status_code == 401
+    assert await _refresh(app, flow, secret, tokens) == 400
+    for token in (tokens["refresh_token"], tokens["access_token"]):
+        after = await app.http.post("/oauth/introspect", data={"token": token}, auth=auth)
+        assert after.json() == {"active": False}

@@ -9,6 +9,7 @@ and the whole family — every refresh and access token of that grant — is rev
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +61,7 @@ class Delegation:
         self._audit = audit
         self._policy = policy
         self._id_tokens = id_tokens
+        self._refresh_prefix = crypto.formats.prefix("rt")
 
     # -- codes -----------------------------------------------------------------------------
     async def issue_code(
@@ -206,6 +208,41 @@ class Delegation:
             return self._unseal(record.successor_sealed, record.token_hash)
         await self._revoke(record.family_id, "refresh_reuse", request, client.id)
         raise InvalidGrant("the refresh token was already used; the grant has been revoked")
+
+    # -- revocation and introspection (RFC 7009 §2.1, RFC 7662 §2.2) ------------------------
+    def is_refresh_token(self, token: str) -> bool:
+        return token.startswith(self._refresh_prefix)
+
+    async def revoke_refresh(self, token: str, client: Client, request: OAuthRequest) -> None:
+        """Revoke the grant the refresh token belongs to; someone else's token is ignored."""
+        record = await self._store.get_refresh(self._crypto.hasher.hash(token))
+        if record is None or record.client_id != client.id:
+            return
+        await self._revoke(record.family_id, "revoked_by_client", request, client.id)
+
+    async def introspect_refresh(
+        self, token: str, may_see: Callable[[str], bool]
+    ) -> dict[str, Any]:
+        record = await self._store.get_refresh(self._crypto.hasher.hash(token))
+        if record is None or not may_see(record.client_id):
+            return {"active": False}
+        family = await self._store.family(record.family_id)
+        if (
+            family is None
+            or family.revoked_at is not None
+            or record.consumed_at is not None
+            or record.expires_at <= self._clock.now()
+        ):
+            return {"active": False}
+        return {
+            "active": True,
+            "token_type": "refresh_token",
+            "scope": record.scope,
+            "client_id": record.client_id,
+            "sub": record.user_id,
+            "iat": int(record.created_at),
+            "exp": int(record.expires_at),
+        }
 
     # -- helpers ---------------------------------------------------------------------------
     async def _issue_pair(

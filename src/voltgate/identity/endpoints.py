@@ -12,6 +12,7 @@ from voltgate.errors import InvalidRequest, RateLimited, UnauthorizedClient, Uns
 from voltgate.identity.audit import AuditLog
 from voltgate.identity.client_auth import ClientAuthenticator, Credentials, extract
 from voltgate.identity.clients import Client, ClientRegistry
+from voltgate.identity.delegation import Delegation
 from voltgate.identity.grants import Grant
 from voltgate.identity.requests import OAuthRequest
 from voltgate.identity.revocation import Revocations
@@ -82,17 +83,23 @@ class RevocationEndpoint:
         tokens: TokenService,
         revocations: Revocations,
         audit: AuditLog,
+        delegation: Delegation,
     ) -> None:
         self._authenticator = authenticator
         self._tokens = tokens
         self._revocations = revocations
         self._audit = audit
+        self._delegation = delegation
 
     async def handle(self, request: OAuthRequest) -> None:
         client = await self._authenticator.authenticate(request, allow_public=True)
         token = request.get("token")
         if token is None:
             raise InvalidRequest("token is required")
+        if self._delegation.is_refresh_token(token):
+            # §2.1: a refresh token is revoked with its grant, access tokens included.
+            await self._delegation.revoke_refresh(token, client, request)
+            return
         claims = self._tokens.peek(token)
         # §2.2: an invalid or foreign token is answered with 200 all the same.
         if claims is None or claims.client_id != client.id:
@@ -113,28 +120,34 @@ class IntrospectionEndpoint:
         self,
         authenticator: ClientAuthenticator,
         tokens: TokenService,
-        coordinator: Coordinator,
+        revocations: Revocations,
         registry: ClientRegistry,
         clock: Clock,
+        delegation: Delegation,
     ) -> None:
         self._authenticator = authenticator
         self._tokens = tokens
-        self._coordinator = coordinator
+        self._revocations = revocations
         self._registry = registry
         self._clock = clock
+        self._delegation = delegation
 
     async def handle(self, request: OAuthRequest) -> dict[str, Any]:
         client = await self._authenticator.authenticate(request)
         token = request.get("token")
         if token is None:
             raise InvalidRequest("token is required")
+        if self._delegation.is_refresh_token(token):
+            return await self._delegation.introspect_refresh(
+                token, lambda owner: self._may_see(client, owner)
+            )
         claims = self._tokens.peek(token)
         if claims is None or not self._may_see(client, claims.client_id):
             return {"active": False}
         owner = await self._registry.get(claims.client_id)
         if (
             claims.expires_at <= self._clock.now()
-            or self._coordinator.is_revoked(f"jti:{claims.jti}")
+            or self._revocations.is_revoked(claims)
             or owner is None
             or owner.disabled
         ):

@@ -51,8 +51,11 @@ class CredentialFormat:
     def client_id(self, ulid: str) -> str:
         return f"vgc_{self.tag}_{ulid}"
 
+    def prefix(self, kind: str) -> str:
+        return f"vg{kind}_{self.tag}_"
+
     def secret(self, kind: str = "cs") -> str:
-        return f"vg{kind}_{self.tag}_{_b64(secrets.token_bytes(SECRET_BYTES))}"
+        return f"{self.prefix(kind)}{_b64(secrets.token_bytes(SECRET_BYTES))}"
 
     def foreign_environment(self, credential: str) -> Environment | None:
         """The other environment if `credential` carries its tag (`vgcs_live_…` in a sandbox)."""
