@@ -18,7 +18,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench import proctree, services
-from bench.loadgen import LoadgenUnavailable, LoadSettings, ensure_wrk, run_wrk, wrk_version
+from bench.loadgen import (
+    LoadgenUnavailable,
+    LoadResult,
+    LoadSettings,
+    ensure_wrk,
+    run_wrk,
+    wrk_version,
+)
 from bench.machine import describe, host_busy_seconds, wait_quiet
 from bench.peers import peer_servers
 from bench.report import Row, comparison, log_lines, markdown, table
@@ -196,13 +203,14 @@ def _pct(seconds: float, duration: float) -> float:
 
 
 def _measure(server: RunningServer, workload: Workload, wrk: str, opts: Options) -> Measured | None:
-    request = workload.build(server)
-    if request is None:
-        return None
     s = opts.settings
-    notes: list[str] = list(server.notes)
     if server.max_connections is not None and server.max_connections < s.connections:
         s = replace(s, connections=server.max_connections)
+    request = workload.build(server, s)
+    if request is None:
+        return None
+    notes: list[str] = list(server.notes)
+    if s.connections < opts.settings.connections:
         notes.append(f"{server.name}: wrk connections capped at {s.connections} (a slow server)")
     if opts.quiet_timeout > 0:
         busy = wait_quiet(opts.quiet_threshold, opts.quiet_timeout)
@@ -263,9 +271,42 @@ def _measure(server: RunningServer, workload: Workload, wrk: str, opts: Options)
             f"{result.ok_responses} measured + {responses - result.ok_responses} warm-up, "
             f"non-2xx={non_2xx})"
         )
+    if request.chain is not None and server.count_rotations is not None:
+        time.sleep(DURABILITY_WAIT)  # requests in flight when wrk stopped finish meanwhile
+        durable = _rotations_durable(server, server.count_rotations(), result, warm, s, notes)
     for path in profiles:
         notes.append(f"py-spy profile of {server.name}, {workload.name} run: {path}")
     return Measured(row, notes, checks_passed=durable)
+
+
+def _rotations_durable(
+    server: RunningServer,
+    rows: int,
+    result: LoadResult,
+    warm: LoadResult | None,
+    s: LoadSettings,
+    notes: list[str],
+) -> bool:
+    """Chained refreshes: every 200 consumed one refresh token in the database, durably.
+
+    Each token is presented once, so no 200 is a grace-window repeat: consumed rows must be at
+    least the 200s, and at most one more per connection and wrk run (a request in flight when
+    wrk stopped rotates without wrk counting its response).
+    """
+    runs = [r for r in (warm, result) if r is not None]
+    responses = sum(r.ok_responses for r in runs)
+    unexpected = sum(r.requests - r.ok_responses for r in runs)
+    socket_errors = sum(r.socket_errors for r in runs)
+    in_flight = len(runs) * s.connections
+    holds = responses <= rows <= responses + in_flight and unexpected + socket_errors == 0
+    notes.append(
+        f"{server.name}: refresh rotations durable: {'yes' if holds else 'no'} (consumed "
+        f"refresh tokens={rows}, 200 responses={responses}: {result.ok_responses} measured + "
+        f"{responses - result.ok_responses} warm-up; {rows - responses} more rotated while wrk "
+        f"stopped, at most {in_flight} may; non-200 or no successor={unexpected}, socket "
+        f"errors={socket_errors})"
+    )
+    return holds
 
 
 def _run(opts: Options, wrk: str, workdir: Path) -> tuple[list[Row], list[str], bool]:

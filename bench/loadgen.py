@@ -4,38 +4,119 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 _MARKER = "BENCH_RESULT "
 
 # wrk's `done` hook runs once with the statistics of every thread merged; latencies are in µs.
+# UNEXPECTED is a Lua expression: the chained requests' own count of bad responses, else -1.
 _DONE = """
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
     '%s{"requests":%d,"duration_us":%d,"bytes":%d,"connect":%d,"read":%d,"write":%d,' ..
-    '"status":%d,"timeout":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,"mean_us":%.1f}\\n',
+    '"status":%d,"timeout":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,"mean_us":%.1f,' ..
+    '"unexpected":%d}\\n',
     "MARKER", summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write,
     e.status, e.timeout, latency:percentile(50), latency:percentile(90),
-    latency:percentile(99), latency.max, latency.mean))
+    latency:percentile(99), latency.max, latency.mean, UNEXPECTED))
 end
 """.replace("MARKER", _MARKER)
+
+# A chained body: each wrk thread keeps a FIFO pool of tokens, one per family (its share of the
+# tokens file: every THREADS-th line). request() takes the oldest and response() puts back the
+# successor a 200 names, so no family is ever in flight twice and every request presents a token
+# that has never been presented. (wrk's hooks do not say which connection a response belongs to,
+# so families are not pinned to connections; with more families than connections no request
+# waits.) A response that is not 200 or names no successor is counted, and its family ends.
+_CHAIN = """
+local threads, started = {}, 0
+setup = function(thread)
+  thread:set("chain_index", started)
+  started = started + 1
+  table.insert(threads, thread)
+end
+
+local pool, first, last, peeked = {}, 1, 0, false
+chain_unexpected = 0
+
+init = function(args)
+  local n = 0
+  for line in io.lines(TOKENS) do
+    if n % THREADS == chain_index then
+      last = last + 1
+      pool[last] = line
+    end
+    n = n + 1
+  end
+end
+
+request = function()
+  -- wrk calls request() once on thread 0 to check it before the run and never sends that one.
+  if chain_index == 0 and not peeked then
+    peeked = true
+    return wrk.format(nil, nil, nil, PREFIX .. "unsent")
+  end
+  local token = "none-left"  -- this thread lost every family: refused, and counted
+  if first <= last then
+    token = pool[first]
+    pool[first] = nil
+    first = first + 1
+  end
+  return wrk.format(nil, nil, nil, PREFIX .. token)
+end
+
+response = function(status, headers, body)
+  local token = status == 200 and string.match(body, PATTERN)
+  if token then
+    last = last + 1
+    pool[last] = token
+  else
+    chain_unexpected = chain_unexpected + 1
+  end
+end
+
+local function unexpected()
+  local total = 0
+  for _, thread in ipairs(threads) do
+    total = total + thread:get("chain_unexpected")
+  end
+  return total
+end
+"""
+
+
+@dataclass(frozen=True)
+class TokenChain:
+    """A body that presents a single-use token and chains on the successor each response names.
+
+    The request body is `body_prefix` + a token; a 200's JSON member `field` is that family's
+    next token. Presented tokens are spent, so every wrk run (warm-up, measured) starts from a
+    fresh set: `take()` hands out the next one, at least one token per connection.
+    """
+
+    body_prefix: str
+    field: str
+    take: Callable[[], Sequence[str]]
 
 
 @dataclass(frozen=True)
 class HttpRequest:
-    """One request that every connection repeats for the length of a run."""
+    """One request that every connection repeats for the length of a run; with `chain`, the
+    same request with the body's token replaced by the latest one of a family."""
 
     method: str
     path: str
     headers: Mapping[str, str] = field(default_factory=dict)
     body: str | None = None
+    chain: TokenChain | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +140,8 @@ class LoadResult:
     status_errors: int
     socket_errors: int
     wrk_cpu_s: float
+    # Chained runs only: responses that were not 200 or named no successor token (2xx included).
+    unexpected: int | None = None
 
     @property
     def rps(self) -> float:
@@ -66,11 +149,12 @@ class LoadResult:
 
     @property
     def failures(self) -> int:
-        return self.status_errors + self.socket_errors
+        return max(self.status_errors, self.unexpected or 0) + self.socket_errors
 
     @property
     def ok_responses(self) -> int:
-        return self.requests - self.status_errors
+        bad = self.status_errors if self.unexpected is None else self.unexpected
+        return self.requests - bad
 
 
 class LoadgenUnavailable(RuntimeError):
@@ -111,14 +195,41 @@ def _lua_string(value: str) -> str:
     return '"' + "".join(chr(b) if b in safe else f"\\{b:03d}" for b in value.encode()) + '"'
 
 
-def lua_script(request: HttpRequest) -> str:
+_TOKEN = re.compile(r"[A-Za-z0-9._~-]+")  # needs no escaping in a form body
+
+
+def lua_script(request: HttpRequest, tokens: Path | None = None, threads: int = 1) -> str:
+    """The wrk script for `request`; a chained request also needs its tokens file."""
     lines = [f"wrk.method = {_lua_string(request.method)}"]
     if request.body is not None:
         lines.append(f"wrk.body = {_lua_string(request.body)}")
     lines += [
         f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}" for k, v in request.headers.items()
     ]
-    return "\n".join(lines) + "\n" + _DONE
+    if request.chain is None:
+        return "\n".join(lines) + "\n" + _DONE.replace("UNEXPECTED", "-1")
+    if tokens is None:
+        raise ValueError("a chained request needs its tokens file")
+    if not re.fullmatch(r"[a-z_]+", request.chain.field):
+        raise ValueError(f"not a plain JSON member name: {request.chain.field!r}")
+    pattern = '"' + request.chain.field + '"%s*:%s*"([^"]+)"'  # a Lua pattern
+    lines += [
+        f"local TOKENS = {_lua_string(str(tokens))}",
+        f"local THREADS = {threads:d}",
+        f"local PREFIX = {_lua_string(request.chain.body_prefix)}",
+        f"local PATTERN = {_lua_string(pattern)}",
+    ]
+    chained = _CHAIN + _DONE.replace("UNEXPECTED", "unexpected()")
+    return "\n".join(lines) + "\n" + chained
+
+
+def _write_tokens(path: Path, tokens: Sequence[str], connections: int) -> None:
+    if len(tokens) < connections:
+        raise ValueError(f"{len(tokens)} token families for {connections} connections")
+    bad = next((t for t in tokens if not _TOKEN.fullmatch(t)), None)
+    if bad is not None:
+        raise ValueError(f"token with characters a form body would need escaped: {bad[:12]}…")
+    path.write_text("".join(t + "\n" for t in tokens))
 
 
 def _children_cpu() -> float:
@@ -132,7 +243,11 @@ def run_wrk(
     """Load `base_url + request.path` for `duration` seconds and return wrk's numbers."""
     with tempfile.TemporaryDirectory(prefix="voltgate-wrk-") as tmp:
         script = Path(tmp) / "request.lua"
-        script.write_text(lua_script(request))
+        tokens = None
+        if request.chain is not None:
+            tokens = Path(tmp) / "tokens.txt"
+            _write_tokens(tokens, request.chain.take(), settings.connections)
+        script.write_text(lua_script(request, tokens, settings.threads))
         command = [
             wrk,
             f"-t{settings.threads}",
@@ -164,4 +279,5 @@ def run_wrk(
         status_errors=raw["status"],
         socket_errors=raw["connect"] + raw["read"] + raw["write"] + raw["timeout"],
         wrk_cpu_s=wrk_cpu,
+        unexpected=None if raw["unexpected"] < 0 else raw["unexpected"],
     )

@@ -57,6 +57,15 @@ class Credentials:
         return "Basic " + base64.b64encode(raw).decode()
 
 
+@dataclass(frozen=True)
+class RefreshFamilies:
+    """Refresh tokens, each of its own family (one code redemption each), and the app's
+    credentials that a refresh of them needs."""
+
+    credentials: Credentials
+    tokens: list[str]
+
+
 @dataclass
 class RunningServer:
     name: str
@@ -75,6 +84,11 @@ class RunningServer:
     # Cap on wrk's connections for a server that answers a few requests a second, so queued
     # requests do not outlive the run (wrk never counts those that are still pending).
     max_connections: int | None = None
+    # Starts n token families and returns their refresh tokens, for a refresh workload that
+    # chains rotations; None: the server's refresh workload (if any) replays one token.
+    seed_refresh: Callable[[int], RefreshFamilies] | None = None
+    # Refresh tokens consumed by rotation so far, for the chained refresh workload's check.
+    count_rotations: Callable[[], int] | None = None
 
     @property
     def pid(self) -> int:
@@ -131,14 +145,15 @@ class RunningServer:
         return None if self.count_audit is None else self.count_audit(event)
 
 
-def _sqlite_audit_counter(path: Path) -> Callable[[str], int]:
-    def count(event: str) -> int:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
-            query = "SELECT count(*) FROM audit_events WHERE event = ?"
-            row = db.execute(query, (event,)).fetchone()
-        return int(row[0])
+def _sqlite_count(path: Path, query: str, *params: str) -> int:
+    """`SELECT count(*) …` on a read-only connection to the server's SQLite file."""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
+        row = db.execute(query, params).fetchone()
+    return int(row[0])
 
-    return count
+
+_AUDIT_ROWS = "SELECT count(*) FROM audit_events WHERE event = ?"
+_CONSUMED_REFRESH = "SELECT count(*) FROM refresh_tokens WHERE consumed_at IS NOT NULL"
 
 
 def http_request(
@@ -258,11 +273,12 @@ def spawn(
         )
 
 
-def _cli(python: str, root: Path, env: Mapping[str, str], *args: str) -> str:
-    """`python -m voltgate …` with the server's environment; its stdout, or RuntimeError."""
+def _module(python: str, root: Path, env: Mapping[str, str], module: str, *args: str) -> str:
+    """`python -m module …` with the server's environment; its stdout, or RuntimeError."""
+    what = " ".join((module, *args))
     try:
         proc = subprocess.run(
-            [python, "-m", "voltgate", *args],
+            [python, "-m", module, *args],
             env=dict(env),
             cwd=root,
             capture_output=True,
@@ -271,10 +287,46 @@ def _cli(python: str, root: Path, env: Mapping[str, str], *args: str) -> str:
             timeout=120,
         )
     except subprocess.TimeoutExpired as exc:
-        raise RuntimeError(f"`voltgate {' '.join(args)}` took more than 120 s") from exc
+        raise RuntimeError(f"`{what}` took more than 120 s") from exc
     if proc.returncode != 0:
-        raise RuntimeError(f"`voltgate {' '.join(args)}` failed:\n{proc.stderr or proc.stdout}")
+        raise RuntimeError(f"`{what}` failed:\n{proc.stderr or proc.stdout}")
     return proc.stdout
+
+
+def _cli(python: str, root: Path, env: Mapping[str, str], *args: str) -> str:
+    """`voltgate …` with the server's environment."""
+    return _module(python, root, env, "voltgate", *args)
+
+
+def _voltgate_families(
+    python: str, root: Path, env: Mapping[str, str], base_url: str
+) -> Callable[[int], RefreshFamilies]:
+    """Families as an app starts them: codes minted beside the running server (`bench.seed`),
+    each redeemed at its token endpoint at once (a code lives 60 s)."""
+
+    def seed(count: int) -> RefreshFamilies:
+        made = json.loads(_module(python, root, env, "bench.seed", "--count", str(count)))
+        credentials = Credentials(made["client_id"], made["client_secret"])
+        tokens = []
+        for code in made["codes"]:
+            form = {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": made["redirect_uri"],
+            }
+            body = http_request(
+                "POST",
+                base_url + "/oauth/token",
+                headers={
+                    "Authorization": credentials.basic(),
+                    "Content-Type": "application/x-www-form-urlencoded",
+                },
+                body=urllib.parse.urlencode(form).encode(),
+            )
+            tokens.append(str(json.loads(body)["refresh_token"]))
+        return RefreshFamilies(credentials, tokens)
+
+    return seed
 
 
 @contextlib.contextmanager
@@ -306,6 +358,7 @@ def start_voltgate(
     }
     with contextlib.ExitStack() as stack:
         count_audit: Callable[[str], int]
+        count_rotations: Callable[[], int]
         service_pids: Callable[[], list[int]] | None = None
         if scale:
             # Entered first, so left last: the server is stopped before these are removed.
@@ -321,10 +374,19 @@ def start_voltgate(
             def count_audit(event: str) -> int:
                 return db.count("audit_events", "event", event)
 
+            def count_rotations() -> int:
+                return db.count_not_null("refresh_tokens", "consumed_at")
+
             def service_pids() -> list[int]:
                 return [*db.backend_pids(), *services.redis_pids()]
         else:
-            count_audit = _sqlite_audit_counter(data_dir / "voltgate.db")
+            sqlite_file = data_dir / "voltgate.db"
+
+            def count_audit(event: str) -> int:
+                return _sqlite_count(sqlite_file, _AUDIT_ROWS, event)
+
+            def count_rotations() -> int:
+                return _sqlite_count(sqlite_file, _CONSUMED_REFRESH)
         client = json.loads(
             _cli(
                 python,
@@ -378,6 +440,8 @@ def start_voltgate(
             credentials=Credentials(client["client_id"], client["client_secret"]),
             count_audit=count_audit,
             service_pids=service_pids,
+            seed_refresh=_voltgate_families(python, root, env, base_url),
+            count_rotations=count_rotations,
         )
         if not all_started:
             server.notes.append(

@@ -87,6 +87,11 @@ class PostgresDatabase:
         )
         return int(psql(sql, self.name))
 
+    def count_not_null(self, table: str, column: str) -> int:
+        """`SELECT count(*) FROM table WHERE column IS NOT NULL` (plain identifiers)."""
+        sql = f"SELECT count(*) FROM {_identifier(table)} WHERE {_identifier(column)} IS NOT NULL"
+        return int(psql(sql, self.name))
+
     def backend_pids(self) -> list[int]:
         """The server processes of the connections to this database (visible on this machine)."""
         marker = f" {self.name} "

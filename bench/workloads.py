@@ -5,40 +5,48 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench.loadgen import HttpRequest
-from bench.servers import RunningServer
+from bench.loadgen import HttpRequest, LoadSettings, TokenChain
+from bench.servers import Credentials, RefreshFamilies, RunningServer
+
+REFRESH_BODY = "grant_type=refresh_token&refresh_token="
+# The chained refresh workload's fewest families per wrk run (64 = the default connections).
+MIN_FAMILIES = 64
 
 
 @dataclass(frozen=True)
 class Workload:
     name: str
     summary: str
-    # None when the server has no such route (a peer without a protected read, say).
-    build: Callable[[RunningServer], HttpRequest | None]
+    # None when the server has no such route (a peer without a protected read, say). The load
+    # settings say how many connections a chained workload must seed families for.
+    build: Callable[[RunningServer, LoadSettings], HttpRequest | None]
     # The token workload's responses each leave an audit row the bench checks afterwards.
     issues_tokens: bool = False
 
 
-def _basic_form(server: RunningServer, path: str, body: str) -> HttpRequest:
+def _basic_form(
+    credentials: Credentials, path: str, body: str | None, chain: TokenChain | None = None
+) -> HttpRequest:
     """A form POST authenticated by HTTP Basic, as every OAuth workload sends it."""
     return HttpRequest(
         method="POST",
         path=path,
         headers={
-            "Authorization": server.credentials.basic(),
+            "Authorization": credentials.basic(),
             "Content-Type": "application/x-www-form-urlencoded",
         },
         body=body,
+        chain=chain,
     )
 
 
-def _token(server: RunningServer) -> HttpRequest | None:
+def _token(server: RunningServer, _: LoadSettings) -> HttpRequest | None:
     if server.endpoints.token is None:
         return None
-    return _basic_form(server, server.endpoints.token, "grant_type=client_credentials")
+    return _basic_form(server.credentials, server.endpoints.token, "grant_type=client_credentials")
 
 
-def _me(server: RunningServer) -> HttpRequest | None:
+def _me(server: RunningServer, _: LoadSettings) -> HttpRequest | None:
     if server.endpoints.me is None or server.endpoints.token is None:
         return None
     return HttpRequest(
@@ -48,33 +56,59 @@ def _me(server: RunningServer) -> HttpRequest | None:
     )
 
 
-def _floor(server: RunningServer) -> HttpRequest | None:
+def _floor(server: RunningServer, _: LoadSettings) -> HttpRequest | None:
     if server.endpoints.floor is None:
         return None
     return HttpRequest(method="GET", path=server.endpoints.floor)
 
 
-def _introspect(server: RunningServer) -> HttpRequest | None:
+def _introspect(server: RunningServer, _: LoadSettings) -> HttpRequest | None:
     if server.endpoints.introspect is None or server.endpoints.token is None:
         return None
-    return _basic_form(server, server.endpoints.introspect, "token=" + server.bearer_token())
+    body = "token=" + server.bearer_token()
+    return _basic_form(server.credentials, server.endpoints.introspect, body)
 
 
-def _revoke(server: RunningServer) -> HttpRequest | None:
+def _revoke(server: RunningServer, _: LoadSettings) -> HttpRequest | None:
     # The same token every time: the first request revokes it, the rest exercise the same
     # authenticate + look-up + idempotent revoke path (RFC 7009 §2.2 answers 200 each time).
     if server.endpoints.revoke is None or server.endpoints.token is None:
         return None
-    return _basic_form(server, server.endpoints.revoke, "token=" + server.bearer_token())
+    body = "token=" + server.bearer_token()
+    return _basic_form(server.credentials, server.endpoints.revoke, body)
 
 
-def _refresh(server: RunningServer) -> HttpRequest | None:
-    # Rotation makes a refresh token single-use, so wrk cannot replay one; servers that keep
-    # refresh tokens reusable (a setting some peers have) are measured, others are n/a.
-    if server.endpoints.refresh_token is None or server.endpoints.token is None:
+def _refresh(server: RunningServer, settings: LoadSettings) -> HttpRequest | None:
+    if server.endpoints.token is None:
         return None
-    body = "grant_type=refresh_token&refresh_token=" + server.endpoints.refresh_token
-    return _basic_form(server, server.endpoints.token, body)
+    if server.seed_refresh is not None:
+        return _refresh_chain(server.seed_refresh, server.endpoints.token, settings)
+    # A server that keeps a refresh token reusable (a setting some peers have) replays one.
+    if server.endpoints.refresh_token is None:
+        return None
+    body = REFRESH_BODY + server.endpoints.refresh_token
+    return _basic_form(server.credentials, server.endpoints.token, body)
+
+
+def _refresh_chain(
+    seed: Callable[[int], RefreshFamilies], path: str, settings: LoadSettings
+) -> HttpRequest:
+    """Every request a real rotation: each presents the newest refresh token of a family and
+    the response's successor is that family's next. Spent tokens cannot be replayed, so the
+    warm-up and the measured run each get fresh families, twice as many as connections."""
+    runs = 2 if settings.warmup > 0 else 1
+    per_run = max(MIN_FAMILIES, 2 * settings.connections)
+    families = seed(runs * per_run)
+    sets = iter([families.tokens[i * per_run : (i + 1) * per_run] for i in range(runs)])
+
+    def take() -> list[str]:
+        tokens = next(sets, None)
+        if tokens is None:
+            raise RuntimeError("every seeded set of refresh tokens is spent")
+        return tokens
+
+    chain = TokenChain(REFRESH_BODY, "refresh_token", take)
+    return _basic_form(families.credentials, path, None, chain)
 
 
 TOKEN = Workload(
@@ -87,7 +121,12 @@ INTROSPECT = Workload(
     "introspect", "POST RFC 7662 introspection of one token, HTTP Basic", _introspect
 )
 REVOKE = Workload("revoke", "POST RFC 7009 revocation of one token, HTTP Basic", _revoke)
-REFRESH = Workload("refresh", "POST refresh_token grant (where the server allows reuse)", _refresh)
+REFRESH = Workload(
+    "refresh",
+    "POST refresh_token grant, HTTP Basic: chained rotations where the server rotates (voltgate), "
+    "else one reusable token replayed",
+    _refresh,
+)
 
 WORKLOADS: dict[str, Workload] = {
     w.name: w for w in (TOKEN, INTROSPECT, REVOKE, REFRESH, ME, FLOOR)
