@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fixtures.browser import chromium  # noqa: F401 - a session fixture for live tests
 from tests.fixtures.live import LiveServer, live_server
 from tests.fixtures.services import Postgres, probe_postgres, probe_redis, sqlalchemy_url
 from voltgate.app import create_app
