@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from tests.conftest import App
-from voltgate.errors import Conflict, InvalidGrant, RateLimited, ValidationFailed
+from voltgate.errors import Conflict, InvalidGrant, NotFound, RateLimited, ValidationFailed
 
 
 async def test_sign_in_and_one_message_for_every_failure(app: App) -> None:
@@ -40,6 +40,20 @@ async def test_passwords_are_argon2id_hashes(app: App) -> None:
         row = (await conn.execute(users.select())).first()
     assert row is not None and row.password_hash.startswith("$argon2id$")
     assert "correct horse battery" not in repr(row)
+
+
+async def test_a_new_password_replaces_the_old_one_at_once(app: App) -> None:
+    user = await app.rt.users.create("reset@example.com", "correct horse battery")
+    await app.rt.users.set_password(user.id, "another horse battery")
+    with pytest.raises(InvalidGrant):
+        await app.rt.users.authenticate("reset@example.com", "correct horse battery", None)
+    assert (
+        await app.rt.users.authenticate("reset@example.com", "another horse battery", None)
+    ).id == user.id
+    with pytest.raises(ValidationFailed):
+        await app.rt.users.set_password(user.id, "short")
+    with pytest.raises(NotFound):
+        await app.rt.users.set_password("user_unknown", "another horse battery")
 
 
 async def test_sign_in_is_throttled_per_account_even_for_unknown_emails(app: App) -> None:

@@ -58,6 +58,12 @@ class SqlUserStore:
             rows = await conn.execute(users.select().order_by(users.c.created_at))
             return [_user(r) for r in rows]
 
+    async def set_password(self, user_id: str, password_hash: str) -> None:
+        async with self._db.begin() as conn:
+            await conn.execute(
+                users.update().where(users.c.id == user_id).values(password_hash=password_hash)
+            )
+
     async def disable(self, user_id: str, at: float) -> None:
         async with self._db.begin() as conn:
             await conn.execute(

@@ -32,6 +32,11 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def _check_password(password: str) -> None:
+    if not 8 <= len(password) <= 1024:
+        raise ValidationFailed("password must be 8 to 1024 characters")
+
+
 class Users:
     def __init__(
         self,
@@ -57,8 +62,7 @@ class Users:
         email = normalize_email(email)
         if not _EMAIL.match(email):
             raise ValidationFailed("email is not a valid address")
-        if not 8 <= len(password) <= 1024:
-            raise ValidationFailed("password must be 8 to 1024 characters")
+        _check_password(password)
         if await self._store.by_email(email) is not None:
             raise Conflict("a user with this email already exists")
         name = (display_name or email.split("@", 1)[0]).strip()[:200]
@@ -85,6 +89,13 @@ class Users:
         if found is None or not valid or found[0].disabled_at is not None:
             raise InvalidGrant(BAD_LOGIN)
         return found[0]
+
+    async def set_password(self, user_id: str, password: str) -> None:
+        """Replace the user's password (argon2id); the old one stops working at once."""
+        _check_password(password)
+        await self.get(user_id)
+        password_hash = await asyncio.to_thread(self._hasher.hash, password)
+        await self._store.set_password(user_id, password_hash)
 
     def _verify(self, stored: str, password: str) -> bool:
         try:
