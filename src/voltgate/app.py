@@ -13,14 +13,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from voltgate import __version__
 from voltgate.api import admin, health, me
 from voltgate.clock import Clock
-from voltgate.config import Settings
+from voltgate.config import Environment, Settings
 from voltgate.dialects import DIALECTS
 from voltgate.http.adapter import install_error_handlers
 from voltgate.http.fastpath import FastRoutes, FastRouteTable
 from voltgate.http.openapi import describe_fast_routes
 from voltgate.observability import RequestContext, access_log, configure_logging
 from voltgate.runtime import Runtime
-from voltgate.web import pages
+from voltgate.web import pages, sandbox
 
 
 class VoltgateApp(FastAPI):
@@ -71,6 +71,8 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(me.router)
     pages.install(app, runtime)
+    if settings.environment is Environment.SANDBOX:
+        app.include_router(sandbox.router)
     fast = FastRouteTable()
     for name in dialects or list(DIALECTS):
         DIALECTS[name](app, fast)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shlex
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,13 +12,21 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from voltgate.cli.common import console, fail, settings, started_runtime
+from voltgate.cli.common import console, err_console, fail, settings, started_runtime
 from voltgate.config import Environment, Settings
 from voltgate.observability import configure_logging
+from voltgate.runtime import Runtime
+from voltgate.web import sandbox as sandbox_page
 
 Host = Annotated[str, typer.Option("--host", help="Address to bind.")]
 Port = Annotated[int, typer.Option("--port", help="Port to bind.")]
 SANDBOX_OPERATOR = "Sandbox operator"
+SANDBOX_USER = "driver@sandbox.voltgate.test"
+SANDBOX_USER_NAME = "Sandbox Driver"
+SANDBOX_APP_SCOPES = (
+    "openid offline_access profile email read write user_data vehicle_device_data "
+    "vehicle_location vehicle_cmds vehicle_charging_cmds energy_device_data energy_cmds"
+)
 
 
 Workers = Annotated[
@@ -73,22 +82,84 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1) -> 
     _run_server(_configured(host, port), host, port, workers)
 
 
-async def _sandbox_credentials(config: Settings) -> dict[str, Any]:
-    """A sandbox operator client; its secret is re-issued on each start (shown, never stored)."""
-    async with started_runtime(config) as rt:
-        existing = [
-            c for c in await rt.admin.list_all() if c.name == SANDBOX_OPERATOR and not c.disabled
-        ]
-        if existing:
-            client_id = existing[0].id
-            secret = await rt.admin.rotate_secret(client_id, overlap=0, via="sandbox")
+async def _ensure_client(
+    rt: Runtime, name: str, kind: str, scopes: str, redirect_uris: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """The sandbox client `name`, registered as asked, with a secret re-issued now.
+
+    A same-named client registered otherwise (another issuer's redirect URI) is disabled.
+    """
+    wanted = (kind, tuple(scopes.split()), redirect_uris)
+    current = None
+    for client in await rt.admin.list_all():
+        if client.name != name or client.disabled:
+            continue
+        if (client.kind.value, client.scopes, client.redirect_uris) == wanted and current is None:
+            current = client
         else:
-            created = await rt.admin.create(
-                name=SANDBOX_OPERATOR, kind="operator", scopes="read write"
+            await rt.admin.disable(client.id, via="sandbox")
+    if current is not None:
+        secret = await rt.admin.rotate_secret(current.id, overlap=0, via="sandbox")
+        return {"client_id": current.id, "client_secret": secret}
+    created = await rt.admin.create(
+        name=name, kind=kind, scopes=scopes, redirect_uris=list(redirect_uris)
+    )
+    return {"client_id": created.client.id, "client_secret": created.secret or ""}
+
+
+async def _ensure_user(rt: Runtime) -> dict[str, str]:
+    """The sandbox user, with a password re-issued now (only its argon2id hash is stored)."""
+    password = secrets.token_urlsafe(18)
+    user = next((u for u in await rt.users.list_all() if u.email == SANDBOX_USER), None)
+    if user is None:
+        user = await rt.users.create(SANDBOX_USER, password, SANDBOX_USER_NAME)
+    else:
+        await rt.users.set_password(user.id, password)
+        if user.disabled_at is not None:
+            err_console.print(
+                f"[yellow]warning:[/yellow] {SANDBOX_USER} is disabled: it cannot sign in"
             )
-            client_id, secret = created.client.id, created.secret or ""
+    return {"email": user.email, "password": password, "user_id": user.id}
+
+
+async def provision_sandbox(rt: Runtime, issuer: str) -> dict[str, Any]:
+    """The sandbox operator, user and app; every secret and the password are re-issued now."""
+    operator = await _ensure_client(rt, SANDBOX_OPERATOR, "operator", "read write")
+    user = await _ensure_user(rt)
+    redirect_uri = sandbox_page.callback_uri(issuer)
+    app = await _ensure_client(
+        rt, sandbox_page.APP_NAME, "third_party", SANDBOX_APP_SCOPES, (redirect_uri,)
+    )
+    return {"operator": operator, "user": user, "app": {**app, "redirect_uri": redirect_uri}}
+
+
+async def _sandbox_credentials(config: Settings) -> dict[str, Any]:
+    async with started_runtime(config) as rt:
+        creds = await provision_sandbox(rt, config.issuer)
         await rt.audit.flush()
-    return {"operator": {"client_id": client_id, "client_secret": secret}}
+    return creds
+
+
+def _show(text: str) -> None:
+    """A line to copy: printed as is (no markup, emoji codes or wrapping)."""
+    console.print(text, markup=False, emoji=False, soft_wrap=True)
+
+
+def _print_delegated_flow(base: str, user: dict[str, str], app: dict[str, str]) -> None:
+    verifier, state = secrets.token_urlsafe(48), secrets.token_urlsafe(12)
+    console.print("[bold]Try the delegated flow[/bold] (a user lets the sandbox app act for them):")
+    _show(f"  user email:        {user['email']}")
+    _show(f"  user password:     {user['password']}")
+    _show(f"  app client_id:     {app['client_id']}")
+    _show(f"  app client_secret: {app['client_secret']}")
+    _show("  1. In the shell you will redeem the code from:")
+    secret = shlex.quote(app["client_secret"])
+    _show(f"     export CLIENT_SECRET={secret} VERIFIER={shlex.quote(verifier)}")
+    _show(f"  2. Open in a browser, sign in as the user and Allow (state: {state}):")
+    _show(f"     {sandbox_page.authorize_url(base, app['client_id'], verifier, state)}")
+    _show(f"  3. {app['redirect_uri']} shows the code and the command to redeem it:")
+    _show(f"     {sandbox_page.redeem_command(base, app['client_id'])}")
+    _show(f'  Then: curl -s -H "Authorization: Bearer $ACCESS_TOKEN" {base}/oauth/userinfo')
 
 
 def sandbox(
@@ -132,5 +203,6 @@ def sandbox(
         soft_wrap=True,
     )
     console.print(f'Then: curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/me')
+    _print_delegated_flow(base, creds["user"], creds["app"])
     console.print(f"API docs: {base}/docs")
     _run_server(config, host, port)

@@ -1,0 +1,106 @@
+"""The sandbox app's redirect URI: a page that shows what the authorization server sent back.
+
+Mounted only in a sandbox, so the delegated flow can be tried with a browser and curl alone.
+`voltgate sandbox` registers the app and prints the rest (`voltgate.cli.serve`).
+"""
+
+from __future__ import annotations
+
+import shlex
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.responses import HTMLResponse
+
+from voltgate.http.adapter import runtime
+from voltgate.identity import pkce
+
+APP_NAME = "Sandbox app"
+CALLBACK_PATH = "/sandbox/callback"
+TRY_SCOPE = "openid offline_access vehicle_device_data"
+_MAX_PARAM = 2048
+
+# pages.py keeps its Jinja environment and security headers private; these mirror them.
+_templates = Environment(
+    loader=PackageLoader("voltgate.web", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+)
+_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; form-action 'none'; frame-ancestors 'none'; "
+        "base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",  # the code is in this page's URL
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+}
+
+router = APIRouter(include_in_schema=False)
+
+
+def callback_uri(issuer: str) -> str:
+    return issuer + CALLBACK_PATH
+
+
+def authorize_url(issuer: str, client_id: str, verifier: str, state: str) -> str:
+    """An authorization request (RFC 6749 §4.1.1) with a PKCE S256 challenge (RFC 7636 §4.3)."""
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": callback_uri(issuer),
+            "scope": TRY_SCOPE,
+            "state": state,
+            "code_challenge": pkce.s256(verifier),
+            "code_challenge_method": "S256",
+        }
+    )
+    return f"{issuer}/oauth/authorize?{query}"
+
+
+def redeem_command(issuer: str, client_id: str, code: str | None = None) -> str:
+    """The curl that redeems a code (RFC 6749 §4.1.3); secret and verifier come from the shell.
+
+    `client_id` is ours (or a `$CLIENT_ID` placeholder). Without `code`, the command reads it
+    from `$CODE`; a received code is shell-quoted, since anyone can craft the URL it came in.
+    """
+    code_arg = '"code=$CODE"' if code is None else shlex.quote(f"code={code}")
+    return (
+        f'curl -s -u "{client_id}:$CLIENT_SECRET" -d grant_type=authorization_code '
+        f"--data-urlencode {code_arg} "
+        f"--data-urlencode {shlex.quote('redirect_uri=' + callback_uri(issuer))} "
+        f'--data-urlencode "code_verifier=$VERIFIER" {shlex.quote(issuer + "/oauth/token")}'
+    )
+
+
+def _param(request: Request, name: str) -> str | None:
+    value = request.query_params.get(name)
+    return None if value is None else value[:_MAX_PARAM]
+
+
+@router.get(CALLBACK_PATH)
+async def callback(request: Request) -> HTMLResponse:
+    rt = runtime(request)
+    issuer = rt.settings.issuer
+    code, error = _param(request, "code"), _param(request, "error")
+    app = next(
+        (
+            c
+            for c in await rt.admin.list_all()
+            if c.name == APP_NAME and not c.disabled and callback_uri(issuer) in c.redirect_uris
+        ),
+        None,
+    )
+    html = _templates.get_template("sandbox_callback.html").render(
+        environment=rt.settings.environment.value,
+        code=code,
+        state=_param(request, "state"),
+        iss=_param(request, "iss"),
+        error=error,
+        error_description=_param(request, "error_description"),
+        command=redeem_command(issuer, app.id if app else "$CLIENT_ID", code) if code else None,
+    )
+    return HTMLResponse(html, 200 if code or error else 400, headers=_HEADERS)

@@ -1,0 +1,268 @@
+"""The sandbox's delegated flow: its user and app, the callback page, the printed walk-through."""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import re
+import shlex
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+import orjson
+import pytest
+from markupsafe import escape
+
+from tests.conftest import App
+from tests.fixtures.live import free_port, server_env
+from tests.live.support import wait_for
+from tests.web.support import forms, query
+from voltgate.app import create_app
+from voltgate.cli.serve import provision_sandbox
+from voltgate.config import Environment, Settings
+from voltgate.errors import InvalidGrant
+
+HOSTILE = "<script>alert(1)</script>'; touch /tmp/pwned #\"><img src=x>"
+
+
+def _command(page: str) -> list[str]:
+    """The redeem command the page shows, split as a POSIX shell would."""
+    match = re.search(r"<pre><code>(.*?)</code></pre>", page, re.S)
+    assert match, page
+    return shlex.split(html.unescape(match.group(1)))
+
+
+def _assert_hardened(response: httpx.Response) -> None:
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["referrer-policy"] == "no-referrer"
+
+
+async def test_callback_page_escapes_the_code_and_state_and_quotes_the_code_for_the_shell(
+    app: App,
+) -> None:
+    creds = await provision_sandbox(app.rt, app.rt.settings.issuer)
+    params = urlencode({"code": HOSTILE, "state": HOSTILE, "iss": app.rt.settings.issuer})
+    response = await app.http.get(f"/sandbox/callback?{params}")
+
+    assert response.status_code == 200
+    _assert_hardened(response)
+    assert "<script>" not in response.text and "<img" not in response.text
+    assert response.text.count(str(escape(HOSTILE))) == 2  # code and state, as text
+    argv = _command(response.text)
+    assert argv[argv.index("-u") + 1] == f"{creds['app']['client_id']}:$CLIENT_SECRET"
+    assert f"code={HOSTILE}" in argv  # one argument: nothing of it reaches the shell as syntax
+    assert f"redirect_uri={creds['app']['redirect_uri']}" in argv
+    assert "code_verifier=$VERIFIER" in argv
+
+
+async def test_callback_page_escapes_an_error(app: App) -> None:
+    params = urlencode({"error": HOSTILE, "error_description": HOSTILE, "state": "s"})
+    response = await app.http.get(f"/sandbox/callback?{params}")
+
+    assert response.status_code == 200
+    _assert_hardened(response)
+    assert "<script>" not in response.text and "<img" not in response.text
+    assert response.text.count(str(escape(HOSTILE))) == 2
+    assert "<pre>" not in response.text  # no code, nothing to redeem
+    assert (await app.http.get("/sandbox/callback")).status_code == 400
+
+
+async def test_callback_page_does_not_exist_in_production(tmp_path: Path) -> None:
+    key = base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+    settings = Settings(data_dir=tmp_path, environment=Environment.PRODUCTION, master_key=key)
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            response = await http.get("/sandbox/callback?code=abc&state=s")
+    assert response.status_code == 404
+
+
+async def test_each_start_reissues_the_password_and_a_new_address_replaces_the_app(
+    app: App,
+) -> None:
+    first = await provision_sandbox(app.rt, "http://127.0.0.1:8000")
+    second = await provision_sandbox(app.rt, "http://127.0.0.1:8001")
+
+    assert second["user"]["user_id"] == first["user"]["user_id"]
+    assert second["user"]["password"] != first["user"]["password"]
+    with pytest.raises(InvalidGrant):
+        await app.rt.users.authenticate(second["user"]["email"], first["user"]["password"], None)
+    user = await app.rt.users.authenticate(
+        second["user"]["email"], second["user"]["password"], None
+    )
+    assert user.display_name == "Sandbox Driver"
+    assert second["operator"]["client_id"] == first["operator"]["client_id"]
+    assert second["app"]["redirect_uri"] == "http://127.0.0.1:8001/sandbox/callback"
+    assert (await app.rt.admin.show(first["app"]["client_id"])).disabled
+    assert not (await app.rt.admin.show(second["app"]["client_id"])).disabled
+
+
+# -- live: `voltgate sandbox` as a user runs it ---------------------------------------------
+@dataclass
+class Sandbox:
+    base_url: str
+    creds: dict[str, dict[str, str]]
+    console: str  # everything the process printed before it became ready
+    verifier: str
+    authorize_url: str
+
+
+@contextmanager
+def _sandbox(tmp_path: Path, port: int, run: str) -> Iterator[Sandbox]:
+    """`voltgate sandbox` on 127.0.0.1:`port` over `tmp_path/data`; stopped on the way out."""
+    base = f"http://127.0.0.1:{port}"
+    creds_path, log_path = tmp_path / f"creds-{run}.json", tmp_path / f"sandbox-{run}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "voltgate",
+                "sandbox",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--credentials-out",
+                str(creds_path),
+            ],
+            env=server_env(tmp_path / "data"),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        ready = wait_for(
+            lambda: process.poll() is None and _ready(base),
+            lambda ok: ok or process.poll() is not None,
+            within=30,
+            step=0.05,
+        )
+        printed = log_path.read_text(errors="replace")
+        assert ready, f"the sandbox did not become ready:\n{printed}"
+        verifier = re.search(r"VERIFIER=(\S+)", printed)
+        url = re.search(r"^\s+(http://\S+/oauth/authorize\?\S+)$", printed, re.M)
+        assert verifier and url, printed
+        creds = orjson.loads(creds_path.read_bytes())
+        yield Sandbox(base, creds, printed, verifier.group(1), url.group(1))
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _ready(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _sign_in(http: httpx.Client, page: httpx.Response, email: str, password: str) -> httpx.Response:
+    form = next(f for f in forms(page.text) if f.action == "/login")
+    return http.post("/login", data={**form.fields, "email": email, "password": password})
+
+
+def test_the_printed_delegated_flow_works_in_a_browser_and_restarts_reissue_secrets(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    with _sandbox(tmp_path, port, "first") as sb, httpx.Client(base_url=sb.base_url) as http:
+        user, app = sb.creds["user"], sb.creds["app"]
+        assert user["email"] == "driver@sandbox.voltgate.test"
+        assert app["redirect_uri"] == f"{sb.base_url}/sandbox/callback"
+        for secret in (user["password"], app["client_secret"], sb.verifier):
+            assert secret in sb.console  # shown once, for the person who started it
+        state = query(sb.authorize_url)["state"]
+        assert query(sb.authorize_url)["scope"] == "openid offline_access vehicle_device_data"
+
+        sign_in = http.get(sb.authorize_url)
+        assert sign_in.status_code == 200 and "Sign in" in sign_in.text
+        back = _sign_in(http, sign_in, user["email"], user["password"])
+        assert back.status_code == 303, back.text
+        consent = http.get(back.headers["location"])
+        assert consent.status_code == 200 and "Authorize Sandbox app?" in consent.text
+        form = next(f for f in forms(consent.text) if f.action == "/oauth/authorize/decision")
+        redirect = http.post(form.action, data={**form.fields, "decision": "allow"})
+        assert redirect.status_code == 302, redirect.text
+        location = redirect.headers["location"]
+        assert location.startswith(app["redirect_uri"] + "?")
+        code = query(location)["code"]
+        assert query(location)["state"] == state
+
+        callback = http.get(location)
+        assert callback.status_code == 200
+        assert code in callback.text and state in callback.text
+        argv = _command(callback.text)
+        assert argv == [
+            "curl",
+            "-s",
+            "-u",
+            f"{app['client_id']}:$CLIENT_SECRET",
+            "-d",
+            "grant_type=authorization_code",
+            "--data-urlencode",
+            f"code={code}",
+            "--data-urlencode",
+            f"redirect_uri={app['redirect_uri']}",
+            "--data-urlencode",
+            "code_verifier=$VERIFIER",
+            f"{sb.base_url}/oauth/token",
+        ]
+
+        tokens = http.post(
+            "/oauth/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": app["redirect_uri"],
+                "code_verifier": sb.verifier,
+            },
+            auth=(app["client_id"], app["client_secret"]),
+        )
+        assert tokens.status_code == 200, tokens.text
+        assert tokens.json()["refresh_token"]
+        userinfo = http.get(
+            "/oauth/userinfo",
+            headers={"Authorization": f"Bearer {tokens.json()['access_token']}"},
+        )
+        assert userinfo.status_code == 200, userinfo.text
+        assert userinfo.json()["sub"] == user["user_id"]
+    logs = [line for line in sb.console.splitlines() if line.startswith("{")]
+    for secret in (user["password"], app["client_secret"], code):
+        assert not any(secret in line for line in logs)
+
+    with _sandbox(tmp_path, port, "second") as again, httpx.Client(base_url=sb.base_url) as http:
+        renewed, renewed_app = again.creds["user"], again.creds["app"]
+        assert renewed["user_id"] == user["user_id"]
+        assert renewed_app["client_id"] == app["client_id"]  # same address: same app
+        page = http.get("/login")
+        refused = _sign_in(http, page, user["email"], user["password"])
+        assert refused.status_code == 401
+        assert _sign_in(http, refused, user["email"], renewed["password"]).status_code == 303
+        for secret, error in (
+            (app["client_secret"], "invalid_client"),
+            (renewed_app["client_secret"], "invalid_grant"),
+        ):
+            answer = http.post(
+                "/oauth/token",
+                data={
+                    "grant_type": "authorization_code",
+                    "code": "vgac_test_unknown",
+                    "redirect_uri": app["redirect_uri"],
+                    "code_verifier": again.verifier,
+                },
+                auth=(app["client_id"], secret),
+            )
+            assert answer.json()["error"] == error, answer.text
