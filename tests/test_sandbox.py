@@ -7,8 +7,6 @@ import html
 import os
 import re
 import shlex
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,8 +19,7 @@ import pytest
 from markupsafe import escape
 
 from tests.conftest import App
-from tests.fixtures.live import free_port, server_env
-from tests.live.support import wait_for
+from tests.fixtures.live import free_port, server_env, voltgate_process
 from tests.web.support import forms, query
 from voltgate.app import create_app
 from voltgate.cli.serve import provision_sandbox
@@ -121,52 +118,15 @@ def _sandbox(tmp_path: Path, port: int, run: str) -> Iterator[Sandbox]:
     """`voltgate sandbox` on 127.0.0.1:`port` over `tmp_path/data`; stopped on the way out."""
     base = f"http://127.0.0.1:{port}"
     creds_path, log_path = tmp_path / f"creds-{run}.json", tmp_path / f"sandbox-{run}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "voltgate",
-                "sandbox",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--credentials-out",
-                str(creds_path),
-            ],
-            env=server_env(tmp_path / "data"),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        ready = wait_for(
-            lambda: process.poll() is None and _ready(base),
-            lambda ok: ok or process.poll() is not None,
-            within=30,
-            step=0.05,
-        )
+    args = ["sandbox", "--host", "127.0.0.1", "--port", str(port)]
+    args += ["--credentials-out", str(creds_path)]
+    with voltgate_process(args, server_env(tmp_path / "data"), log_path, base):
         printed = log_path.read_text(errors="replace")
-        assert ready, f"the sandbox did not become ready:\n{printed}"
         verifier = re.search(r"VERIFIER=(\S+)", printed)
         url = re.search(r"^\s+(http://\S+/oauth/authorize\?\S+)$", printed, re.M)
         assert verifier and url, printed
         creds = orjson.loads(creds_path.read_bytes())
         yield Sandbox(base, creds, printed, verifier.group(1), url.group(1))
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _ready(base_url: str) -> bool:
-    try:
-        return httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def _sign_in(http: httpx.Client, page: httpx.Response, email: str, password: str) -> httpx.Response:

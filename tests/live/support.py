@@ -16,8 +16,11 @@ T = TypeVar("T")
 def token_response(base_url: str, client_id: str, secret: str, **headers: str) -> httpx.Response:
     """client_credentials at /oauth/token with HTTP Basic (RFC 6749 §2.3.1)."""
     return httpx.post(
-        f"{base_url}/oauth/token", data={"grant_type": "client_credentials"},
-        auth=(client_id, secret), headers=headers, timeout=10,
+        f"{base_url}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(client_id, secret),
+        headers=headers,
+        timeout=10,
     )
 
 

@@ -19,7 +19,7 @@ import orjson
 import pytest
 
 from tests.fixtures.browser import ensure_npm_packages
-from tests.fixtures.live import LiveServer, free_port
+from tests.fixtures.live import LiveServer, free_port, stop
 from tests.live.support import me
 
 RP = Path(__file__).parent / "rp"
@@ -29,7 +29,9 @@ SCOPES = "openid offline_access profile email vehicle_device_data"
 
 
 def _user(live: LiveServer) -> str:
-    return str(live.cli_json("users", "create", "--email", EMAIL, "--password", PASSWORD)["user_id"])
+    return str(
+        live.cli_json("users", "create", "--email", EMAIL, "--password", PASSWORD)["user_id"]
+    )
 
 
 def _sign_in_and_allow(page: Any, app_name: str) -> None:
@@ -77,12 +79,7 @@ def _relying_party(live: LiveServer, client_id: str, port: int) -> Iterator[_Lin
     try:
         yield _Lines(process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def test_openid_client_completes_the_flow_in_chromium(live: LiveServer, chromium: Any) -> None:

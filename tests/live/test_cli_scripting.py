@@ -12,14 +12,28 @@ from tests.live.support import access_token, jwks, jwt_header, me, token_respons
 
 def _create(live: LiveServer, *extra: str) -> dict[str, object]:
     return live.cli_json(
-        "clients", "create", "--name", "Fleet ops", "--kind", "operator", "--scopes", "read write",
+        "clients",
+        "create",
+        "--name",
+        "Fleet ops",
+        "--kind",
+        "operator",
+        "--scopes",
+        "read write",
         *extra,
     )
 
 
 def test_create_prints_credentials_that_work_at_once(live: LiveServer) -> None:
-    created = _create(live, "--token-ttl", "900", "--redirect-uri", "https://ops.example/cb",
-                      "--redirect-uri", "https://ops.example/cb2")
+    created = _create(
+        live,
+        "--token-ttl",
+        "900",
+        "--redirect-uri",
+        "https://ops.example/cb",
+        "--redirect-uri",
+        "https://ops.example/cb2",
+    )
     client_id, secret = str(created["client_id"]), str(created["client_secret"])
     assert client_id and secret
 
@@ -79,8 +93,9 @@ def test_disable_stops_credentials_and_tokens(live: LiveServer) -> None:
 
     live.cli("clients", "disable", client_id)
 
-    refused = wait_for(lambda: token_response(live.base_url, client_id, secret),
-                       lambda r: r.status_code != 200)
+    refused = wait_for(
+        lambda: token_response(live.base_url, client_id, secret), lambda r: r.status_code != 200
+    )
     assert refused.status_code == 401, refused.text
     assert refused.json()["error"] == "invalid_client"
     assert refused.headers["www-authenticate"].startswith("Basic")
@@ -100,8 +115,9 @@ def test_key_rotation_keeps_old_tokens_valid_and_signs_with_the_new_key(live: Li
     new_kid = str(live.cli_json("keys", "rotate")["kid"])
     assert new_kid != old_kid
 
-    published = wait_for(lambda: jwks(live.base_url),
-                         lambda body: new_kid in {k["kid"] for k in body["keys"]})
+    published = wait_for(
+        lambda: jwks(live.base_url), lambda body: new_kid in {k["kid"] for k in body["keys"]}
+    )
     assert {old_kid, new_kid} <= {k["kid"] for k in published["keys"]}
     after = access_token(live.base_url, creds["client_id"], creds["client_secret"])
     assert jwt_header(after)["kid"] == new_kid
@@ -119,4 +135,3 @@ def _active_kids(live: LiveServer) -> dict[str, bool]:
     keys = live.cli_json("keys", "list")["keys"]
     assert isinstance(keys, list)
     return {str(k["kid"]): bool(k["active"]) for k in keys}
-

@@ -60,18 +60,29 @@ class Flows:
 
 def run_flows(live: LiveServer) -> Flows:
     f = Flows(live)
-    created = f.cli("clients", "create", "--name", "Log audit", "--kind", "operator",
-                    "--scopes", "read write")
+    created = f.cli(
+        "clients", "create", "--name", "Log audit", "--kind", "operator", "--scopes", "read write"
+    )
     cid, secret = created["client_id"], created["client_secret"]
     f.secret(secret)
     cc = {"grant_type": "client_credentials"}
 
     response = f.send("POST", "/oauth/token", "abc-123", data=cc, headers=f.basic(cid, secret))
     basic_token = f.token(response)
-    post_token = f.token(f.send("POST", "/oauth/token", "flow-post",
-                                data={**cc, "client_id": cid, "client_secret": secret}))
-    tellus = f.send("POST", "/v1/operator/oauth/token", "flow-tellus",
-                    json={**cc, "client_id": cid, "client_secret": secret})
+    post_token = f.token(
+        f.send(
+            "POST",
+            "/oauth/token",
+            "flow-post",
+            data={**cc, "client_id": cid, "client_secret": secret},
+        )
+    )
+    tellus = f.send(
+        "POST",
+        "/v1/operator/oauth/token",
+        "flow-tellus",
+        json={**cc, "client_id": cid, "client_secret": secret},
+    )
     f.token(tellus)
     f.token(f.send("POST", "/o/token", "flow-evenergy", data=cc, headers=f.basic(cid, secret)))
     f.token(f.send("POST", "/oauth/token", None, data=cc, headers=f.basic(cid, secret)))
@@ -81,12 +92,30 @@ def run_flows(live: LiveServer) -> Flows:
     plain = "wrong-" + secrets.token_hex(16)
     f.secret(shaped, plain)
     for i, wrong in enumerate((shaped, plain)):
-        assert f.send("POST", "/oauth/token", f"flow-bad-basic-{i}", data=cc,
-                      headers=f.basic(cid, wrong)).status_code == 401
-        assert f.send("POST", "/oauth/token", f"flow-bad-post-{i}",
-                      data={**cc, "client_id": cid, "client_secret": wrong}).status_code == 401
-        assert f.send("POST", "/v1/operator/oauth/token", f"flow-bad-tellus-{i}",
-                      json={**cc, "client_id": cid, "client_secret": wrong}).status_code == 401
+        assert (
+            f.send(
+                "POST", "/oauth/token", f"flow-bad-basic-{i}", data=cc, headers=f.basic(cid, wrong)
+            ).status_code
+            == 401
+        )
+        assert (
+            f.send(
+                "POST",
+                "/oauth/token",
+                f"flow-bad-post-{i}",
+                data={**cc, "client_id": cid, "client_secret": wrong},
+            ).status_code
+            == 401
+        )
+        assert (
+            f.send(
+                "POST",
+                "/v1/operator/oauth/token",
+                f"flow-bad-tellus-{i}",
+                json={**cc, "client_id": cid, "client_secret": wrong},
+            ).status_code
+            == 401
+        )
 
     bearer = {"Authorization": f"Bearer {basic_token}"}
     assert f.send("GET", "/v1/me", "flow-me", headers=bearer).status_code == 200
@@ -95,25 +124,45 @@ def run_flows(live: LiveServer) -> Flows:
     garbage = "not-a-token-" + secrets.token_hex(16)
     f.secret(tampered, garbage)
     for i, bad in enumerate((tampered, garbage)):
-        refused = f.send("GET", "/v1/me", f"flow-me-bad-{i}",
-                         headers={"Authorization": f"Bearer {bad}"})
+        refused = f.send(
+            "GET", "/v1/me", f"flow-me-bad-{i}", headers={"Authorization": f"Bearer {bad}"}
+        )
         assert refused.status_code == 401
 
-    introspected = f.send("POST", "/oauth/introspect", "flow-introspect",
-                          data={"token": post_token}, headers=f.basic(cid, secret))
+    introspected = f.send(
+        "POST",
+        "/oauth/introspect",
+        "flow-introspect",
+        data={"token": post_token},
+        headers=f.basic(cid, secret),
+    )
     assert introspected.json()["active"] is True
-    assert f.send("POST", "/oauth/revoke", "flow-revoke", data={"token": post_token},
-                  headers=f.basic(cid, secret)).status_code == 200
-    assert f.send("GET", "/v1/me", "flow-me-revoked",
-                  headers={"Authorization": f"Bearer {post_token}"}).status_code == 401
+    assert (
+        f.send(
+            "POST",
+            "/oauth/revoke",
+            "flow-revoke",
+            data={"token": post_token},
+            headers=f.basic(cid, secret),
+        ).status_code
+        == 200
+    )
+    assert (
+        f.send(
+            "GET", "/v1/me", "flow-me-revoked", headers={"Authorization": f"Bearer {post_token}"}
+        ).status_code
+        == 401
+    )
 
     rotated = f.cli("clients", "rotate-secret", cid, "--overlap", "24h")
     new_secret = rotated["client_secret"]
     f.secret(new_secret)
-    f.token(f.send("POST", "/oauth/token", "flow-rotated", data=cc,
-                   headers=f.basic(cid, new_secret)))
-    f.token(f.send("POST", "/oauth/token", "flow-old-in-overlap", data=cc,
-                   headers=f.basic(cid, secret)))
+    f.token(
+        f.send("POST", "/oauth/token", "flow-rotated", data=cc, headers=f.basic(cid, new_secret))
+    )
+    f.token(
+        f.send("POST", "/oauth/token", "flow-old-in-overlap", data=cc, headers=f.basic(cid, secret))
+    )
     return f
 
 

@@ -22,7 +22,9 @@ def test_authlib_oauth2_client_gets_and_uses_a_token(live: LiveServer, auth_meth
     # Authlib's httpx integration wants the separate `httpx2` package; its requests one is the same
     # OAuth2Client logic (authlib.oauth2.client) over requests.
     with AuthlibSession(
-        creds["client_id"], creds["client_secret"], token_endpoint_auth_method=auth_method,
+        creds["client_id"],
+        creds["client_secret"],
+        token_endpoint_auth_method=auth_method,
     ) as client:
         token = client.fetch_token(f"{live.base_url}/oauth/token", grant_type="client_credentials")
         assert token["token_type"].lower() == "bearer"
@@ -45,7 +47,8 @@ def test_requests_oauthlib_backend_application_client(
     with session:
         token = session.fetch_token(
             token_url=f"{live.base_url}/oauth/token",
-            client_id=creds["client_id"], client_secret=creds["client_secret"],
+            client_id=creds["client_id"],
+            client_secret=creds["client_secret"],
         )
         assert token["scope"] == ["read"]  # oauthlib splits the granted scope
         response = session.get(f"{live.base_url}/v1/me", timeout=10)
@@ -59,8 +62,11 @@ def test_tellus_json_post(live: LiveServer) -> None:
     creds = live.create_client()
     response = httpx.post(
         f"{live.base_url}/v1/operator/oauth/token",
-        json={"client_id": creds["client_id"], "client_secret": creds["client_secret"],
-              "grant_type": "client_credentials"},
+        json={
+            "client_id": creds["client_id"],
+            "client_secret": creds["client_secret"],
+            "grant_type": "client_credentials",
+        },
         timeout=10,
     )
 
@@ -76,8 +82,10 @@ def test_tellus_json_post(live: LiveServer) -> None:
 def test_evenergy_token_with_basic(live: LiveServer) -> None:
     creds = live.create_client(kind="partner")
     response = httpx.post(
-        f"{live.base_url}/o/token", data={"grant_type": "client_credentials", "scope": "read"},
-        auth=(creds["client_id"], creds["client_secret"]), timeout=10,
+        f"{live.base_url}/o/token",
+        data={"grant_type": "client_credentials", "scope": "read"},
+        auth=(creds["client_id"], creds["client_secret"]),
+        timeout=10,
     )
 
     assert response.status_code == 200, response.text
@@ -109,7 +117,8 @@ def test_access_token_verifies_with_an_independent_jose_library(live: LiveServer
     # RFC 9068 §2.2: required claims, validated by the independent library.
     now = int(time.time())
     jwt.JWTClaimsRegistry(
-        now=now, leeway=5,
+        now=now,
+        leeway=5,
         iss={"essential": True, "value": live.base_url},
         aud={"essential": True},
         sub={"essential": True, "value": creds["client_id"]},  # no resource owner: the client

@@ -67,9 +67,7 @@ async def _burst(
     ]
     try:
         # Open every connection first, so TCP set-up does not stagger the burst.
-        await asyncio.gather(
-            *(c.get("/healthz") for c in clients for _ in range(PER_INSTANCE))
-        )
+        await asyncio.gather(*(c.get("/healthz") for c in clients for _ in range(PER_INSTANCE)))
         body = {"grant_type": "refresh_token", "refresh_token": token}
         return await asyncio.gather(
             *(c.post("/oauth/token", data=body) for _ in range(PER_INSTANCE) for c in clients)
@@ -99,7 +97,9 @@ async def test_racing_refreshes_share_one_successor_and_reuse_revokes_everywhere
     await rt.start(serve=False)
     try:
         created = await rt.admin.create(
-            name="racing app", kind="third_party", scopes=" ".join(SCOPES),
+            name="racing app",
+            kind="third_party",
+            scopes=" ".join(SCOPES),
             redirect_uris=[REDIRECT],
         )
         auth = (created.client.id, created.secret or "")
@@ -109,7 +109,10 @@ async def test_racing_refreshes_share_one_successor_and_reuse_revokes_everywhere
             live_server(tmp_path / "b", tmp_path / "b.log", **shared) as b,
         ):
             code = await rt.delegation.issue_code(
-                client=created.client, user_id=user.id, redirect_uri=REDIRECT, scopes=SCOPES,
+                client=created.client,
+                user_id=user.id,
+                redirect_uri=REDIRECT,
+                scopes=SCOPES,
                 auth_time=rt.clock.now(),
             )
             redeemed = httpx.post(

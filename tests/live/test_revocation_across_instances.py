@@ -16,8 +16,10 @@ from tests.live.support import access_token, me, wait_for
 
 def _revoke(base_url: str, path: str, creds: dict[str, str], token: str) -> None:
     response = httpx.post(
-        f"{base_url}{path}", data={"token": token, "token_type_hint": "access_token"},
-        auth=(creds["client_id"], creds["client_secret"]), timeout=10,
+        f"{base_url}{path}",
+        data={"token": token, "token_type_hint": "access_token"},
+        auth=(creds["client_id"], creds["client_secret"]),
+        timeout=10,
     )
     assert response.status_code == 200, response.text
 
@@ -66,6 +68,7 @@ def test_revocation_reaches_a_second_instance(backend: Backend, tmp_path: Path) 
         _revoke(a.base_url, "/oauth/revoke", creds, token)
 
         _assert_revoked(me(a.base_url, token))
-        answer = wait_for(lambda: me(b.base_url, token), lambda r: r.status_code != 200,
-                          within=3.0, step=0.02)
+        answer = wait_for(
+            lambda: me(b.base_url, token), lambda r: r.status_code != 200, within=3.0, step=0.02
+        )
         _assert_revoked(answer)

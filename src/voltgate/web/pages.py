@@ -31,7 +31,7 @@ from voltgate.identity.consent import describe_scope
 from voltgate.runtime import Runtime
 from voltgate.web.session import SESSION_TTL, BrowserState, WebSession, cookie_names
 
-_templates = Environment(
+templates = Environment(
     loader=PackageLoader("voltgate.web", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
 )
@@ -52,8 +52,9 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def _security_headers(form_targets: Iterable[str] = ()) -> dict[str, str]:
-    targets = " ".join(["'self'", *form_targets])
+def security_headers(form_targets: Iterable[str] = ("'self'",)) -> dict[str, str]:
+    """Headers for every page: no framing, no caching, no referrer, only our own assets."""
+    targets = " ".join(form_targets) or "'none'"
     return {
         "Content-Security-Policy": (
             "default-src 'none'; style-src 'self'; img-src 'self'; "
@@ -109,11 +110,12 @@ class _Page:
         **context: Any,
     ) -> HTMLResponse:
         rt = runtime(self.request)
-        html = _templates.get_template(template).render(
+        html = templates.get_template(template).render(
             environment=rt.settings.environment.value, **context
         )
+        targets = ["'self'", *form_targets]
         response = HTMLResponse(
-            html, status, headers={**_security_headers(form_targets), **(headers or {})}
+            html, status, headers={**security_headers(targets), **(headers or {})}
         )
         self.finish(response)
         return response

@@ -10,33 +10,17 @@ import shlex
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
 from voltgate.http.adapter import runtime
 from voltgate.identity import pkce
+from voltgate.web.pages import security_headers, templates
 
 APP_NAME = "Sandbox app"
 CALLBACK_PATH = "/sandbox/callback"
 TRY_SCOPE = "openid offline_access vehicle_device_data"
 _MAX_PARAM = 2048
 
-# pages.py keeps its Jinja environment and security headers private; these mirror them.
-_templates = Environment(
-    loader=PackageLoader("voltgate.web", "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-)
-_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; form-action 'none'; frame-ancestors 'none'; "
-        "base-uri 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",  # the code is in this page's URL
-    "Cache-Control": "no-store",
-    "Pragma": "no-cache",
-}
 
 router = APIRouter(include_in_schema=False)
 
@@ -94,7 +78,7 @@ async def callback(request: Request) -> HTMLResponse:
         ),
         None,
     )
-    html = _templates.get_template("sandbox_callback.html").render(
+    html = templates.get_template("sandbox_callback.html").render(
         environment=rt.settings.environment.value,
         code=code,
         state=_param(request, "state"),
@@ -103,4 +87,6 @@ async def callback(request: Request) -> HTMLResponse:
         error_description=_param(request, "error_description"),
         command=redeem_command(issuer, app.id if app else "$CLIENT_ID", code) if code else None,
     )
-    return HTMLResponse(html, 200 if code or error else 400, headers=_HEADERS)
+    return HTMLResponse(
+        html, 200 if code or error else 400, headers=security_headers(form_targets=())
+    )
