@@ -123,18 +123,30 @@ async def test_redirect_uri_must_match_exactly(app: App, presented: str) -> None
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
 
 
-async def test_pkce_s256_round_trip_and_failures(app: App) -> None:
+async def test_pkce_s256_round_trip(app: App) -> None:
     party = await _party(app)
     verifier = secrets.token_urlsafe(48)
-    challenge = pkce.s256(verifier)
-    wrong = await party.redeem(await party.code(code_challenge=challenge), code_verifier="x" * 50)
-    assert wrong.json()["error"] == "invalid_grant"
-    missing = await party.redeem(await party.code(code_challenge=challenge))
-    assert missing.json()["error"] == "invalid_grant"
-    unasked = await party.redeem(await party.code(), code_verifier=verifier)
-    assert unasked.json()["error"] == "invalid_grant"
-    ok = await party.redeem(await party.code(code_challenge=challenge), code_verifier=verifier)
-    assert ok.status_code == 200
+    code = await party.code(code_challenge=pkce.s256(verifier))
+    assert (await party.redeem(code, code_verifier=verifier)).status_code == 200
+
+
+async def test_pkce_verifier_mismatch_is_invalid_grant(app: App) -> None:
+    party = await _party(app)
+    code = await party.code(code_challenge=pkce.s256(secrets.token_urlsafe(48)))
+    wrong = await party.redeem(code, code_verifier="x" * 50)
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+
+
+async def test_pkce_challenge_without_verifier_is_invalid_grant(app: App) -> None:
+    party = await _party(app)
+    missing = await party.redeem(await party.code(code_challenge=pkce.s256("v" * 43)))
+    assert missing.status_code == 400 and missing.json()["error"] == "invalid_grant"
+
+
+async def test_pkce_verifier_without_challenge_is_invalid_grant(app: App) -> None:
+    party = await _party(app)
+    unasked = await party.redeem(await party.code(), code_verifier="v" * 43)
+    assert unasked.status_code == 400 and unasked.json()["error"] == "invalid_grant"
 
 
 def test_plain_pkce_and_malformed_challenges_are_refused() -> None:
