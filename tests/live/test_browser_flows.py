@@ -34,8 +34,14 @@ def _user(live: LiveServer) -> str:
     )
 
 
-def _sign_in_and_allow(page: Any, app_name: str) -> None:
-    """What a person does: sign in, read the consent page, press Allow."""
+def _sign_in_and_allow(page: Any, app_name: str, typo_first: bool = False) -> None:
+    """What a person does: sign in (after a typo, maybe), read the consent page, press Allow."""
+    if typo_first:
+        page.get_by_label("Email").fill(EMAIL)
+        page.get_by_label("Password").fill(PASSWORD + "!")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_text("the email or password is incorrect").wait_for()
+        assert page.get_by_text(f"to continue to {app_name}").is_visible()
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -151,7 +157,7 @@ def test_authlib_confidential_client_completes_the_flow_in_chromium(
             lambda route: (landed.append(route.request.url), route.fulfill(body="ok")),
         )
         page.goto(url)
-        _sign_in_and_allow(page, "test third_party")
+        _sign_in_and_allow(page, "test third_party", typo_first=True)
         page.wait_for_url(f"{redirect_uri}**")
     finally:
         context.close()

@@ -195,6 +195,22 @@ def _return_to(request: Request, value: str | None) -> str:
     return value
 
 
+async def _resumed_request(
+    request: Request, rt: Runtime, return_to: str
+) -> AuthorizationRequest | None:
+    """The authorization request a sign-in will resume, if `return_to` is a valid one."""
+    parts = urlsplit(return_to)
+    if parts.path not in request.app.state.authorize_paths:
+        return None
+    params: dict[str, list[str]] = {}
+    for key, value in parse_qsl(parts.query, keep_blank_values=True, max_num_fields=64):
+        params.setdefault(key, []).append(value)
+    try:
+        return await validate(params, rt.clients)
+    except (UntrustedRequest, RedirectError):
+        return None
+
+
 def _stamp(at: float | None) -> str:
     return "—" if at is None else time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at))
 
@@ -349,13 +365,15 @@ async def login(request: Request) -> Response:
         user = await rt.users.authenticate(email, form.get("password", ""), page.request_address)
     except (InvalidGrant, RateLimited) as exc:
         headers = exc.headers if isinstance(exc, RateLimited) else {}
+        resumed = await _resumed_request(request, rt, return_to)
         return page.render(
             "login.html",
             exc.status_code if isinstance(exc, RateLimited) else 401,
             headers=headers,
+            form_targets=_origin_source(resumed.redirect_uri) if resumed else (),
             csrf=page.csrf(),
             return_to=return_to,
-            app_name=None,
+            app_name=resumed.client.name if resumed else None,
             email=email,
             message=exc.description,
         )
