@@ -209,3 +209,25 @@ async def test_user_enumeration_by_timing(app: App) -> None:
     # Both pay one argon2id verification (a decoy hash for unknown emails); a missing decoy
     # would make unknown emails ~100 times faster.
     assert slow / fast < 1.5, (known, unknown)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/x-www-form-urlencoded", b"\xff\xfe\x00garbage"),
+        ("application/x-www-form-urlencoded", b"csrf=a&csrf=b&email=x"),
+        ("application/json", b'{"email": "x"}'),
+        ("text/plain", b"email=x&password=y"),
+        ("application/x-www-form-urlencoded", b"a=" + b"x" * 20_000),
+        ("application/x-www-form-urlencoded", b"email=%00&password=%00&csrf=%00"),
+    ],
+)
+async def test_hostile_form_posts_are_4xx_never_500(
+    app: App, content_type: str, body: bytes
+) -> None:
+    await _client(app)
+    await app.http.get("/login")  # a CSRF cookie, so the body itself is what gets judged
+    for path in ("/login", "/oauth/authorize/decision", "/account/apps/revoke", "/logout"):
+        response = await app.http.post(path, content=body, headers={"content-type": content_type})
+        assert 400 <= response.status_code < 500, (path, response.status_code, response.text)
+        assert "Traceback" not in response.text
