@@ -1,0 +1,109 @@
+"""Request signing, the server side: verify `X-Signature` / `X-Timestamp` (see `voltgate.sdk.signer`
+for the canonical string).
+
+Per client (and device) the mode is `off`, `optional` or `required`. A signature that is
+present is always verified, whatever the mode; with signing enabled (optional or required),
+sensitive commands (V2G discharge, flexibility) must be signed. Timestamps more than 300 s
+from the server's clock are refused, and a signature is accepted once: the replay cache lives
+in the coordination port, so it is shared across instances. The secret is taken from its
+envelope-encrypted copy for each verification and never kept in plain form.
+"""
+
+from __future__ import annotations
+
+import hmac
+from enum import StrEnum
+
+from cryptography.exceptions import InvalidTag
+
+from voltgate.cache.port import Coordinator
+from voltgate.clock import Clock
+from voltgate.errors import VoltgateError
+from voltgate.identity.secrets import Envelope
+from voltgate.sdk.signer import canonical
+
+WINDOW = 300
+_HEX = frozenset("0123456789abcdef")
+
+
+class SigningMode(StrEnum):
+    OFF = "off"
+    OPTIONAL = "optional"
+    REQUIRED = "required"
+
+
+class InvalidSignature(VoltgateError):
+    error = "invalid_signature"
+    status_code = 401
+    code = 2001
+
+
+class RequestVerifier:
+    def __init__(self, envelope: Envelope, coordinator: Coordinator, clock: Clock) -> None:
+        self._envelope = envelope
+        self._coordinator = coordinator
+        self._clock = clock
+
+    async def verify(
+        self,
+        *,
+        mode: str,
+        sensitive: bool,
+        method: str,
+        path: str,
+        body: bytes,
+        timestamp: str | None,
+        signature: str | None,
+        sealed_secrets: list[tuple[str, str]],
+    ) -> bool:
+        """True when the request was signed and verified; False when unsigned and allowed.
+
+        `sealed_secrets` are (sealed secret, envelope context) pairs, newest first: during a
+        secret rotation's overlap either secret verifies.
+        """
+        if signature is None and timestamp is None:
+            if mode == SigningMode.REQUIRED:
+                raise InvalidSignature("this client requires signed requests: send X-Signature")
+            if sensitive and mode == SigningMode.OPTIONAL:
+                raise InvalidSignature("this command must be signed: send X-Signature")
+            return False
+        if signature is None:
+            raise InvalidSignature("X-Timestamp was sent without X-Signature")
+        if timestamp is None:
+            raise InvalidSignature("X-Signature was sent without X-Timestamp")
+        self._check_time(timestamp)
+        if len(signature) != 64 or not set(signature) <= _HEX:
+            raise InvalidSignature("X-Signature must be 64 lowercase hex characters (HMAC-SHA256)")
+        message = canonical(method, path, timestamp, body)
+        if not self._matches(message, signature, sealed_secrets):
+            raise InvalidSignature(
+                "X-Signature does not match: wrong secret, or the method, path, timestamp or "
+                "body differ from what was signed"
+            )
+        # Claimed only once verified, so forgeries cannot fill the cache.
+        if not await self._coordinator.claim_once(f"sig:{signature}", ttl=2 * WINDOW + 1):
+            raise InvalidSignature("this signature was already used (replay)")
+        return True
+
+    def _check_time(self, value: str) -> None:
+        if not value.isdigit() or len(value) > 12:
+            raise InvalidSignature("X-Timestamp must be Unix seconds")
+        at = int(value)
+        drift = at - self._clock.now()
+        if drift < -WINDOW:
+            raise InvalidSignature(f"X-Timestamp is stale: {int(-drift)} s old (limit {WINDOW} s)")
+        if drift > WINDOW:
+            raise InvalidSignature(
+                f"X-Timestamp is {int(drift)} s in the future (limit {WINDOW} s)"
+            )
+
+    def _matches(self, message: bytes, signature: str, sealed: list[tuple[str, str]]) -> bool:
+        for sealed_secret, context in sealed:
+            try:
+                secret = self._envelope.open(sealed_secret, context)
+            except (ValueError, InvalidTag):
+                continue
+            expected = hmac.new(secret, message, "sha256").hexdigest()
+            if hmac.compare_digest(expected, signature):
+                return True
+        return False

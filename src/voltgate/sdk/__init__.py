@@ -1,0 +1,1 @@
+"""Client-side helpers for integrations and chargers; imports nothing from the server."""
