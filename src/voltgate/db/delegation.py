@@ -103,95 +103,99 @@ def _refresh(row: Any) -> RefreshRecord:
     )
 
 
+# The refresh path's statements are built once: building one costs more than running it.
+# A refresh token beside its family's columns (prefixed family_; the token's family_id is the id).
+_token_and_family = (
+    sa.select(
+        refresh_tokens,
+        *(c.label(f"family_{c.name}") for c in token_families.c if c.name != "id"),
+    )
+    .join(token_families, token_families.c.id == refresh_tokens.c.family_id)
+    .where(refresh_tokens.c.token_hash == sa.bindparam("token_hash"))
+)
+_consume_refresh = (
+    refresh_tokens.update()
+    .where(
+        refresh_tokens.c.token_hash == sa.bindparam("consumed"),
+        refresh_tokens.c.consumed_at.is_(None),
+    )
+    .values(consumed_at=sa.bindparam("now"), successor_sealed=sa.bindparam("sealed"))
+)
+
+
 class SqlDelegationStore:
+    """On the token path: each operation is one `Database.read`/`write` (one hop on SQLite)."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def add_code(self, code: CodeRecord) -> None:
-        async with self._db.begin() as conn:
-            await conn.execute(authorization_codes.insert().values(**_fields(code)))
+        await self._db.write(lambda conn: conn.execute(authorization_codes.insert(), _fields(code)))
 
     async def get_code(self, code_hash: str) -> CodeRecord | None:
-        async with self._db.connect() as conn:
-            row = (
-                await conn.execute(
-                    authorization_codes.select().where(authorization_codes.c.code_hash == code_hash)
-                )
-            ).first()
+        query = authorization_codes.select().where(authorization_codes.c.code_hash == code_hash)
+        row = await self._db.read(lambda conn: conn.execute(query).first())
         return None if row is None else _code(row)
 
     async def claim_code(self, code_hash: str, now: float) -> bool:
-        async with self._db.begin() as conn:
-            claimed = await conn.execute(
-                authorization_codes.update()
-                .where(
-                    authorization_codes.c.code_hash == code_hash,
-                    authorization_codes.c.used_at.is_(None),
-                )
-                .values(used_at=now)
+        claim = (
+            authorization_codes.update()
+            .where(
+                authorization_codes.c.code_hash == code_hash,
+                authorization_codes.c.used_at.is_(None),
             )
-            return bool(claimed.rowcount)
+            .values(used_at=now)
+        )
+        return await self._db.write(lambda conn: bool(conn.execute(claim).rowcount))
 
     async def create_family(self, family: Family) -> None:
-        async with self._db.begin() as conn:
-            await conn.execute(token_families.insert().values(**_fields(family)))
-
-    async def family(self, family_id: str) -> Family | None:
-        async with self._db.connect() as conn:
-            row = (
-                await conn.execute(token_families.select().where(token_families.c.id == family_id))
-            ).first()
-        if row is None:
-            return None
-        return Family(row.id, row.client_id, row.user_id, row.scope, row.created_at, row.revoked_at)
+        await self._db.write(lambda conn: conn.execute(token_families.insert(), _fields(family)))
 
     async def revoke_family(self, family_id: str, now: float, reason: str) -> bool:
-        async with self._db.begin() as conn:
-            result = await conn.execute(
-                token_families.update()
-                .where(token_families.c.id == family_id, token_families.c.revoked_at.is_(None))
-                .values(revoked_at=now, revoked_reason=reason)
-            )
-            return bool(result.rowcount)
+        revoke = (
+            token_families.update()
+            .where(token_families.c.id == family_id, token_families.c.revoked_at.is_(None))
+            .values(revoked_at=now, revoked_reason=reason)
+        )
+        return await self._db.write(lambda conn: bool(conn.execute(revoke).rowcount))
 
     async def revoked_families(self, since: float) -> list[tuple[str, float]]:
-        async with self._db.connect() as conn:
-            rows = await conn.execute(
-                sa.select(token_families.c.id, token_families.c.revoked_at).where(
-                    token_families.c.revoked_at > since
-                )
-            )
-            return [(r.id, r.revoked_at) for r in rows]
+        query = sa.select(token_families.c.id, token_families.c.revoked_at).where(
+            token_families.c.revoked_at > since
+        )
+        rows = await self._db.read(lambda conn: conn.execute(query).all())
+        return [(r.id, r.revoked_at) for r in rows]
 
     async def add_refresh(self, token: RefreshRecord) -> None:
-        async with self._db.begin() as conn:
-            await conn.execute(refresh_tokens.insert().values(**_fields(token)))
+        await self._db.write(lambda conn: conn.execute(refresh_tokens.insert(), _fields(token)))
 
-    async def get_refresh(self, token_hash: str) -> RefreshRecord | None:
-        async with self._db.connect() as conn:
-            row = (
-                await conn.execute(
-                    refresh_tokens.select().where(refresh_tokens.c.token_hash == token_hash)
-                )
-            ).first()
-        return None if row is None else _refresh(row)
+    async def get_refresh(self, token_hash: str) -> tuple[RefreshRecord, Family] | None:
+        params = {"token_hash": token_hash}
+        row = await self._db.read(lambda conn: conn.execute(_token_and_family, params).first())
+        if row is None:
+            return None
+        family = Family(
+            row.family_id,
+            row.family_client_id,
+            row.family_user_id,
+            row.family_scope,
+            row.family_created_at,
+            row.family_revoked_at,
+        )
+        return _refresh(row), family
 
     async def rotate_refresh(
         self, token_hash: str, now: float, successor: RefreshRecord, sealed_pair: str
     ) -> bool:
-        async with self._db.begin() as conn:
-            won = await conn.execute(
-                refresh_tokens.update()
-                .where(
-                    refresh_tokens.c.token_hash == token_hash,
-                    refresh_tokens.c.consumed_at.is_(None),
-                )
-                .values(consumed_at=now, successor_sealed=sealed_pair)
-            )
-            if not won.rowcount:
+        consume = {"consumed": token_hash, "now": now, "sealed": sealed_pair}
+
+        def rotate(conn: sa.Connection) -> bool:
+            if not conn.execute(_consume_refresh, consume).rowcount:
                 return False
-            await conn.execute(refresh_tokens.insert().values(**_fields(successor)))
+            conn.execute(refresh_tokens.insert(), _fields(successor))
             return True
+
+        return await self._db.write(rotate)
 
 
 def _fields(record: Any) -> dict[str, Any]:

@@ -1,9 +1,15 @@
-"""The database handle: one async engine, SQLite pragmas, self-upgrade via Alembic."""
+"""The database handle: one async engine (on SQLite also one thread of whole operations),
+SQLite pragmas, self-upgrade via Alembic."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -14,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from voltgate.config import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+T = TypeVar("T")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -37,22 +45,57 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         url = settings.resolved_database_url
         self.is_sqlite = url.startswith("sqlite")
+        self._sync: sa.Engine | None = None
+        self._thread: ThreadPoolExecutor | None = None
+        self._write_lock: asyncio.Lock | None = None
         if self.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             self.engine: AsyncEngine = create_async_engine(url)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            # read()/write() run on one thread with the stdlib driver: one thread hop per
+            # operation, where aiosqlite makes ~4 per statement plus one per rollback or commit.
+            self._sync = sa.create_engine(self.engine.url.set(drivername="sqlite"))
+            event.listen(self._sync, "connect", _sqlite_pragmas)
+            # One write transaction at a time in this process: writers queue here instead of
+            # sleeping in SQLite's busy handler, which is left to other processes (the CLI).
+            self._write_lock = asyncio.Lock()
         else:
             self.engine = create_async_engine(url, pool_size=10, max_overflow=10)
 
-    def begin(self) -> Any:
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
         """A transaction: `async with db.begin() as conn:` commits on success."""
-        return self.engine.begin()
+        async with self._writing(), self.engine.begin() as conn:
+            yield conn
 
     def connect(self) -> Any:
         return self.engine.connect()
 
+    async def read(self, work: Callable[[sa.Connection], T]) -> T:
+        """`work(conn)` on one connection, as one unit (one thread hop on SQLite)."""
+        if self._sync is not None:
+            return await self._on_thread(partial(_connected, self._sync, work))
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(work)
+
+    async def write(self, work: Callable[[sa.Connection], T]) -> T:
+        """`work(conn)` in one transaction, committed if it returns."""
+        async with self._writing():
+            if self._sync is not None:
+                return await self._on_thread(partial(_in_transaction, self._sync, work))
+            async with self.engine.begin() as conn:
+                return await conn.run_sync(work)
+
+    def _writing(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        return contextlib.nullcontext() if self._write_lock is None else self._write_lock
+
+    async def _on_thread(self, call: Callable[[], T]) -> T:
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="voltgate-sqlite")
+        return await asyncio.get_running_loop().run_in_executor(self._thread, call)
+
     async def upgrade(self) -> None:
-        async with self.engine.begin() as conn:
+        async with self.begin() as conn:
             await conn.run_sync(_upgrade)
 
     async def current_revision(self) -> str | None:
@@ -69,6 +112,21 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._thread is not None and self._sync is not None:
+            # The stdlib driver closes a connection only on the thread that opened it.
+            await asyncio.get_running_loop().run_in_executor(self._thread, self._sync.dispose)
+            self._thread.shutdown()
+            self._thread = None
+
+
+def _connected(engine: sa.Engine, work: Callable[[sa.Connection], T]) -> T:
+    with engine.connect() as conn:
+        return work(conn)
+
+
+def _in_transaction(engine: sa.Engine, work: Callable[[sa.Connection], T]) -> T:
+    with engine.begin() as conn:
+        return work(conn)
 
 
 def _upgrade(connection: sa.Connection) -> None:

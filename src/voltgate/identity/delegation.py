@@ -150,11 +150,11 @@ class Delegation:
         if presented is None:
             raise InvalidRequest("refresh_token is required")
         token_hash = self._crypto.hasher.hash(presented)
-        record = await self._store.get_refresh(token_hash)
-        if record is None or record.client_id != client.id:
+        found = await self._store.get_refresh(token_hash)
+        if found is None or found[0].client_id != client.id:
             raise InvalidGrant("the refresh token is invalid")
-        family = await self._store.family(record.family_id)
-        if family is None or family.revoked_at is not None:
+        record, family = found
+        if family.revoked_at is not None:
             raise InvalidGrant("the refresh token has been revoked")
         now = self._clock.now()
         if record.expires_at <= now:
@@ -178,7 +178,8 @@ class Delegation:
                         family=record.family_id,
                     )
                     return won
-            record = await self._store.get_refresh(token_hash) or record
+            found = await self._store.get_refresh(token_hash)
+            record = record if found is None else found[0]
         return await self._replayed(record, request, client)
 
     async def _rotate(
@@ -215,21 +216,20 @@ class Delegation:
 
     async def revoke_refresh(self, token: str, client: Client, request: OAuthRequest) -> None:
         """Revoke the grant the refresh token belongs to; someone else's token is ignored."""
-        record = await self._store.get_refresh(self._crypto.hasher.hash(token))
-        if record is None or record.client_id != client.id:
+        found = await self._store.get_refresh(self._crypto.hasher.hash(token))
+        if found is None or found[0].client_id != client.id:
             return
-        await self._revoke(record.family_id, "revoked_by_client", request, client.id)
+        await self._revoke(found[0].family_id, "revoked_by_client", request, client.id)
 
     async def introspect_refresh(
         self, token: str, may_see: Callable[[str], bool]
     ) -> dict[str, Any]:
-        record = await self._store.get_refresh(self._crypto.hasher.hash(token))
-        if record is None or not may_see(record.client_id):
+        found = await self._store.get_refresh(self._crypto.hasher.hash(token))
+        if found is None or not may_see(found[0].client_id):
             return {"active": False}
-        family = await self._store.family(record.family_id)
+        record, family = found
         if (
-            family is None
-            or family.revoked_at is not None
+            family.revoked_at is not None
             or record.consumed_at is not None
             or record.expires_at <= self._clock.now()
         ):
