@@ -164,3 +164,64 @@ consents = sa.Table(
     sa.Column("granted_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
 )
+
+# Operator inventory (issue 4): sites, chargers and their connectors, enrollment credentials.
+sites = sa.Table(
+    "sites",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("operator_id", sa.String(64), sa.ForeignKey("clients.id"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("address", sa.String(500), nullable=True),
+    sa.Column("latitude", sa.Float, nullable=True),
+    sa.Column("longitude", sa.Float, nullable=True),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("grid_limit_kw", sa.Float, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_sites_operator_id", "operator_id", "id"),
+)
+
+# A charger; its id is its device client's id, so its secret is that client's secret.
+devices = sa.Table(
+    "devices",
+    metadata,
+    sa.Column("id", sa.String(64), sa.ForeignKey("clients.id"), primary_key=True),
+    sa.Column("operator_id", sa.String(64), sa.ForeignKey("clients.id"), nullable=False),
+    sa.Column("site_id", sa.String(64), sa.ForeignKey("sites.id"), nullable=True),
+    sa.Column("serial", sa.String(64), nullable=False, unique=True),
+    sa.Column("model", sa.String(100), nullable=False),
+    sa.Column("manufacturer", sa.String(100), nullable=False),
+    sa.Column("firmware_version", sa.String(64), nullable=False),
+    sa.Column("mac", sa.String(17), nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("last_seen_at", sa.Float, nullable=True),
+    sa.Index("ix_devices_operator_id", "operator_id", "id"),
+)
+
+connectors = sa.Table(
+    "connectors",
+    metadata,
+    sa.Column(
+        "device_id",
+        sa.String(64),
+        sa.ForeignKey("devices.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("number", sa.Integer, primary_key=True),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("max_power_kw", sa.Float, nullable=False),
+)
+
+# Enrollment credentials an operator hands to its installers; only their keyed hash is stored.
+enrollments = sa.Table(
+    "enrollments",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("operator_id", sa.String(64), sa.ForeignKey("clients.id"), nullable=False),
+    sa.Column("site_id", sa.String(64), sa.ForeignKey("sites.id"), nullable=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("uses", sa.Integer, nullable=False),
+    sa.Column("uses_left", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)
