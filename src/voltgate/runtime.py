@@ -9,7 +9,7 @@ import structlog
 
 from voltgate.cache import build_coordinator
 from voltgate.clock import Clock, SystemClock
-from voltgate.config import Settings
+from voltgate.config import Environment, Settings
 from voltgate.db.consent import SqlConsentStore
 from voltgate.db.delegation import SqlDelegationStore, SqlPartnerStore, SqlUserStore
 from voltgate.db.engine import Database
@@ -20,6 +20,9 @@ from voltgate.db.stores import (
     SqlRevocationStore,
     SqlStateStore,
 )
+from voltgate.devices.enrollment import Enrollments, SandboxOperator
+from voltgate.devices.repository import SqlDeviceStore, SqlEnrollmentStore
+from voltgate.devices.service import Devices
 from voltgate.identity.admin import ClientAdmin
 from voltgate.identity.audit import AuditLog
 from voltgate.identity.client_auth import ClientAuthenticator
@@ -43,6 +46,8 @@ from voltgate.identity.revocation import Revocations
 from voltgate.identity.secrets import Crypto
 from voltgate.identity.tokens import TokenService
 from voltgate.identity.users import Users
+from voltgate.sites.repository import SqlSiteStore
+from voltgate.sites.service import Sites
 
 log = structlog.get_logger("voltgate.runtime")
 
@@ -108,6 +113,21 @@ class Runtime:
             settings.max_access_token_ttl,
             self.changed,
             self.audit,
+        )
+        # Operator inventory and chargers (issue 4).
+        self.sites = Sites(SqlSiteStore(self.db), self.clock)
+        sandbox = settings.environment is Environment.SANDBOX
+        self.enrollments = Enrollments(
+            SqlEnrollmentStore(self.db),
+            self.sites,
+            self.clients,
+            self.crypto,
+            self.clock,
+            self.audit,
+            SandboxOperator(self.admin, self.clients, self.coordinator) if sandbox else None,
+        )
+        self.devices = Devices(
+            SqlDeviceStore(self.db), self.enrollments, self.admin, self.clock, self.audit
         )
         self.guard = BearerGuard(self.tokens, self.revocations, self.clients, self.keys)
         authenticator = ClientAuthenticator(self.clients, self.crypto, self.clock, self.audit)

@@ -14,13 +14,13 @@ import typer
 
 from voltgate.cli.common import console, err_console, fail, settings, started_runtime
 from voltgate.config import Environment, Settings
+from voltgate.devices.enrollment import SANDBOX_OPERATOR
 from voltgate.observability import configure_logging
 from voltgate.runtime import Runtime
 from voltgate.web import sandbox as sandbox_page
 
 Host = Annotated[str, typer.Option("--host", help="Address to bind.")]
 Port = Annotated[int, typer.Option("--port", help="Port to bind.")]
-SANDBOX_OPERATOR = "Sandbox operator"
 SANDBOX_USER = "driver@sandbox.voltgate.test"
 SANDBOX_USER_NAME = "Sandbox Driver"
 SANDBOX_APP_SCOPES = (

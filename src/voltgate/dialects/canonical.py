@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from voltgate.devices import endpoints as devices
 from voltgate.errors import InvalidToken, resource_body, rfc_body
 from voltgate.http import fastpath
 from voltgate.http.adapter import authenticate, oauth_endpoint, runtime
@@ -21,6 +22,7 @@ from voltgate.identity.metadata import (
 from voltgate.identity.oidc import profile_claims
 from voltgate.identity.requests import OAuthRequest
 from voltgate.runtime import Runtime
+from voltgate.sites import endpoints as sites
 
 PUBLIC_CACHE = [(b"cache-control", b"public, max-age=300")]
 
@@ -95,7 +97,9 @@ async def healthz(_request: RawRequest) -> RawResponse:
     return RawResponse(200, _HEALTHY, [fastpath.JSON_TYPE])
 
 
-def mount(_app: FastAPI, fast: FastRouteTable) -> None:
+def mount(app: FastAPI, fast: FastRouteTable) -> None:
+    app.include_router(sites.canonical)
+    app.include_router(devices.canonical)
     fast.add("/oauth/token", ["POST"], oauth_endpoint(token), rfc_body)
     fast.add("/oauth/revoke", ["POST"], oauth_endpoint(revoke), rfc_body)
     fast.add("/oauth/introspect", ["POST"], oauth_endpoint(introspect), rfc_body)

@@ -6,14 +6,13 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from voltgate.devices import endpoints as devices
 from voltgate.dialects.canonical import token
 from voltgate.errors import tellus_body
 from voltgate.http.adapter import oauth_endpoint
 from voltgate.http.fastpath import FastRouteTable
-
-
-def envelope(data: Any) -> dict[str, Any]:
-    return {"code": 0, "message": "success", "data": data}
+from voltgate.http.shapes import envelope
+from voltgate.sites import endpoints as sites
 
 
 def token_envelope(token: dict[str, Any]) -> dict[str, Any]:
@@ -22,10 +21,19 @@ def token_envelope(token: dict[str, Any]) -> dict[str, Any]:
     return {**envelope(token), **token}
 
 
-def mount(_app: FastAPI, fast: FastRouteTable) -> None:
+def mount(app: FastAPI, fast: FastRouteTable) -> None:
     fast.add(
         "/v1/operator/oauth/token",
         ["POST"],
         oauth_endpoint(token, shape=token_envelope),
         tellus_body,
     )
+    fast.add(
+        "/v1/device/token",
+        ["POST"],
+        oauth_endpoint(devices.device_token, shape=token_envelope),
+        tellus_body,
+    )
+    app.include_router(sites.tellus)
+    app.include_router(devices.operator)
+    app.include_router(devices.charger)

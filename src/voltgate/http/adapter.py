@@ -91,11 +91,15 @@ def set_renderer(render: Renderer) -> Callable[[Request], None]:
     return dependency
 
 
-def bearer(*scopes: str, any_of: bool = False) -> Callable[[Request], Awaitable[Principal]]:
-    """The bearer guard as a FastAPI dependency."""
+def bearer(
+    *scopes: str, any_of: bool = False, kinds: tuple[str, ...] = ()
+) -> Callable[[Request], Awaitable[Principal]]:
+    """The bearer guard as a FastAPI dependency; the token's kind is checked before its scopes."""
 
     async def dependency(request: Request) -> Principal:
         principal = await runtime(request).guard.authenticate(request.headers.get("authorization"))
+        if kinds:
+            principal.require_kind(*kinds)
         if scopes:
             if any_of:
                 principal.require_any(*scopes)

@@ -11,7 +11,7 @@ from voltgate.config import Settings
 from voltgate.errors import InvalidRequest, RateLimited, UnauthorizedClient, UnsupportedGrantType
 from voltgate.identity.audit import AuditLog
 from voltgate.identity.client_auth import ClientAuthenticator, Credentials, extract
-from voltgate.identity.clients import Client, ClientRegistry
+from voltgate.identity.clients import Client, ClientKind, ClientRegistry
 from voltgate.identity.delegation import Delegation
 from voltgate.identity.grants import Grant
 from voltgate.identity.requests import OAuthRequest
@@ -59,7 +59,10 @@ class TokenEndpoint:
     def grant_types(self) -> list[str]:
         return list(self._grants)
 
-    async def handle(self, request: OAuthRequest) -> dict[str, Any]:
+    async def handle(
+        self, request: OAuthRequest, *, kinds: tuple[ClientKind, ...] = ()
+    ) -> dict[str, Any]:
+        """Issue a token; with `kinds`, only to clients of those kinds (a dialect's own path)."""
         creds = extract(request)
         await self._limiter.check(request, creds)
         grant_type = request.get("grant_type")
@@ -71,6 +74,11 @@ class TokenEndpoint:
         client = await self._authenticator.authenticate(
             request, allow_public=grant.allows_public, creds=creds
         )
+        if kinds and client.kind not in kinds:
+            raise UnauthorizedClient(
+                f"this path issues tokens to {' or '.join(kinds)} clients only; "
+                f"this is a {client.kind.value} client"
+            )
         if grant_type not in client.grant_types:
             raise UnauthorizedClient(f"this client may not use the {grant_type} grant")
         return await grant.issue(request, client)

@@ -1,0 +1,188 @@
+"""SQL for devices, their connectors and enrollment credentials (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from voltgate.db.engine import Database
+from voltgate.db.schema import connectors, devices, enrollments
+from voltgate.devices.store import Connector, Device, Enrollment, SerialTaken
+
+
+def _device(row: Any, ports: Sequence[Connector]) -> Device:
+    return Device(
+        id=row.id,
+        operator_id=row.operator_id,
+        site_id=row.site_id,
+        serial=row.serial,
+        model=row.model,
+        manufacturer=row.manufacturer,
+        firmware_version=row.firmware_version,
+        mac=row.mac,
+        created_at=row.created_at,
+        last_seen_at=row.last_seen_at,
+        connectors=tuple(ports),
+    )
+
+
+def _devices(conn: sa.Connection, query: sa.Select[Any]) -> list[Device]:
+    """The devices `query` selects, with their connectors (one more query for all of them)."""
+    rows = conn.execute(query).all()
+    if not rows:
+        return []
+    ports: dict[str, list[Connector]] = {}
+    for c in conn.execute(
+        connectors.select()
+        .where(connectors.c.device_id.in_([r.id for r in rows]))
+        .order_by(connectors.c.device_id, connectors.c.number)
+    ):
+        ports.setdefault(c.device_id, []).append(Connector(c.number, c.type, c.max_power_kw))
+    return [_device(r, ports.get(r.id, ())) for r in rows]
+
+
+def _serial_taken(conn: sa.Connection, serial: str) -> bool:
+    query = sa.select(devices.c.id).where(devices.c.serial == serial)
+    return conn.execute(query).first() is not None
+
+
+def _insert(conn: sa.Connection, device: Device) -> None:
+    conn.execute(
+        devices.insert(),
+        {
+            "id": device.id,
+            "operator_id": device.operator_id,
+            "site_id": device.site_id,
+            "serial": device.serial,
+            "model": device.model,
+            "manufacturer": device.manufacturer,
+            "firmware_version": device.firmware_version,
+            "mac": device.mac,
+            "created_at": device.created_at,
+            "last_seen_at": device.last_seen_at,
+        },
+    )
+    if device.connectors:
+        conn.execute(
+            connectors.insert(),
+            [
+                {
+                    "device_id": device.id,
+                    "number": c.number,
+                    "type": c.type,
+                    "max_power_kw": c.max_power_kw,
+                }
+                for c in device.connectors
+            ],
+        )
+
+
+class SqlDeviceStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, device: Device) -> None:
+        try:
+            await self._db.write(lambda conn: _insert(conn, device))
+        except sa.exc.IntegrityError:
+            if await self.serial_taken(device.serial):
+                raise SerialTaken(device.serial) from None
+            raise
+
+    async def get(self, operator_id: str, device_id: str) -> Device | None:
+        query = devices.select().where(
+            devices.c.id == device_id, devices.c.operator_id == operator_id
+        )
+        found = await self._db.read(lambda conn: _devices(conn, query))
+        return found[0] if found else None
+
+    async def serial_taken(self, serial: str) -> bool:
+        return await self._db.read(lambda conn: _serial_taken(conn, serial))
+
+    async def page(self, operator_id: str, offset: int, limit: int) -> tuple[list[Device], int]:
+        mine = devices.c.operator_id == operator_id
+        count = sa.select(sa.func.count()).select_from(devices).where(mine)
+        query = devices.select().where(mine).order_by(devices.c.id).offset(offset).limit(limit)
+
+        def work(conn: sa.Connection) -> tuple[list[Device], int]:
+            return _devices(conn, query), int(conn.execute(count).scalar_one())
+
+        return await self._db.read(work)
+
+    async def after(self, operator_id: str, after_id: str | None, limit: int) -> list[Device]:
+        query = devices.select().where(devices.c.operator_id == operator_id)
+        if after_id is not None:
+            query = query.where(devices.c.id > after_id)
+        query = query.order_by(devices.c.id).limit(limit)
+        return await self._db.read(lambda conn: _devices(conn, query))
+
+    async def touch(self, device_id: str, at: float) -> bool:
+        forward = (
+            devices.update()
+            .where(devices.c.id == device_id)
+            .where(sa.or_(devices.c.last_seen_at.is_(None), devices.c.last_seen_at < at))
+            .values(last_seen_at=at)
+        )
+        known = sa.select(devices.c.id).where(devices.c.id == device_id)
+
+        def work(conn: sa.Connection) -> bool:
+            # Not moved: unknown, or already heard from at or after `at`.
+            return bool(conn.execute(forward).rowcount) or conn.execute(known).first() is not None
+
+        return await self._db.write(work)
+
+
+def _enrollment(row: Any) -> Enrollment:
+    return Enrollment(
+        id=row.id,
+        operator_id=row.operator_id,
+        site_id=row.site_id,
+        uses=row.uses,
+        uses_left=row.uses_left,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+    )
+
+
+class SqlEnrollmentStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, enrollment: Enrollment, token_hash: str) -> None:
+        values = {
+            "id": enrollment.id,
+            "operator_id": enrollment.operator_id,
+            "site_id": enrollment.site_id,
+            "token_hash": token_hash,
+            "uses": enrollment.uses,
+            "uses_left": enrollment.uses_left,
+            "created_at": enrollment.created_at,
+            "expires_at": enrollment.expires_at,
+        }
+        await self._db.write(lambda conn: conn.execute(enrollments.insert(), values))
+
+    async def by_hash(self, token_hash: str) -> Enrollment | None:
+        query = enrollments.select().where(enrollments.c.token_hash == token_hash)
+        row = await self._db.read(lambda conn: conn.execute(query).first())
+        return None if row is None else _enrollment(row)
+
+    async def consume(self, enrollment_id: str, now: float) -> bool:
+        take = (
+            enrollments.update()
+            .where(enrollments.c.id == enrollment_id)
+            .where(enrollments.c.uses_left > 0)
+            .where(enrollments.c.expires_at > now)
+            .values(uses_left=enrollments.c.uses_left - 1)
+        )
+        return await self._db.write(lambda conn: conn.execute(take).rowcount == 1)
+
+    async def release(self, enrollment_id: str) -> None:
+        give_back = (
+            enrollments.update()
+            .where(enrollments.c.id == enrollment_id)
+            .where(enrollments.c.uses_left < enrollments.c.uses)
+            .values(uses_left=enrollments.c.uses_left + 1)
+        )
+        await self._db.write(lambda conn: conn.execute(give_back))

@@ -1,0 +1,90 @@
+"""Request bodies and response views of the devices API (Tellus field names: `sn`, …)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints, field_validator
+
+from voltgate.devices.store import Device, Enrollment
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Serial = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][\w.:/-]*$"
+    ),
+]
+Mac = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$"),
+]
+ConnectorType = Literal["Type1", "Type2", "CCS1", "CCS2", "CHAdeMO", "GBT", "NACS"]
+MAX_CONNECTORS = 16
+MAX_USES = 100_000
+MAX_ENROLLMENT_LIFETIME = 365 * 86_400
+
+
+class ConnectorSpec(BaseModel):
+    type: ConnectorType
+    max_power_kw: float = Field(gt=0, le=1_000)
+
+
+class DeviceRegistration(BaseModel):
+    """`POST /v1/device/register`: what a charger says about itself on first connection."""
+
+    sn: Serial
+    model: Text
+    manufacturer: Text
+    firmware_version: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
+    ]
+    mac: Mac | None = None
+    # Numbered 1..n in the order given.
+    connectors: list[ConnectorSpec] = Field(default_factory=list, max_length=MAX_CONNECTORS)
+
+    @field_validator("mac")
+    @classmethod
+    def _canonical_mac(cls, value: str | None) -> str | None:
+        return None if value is None else value.upper().replace("-", ":")
+
+
+class EnrollmentCreate(BaseModel):
+    site_id: str | None = Field(default=None, max_length=64)
+    uses: int = Field(default=1, ge=1, le=MAX_USES)
+    expires_in: int = Field(
+        default=7 * 86_400, ge=60, le=MAX_ENROLLMENT_LIFETIME, description="seconds"
+    )
+
+
+def device_view(device: Device, now: float) -> dict[str, Any]:
+    return {
+        "id": device.id,
+        "site_id": device.site_id,
+        "sn": device.serial,
+        "model": device.model,
+        "manufacturer": device.manufacturer,
+        "firmware_version": device.firmware_version,
+        "mac": device.mac,
+        "connectors": [
+            {"number": c.number, "type": c.type, "max_power_kw": c.max_power_kw}
+            for c in device.connectors
+        ],
+        "online": device.online_at(now),
+        "last_seen_at": None if device.last_seen_at is None else int(device.last_seen_at),
+        "created_at": int(device.created_at),
+    }
+
+
+def enrollment_view(enrollment: Enrollment, token: str | None = None) -> dict[str, Any]:
+    view: dict[str, Any] = {"enrollment_token": token} if token is not None else {}
+    return {
+        **view,
+        "enrollment_id": enrollment.id,
+        "operator_id": enrollment.operator_id,
+        "site_id": enrollment.site_id,
+        "uses": enrollment.uses,
+        "uses_left": enrollment.uses_left,
+        "created_at": int(enrollment.created_at),
+        "expires_at": int(enrollment.expires_at),
+    }

@@ -1,0 +1,83 @@
+"""The devices domain's records and the storage interfaces it owns (`repository.py` implements
+them for SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+# Chargers heartbeat every 30 s; three missed heartbeats and the device shows offline.
+HEARTBEAT_INTERVAL = 30
+MISSED_HEARTBEATS = 3
+OFFLINE_AFTER = HEARTBEAT_INTERVAL * MISSED_HEARTBEATS
+
+
+class SerialTaken(Exception):
+    """A device with this serial number is already registered."""
+
+
+@dataclass(frozen=True, slots=True)
+class Connector:
+    number: int  # 1..n on its device
+    type: str
+    max_power_kw: float
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    id: str
+    operator_id: str
+    site_id: str | None
+    serial: str
+    model: str
+    manufacturer: str
+    firmware_version: str
+    mac: str | None
+    created_at: float
+    last_seen_at: float | None = None
+    connectors: tuple[Connector, ...] = field(default=())
+
+    def online_at(self, now: float) -> bool:
+        return self.last_seen_at is not None and now - self.last_seen_at <= OFFLINE_AFTER
+
+
+@dataclass(frozen=True, slots=True)
+class Enrollment:
+    id: str
+    operator_id: str
+    site_id: str | None
+    uses: int
+    uses_left: int
+    created_at: float
+    expires_at: float
+
+
+class DeviceStore(Protocol):
+    async def add(self, device: Device) -> None:
+        """Insert the device and its connectors; raises SerialTaken for a known serial."""
+
+    async def get(self, operator_id: str, device_id: str) -> Device | None:
+        """The device if it exists and belongs to `operator_id`."""
+
+    async def serial_taken(self, serial: str) -> bool: ...
+
+    async def page(self, operator_id: str, offset: int, limit: int) -> tuple[list[Device], int]:
+        """One offset window of the operator's devices in id order, and their total."""
+
+    async def after(self, operator_id: str, after_id: str | None, limit: int) -> list[Device]:
+        """Up to `limit` of the operator's devices with ids after `after_id`, in id order."""
+
+    async def touch(self, device_id: str, at: float) -> bool:
+        """Move last_seen_at forward to `at` (never back); False for an unknown device."""
+
+
+class EnrollmentStore(Protocol):
+    async def add(self, enrollment: Enrollment, token_hash: str) -> None: ...
+
+    async def by_hash(self, token_hash: str) -> Enrollment | None: ...
+
+    async def consume(self, enrollment_id: str, now: float) -> bool:
+        """Take one use if one is left and the credential is unexpired (compare-and-set)."""
+
+    async def release(self, enrollment_id: str) -> None:
+        """Give back a use taken by a registration that then failed."""

@@ -1,0 +1,1 @@
+"""Sites: an operator's charging locations (name, address, position, timezone, grid limit)."""
