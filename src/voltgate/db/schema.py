@@ -225,3 +225,54 @@ enrollments = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("expires_at", sa.Float, nullable=False),
 )
+
+# Operator commands to chargers (issue 4): queued → delivered → accepted | rejected →
+# completed | failed, or expired when not delivered before expires_at.
+commands = sa.Table(
+    "commands",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("operator_id", sa.String(64), sa.ForeignKey("clients.id"), nullable=False),
+    sa.Column("device_id", sa.String(64), sa.ForeignKey("devices.id"), nullable=False),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("connector", sa.Integer, nullable=True),
+    sa.Column("params", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("delivered_at", sa.Float, nullable=True),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Index("ix_commands_operator_id", "operator_id", "id"),
+    sa.Index("ix_commands_device_status", "device_id", "status"),
+    sa.Index("ix_commands_status_expires_at", "status", "expires_at"),
+)
+
+# Idempotency-Key records: per operator, the request's hash and the commands it created.
+command_requests = sa.Table(
+    "command_requests",
+    metadata,
+    sa.Column("operator_id", sa.String(64), primary_key=True),
+    sa.Column("idempotency_key", sa.String(200), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("command_ids", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Index("ix_command_requests_expires_at", "expires_at"),
+)
+
+# What each connector last reported in a heartbeat (state, and the vehicle's SoC if known).
+connector_states = sa.Table(
+    "connector_states",
+    metadata,
+    sa.Column(
+        "device_id",
+        sa.String(64),
+        sa.ForeignKey("devices.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("connector", sa.Integer, primary_key=True),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("soc", sa.Float, nullable=True),
+    sa.Column("reported_at", sa.Float, nullable=False),
+)
