@@ -9,10 +9,13 @@ import structlog
 
 from voltgate.cache import build_coordinator
 from voltgate.clock import Clock, SystemClock
+from voltgate.commands.repository import SqlCommandStore, SqlConnectorStates
+from voltgate.commands.service import Commands
 from voltgate.config import Environment, Settings
 from voltgate.db.consent import SqlConsentStore
 from voltgate.db.delegation import SqlDelegationStore, SqlPartnerStore, SqlUserStore
 from voltgate.db.engine import Database
+from voltgate.db.signing_modes import SqlSigningModeStore
 from voltgate.db.stores import (
     SqlAuditStore,
     SqlClientStore,
@@ -44,6 +47,7 @@ from voltgate.identity.oidc import IdTokens
 from voltgate.identity.partners import Partners
 from voltgate.identity.revocation import Revocations
 from voltgate.identity.secrets import Crypto
+from voltgate.identity.signing import RequestVerifier
 from voltgate.identity.tokens import TokenService
 from voltgate.identity.users import Users
 from voltgate.sites.repository import SqlSiteStore
@@ -113,6 +117,7 @@ class Runtime:
             settings.max_access_token_ttl,
             self.changed,
             self.audit,
+            SqlSigningModeStore(self.db),
         )
         # Operator inventory and chargers (issue 4).
         self.sites = Sites(SqlSiteStore(self.db), self.clock)
@@ -129,6 +134,16 @@ class Runtime:
         self.devices = Devices(
             SqlDeviceStore(self.db), self.enrollments, self.admin, self.clock, self.audit
         )
+        self.commands = Commands(
+            SqlCommandStore(self.db),
+            SqlConnectorStates(self.db),
+            self.devices,
+            self.sites,
+            self.coordinator,
+            self.clock,
+            self.audit,
+        )
+        self.verifier = RequestVerifier(self.crypto.envelope, self.coordinator, self.clock)
         self.guard = BearerGuard(self.tokens, self.revocations, self.clients, self.keys)
         authenticator = ClientAuthenticator(self.clients, self.crypto, self.clock, self.audit)
         self.token_endpoint = TokenEndpoint(authenticator, RateLimiter(self.coordinator, settings))
@@ -165,8 +180,10 @@ class Runtime:
             await self.revocations.load()
             await self.audit.start()
             self._poller = asyncio.create_task(self._poll_changes(), name="voltgate-changes")
+            self.commands.start()
 
     async def stop(self) -> None:
+        await self.commands.stop()
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -209,6 +226,8 @@ class Runtime:
         kind, _, arg = message.partition(":")
         if kind == "client":
             self.clients.invalidate(None if arg == "*" else arg)
+        elif kind == "cmd":
+            self.commands.wake(arg)
         elif kind == "keys" and self.keys.ring is not None:
             task = asyncio.get_running_loop().create_task(self._reload_keys())
             self._background.add(task)

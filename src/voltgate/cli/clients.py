@@ -1,4 +1,4 @@
-"""`voltgate clients create|list|show|rotate-secret|disable`."""
+"""`voltgate clients create|list|show|rotate-secret|set-signing|disable`."""
 
 from __future__ import annotations
 
@@ -117,6 +117,25 @@ def rotate_secret(
         return
     console.print(f"client_secret: [bold]{secret}[/bold]")
     console.print(f"The previous secret keeps working for {seconds} s.")
+
+
+Mode = Annotated[str, typer.Argument(help="off | optional | required")]
+
+
+@app.command("set-signing")
+def set_signing(client_id: str, mode: Mode, as_json: Json = False) -> None:
+    """Set whether the client signs its requests (X-Signature): off, optional or required."""
+
+    async def work(rt: Runtime) -> dict[str, object]:
+        client = await rt.admin.set_signing(client_id, mode, via="cli")
+        await rt.audit.flush()
+        return describe(client, rt.clock.now())
+
+    view = run(work)
+    if as_json:
+        emit_json(view)
+    else:
+        console.print(f"{client_id}: signing {view['signing']}")
 
 
 @app.command()

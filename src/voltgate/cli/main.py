@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from voltgate.cli import clients, db, enroll, keys, serve, users
+from voltgate.cli import clients, db, devices, enroll, keys, serve, users
 
 app = typer.Typer(
     name="voltgate",
@@ -20,6 +20,7 @@ app.add_typer(clients.app, name="clients")
 app.add_typer(keys.app, name="keys")
 app.add_typer(users.app, name="users")
 app.add_typer(enroll.app, name="enroll")
+app.add_typer(devices.app, name="devices")
 
 
 def main() -> None:

@@ -6,6 +6,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from voltgate.commands import channel
+from voltgate.commands import endpoints as commands
 from voltgate.devices import endpoints as devices
 from voltgate.dialects.canonical import token
 from voltgate.errors import tellus_body
@@ -37,3 +39,5 @@ def mount(app: FastAPI, fast: FastRouteTable) -> None:
     app.include_router(sites.tellus)
     app.include_router(devices.operator)
     app.include_router(devices.charger)
+    app.include_router(commands.operator)
+    app.include_router(channel.charger)

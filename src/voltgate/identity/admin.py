@@ -13,7 +13,8 @@ from voltgate.identity import scopes as scope_rules
 from voltgate.identity.audit import AuditLog
 from voltgate.identity.clients import Client, ClientKind, ClientSecret
 from voltgate.identity.secrets import Crypto
-from voltgate.identity.stores import ClientStore, SealedSecret
+from voltgate.identity.signing import SigningMode
+from voltgate.identity.stores import ClientStore, SealedSecret, SigningModeStore
 from voltgate.ids import new_id, ulid
 
 OnChange = Callable[[str | None], Awaitable[None]]
@@ -45,8 +46,10 @@ class ClientAdmin:
         max_ttl: int,
         on_change: OnChange,
         audit: AuditLog,
+        modes: SigningModeStore,
     ) -> None:
         self._audit = audit
+        self._modes = modes
         self._store = store
         self._crypto = crypto
         self._clock = clock
@@ -129,6 +132,20 @@ class ClientAdmin:
         self._audit.record("client_disabled", client_id=client_id, via=via)
         return await self.show(client_id)
 
+    async def set_signing(
+        self, client_id: str, mode: str, *, kind: ClientKind | None = None, via: str = "api"
+    ) -> Client:
+        """Set whether the client (or device) signs its requests: off | optional | required."""
+        if mode not in tuple(SigningMode):
+            raise ValidationFailed("signing must be off, optional or required")
+        client = await self.show(client_id)
+        if kind is not None and client.kind is not kind:
+            raise NotFound(f"no {kind.value} {client_id!r}")
+        await self._modes.set_signing(client_id, mode)
+        await self._on_change(client_id)
+        self._audit.record("signing_changed", client_id=client_id, mode=mode, via=via)
+        return await self.show(client_id)
+
     async def show(self, client_id: str) -> Client:
         client = await self._store.get(client_id)
         if client is None:
@@ -140,6 +157,11 @@ class ClientAdmin:
 
     async def sealed_secrets(self, client_id: str) -> list[str]:
         return await self._store.sealed_secrets(client_id, self._clock.now())
+
+    async def signing_secrets(self, client_id: str) -> list[tuple[str, str]]:
+        """(sealed secret, envelope context) pairs for `RequestVerifier`, newest first."""
+        context = _SEAL_CONTEXT + client_id
+        return [(sealed, context) for sealed in await self.sealed_secrets(client_id)]
 
     def _new_secret(self, client_id: str, now: float) -> tuple[str, SealedSecret]:
         secret = self._crypto.formats.secret("cs")

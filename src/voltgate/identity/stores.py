@@ -55,6 +55,11 @@ class ClientStore(Protocol):
     async def disable(self, client_id: str, at: float) -> bool: ...
 
 
+class SigningModeStore(Protocol):
+    async def set_signing(self, client_id: str, mode: str) -> bool:
+        """Set the client's request-signing mode; False for an unknown client."""
+
+
 class KeyStore(Protocol):
     async def load(self, now: float) -> list[StoredKey]:
         """Keys that are still active or whose signatures may still be unexpired."""

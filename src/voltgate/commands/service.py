@@ -1,0 +1,363 @@
+"""Commands: an operator's instructions to its chargers, and their delivery and lifecycle.
+
+An operator queues a command for one of its own devices (another operator's is 404); the
+charger receives it with its next heartbeat or at once through its long-poll, then reports
+accepted | rejected and completed | failed. A command nobody fetched before `expires_at`
+expires. An `Idempotency-Key` makes a retried request return the commands it created.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import orjson
+import structlog
+
+from voltgate.cache.port import Coordinator
+from voltgate.clock import Clock
+from voltgate.commands.schemas import ConnectorCommand, Flexibility, StatusReport
+from voltgate.commands.store import (
+    NEXT,
+    Claim,
+    Command,
+    CommandStore,
+    ConnectorReport,
+    ConnectorStates,
+    Status,
+)
+from voltgate.commands.waiters import Waiters
+from voltgate.devices.service import Devices
+from voltgate.devices.store import Device
+from voltgate.errors import Conflict, NotFound, ValidationFailed
+from voltgate.identity.audit import AuditLog
+from voltgate.ids import new_id
+from voltgate.pagination import Page, offset_of
+from voltgate.sites.service import Sites
+
+log = structlog.get_logger("voltgate.commands")
+
+CLAIM_TTL = 86_400  # an Idempotency-Key is remembered this long
+SOC_FRESH = 600  # a state of charge older than this is not known any more
+DELIVERY_BATCH = 50
+RECHECK = 10.0  # a long-poll looks at the database this often if no wake-up came
+SWEEP_INTERVAL = 30.0
+WAKE_ALL_OVER = 64  # a larger fan-out wakes every long-poll instead of one message each
+_KEY_CHARS = frozenset(chr(c) for c in range(0x21, 0x7F))
+
+Gone = Callable[[], Awaitable[bool]]
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    command: Command
+    device_online: bool
+
+
+def _check_key(key: str) -> None:
+    if not 1 <= len(key) <= 200 or not set(key) <= _KEY_CHARS:
+        raise ValidationFailed("Idempotency-Key must be 1 to 200 visible ASCII characters")
+
+
+def _fingerprint(target: list[Any], body: Any) -> str:
+    """What a request asked for: the same key must come with the same request."""
+    value = orjson.dumps({"target": target, "body": body}, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(value).hexdigest()
+
+
+def _new(
+    operator_id: str,
+    device_id: str,
+    kind: str,
+    connector: int | None,
+    params: dict[str, Any],
+    now: float,
+    window: int,
+) -> Command:
+    return Command(
+        id=new_id("cmd_"),
+        operator_id=operator_id,
+        device_id=device_id,
+        type=kind,
+        connector=connector,
+        params=params,
+        status=Status.QUEUED,
+        reason=None,
+        created_at=now,
+        expires_at=now + window,
+        delivered_at=None,
+        updated_at=now,
+    )
+
+
+class Commands:
+    def __init__(
+        self,
+        store: CommandStore,
+        states: ConnectorStates,
+        devices: Devices,
+        sites: Sites,
+        coordinator: Coordinator,
+        clock: Clock,
+        audit: AuditLog,
+    ) -> None:
+        self._store = store
+        self.states = states
+        self._devices = devices
+        self._sites = sites
+        self._coordinator = coordinator
+        self._clock = clock
+        self._audit = audit
+        self._waiters = Waiters()
+        self._sweeper: asyncio.Task[None] | None = None
+
+    # The operator's side.
+
+    async def queue(
+        self,
+        operator_id: str,
+        device_id: str,
+        connector: int,
+        body: ConnectorCommand,
+        *,
+        key: str | None = None,
+        request_id: str | None = None,
+    ) -> Issued:
+        """Queue `body` for one connector of one of the operator's devices."""
+        now = self._clock.now()
+        fingerprint = _fingerprint([device_id, connector, body.kind], body.model_dump(mode="json"))
+        if key is not None:
+            held = await self._held(operator_id, key, fingerprint, now)
+            if held is not None:
+                return await self._issued(operator_id, held[0], now)
+        device = await self._devices.get(operator_id, device_id)
+        await self._check(device, connector, body, now)
+        params = body.model_dump(mode="json", exclude_none=True)
+        command = _new(operator_id, device.id, body.kind, connector, params, now, body.window)
+        held = await self._add(operator_id, [command], key, fingerprint, now)
+        if held is not None:
+            return await self._issued(operator_id, held[0], now)
+        self._audit.record(
+            "command_queued",
+            client_id=operator_id,
+            request_id=request_id,
+            command_id=command.id,
+            device_id=device.id,
+            type=command.type,
+            connector=connector,
+        )
+        return Issued(command, device.online_at(now))
+
+    async def flexibility(
+        self,
+        operator_id: str,
+        body: Flexibility,
+        *,
+        key: str | None = None,
+        request_id: str | None = None,
+    ) -> list[str]:
+        """One command to every device the target covers; their ids."""
+        now = self._clock.now()
+        fingerprint = _fingerprint(["flexibility"], body.model_dump(mode="json"))
+        if key is not None:
+            held = await self._held(operator_id, key, fingerprint, now)
+            if held is not None:
+                return held
+        site_id = await self._target(operator_id, body)
+        params = body.params.model_dump(mode="json", exclude_none=True)
+        batch = [
+            _new(operator_id, device_id, body.command, None, params, now, body.window)
+            for device_id in await self._store.device_ids(operator_id, site_id)
+        ]
+        held = await self._add(operator_id, batch, key, fingerprint, now)
+        if held is not None:
+            return held
+        self._audit.record(
+            "flexibility_queued",
+            client_id=operator_id,
+            request_id=request_id,
+            command=body.command,
+            target_type=body.target_type,
+            site_id=site_id,
+            commands=len(batch),
+        )
+        return [c.id for c in batch]
+
+    async def get(self, operator_id: str, command_id: str) -> Command:
+        found = None if "\x00" in command_id else await self._store.get(command_id[:64])
+        if found is None or found.operator_id != operator_id:
+            raise NotFound(f"no command {command_id[:64]!r}")
+        if found.status is Status.QUEUED and found.expires_at <= self._clock.now():
+            await self._store.expire(self._clock.now(), operator_id=operator_id)
+            found = await self._store.get(found.id) or found
+        return found
+
+    async def page(
+        self, operator_id: str, device_id: str | None, status: Status | None, page: int, size: int
+    ) -> Page[Command]:
+        offset = offset_of(page, size)
+        await self._store.expire(self._clock.now(), operator_id=operator_id)
+        items, total = await self._store.page(operator_id, device_id, status, offset, size)
+        return Page(items, total, page, size)
+
+    # The charger's side.
+
+    async def heartbeat(self, device_id: str, reports: list[ConnectorReport]) -> list[Command]:
+        """The charger is alive: note what it reports and hand it its pending commands."""
+        now = self._clock.now()
+        await self._devices.touch(device_id, now)
+        await self.states.record(device_id, reports, now)
+        return await self._store.deliver(device_id, now, DELIVERY_BATCH)
+
+    async def poll(self, device_id: str, wait: float, gone: Gone | None = None) -> list[Command]:
+        """Pending commands, or the first to be queued within `wait` seconds (long-poll)."""
+        await self._devices.touch(device_id, self._clock.now())
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        with self._waiters.waiting(device_id) as woken:
+            while True:
+                woken.clear()  # before looking, so a command queued meanwhile wakes us again
+                found = await self._store.deliver(device_id, self._clock.now(), DELIVERY_BATCH)
+                remaining = deadline - loop.time()
+                if found or remaining <= 0 or self._waiters.closed:
+                    return found
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(min(remaining, RECHECK)):
+                        await woken.wait()
+                # A charger that hung up would never see what we mark delivered now.
+                if gone is not None and await gone():
+                    return []
+
+    async def report(self, device_id: str, report: StatusReport) -> Command:
+        """The charger's word on its command: accepted | rejected, then completed | failed."""
+        status = Status(report.status)
+        found = None if "\x00" in report.command_id else await self._store.get(report.command_id)
+        if found is None or found.device_id != device_id:
+            raise NotFound(f"no command {report.command_id!r} for this device")
+        now = self._clock.now()
+        if await self._store.advance(device_id, found.id, status, report.reason, now):
+            return replace(found, status=status, reason=report.reason, updated_at=now)
+        current = await self._store.get(found.id) or found
+        if current.status is status:
+            return current  # the same report again (a retry): nothing changes
+        allowed = ", ".join(sorted(NEXT.get(current.status, ()))) or "nothing (it is final)"
+        raise Conflict(
+            f"command {found.id} is {current.status.value} and cannot become {status.value}; "
+            f"it can become: {allowed}"
+        )
+
+    # Lifecycle.
+
+    def wake(self, device_id: str) -> None:
+        """A `cmd:<device_id>` broadcast arrived (from this instance or another)."""
+        self._waiters.wake(device_id)
+
+    async def sweep(self) -> int:
+        """Expire undelivered commands past their expiry; forget expired Idempotency-Keys."""
+        now = self._clock.now()
+        expired = await self._store.expire(now)
+        await self._store.prune_claims(now)
+        return expired
+
+    def start(self) -> None:
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="voltgate-commands")
+
+    async def stop(self) -> None:
+        self._waiters.close()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL)
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("command_sweep_failed")
+
+    # Helpers.
+
+    async def _check(self, device: Device, number: int, body: ConnectorCommand, now: float) -> None:
+        port = next((c for c in device.connectors if c.number == number), None)
+        if port is None:
+            have = ", ".join(str(c.number) for c in device.connectors) or "none registered"
+            raise ValidationFailed(
+                f"device {device.id} has no connector {number} (its connectors: {have})"
+            )
+        for field, kw in body.powers():
+            if kw > port.max_power_kw:
+                raise ValidationFailed(
+                    f"{field} {kw:g} kW is above connector {number}'s maximum of "
+                    f"{port.max_power_kw:g} kW"
+                )
+        floor = body.soc_floor()
+        if floor is not None:
+            soc = await self.states.soc(device.id, number, since=now - SOC_FRESH)
+            if soc is not None and soc <= floor:
+                raise ValidationFailed(
+                    f"the vehicle on connector {number} is at {soc:g} % state of charge, "
+                    f"not above min_soc {floor:g}: discharging would take it below"
+                )
+
+    async def _target(self, operator_id: str, body: Flexibility) -> str | None:
+        """The site a flexibility command covers, or None for all the operator's devices."""
+        if body.target_type == "site":
+            assert body.target_id is not None  # the schema requires it for a site
+            try:
+                return (await self._sites.get(operator_id, body.target_id)).id
+            except NotFound:
+                raise ValidationFailed(f"unknown target: no site {body.target_id!r}") from None
+        if body.target_id is not None and body.target_id != operator_id:
+            raise ValidationFailed(
+                f"unknown target: target_type {body.target_type} covers your own devices; "
+                "omit target_id or give your operator id"
+            )
+        return None
+
+    async def _held(
+        self, operator_id: str, key: str, fingerprint: str, now: float
+    ) -> list[str] | None:
+        _check_key(key)
+        claim = await self._store.claim(operator_id, key, now)
+        return None if claim is None else self._replay(claim, fingerprint)
+
+    def _replay(self, claim: Claim, fingerprint: str) -> list[str]:
+        if claim.request_hash != fingerprint:
+            raise Conflict(
+                f"Idempotency-Key {claim.key!r} was already used with a different request"
+            )
+        return list(claim.command_ids)
+
+    async def _add(
+        self, operator_id: str, batch: list[Command], key: str | None, fingerprint: str, now: float
+    ) -> list[str] | None:
+        """Store the batch; the commands of an earlier request if it holds the key."""
+        claim = None
+        if key is not None:
+            ids = tuple(c.id for c in batch)
+            claim = Claim(operator_id, key, fingerprint, ids, now, now + CLAIM_TTL)
+        held = await self._store.add(batch, claim)
+        if held is not None:
+            return self._replay(held, fingerprint)
+        await self._notify(sorted({c.device_id for c in batch}))
+        return None
+
+    async def _issued(self, operator_id: str, command_id: str, now: float) -> Issued:
+        command = await self.get(operator_id, command_id)
+        device = await self._devices.get(operator_id, command.device_id)
+        return Issued(command, device.online_at(now))
+
+    async def _notify(self, device_ids: list[str]) -> None:
+        targets = ["*"] if len(device_ids) > WAKE_ALL_OVER else device_ids
+        try:
+            for device_id in targets:
+                await self._coordinator.broadcast(f"cmd:{device_id}")
+        except Exception:
+            # Stored all the same: the long-polls' periodic look finds them.
+            log.warning("command_wakeup_failed", devices=len(device_ids), exc_info=True)
