@@ -8,6 +8,8 @@ import contextlib
 import structlog
 
 from voltgate.cache import build_coordinator
+from voltgate.charging.repository import SqlChargingStore
+from voltgate.charging.service import Charging
 from voltgate.clock import Clock, SystemClock
 from voltgate.commands.repository import SqlCommandStore, SqlConnectorStates
 from voltgate.commands.service import Commands
@@ -52,6 +54,8 @@ from voltgate.identity.tokens import TokenService
 from voltgate.identity.users import Users
 from voltgate.sites.repository import SqlSiteStore
 from voltgate.sites.service import Sites
+from voltgate.telemetry.repository import SqlTelemetryStore
+from voltgate.telemetry.service import Telemetry
 
 log = structlog.get_logger("voltgate.runtime")
 
@@ -144,6 +148,16 @@ class Runtime:
             self.audit,
         )
         self.verifier = RequestVerifier(self.crypto.envelope, self.coordinator, self.clock)
+        self.telemetry = Telemetry(
+            SqlTelemetryStore(self.db),
+            self.devices,
+            self.clock,
+            interval=settings.telemetry_flush_interval,
+            max_pending=settings.telemetry_max_pending,
+        )
+        self.charging = Charging(
+            SqlChargingStore(self.db), self.devices, self.clock, self.telemetry.heard_from
+        )
         self.guard = BearerGuard(self.tokens, self.revocations, self.clients, self.keys)
         authenticator = ClientAuthenticator(self.clients, self.crypto, self.clock, self.audit)
         self.token_endpoint = TokenEndpoint(authenticator, RateLimiter(self.coordinator, settings))
@@ -179,6 +193,7 @@ class Runtime:
                 await self.keys.load()
             await self.revocations.load()
             await self.audit.start()
+            await self.telemetry.start()
             self._poller = asyncio.create_task(self._poll_changes(), name="voltgate-changes")
             self.commands.start()
 
@@ -190,6 +205,7 @@ class Runtime:
                 await self._poller
         for task in list(self._background):
             task.cancel()
+        await self.telemetry.stop()
         await self.audit.stop()
         await self.coordinator.close()
         await self.db.dispose()

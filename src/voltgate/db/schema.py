@@ -276,3 +276,60 @@ connector_states = sa.Table(
     sa.Column("soc", sa.Float, nullable=True),
     sa.Column("reported_at", sa.Float, nullable=False),
 )
+
+# Charger telemetry (issue 4): one row per connector reading, written in batches. An integer
+# rowid key keeps SQLite's batched inserts cheap; no foreign key, so a batch costs no look-ups
+# (the device was checked when the reading was accepted).
+telemetry = sa.Table(
+    "telemetry",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("device_id", sa.String(64), nullable=False),
+    sa.Column("connector", sa.Integer, nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("received_at", sa.Float, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("power_kw", sa.Float, nullable=False),
+    sa.Column("energy_kwh", sa.Float, nullable=False),
+    sa.Column("soc", sa.Float, nullable=True),
+    sa.Column("voltage", sa.Float, nullable=True),
+    sa.Column("current", sa.Float, nullable=True),
+    sa.Index("ix_telemetry_device_connector_at", "device_id", "connector", "at"),
+)
+
+# What chargers report happened: faults, plug in/out, …
+device_events = sa.Table(
+    "device_events",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("device_id", sa.String(64), nullable=False),
+    sa.Column("connector", sa.Integer, nullable=True),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("code", sa.String(64), nullable=True),
+    sa.Column("message", sa.String(500), nullable=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("received_at", sa.Float, nullable=False),
+    sa.Index("ix_device_events_device_at", "device_id", "at"),
+)
+
+# Charging sessions as the charger reports them; one per (device, transaction id).
+charging_records = sa.Table(
+    "charging_records",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("device_id", sa.String(64), sa.ForeignKey("devices.id"), nullable=False),
+    sa.Column("operator_id", sa.String(64), sa.ForeignKey("clients.id"), nullable=False),
+    sa.Column("transaction_id", sa.String(64), nullable=False),
+    sa.Column("connector", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("stopped_at", sa.Float, nullable=True),
+    sa.Column("energy_kwh", sa.Float, nullable=False),
+    sa.Column("meter_start", sa.Float, nullable=True),
+    sa.Column("meter_stop", sa.Float, nullable=True),
+    sa.Column("meter_values", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("device_id", "transaction_id", name="uq_charging_records_transaction"),
+    sa.Index("ix_charging_records_operator", "operator_id", "id"),
+    sa.Index("ix_charging_records_device", "device_id", "id"),
+)

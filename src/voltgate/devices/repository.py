@@ -101,6 +101,11 @@ class SqlDeviceStore:
     async def serial_taken(self, serial: str) -> bool:
         return await self._db.read(lambda conn: _serial_taken(conn, serial))
 
+    async def by_id(self, device_id: str) -> Device | None:
+        query = devices.select().where(devices.c.id == device_id)
+        found = await self._db.read(lambda conn: _devices(conn, query))
+        return found[0] if found else None
+
     async def page(self, operator_id: str, offset: int, limit: int) -> tuple[list[Device], int]:
         mine = devices.c.operator_id == operator_id
         count = sa.select(sa.func.count()).select_from(devices).where(mine)

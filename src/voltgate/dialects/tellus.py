@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from voltgate.charging import endpoints as charging
 from voltgate.commands import channel
 from voltgate.commands import endpoints as commands
 from voltgate.devices import endpoints as devices
@@ -15,6 +16,7 @@ from voltgate.http.adapter import oauth_endpoint
 from voltgate.http.fastpath import FastRouteTable
 from voltgate.http.shapes import envelope
 from voltgate.sites import endpoints as sites
+from voltgate.telemetry import endpoints as telemetry
 
 
 def token_envelope(token: dict[str, Any]) -> dict[str, Any]:
@@ -36,8 +38,11 @@ def mount(app: FastAPI, fast: FastRouteTable) -> None:
         oauth_endpoint(devices.device_token, shape=token_envelope),
         tellus_body,
     )
+    fast.add("/v1/device/telemetry", ["POST"], telemetry.ingest, tellus_body)
     app.include_router(sites.tellus)
     app.include_router(devices.operator)
     app.include_router(devices.charger)
     app.include_router(commands.operator)
     app.include_router(channel.charger)
+    for router in (telemetry.operator, telemetry.charger, charging.operator, charging.charger):
+        app.include_router(router)

@@ -45,6 +45,12 @@ _DOCS: dict[str, tuple[str, str, bool, dict[str, Any] | None]] = {
     "/healthz": ("The process is up", "health", False, None),
     "/v1/operator/oauth/token": ("Tellus token endpoint (JSON, envelope)", "tellus", True, None),
     "/v1/device/token": ("Tellus device token {device_id, device_secret}", "tellus", True, None),
+    "/v1/device/telemetry": (
+        "Tellus charger telemetry (202 {accepted}; stored within a second)",
+        "tellus: charger",
+        True,
+        None,
+    ),
     "/o/token": ("ev.energy token endpoint", "ev.energy", True, _TOKEN),
     "/oauth2/v3/token": ("Tesla token endpoint", "tesla", True, _TOKEN),
     "/o/revoke_token/": ("ev.energy revocation (trailing slash required)", "ev.energy", True, None),

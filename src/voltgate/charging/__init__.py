@@ -1,0 +1,1 @@
+"""Charging records: the sessions chargers report, one per (device, transaction id)."""

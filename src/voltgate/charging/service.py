@@ -1,0 +1,119 @@
+"""Charging records: the sessions chargers report, idempotent on (device, transaction id).
+
+A charger reports a session when it starts (open: no `stopped_at`) and when it stops; a
+firmware retry after a lost response resends the same body. So: a new transaction id creates
+the record; a report for an open record updates it (compare-and-set, so a concurrent stop
+report wins once); a stopped record is final — the same values again get the stored record,
+different ones 409 (code 4001). Connector and start time never change under one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from voltgate.charging.schemas import RecordIn, seconds
+from voltgate.charging.store import ChargingRecord, ChargingStore, TransactionTaken
+from voltgate.clock import Clock
+from voltgate.devices.service import Devices
+from voltgate.errors import Conflict, NotFound, ValidationFailed
+from voltgate.ids import new_id
+from voltgate.pagination import Page, offset_of
+
+# A start time up to this far ahead of the server's clock is the charger's clock drift.
+MAX_FUTURE = 300.0
+_SAME = 1e-3  # seconds: a time sent as RFC 3339 and as a number compares equal
+
+
+class Charging:
+    def __init__(
+        self,
+        store: ChargingStore,
+        devices: Devices,
+        clock: Clock,
+        heard_from: Callable[[str, float], None],
+    ) -> None:
+        self._store = store
+        self._devices = devices
+        self._clock = clock
+        self._heard_from = heard_from
+
+    async def report(self, device_id: str, body: RecordIn) -> tuple[ChargingRecord, bool]:
+        """The stored record, and whether this report created it."""
+        device = await self._devices.find(device_id)
+        if device is None:
+            raise NotFound("no charger is registered under this device token")
+        if body.connector not in {c.number for c in device.connectors}:
+            raise ValidationFailed(f"connector: this charger has no connector {body.connector}")
+        now = self._clock.now()
+        if seconds(body.started_at) > now + MAX_FUTURE:
+            raise ValidationFailed("started_at: in the future")
+        self._heard_from(device_id, now)
+        wanted = ChargingRecord(
+            id=new_id("chg_"),
+            device_id=device.id,
+            operator_id=device.operator_id,
+            transaction_id=body.transaction_id,
+            connector=body.connector,
+            started_at=seconds(body.started_at),
+            stopped_at=None if body.stopped_at is None else seconds(body.stopped_at),
+            energy_kwh=body.energy_kwh,
+            meter_start=body.meter_start,
+            meter_stop=body.meter_stop,
+            meter_values=tuple(v.view() for v in body.meter_values),
+            created_at=now,
+            updated_at=now,
+        )
+        for _ in range(3):
+            stored = await self._store.by_transaction(device.id, body.transaction_id)
+            if stored is None:
+                try:
+                    await self._store.add(wanted)
+                except TransactionTaken:
+                    continue  # a concurrent report created it: judge against that one
+                return wanted, True
+            if _same_report(stored, wanted):
+                return stored, False
+            _check_compatible(stored, wanted)
+            updated = replace(wanted, id=stored.id, created_at=stored.created_at)
+            if await self._store.update_open(updated):
+                return updated, False
+            # Stopped by a concurrent report since we read it: judge against that one.
+        raise Conflict(f"transaction {body.transaction_id!r} is being reported concurrently")
+
+    async def page(
+        self, operator_id: str, device_id: str | None, page: int, size: int
+    ) -> Page[ChargingRecord]:
+        if device_id is not None:
+            device_id = (await self._devices.get(operator_id, device_id)).id  # 404 if not theirs
+        items, total = await self._store.page(operator_id, device_id, offset_of(page, size), size)
+        return Page(items, total, page, size)
+
+
+def _same_report(stored: ChargingRecord, wanted: ChargingRecord) -> bool:
+    return (
+        stored.connector == wanted.connector
+        and _same_time(stored.started_at, wanted.started_at)
+        and _same_time(stored.stopped_at, wanted.stopped_at)
+        and stored.energy_kwh == wanted.energy_kwh
+        and stored.meter_start == wanted.meter_start
+        and stored.meter_stop == wanted.meter_stop
+        and stored.meter_values == wanted.meter_values
+    )
+
+
+def _same_time(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return abs(a - b) < _SAME
+
+
+def _check_compatible(stored: ChargingRecord, wanted: ChargingRecord) -> None:
+    name = stored.transaction_id
+    if stored.connector != wanted.connector or not _same_time(stored.started_at, wanted.started_at):
+        raise Conflict(
+            f"transaction {name!r} was reported on connector {stored.connector} starting at "
+            f"{stored.started_at:.0f}; its connector and start cannot change"
+        )
+    if not stored.open:
+        raise Conflict(f"transaction {name!r} is already stopped, with different values")

@@ -1,0 +1,224 @@
+"""Request bodies and response views of the telemetry API.
+
+`POST /v1/device/telemetry` arrives about every 5 s from every charger, so its body is checked by
+hand on the decoded JSON (a few µs) rather than through a pydantic model (~2 µs per field set
+plus the model); the rules are the ones `TelemetryBody` documents in the OpenAPI. Events are
+rare and use pydantic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from voltgate.errors import ValidationFailed
+from voltgate.telemetry.store import STATES, Event, Reading
+
+MAX_CONNECTORS = 16
+MAX_EVENTS = 100
+# A charger may report power a little above its connector's rating (meter tolerance).
+POWER_TOLERANCE = 1.1
+# A charger's clock may run ahead this much; readings it buffered while offline may be old.
+MAX_FUTURE = 300.0
+MAX_AGE = 7 * 86_400.0
+MAX_VOLTAGE = 2_000.0
+MAX_CURRENT = 2_000.0
+
+State = Literal[
+    "available",
+    "preparing",
+    "charging",
+    "discharging",
+    "suspended",
+    "finishing",
+    "faulted",
+    "unavailable",
+]
+EventType = Literal[
+    "fault",
+    "fault_cleared",
+    "plug_in",
+    "plug_out",
+    "session_started",
+    "session_stopped",
+    "boot",
+    "firmware_updated",
+    "power_loss",
+    "warning",
+]
+
+
+class ConnectorReading(BaseModel):
+    connector: int = Field(ge=1, description="a connector number of this charger (1..n)")
+    state: State
+    power_kw: float = Field(
+        description="≥ 0, at most 1.1 x the connector's max_power_kw; ≤ 0 only when discharging"
+    )
+    energy_kwh: float = Field(ge=0, description="energy moved in the current session")
+    soc: float | None = Field(default=None, ge=0, le=100)
+    voltage: float | None = Field(default=None, ge=0, le=MAX_VOLTAGE)
+    current: float | None = Field(default=None, ge=-MAX_CURRENT, le=MAX_CURRENT)
+
+
+class TelemetryBody(BaseModel):
+    """`POST /v1/device/telemetry` (documentation; the route validates by hand, see above)."""
+
+    timestamp: float | datetime | None = Field(
+        default=None, description="Unix seconds or RFC 3339; default: when it arrives"
+    )
+    connectors: list[ConnectorReading] = Field(min_length=1, max_length=MAX_CONNECTORS)
+
+
+def _when(value: Any, now: float, where: str) -> float:
+    """A timestamp as Unix seconds: a JSON number, or an RFC 3339 string (UTC if no offset)."""
+    if type(value) is int or type(value) is float:
+        at = float(value)
+    elif type(value) is str and len(value) <= 40:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValidationFailed(f"{where}: not an RFC 3339 date-time") from None
+        at = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+    else:
+        raise ValidationFailed(f"{where}: Unix seconds or an RFC 3339 date-time is required")
+    return _bounded(at, now, where)
+
+
+def _bounded(at: float, now: float, where: str) -> float:
+    if at > now + MAX_FUTURE:
+        raise ValidationFailed(f"{where}: {int(at - now)} s in the future")
+    if at < now - MAX_AGE:
+        raise ValidationFailed(f"{where}: older than {int(MAX_AGE // 86_400)} days")
+    return at
+
+
+def _number(item: dict[str, Any], name: str, where: str, low: float, high: float) -> float | None:
+    value = item.get(name)
+    if value is None:
+        return None
+    if type(value) is not float and type(value) is not int:  # bool is not a number here
+        raise ValidationFailed(f"{where}.{name}: a number is required")
+    if not low <= value <= high:
+        raise ValidationFailed(f"{where}.{name}: must be between {low:g} and {high:g}")
+    return float(value)
+
+
+def readings(payload: Any, device_id: str, ports: Mapping[int, float], now: float) -> list[Reading]:
+    """The readings of one telemetry body, all checked; ValidationFailed names the first fault.
+
+    `ports` maps the charger's connector numbers to their max power (kW).
+    """
+    if type(payload) is not dict:
+        raise ValidationFailed("the body must be a JSON object")
+    items = payload.get("connectors")
+    if type(items) is not list or not items:
+        raise ValidationFailed("connectors: a non-empty list is required")
+    if len(items) > MAX_CONNECTORS:
+        raise ValidationFailed(f"connectors: at most {MAX_CONNECTORS}")
+    stamp = payload.get("timestamp")
+    at = now if stamp is None else _when(stamp, now, "timestamp")
+    found: list[Reading] = []
+    seen: set[int] = set()
+    for index, item in enumerate(items):
+        where = f"connectors.{index}"
+        if type(item) is not dict:
+            raise ValidationFailed(f"{where}: an object is required")
+        number = item.get("connector")
+        if type(number) is not int:
+            raise ValidationFailed(f"{where}.connector: an integer is required")
+        rating = ports.get(number)
+        if rating is None:
+            raise ValidationFailed(f"{where}.connector: this charger has no connector {number}")
+        if number in seen:
+            raise ValidationFailed(f"{where}.connector: connector {number} appears twice")
+        seen.add(number)
+        state = item.get("state")
+        if type(state) is not str or state not in STATES:
+            raise ValidationFailed(f"{where}.state: one of {', '.join(sorted(STATES))}")
+        top = rating * POWER_TOLERANCE
+        # Power flows from the vehicle only while discharging (V2G).
+        low, high = (-top, 0.0) if state == "discharging" else (0.0, top)
+        power = _number(item, "power_kw", where, low, high)
+        energy = _number(item, "energy_kwh", where, 0.0, 1e9)
+        if power is None or energy is None:
+            missing = "power_kw" if power is None else "energy_kwh"
+            raise ValidationFailed(f"{where}.{missing}: a number is required")
+        found.append(
+            Reading(
+                device_id,
+                number,
+                at,
+                now,
+                state,
+                power,
+                energy,
+                _number(item, "soc", where, 0.0, 100.0),
+                _number(item, "voltage", where, 0.0, MAX_VOLTAGE),
+                _number(item, "current", where, -MAX_CURRENT, MAX_CURRENT),
+            )
+        )
+    return found
+
+
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Message = Annotated[str, StringConstraints(max_length=500)]
+
+
+class EventIn(BaseModel):
+    type: EventType
+    connector: int | None = Field(default=None, ge=1)
+    code: Code | None = None
+    message: Message | None = None
+    at: datetime | None = Field(default=None, description="Unix seconds or RFC 3339")
+
+
+class EventBatch(BaseModel):
+    """`POST /v1/device/events`."""
+
+    events: list[EventIn] = Field(min_length=1, max_length=MAX_EVENTS)
+
+
+def events(
+    batch: EventBatch, device_id: str, ports: Mapping[int, float], now: float
+) -> list[Event]:
+    found = []
+    for index, item in enumerate(batch.events):
+        where = f"events.{index}"
+        if item.connector is not None and item.connector not in ports:
+            raise ValidationFailed(
+                f"{where}.connector: this charger has no connector {item.connector}"
+            )
+        at = now if item.at is None else _bounded(_aware(item.at).timestamp(), now, f"{where}.at")
+        found.append(Event(device_id, item.connector, item.type, item.code, item.message, at, now))
+    return found
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def reading_view(reading: Reading) -> dict[str, Any]:
+    return {
+        "connector": reading.connector,
+        "state": reading.state,
+        "power_kw": reading.power_kw,
+        "energy_kwh": reading.energy_kwh,
+        "soc": reading.soc,
+        "voltage": reading.voltage,
+        "current": reading.current,
+        "at": reading.at,
+    }
+
+
+def event_view(event: Event) -> dict[str, Any]:
+    return {
+        "type": event.type,
+        "connector": event.connector,
+        "code": event.code,
+        "message": event.message,
+        "at": event.at,
+        "received_at": event.received_at,
+    }

@@ -1,0 +1,156 @@
+"""Telemetry: readings accepted in microseconds, stored in batches, latest kept in memory.
+
+Every charger posts a reading about every 5 s. The request path checks the body against the
+charger's connectors (cached per process: connectors never change after registration), appends
+the readings to an in-memory queue and answers 202; a background task writes the queue every
+`interval` (0.25 s) with one `executemany`, so an accepted reading is durable within a second
+(a crash loses at most the last interval). The queue is bounded: when storage falls behind,
+ingest answers 429 (code 5001) instead of growing without limit.
+
+Each call also counts as the device being heard from (its heartbeat): `last_seen_at` is moved
+in the same background task, at most once per `touch_every` seconds per device, far inside
+the 90 s after which a device shows offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+
+import orjson
+import structlog
+
+from voltgate.clock import Clock
+from voltgate.devices.service import Devices
+from voltgate.devices.store import Device
+from voltgate.errors import NotFound, RateLimited, ValidationFailed
+from voltgate.telemetry import schemas
+from voltgate.telemetry.store import Event, Reading, TelemetryStore
+
+log = structlog.get_logger("voltgate.telemetry")
+
+TOUCH_EVERY = 10.0
+
+
+class Telemetry:
+    def __init__(
+        self,
+        store: TelemetryStore,
+        devices: Devices,
+        clock: Clock,
+        *,
+        interval: float = 0.25,
+        max_pending: int = 200_000,
+        touch_every: float = TOUCH_EVERY,
+    ) -> None:
+        self._store = store
+        self._devices = devices
+        self._clock = clock
+        self._interval = interval
+        self._max_pending = max_pending
+        self._touch_every = touch_every
+        self._ports: dict[str, dict[int, float]] = {}  # device -> connector -> max kW
+        self._pending: list[Reading] = []
+        self._latest: dict[tuple[str, int], Reading] = {}
+        self._heard: dict[str, float] = {}  # device -> when it last called
+        self._written: dict[str, float] = {}  # device -> when its last touch was queued
+        self._due: dict[str, None] = {}  # devices whose last_seen_at is to be moved
+        self._task: asyncio.Task[None] | None = None
+
+    async def ports(self, device_id: str) -> dict[int, float]:
+        """The charger's connectors and their max power; NotFound for an unregistered one."""
+        ports = self._ports.get(device_id)
+        if ports is None:
+            device = await self._devices.find(device_id)
+            if device is None:
+                raise NotFound("no charger is registered under this device token")
+            ports = {c.number: c.max_power_kw for c in device.connectors}
+            self._ports[device_id] = ports
+        return ports
+
+    async def ingest(self, device_id: str, body: bytes) -> int:
+        """Check and queue one telemetry body; the number of readings accepted."""
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise ValidationFailed("the body is not valid JSON") from None
+        now = self._clock.now()
+        found = schemas.readings(payload, device_id, await self.ports(device_id), now)
+        if len(self._pending) + len(found) > self._max_pending:
+            raise RateLimited("telemetry storage is behind; retry in a second", retry_after=1)
+        self._pending += found
+        latest = self._latest
+        for reading in found:
+            key = (device_id, reading.connector)
+            known = latest.get(key)
+            if known is None or reading.at >= known.at:
+                latest[key] = reading
+        self.heard_from(device_id, now)
+        return len(found)
+
+    def heard_from(self, device_id: str, at: float) -> None:
+        """The device called at `at`: it counts as a heartbeat (written by the next flush)."""
+        self._heard[device_id] = at
+        if at - self._written.get(device_id, -math.inf) >= self._touch_every:
+            self._written[device_id] = at
+            self._due[device_id] = None
+
+    def last_heard(self, device_id: str) -> float | None:
+        return self._heard.get(device_id)
+
+    async def record_events(self, device_id: str, batch: schemas.EventBatch) -> int:
+        now = self._clock.now()
+        found = schemas.events(batch, device_id, await self.ports(device_id), now)
+        await self._store.add_events(found)
+        self.heard_from(device_id, now)
+        return len(found)
+
+    async def latest(self, operator_id: str, device_id: str) -> tuple[Device, list[Reading]]:
+        """The operator's device and each connector's newest reading: from this process's
+        memory, or from storage when another instance received it (the newer one wins)."""
+        device = await self._devices.get(operator_id, device_id)
+        numbers = [c.number for c in device.connectors]
+        newest = {r.connector: r for r in await self._store.latest(device.id, numbers)}
+        for number in numbers:
+            held = self._latest.get((device.id, number))
+            stored = newest.get(number)
+            if held is not None and (stored is None or held.at >= stored.at):
+                newest[number] = held
+        return device, [newest[n] for n in numbers if n in newest]
+
+    async def events(self, operator_id: str, device_id: str, limit: int) -> list[Event]:
+        device = await self._devices.get(operator_id, device_id)
+        return await self._store.events(device.id, limit)
+
+    async def flush(self) -> None:
+        batch, self._pending = self._pending, []
+        due, self._due = self._due, {}
+        if batch:
+            try:
+                await self._store.append(batch)
+            except Exception:
+                self._pending[:0] = batch  # kept for the next attempt; ingest pushes back
+                log.exception("telemetry_flush_failed", readings=len(batch))
+        for device_id in due:
+            try:
+                await self._devices.touch(device_id, self._heard[device_id])
+            except Exception:
+                self._written.pop(device_id, None)  # the next call queues it again
+                log.exception("device_touch_failed", device_id=device_id)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="voltgate-telemetry")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush()
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            await self.flush()
