@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import App
 from tests.fixtures.fleet import Charger, Operator, device_headers, enroll, operator, register
 from voltgate.db.schema import telemetry
+from voltgate.identity.clients import ClientKind
+from voltgate.sdk.signer import Signer
 
 PORTS = [{"type": "CCS2", "max_power_kw": 150}, {"type": "Type2", "max_power_kw": 22}]
 
@@ -203,3 +206,22 @@ async def test_ingest_pushes_back_with_429_when_storage_is_behind(app: App) -> N
     await app.rt.telemetry.flush()
     again = await app.http.post("/v1/device/telemetry", json=body, headers=headers)
     assert again.status_code == 202
+
+
+async def test_a_device_that_must_sign_has_its_telemetry_signature_verified(app: App) -> None:
+    _, charger, headers = await _fleet(app)
+    await app.rt.admin.set_signing(charger.device_id, "required", kind=ClientKind.DEVICE)
+    body = orjson.dumps({"connectors": [reading(1)]})
+    post = {**headers, "Content-Type": "application/json"}
+    unsigned = await app.http.post("/v1/device/telemetry", content=body, headers=post)
+    assert unsigned.status_code == 401 and unsigned.json()["code"] == 2001
+
+    stamp = int(app.clock.now())
+    signed = Signer(charger.secret).headers("POST", "/v1/device/telemetry", body, stamp)
+    ok = await app.http.post("/v1/device/telemetry", content=body, headers={**post, **signed})
+    assert ok.status_code == 202, ok.text
+    replayed = await app.http.post("/v1/device/telemetry", content=body, headers={**post, **signed})
+    assert replayed.status_code == 401 and "replay" in replayed.json()["message"]
+    forged = Signer(charger.secret).headers("POST", "/v1/device/telemetry", b"{}", stamp + 1)
+    tampered = await app.http.post("/v1/device/telemetry", content=body, headers={**post, **forged})
+    assert tampered.status_code == 401 and "does not match" in tampered.json()["message"]

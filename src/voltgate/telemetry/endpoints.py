@@ -12,10 +12,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 
+from voltgate.errors import InvalidToken
 from voltgate.http import fastpath
 from voltgate.http.adapter import bearer, runtime
 from voltgate.http.fastpath import RawRequest, RawResponse
 from voltgate.http.shapes import envelope, tellus_router
+from voltgate.http.signing import signed
 from voltgate.identity.clients import ClientKind
 from voltgate.identity.guard import Principal
 from voltgate.pagination import MAX_SIZE
@@ -23,7 +25,7 @@ from voltgate.telemetry.schemas import EventBatch, event_view, reading_view
 
 DEVICE = ClientKind.DEVICE.value
 reader = bearer("read", kinds=(ClientKind.OPERATOR.value,))
-device = bearer(kinds=(DEVICE,))
+device = signed(bearer(kinds=(DEVICE,)), sensitive=False)
 
 operator = tellus_router(prefix="/v1/operator", tags=["tellus: operator"])
 charger = tellus_router(prefix="/v1/device", tags=["tellus: charger"])
@@ -35,8 +37,32 @@ async def ingest(request: RawRequest) -> RawResponse:
     principal = await rt.guard.authenticate(request.header(b"authorization"))
     principal.require_kind(DEVICE)
     body = await request.body(rt.settings.max_body_bytes)
+    await _verify_signature(request, principal.claims.client_id, body)
     accepted = await rt.telemetry.ingest(principal.claims.client_id, body)
     return fastpath.json(envelope({"accepted": accepted}), 202, fastpath.NO_STORE)
+
+
+async def _verify_signature(request: RawRequest, client_id: str, body: bytes) -> None:
+    """As `http.signing.signed` does for FastAPI routes: a present signature is always
+    verified; the device's mode decides whether an unsigned request passes."""
+    rt = runtime(request)
+    client = await rt.clients.get(client_id)
+    if client is None:
+        raise InvalidToken("the client of this access token no longer exists")
+    signature = request.header(b"x-signature")
+    raw = request.scope.get("raw_path") or request.scope["path"].encode()
+    query: bytes = request.scope.get("query_string", b"")
+    target = (raw + b"?" + query if query else raw).decode("latin-1")
+    await rt.verifier.verify(
+        mode=client.signing,
+        sensitive=False,
+        method="POST",
+        path=target,
+        body=body,
+        timestamp=request.header(b"x-timestamp"),
+        signature=signature,
+        sealed_secrets=[] if signature is None else await rt.admin.signing_secrets(client_id),
+    )
 
 
 @charger.post(
