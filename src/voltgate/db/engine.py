@@ -53,11 +53,12 @@ class Database:
             self.engine: AsyncEngine = create_async_engine(url)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             # read()/write() run on one thread with the stdlib driver: one thread hop per
-            # operation, where aiosqlite makes ~4 per statement plus one per rollback or commit.
+            # operation, where aiosqlite makes ~4 per statement plus one per rollback or commit;
+            # its writes queue on that thread instead of meeting in SQLite's busy handler.
             self._sync = sa.create_engine(self.engine.url.set(drivername="sqlite"))
             event.listen(self._sync, "connect", _sqlite_pragmas)
-            # One write transaction at a time in this process: writers queue here instead of
-            # sleeping in SQLite's busy handler, which is left to other processes (the CLI).
+            # begin()'s writers (aiosqlite) take turns here for the same reason. busy_timeout
+            # is left for other processes (the CLI) and a write() meeting a begin().
             self._write_lock = asyncio.Lock()
         else:
             self.engine = create_async_engine(url, pool_size=10, max_overflow=10)
@@ -65,7 +66,8 @@ class Database:
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
         """A transaction: `async with db.begin() as conn:` commits on success."""
-        async with self._writing(), self.engine.begin() as conn:
+        turn = contextlib.nullcontext() if self._write_lock is None else self._write_lock
+        async with turn, self.engine.begin() as conn:
             yield conn
 
     def connect(self) -> Any:
@@ -80,14 +82,10 @@ class Database:
 
     async def write(self, work: Callable[[sa.Connection], T]) -> T:
         """`work(conn)` in one transaction, committed if it returns."""
-        async with self._writing():
-            if self._sync is not None:
-                return await self._on_thread(partial(_in_transaction, self._sync, work))
-            async with self.engine.begin() as conn:
-                return await conn.run_sync(work)
-
-    def _writing(self) -> contextlib.AbstractAsyncContextManager[Any]:
-        return contextlib.nullcontext() if self._write_lock is None else self._write_lock
+        if self._sync is not None:
+            return await self._on_thread(partial(_in_transaction, self._sync, work))
+        async with self.engine.begin() as conn:
+            return await conn.run_sync(work)
 
     async def _on_thread(self, call: Callable[[], T]) -> T:
         if self._thread is None:

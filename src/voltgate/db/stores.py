@@ -217,11 +217,15 @@ class SqlAuditStore:
             (e.at, e.event, e.client_id, e.request_id, e.address, orjson.dumps(e.detail).decode())
             for e in events
         ]
-        async with self._db.begin() as conn:
+
+        def insert(conn: sa.Connection) -> None:
             marks = _placeholders(conn.dialect.paramstyle, 6)
             columns = "at, event, client_id, request_id, address, detail"
             sql = f"INSERT INTO audit_events ({columns}) VALUES ({marks})"  # noqa: S608 - constants
-            await conn.exec_driver_sql(sql, rows)
+            conn.exec_driver_sql(sql, rows)
+
+        # On SQLite this queues behind rotations on the same writer thread, not in busy_timeout.
+        await self._db.write(insert)
 
 
 def _placeholders(paramstyle: str, count: int) -> str:
