@@ -8,10 +8,11 @@ device (the connector's maximum power, the vehicle's state of charge) are the se
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import date
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from voltgate.commands.store import Command
@@ -27,7 +28,16 @@ Seconds = Annotated[int, Field(gt=0, le=MAX_DURATION, description="seconds")]
 Power = Annotated[float, Field(gt=0, le=MAX_POWER_KW, description="kW")]
 Percent = Annotated[float, Field(ge=0, le=100)]
 TransactionId = Annotated[str, Field(min_length=1, max_length=64)]
-TimeOfDay = Annotated[str, Field(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$", description="HH:MM")]
+_HH_MM = re.compile(r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")
+
+
+def _time_of_day(value: str) -> str:
+    if not _HH_MM.match(value):
+        raise PydanticCustomError("invalid", "must be a time of day HH:MM, 00:00 to 24:00")
+    return value
+
+
+TimeOfDay = Annotated[str, Field(description="HH:MM"), AfterValidator(_time_of_day)]
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

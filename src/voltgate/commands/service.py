@@ -252,6 +252,11 @@ class Commands:
 
     # Lifecycle.
 
+    @property
+    def listening(self) -> int:
+        """Long-polls open in this process."""
+        return len(self._waiters)
+
     def wake(self, device_id: str) -> None:
         """A `cmd:<device_id>` broadcast arrived (from this instance or another)."""
         self._waiters.wake(device_id)

@@ -123,8 +123,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        loc = first.get("loc", ())
+        where = ".".join(str(p) for p in loc if p != "body") or ".".join(str(p) for p in loc)
         message = f"{where}: {first.get('msg', 'invalid')}" if where else "invalid request"
+        if first.get("type") == "json_invalid":
+            message = "the body is not valid JSON"
         return render_error(request, ValidationFailed(message[:300]))
 
     async def on_http(request: Request, exc: Exception) -> Response:

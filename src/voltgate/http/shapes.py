@@ -3,13 +3,14 @@ page, voltgate's cursor slice, and a router whose errors render as Tellus envelo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.routing import APIRoute
 
 from voltgate.errors import tellus_body
-from voltgate.http.adapter import set_renderer
+from voltgate.http.adapter import RENDER_KEY, set_renderer
 from voltgate.pagination import MAX_SIZE, Page, Slice
 
 T = TypeVar("T")
@@ -37,6 +38,22 @@ def cursor_slice(part: Slice[T], view: View[T]) -> dict[str, Any]:
     return {"items": [view(item) for item in part.items], "next_cursor": part.next_cursor}
 
 
+class _TellusRoute(APIRoute):
+    """Picks the Tellus renderer before FastAPI reads the body, so a body that is not JSON
+    (refused before any dependency runs) is answered in the envelope too."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            request.scope[RENDER_KEY] = tellus_body
+            return await handler(request)
+
+        return route
+
+
 def tellus_router(**options: Any) -> APIRouter:
     """An APIRouter whose errors render as `{code, message, data: null}`."""
-    return APIRouter(dependencies=[Depends(set_renderer(tellus_body))], **options)
+    return APIRouter(
+        dependencies=[Depends(set_renderer(tellus_body))], route_class=_TellusRoute, **options
+    )
