@@ -11,6 +11,7 @@ from voltgate.cache import build_coordinator
 from voltgate.charging.repository import SqlChargingStore
 from voltgate.charging.service import Charging
 from voltgate.clock import Clock, SystemClock
+from voltgate.commands.levels import TelemetryLevels
 from voltgate.commands.repository import SqlCommandStore, SqlConnectorStates
 from voltgate.commands.service import Commands
 from voltgate.config import Environment, Settings
@@ -138,16 +139,6 @@ class Runtime:
         self.devices = Devices(
             SqlDeviceStore(self.db), self.enrollments, self.admin, self.clock, self.audit
         )
-        self.commands = Commands(
-            SqlCommandStore(self.db),
-            SqlConnectorStates(self.db),
-            self.devices,
-            self.sites,
-            self.coordinator,
-            self.clock,
-            self.audit,
-        )
-        self.verifier = RequestVerifier(self.crypto.envelope, self.coordinator, self.clock)
         self.telemetry = Telemetry(
             SqlTelemetryStore(self.db),
             self.devices,
@@ -158,6 +149,17 @@ class Runtime:
         self.charging = Charging(
             SqlChargingStore(self.db), self.devices, self.clock, self.telemetry.heard_from
         )
+        self.commands = Commands(
+            SqlCommandStore(self.db),
+            SqlConnectorStates(self.db),
+            self.devices,
+            self.sites,
+            self.coordinator,
+            self.clock,
+            self.audit,
+            levels=(TelemetryLevels(self.telemetry),),
+        )
+        self.verifier = RequestVerifier(self.crypto.envelope, self.coordinator, self.clock)
         self.guard = BearerGuard(self.tokens, self.revocations, self.clients, self.keys)
         authenticator = ClientAuthenticator(self.clients, self.crypto, self.clock, self.audit)
         self.token_endpoint = TokenEndpoint(authenticator, RateLimiter(self.coordinator, settings))

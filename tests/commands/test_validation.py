@@ -143,3 +143,18 @@ async def test_a_body_that_is_not_a_json_object_is_400_in_the_envelope(app: App)
         assert response.json()["code"] == 1002 and response.json()["data"] is None
         assert message in response.json()["message"]
     assert await stored(app, fl.op) == 0
+
+
+async def test_a_soc_from_telemetry_counts_and_the_newest_report_wins(app: App) -> None:
+    fl = await fleet(app)
+    reading = {"connector": 1, "state": "charging", "power_kw": 7, "energy_kwh": 3, "soc": 28}
+    posted = await app.http.post(
+        "/v1/device/telemetry", json={"connectors": [reading]}, headers=fl.device
+    )
+    assert posted.status_code == 202, posted.text
+    refused = await command(app, fl, "discharge", DISCHARGE)
+    assert refused.status_code == 400 and "at 28 %" in refused.json()["message"]
+    # A later heartbeat says the vehicle has charged since.
+    app.clock.advance(5)
+    await heartbeat(app, fl, {"connectors": [{"connector": 1, "state": "charging", "soc": 45}]})
+    assert (await command(app, fl, "discharge", DISCHARGE)).status_code == 202

@@ -12,11 +12,13 @@ from voltgate.commands.store import (
     Claim,
     Command,
     ConnectorReport,
+    Level,
     Status,
     predecessors,
 )
 from voltgate.db.engine import Database
 from voltgate.db.schema import command_requests, commands, connector_states, devices
+from voltgate.devices.store import Device
 
 
 def _command(row: Any) -> Command:
@@ -265,11 +267,12 @@ class SqlConnectorStates:
         with contextlib.suppress(sa.exc.IntegrityError):
             await self._db.write(work)
 
-    async def soc(self, device_id: str, connector: int, since: float) -> float | None:
-        query = sa.select(connector_states.c.soc).where(
-            connector_states.c.device_id == device_id,
+    async def soc(self, device: Device, connector: int, since: float) -> Level | None:
+        query = sa.select(connector_states.c.soc, connector_states.c.reported_at).where(
+            connector_states.c.device_id == device.id,
             connector_states.c.connector == connector,
             connector_states.c.reported_at >= since,
+            connector_states.c.soc.is_not(None),
         )
-        value = await self._db.read(lambda conn: conn.execute(query).scalar())
-        return None if value is None else float(value)
+        row = await self._db.read(lambda conn: conn.execute(query).first())
+        return None if row is None else (float(row.soc), float(row.reported_at))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -23,6 +23,7 @@ from voltgate.clock import Clock
 from voltgate.commands.schemas import ConnectorCommand, Flexibility, StatusReport
 from voltgate.commands.store import (
     NEXT,
+    ChargeLevels,
     Claim,
     Command,
     CommandStore,
@@ -104,9 +105,11 @@ class Commands:
         coordinator: Coordinator,
         clock: Clock,
         audit: AuditLog,
+        levels: Sequence[ChargeLevels] = (),
     ) -> None:
         self._store = store
         self.states = states
+        self._levels: tuple[ChargeLevels, ...] = (states, *levels)
         self._devices = devices
         self._sites = sites
         self._coordinator = coordinator
@@ -303,12 +306,18 @@ class Commands:
                 )
         floor = body.soc_floor()
         if floor is not None:
-            soc = await self.states.soc(device.id, number, since=now - SOC_FRESH)
+            soc = await self._soc(device, number, since=now - SOC_FRESH)
             if soc is not None and soc <= floor:
                 raise ValidationFailed(
                     f"the vehicle on connector {number} is at {soc:g} % state of charge, "
                     f"not above min_soc {floor:g}: discharging would take it below"
                 )
+
+    async def _soc(self, device: Device, number: int, since: float) -> float | None:
+        """The newest state of charge any source has for the connector; None if unknown."""
+        found = [await source.soc(device, number, since) for source in self._levels]
+        known = [level for level in found if level is not None]
+        return max(known, key=lambda level: level[1])[0] if known else None
 
     async def _target(self, operator_id: str, body: Flexibility) -> str | None:
         """The site a flexibility command covers, or None for all the operator's devices."""

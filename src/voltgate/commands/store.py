@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from voltgate.devices.store import Device
 
 
 class Status(StrEnum):
@@ -66,6 +69,9 @@ class ConnectorReport:
     soc: float | None
 
 
+Level = tuple[float, float]  # (state of charge %, reported at)
+
+
 class CommandStore(Protocol):
     async def add(self, commands: list[Command], claim: Claim | None) -> Claim | None:
         """Insert the commands (and the claim, in the same transaction). If another request
@@ -108,10 +114,14 @@ class CommandStore(Protocol):
         """The operator's devices (at one site, or all of them), in id order."""
 
 
-class ConnectorStates(Protocol):
-    """What chargers last reported about their connectors; telemetry may feed it too."""
+class ChargeLevels(Protocol):
+    """A source of the vehicle's state of charge on a connector (heartbeats, telemetry)."""
+
+    async def soc(self, device: Device, connector: int, since: float) -> Level | None:
+        """(percent, when reported) if the charger reported it at or after `since`."""
+
+
+class ConnectorStates(ChargeLevels, Protocol):
+    """What chargers last reported about their connectors in a heartbeat."""
 
     async def record(self, device_id: str, reports: list[ConnectorReport], at: float) -> None: ...
-
-    async def soc(self, device_id: str, connector: int, since: float) -> float | None:
-        """The vehicle's state of charge on the connector if reported at or after `since`."""
