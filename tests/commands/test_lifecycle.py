@@ -55,9 +55,14 @@ async def test_a_rejection_or_failure_keeps_the_chargers_reason(app: App) -> Non
     first, second = await queued(app, fl), await queued(app, fl, "stop")
     await heartbeat(app, fl)
     assert (await report(app, fl, first, "rejected", reason="no vehicle")).status_code == 200
-    await report(app, fl, second, "accepted")
+    await report(app, fl, second, "accepted", reason="stopping")
     assert (await report(app, fl, second, "failed", reason="contactor fault")).status_code == 200
     assert (await show(app, fl, first))["reason"] == "no vehicle"
+    third = await queued(app, fl)
+    await heartbeat(app, fl)
+    await report(app, fl, third, "accepted", reason="plugged in")
+    await report(app, fl, third, "completed")  # no reason: the earlier one stays
+    assert (await show(app, fl, third))["reason"] == "plugged in"
     shown = await show(app, fl, second)
     assert (shown["status"], shown["reason"]) == ("failed", "contactor fault")
 
@@ -68,7 +73,10 @@ async def test_illegal_transitions_are_409_and_change_nothing(app: App) -> None:
     # Not delivered yet: the charger cannot have accepted it.
     refused = await report(app, fl, command_id, "accepted")
     assert refused.status_code == 409 and refused.json()["code"] == 4001
-    assert "queued" in refused.json()["message"]
+    assert (
+        "is queued and cannot become accepted: it has not been delivered"
+        in (refused.json()["message"])
+    )
     assert (await show(app, fl, command_id))["status"] == "queued"
     await heartbeat(app, fl)
     refused = await report(app, fl, command_id, "completed")  # skips accepted
@@ -78,6 +86,7 @@ async def test_illegal_transitions_are_409_and_change_nothing(app: App) -> None:
     for status in ("failed", "rejected", "accepted"):
         refused = await report(app, fl, command_id, status)
         assert refused.status_code == 409 and refused.json()["code"] == 4001
+        assert "its status is final" in refused.json()["message"]
     assert (await show(app, fl, command_id))["status"] == "completed"
 
 

@@ -203,8 +203,10 @@ class SqlCommandStore:
                 commands.c.device_id == device_id,
                 commands.c.status.in_([s.value for s in predecessors(status)]),
             )
-            .values(status=status.value, updated_at=now, reason=reason)
+            .values(status=status.value, updated_at=now)
         )
+        if reason is not None:  # a later report without one keeps the earlier reason
+            move = move.values(reason=reason)
         return await self._db.write(lambda conn: conn.execute(move).rowcount == 1)
 
     async def expire(self, now: float, *, operator_id: str | None = None) -> int:

@@ -48,6 +48,7 @@ DELIVERY_BATCH = 50
 RECHECK = 10.0  # a long-poll looks at the database this often if no wake-up came
 SWEEP_INTERVAL = 30.0
 WAKE_ALL_OVER = 64  # a larger fan-out wakes every long-poll instead of one message each
+REPORTABLE = frozenset({Status.ACCEPTED, Status.REJECTED, Status.COMPLETED, Status.FAILED})
 _KEY_CHARS = frozenset(chr(c) for c in range(0x21, 0x7F))
 
 Gone = Callable[[], Awaitable[bool]]
@@ -194,10 +195,7 @@ class Commands:
         found = None if "\x00" in command_id else await self._store.get(command_id[:64])
         if found is None or found.operator_id != operator_id:
             raise NotFound(f"no command {command_id[:64]!r}")
-        if found.status is Status.QUEUED and found.expires_at <= self._clock.now():
-            await self._store.expire(self._clock.now(), operator_id=operator_id)
-            found = await self._store.get(found.id) or found
-        return found
+        return await self._fresh(found)
 
     async def page(
         self, operator_id: str, device_id: str | None, status: Status | None, page: int, size: int
@@ -241,16 +239,24 @@ class Commands:
         found = None if "\x00" in report.command_id else await self._store.get(report.command_id)
         if found is None or found.device_id != device_id:
             raise NotFound(f"no command {report.command_id!r} for this device")
+        found = await self._fresh(found)
         now = self._clock.now()
         if await self._store.advance(device_id, found.id, status, report.reason, now):
-            return replace(found, status=status, reason=report.reason, updated_at=now)
+            return replace(
+                found, status=status, reason=report.reason or found.reason, updated_at=now
+            )
         current = await self._store.get(found.id) or found
         if current.status is status:
             return current  # the same report again (a retry): nothing changes
-        allowed = ", ".join(sorted(NEXT.get(current.status, ()))) or "nothing (it is final)"
+        steps = sorted(s.value for s in NEXT.get(current.status, ()) if s in REPORTABLE)
+        if steps:
+            hint = f"it can become {' or '.join(steps)}"
+        elif current.status is Status.QUEUED:
+            hint = "it has not been delivered"
+        else:
+            hint = "its status is final"
         raise Conflict(
-            f"command {found.id} is {current.status.value} and cannot become {status.value}; "
-            f"it can become: {allowed}"
+            f"command {found.id} is {current.status.value} and cannot become {status.value}: {hint}"
         )
 
     # Lifecycle.
@@ -333,6 +339,14 @@ class Commands:
                 "omit target_id or give your operator id"
             )
         return None
+
+    async def _fresh(self, found: Command) -> Command:
+        """`found`, expired first if it is overdue and nobody swept it yet."""
+        now = self._clock.now()
+        if found.status is not Status.QUEUED or found.expires_at > now:
+            return found
+        await self._store.expire(now, operator_id=found.operator_id)
+        return await self._store.get(found.id) or found
 
     async def _held(
         self, operator_id: str, key: str, fingerprint: str, now: float
