@@ -51,6 +51,11 @@ class SqlSiteStore:
         row = await self._db.read(lambda conn: conn.execute(query).first())
         return None if row is None else _site(row)
 
+    async def by_id(self, site_id: str) -> Site | None:
+        query = sites.select().where(sites.c.id == site_id)
+        row = await self._db.read(lambda conn: conn.execute(query).first())
+        return None if row is None else _site(row)
+
     async def page(self, operator_id: str, offset: int, limit: int) -> tuple[list[Site], int]:
         mine = sites.c.operator_id == operator_id
         count = sa.select(sa.func.count()).select_from(sites).where(mine)

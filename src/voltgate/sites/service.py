@@ -38,6 +38,13 @@ class Sites:
             raise NotFound(f"no site {site_id[:64]!r}")
         return site
 
+    async def find(self, site_id: str) -> Site:
+        """A site by id alone, for local admin tools (`voltgate sim chargers --site`)."""
+        site = None if "\x00" in site_id else await self._store.by_id(site_id[:64])
+        if site is None:
+            raise NotFound(f"no site {site_id[:64]!r}")
+        return site
+
     async def page(self, operator_id: str, page: int, size: int) -> Page[Site]:
         items, total = await self._store.page(operator_id, offset_of(page, size), size)
         return Page(items, total, page, size)

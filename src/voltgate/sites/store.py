@@ -25,6 +25,9 @@ class SiteStore(Protocol):
     async def get(self, operator_id: str, site_id: str) -> Site | None:
         """The site if it exists and belongs to `operator_id`."""
 
+    async def by_id(self, site_id: str) -> Site | None:
+        """The site, whoever operates it (for local admin tools)."""
+
     async def page(self, operator_id: str, offset: int, limit: int) -> tuple[list[Site], int]:
         """One offset window of the operator's sites in id order, and their total."""
 

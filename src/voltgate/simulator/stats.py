@@ -1,0 +1,37 @@
+"""What a simulated fleet counts: every call that succeeded, every one that did not (a non-2xx
+answer or an exception), and each command's path through the charger."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Stats:
+    ok: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    recent_errors: deque[str] = field(default_factory=lambda: deque(maxlen=20))
+    commands: Counter[str] = field(default_factory=Counter)  # "start:accepted", …
+    # command id -> time.monotonic() when its charger received it (long-poll or heartbeat)
+    received: dict[str, float] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+    def failed(self, call: str, error: BaseException) -> None:
+        self.errors[call] += 1
+        self.recent_errors.append(f"{call}: {type(error).__name__}: {error}"[:300])
+
+    def summary(self) -> str:
+        elapsed = time.monotonic() - self.started
+        calls = ", ".join(f"{k} {v}" for k, v in sorted(self.ok.items()))
+        handled = ", ".join(f"{k} {v}" for k, v in sorted(self.commands.items())) or "none"
+        return (
+            f"{elapsed:.0f} s: ok [{calls}]; errors {self.error_count}"
+            + (f" {dict(self.errors)}" if self.errors else "")
+            + f"; commands [{handled}]"
+        )
