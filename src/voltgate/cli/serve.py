@@ -6,6 +6,8 @@ import asyncio
 import os
 import secrets
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -162,12 +164,38 @@ def _print_delegated_flow(base: str, user: dict[str, str], app: dict[str, str]) 
     _show(f'  Then: curl -s -H "Authorization: Bearer $ACCESS_TOKEN" {base}/oauth/userinfo')
 
 
+SANDBOX_FLEET = 5
+
+
+def _start_fleet(config: Settings, count: int) -> subprocess.Popen[bytes]:
+    """`voltgate sim chargers` in a child process: it waits until the server is ready, keeps its
+    chargers' credentials in the data dir (the same chargers come back on the next start) and
+    exits with this process."""
+    command = [sys.executable, "-m", "voltgate", "sim", "chargers", "--count", str(count)]
+    command += ["--server", config.issuer, "--quiet", "--parent-pid", str(os.getpid())]
+    command += ["--state", str(config.data_dir / "sandbox-fleet.json")]
+    return subprocess.Popen(command, stdin=subprocess.DEVNULL)  # noqa: S603 - our own argv
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def sandbox(
     host: Host = "127.0.0.1",
     port: Port = 8000,
     credentials_out: Annotated[
         Path | None, typer.Option("--credentials-out", help="Also write the credentials as JSON.")
     ] = None,
+    fleet: Annotated[
+        int,
+        typer.Option("--fleet", min=0, help="Simulated chargers to run beside it (0: none)."),
+    ] = SANDBOX_FLEET,
 ) -> None:
     """Start a sandbox on the embedded default and print how to use it."""
     config = _configured(host, port)
@@ -205,4 +233,14 @@ def sandbox(
     console.print(f'Then: curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/me')
     _print_delegated_flow(base, creds["user"], creds["app"])
     console.print(f"API docs: {base}/docs")
-    _run_server(config, host, port)
+    chargers = _start_fleet(config, fleet) if fleet else None
+    if chargers is not None:
+        _show(
+            f"Simulated fleet: {fleet} chargers (`voltgate sim chargers`), in the sandbox operator:"
+        )
+        _show(f'  curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/operator/devices')
+    try:
+        _run_server(config, host, port)
+    finally:
+        if chargers is not None:
+            _stop(chargers)

@@ -54,10 +54,20 @@ async def _wait_ready(server: str) -> None:
             await asyncio.sleep(0.2)
 
 
-async def _watch_parent(parent: int) -> None:
-    """Stop when the process that started us (the sandbox) is gone."""
-    while os.getppid() == parent:
-        await asyncio.sleep(1.0)
+async def _watch_parent(parent: int, server: str) -> None:
+    """Stop when the process that started us (the sandbox) is gone or its server stops
+    answering: a server draining its requests on shutdown must not wait for our long-polls."""
+    import httpx
+
+    misses = 0
+    async with httpx.AsyncClient(timeout=1.0) as http:
+        while os.getppid() == parent and misses < 2:
+            await asyncio.sleep(1.0)
+            try:
+                await http.get(server + "/healthz")
+                misses = 0
+            except httpx.TransportError:
+                misses += 1
 
 
 async def _simulate(
@@ -77,7 +87,7 @@ async def _simulate(
         running = asyncio.create_task(fleet.run(duration, progress))
         watchers: list[asyncio.Task[Any]] = [running]
         if parent is not None:
-            watchers.append(asyncio.create_task(_watch_parent(parent)))
+            watchers.append(asyncio.create_task(_watch_parent(parent, config.server)))
         await asyncio.wait(watchers, return_when=asyncio.FIRST_COMPLETED)
         for task in watchers:
             task.cancel()
