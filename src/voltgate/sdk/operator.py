@@ -104,6 +104,13 @@ class OperatorClient:
         path = f"/v1/operator/commands/{quote(command_id, safe='')}"
         return dict(await self._session.call("GET", self._base + path))
 
+    async def devices(self, page: int = 1, size: int = 20) -> dict[str, Any]:
+        """`{items, page, size, total}`: a page of the operator's chargers."""
+        params = {"page": page, "size": size}
+        return dict(
+            await self._session.call("GET", self._base + "/v1/operator/devices", params=params)
+        )
+
     async def device(self, device_id: str) -> dict[str, Any]:
         path = f"/v1/operator/devices/{quote(device_id, safe='')}"
         return dict(await self._session.call("GET", self._base + path))

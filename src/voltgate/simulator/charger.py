@@ -203,7 +203,8 @@ class SimulatedCharger:
     async def report(self, now: float) -> None:
         """Telemetry for every connector, then the events and records since the last report."""
         readings = [c.reading() for c in self.connectors]
-        await self._call("telemetry", self.client.telemetry(readings, timestamp=now))
+        accepted = await self._call("telemetry", self.client.telemetry(readings, timestamp=now))
+        self.stats.readings += accepted or 0
         events = [e for c in self.connectors for e in c.pending]
         for connector in self.connectors:
             connector.pending.clear()

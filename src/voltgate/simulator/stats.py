@@ -13,6 +13,7 @@ class Stats:
     ok: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     recent_errors: deque[str] = field(default_factory=lambda: deque(maxlen=20))
+    readings: int = 0  # telemetry readings the server accepted (one per connector and post)
     commands: Counter[str] = field(default_factory=Counter)  # "start:accepted", …
     # command id -> time.monotonic() when its charger received it (long-poll or heartbeat)
     received: dict[str, float] = field(default_factory=dict)
