@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
-from tests.commands.support import START, command, fleet, queued
+from tests.commands.support import START, command, fleet, heartbeat, queued
 from tests.conftest import App, Backend, make_settings
 from voltgate.app import create_app
 from voltgate.clock import FrozenClock
@@ -70,6 +70,18 @@ async def test_a_command_for_another_charger_does_not_end_the_wait(app: App) -> 
     await queued(app, other)
     response = await _returns_within(poll, 3.0)
     assert response.json()["data"]["commands"] == []
+
+
+async def test_a_poll_whose_charger_hung_up_ends_and_takes_nothing(app: App) -> None:
+    fl = await fleet(app)
+    hangup = asyncio.Event()
+    poll = asyncio.create_task(app.rt.commands.poll(fl.charger.device_id, 30, hangup))
+    await _until(lambda: app.rt.commands.listening == 1)
+    hangup.set()
+    assert await asyncio.wait_for(poll, 1.0) == []
+    assert app.rt.commands.listening == 0
+    command_id = await queued(app, fl)
+    assert [c["command_id"] for c in (await heartbeat(app, fl))["commands"]] == [command_id]
 
 
 async def test_polling_counts_as_a_heartbeat(app: App) -> None:

@@ -7,6 +7,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
@@ -48,10 +51,30 @@ async def commands(
     ] = DEFAULT_WAIT,
     principal: Principal = Depends(signed_device),
 ) -> dict[str, Any]:
-    delivered = await runtime(request).commands.poll(
-        principal.claims.client_id, wait, gone=request.is_disconnected
-    )
+    async with _hangup(request) as hangup:
+        delivered = await runtime(request).commands.poll(principal.claims.client_id, wait, hangup)
     return envelope({"commands": [delivery_view(c) for c in delivered]})
+
+
+@contextlib.asynccontextmanager
+async def _hangup(request: Request) -> AsyncIterator[asyncio.Event]:
+    """An event set when the client disconnects (the server's `http.disconnect`), so a
+    long-poll whose charger hung up stops instead of taking commands it can no longer get."""
+    await request.body()  # after the body, the next ASGI message is the disconnect
+    gone = asyncio.Event()
+
+    async def watch() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+        gone.set()
+
+    watcher = asyncio.create_task(watch())
+    try:
+        yield gone
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
 
 
 @charger.post("/command-status", summary="Report a command accepted, rejected, completed, failed")

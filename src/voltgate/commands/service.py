@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -50,8 +50,6 @@ SWEEP_INTERVAL = 30.0
 WAKE_ALL_OVER = 64  # a larger fan-out wakes every long-poll instead of one message each
 REPORTABLE = frozenset({Status.ACCEPTED, Status.REJECTED, Status.COMPLETED, Status.FAILED})
 _KEY_CHARS = frozenset(chr(c) for c in range(0x21, 0x7F))
-
-Gone = Callable[[], Awaitable[bool]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +92,11 @@ def _new(
         delivered_at=None,
         updated_at=now,
     )
+
+
+async def _relay(hangup: asyncio.Event, woken: asyncio.Event) -> None:
+    await hangup.wait()
+    woken.set()
 
 
 class Commands:
@@ -214,24 +217,33 @@ class Commands:
         await self.states.record(device_id, reports, now)
         return await self._store.deliver(device_id, now, DELIVERY_BATCH)
 
-    async def poll(self, device_id: str, wait: float, gone: Gone | None = None) -> list[Command]:
-        """Pending commands, or the first to be queued within `wait` seconds (long-poll)."""
+    async def poll(
+        self, device_id: str, wait: float, hangup: asyncio.Event | None = None
+    ) -> list[Command]:
+        """Pending commands, or the first to be queued within `wait` seconds (long-poll).
+
+        `hangup` is set when the charger goes away: then nothing more is marked delivered.
+        """
         await self._devices.touch(device_id, self._clock.now())
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         with self._waiters.waiting(device_id) as woken:
-            while True:
-                woken.clear()  # before looking, so a command queued meanwhile wakes us again
-                found = await self._store.deliver(device_id, self._clock.now(), DELIVERY_BATCH)
-                remaining = deadline - loop.time()
-                if found or remaining <= 0 or self._waiters.closed:
-                    return found
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(min(remaining, RECHECK)):
-                        await woken.wait()
-                # A charger that hung up would never see what we mark delivered now.
-                if gone is not None and await gone():
-                    return []
+            relay = None if hangup is None else loop.create_task(_relay(hangup, woken))
+            try:
+                while True:
+                    woken.clear()  # before looking, so a command queued meanwhile wakes us again
+                    if hangup is not None and hangup.is_set():
+                        return []
+                    found = await self._store.deliver(device_id, self._clock.now(), DELIVERY_BATCH)
+                    remaining = deadline - loop.time()
+                    if found or remaining <= 0 or self._waiters.closed:
+                        return found
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(min(remaining, RECHECK)):
+                            await woken.wait()
+            finally:
+                if relay is not None:
+                    relay.cancel()
 
     async def report(self, device_id: str, report: StatusReport) -> Command:
         """The charger's word on its command: accepted | rejected, then completed | failed."""
