@@ -31,7 +31,7 @@ from bench.peers import peer_servers
 from bench.report import Row, comparison, log_lines, markdown, table
 from bench.servers import ROOT, SERVERS, RunningServer, ServerFactory, http_request
 from bench.services import ServiceUnavailable
-from bench.workloads import FLOOR, WORKLOADS, Workload
+from bench.workloads import FLOOR, READINGS_PER_MESSAGE, WORKLOADS, Workload
 
 RESULTS = ROOT / "bench" / "results"
 ALL_SERVERS: dict[str, ServerFactory] = {**SERVERS, **peer_servers()}
@@ -271,12 +271,44 @@ def _measure(server: RunningServer, workload: Workload, wrk: str, opts: Options)
             f"{result.ok_responses} measured + {responses - result.ok_responses} warm-up, "
             f"non-2xx={non_2xx})"
         )
+    if workload.stores_readings and server.count_telemetry is not None:
+        time.sleep(DURABILITY_WAIT)  # accepted readings are written in batches every 0.25 s
+        durable = _readings_durable(server, server.count_telemetry(), result, warm, s, notes)
     if request.chain is not None and server.count_rotations is not None:
         time.sleep(DURABILITY_WAIT)  # requests in flight when wrk stopped finish meanwhile
         durable = _rotations_durable(server, server.count_rotations(), result, warm, s, notes)
     for path in profiles:
         notes.append(f"py-spy profile of {server.name}, {workload.name} run: {path}")
     return Measured(row, notes, checks_passed=durable)
+
+
+def _readings_durable(
+    server: RunningServer,
+    rows: int,
+    result: LoadResult,
+    warm: LoadResult | None,
+    s: LoadSettings,
+    notes: list[str],
+) -> bool:
+    """Telemetry: every 202 accepted READINGS_PER_MESSAGE readings; a second after the load
+    they must all be rows. At most one message per connection and wrk run more (accepted
+    while wrk stopped, its answer never counted)."""
+    runs = [r for r in (warm, result) if r is not None]
+    responses = sum(r.ok_responses for r in runs)
+    refused = sum(r.status_errors + r.socket_errors for r in runs)
+    expected = responses * READINGS_PER_MESSAGE
+    slack = len(runs) * s.connections * READINGS_PER_MESSAGE
+    holds = expected <= rows <= expected + slack and refused == 0
+    measured = result.ok_responses
+    notes.append(
+        f"{server.name}: telemetry durable within {DURABILITY_WAIT:g} s: "
+        f"{'yes' if holds else 'no'} (rows={rows}, accepted messages={responses}: {measured} "
+        f"measured + {responses - measured} warm-up, x{READINGS_PER_MESSAGE} readings = "
+        f"{expected}; {rows - expected} more accepted while wrk stopped, at most {slack} may; "
+        f"non-2xx or socket errors={refused}); "
+        f"{result.rps * READINGS_PER_MESSAGE:,.0f} readings/s measured"
+    )
+    return holds
 
 
 def _rotations_durable(

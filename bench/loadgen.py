@@ -93,6 +93,28 @@ end
 """
 
 
+# Many clients: each thread loads the Authorization values once, builds one header table per
+# client, and walks through them from a random start, one per request.
+_ROTATE = """
+local tables, n, i = {}, 0, 0
+init = function(args)
+  for line in io.lines(AUTHS) do
+    local headers = {}
+    for k, v in pairs(wrk.headers) do headers[k] = v end
+    headers["Authorization"] = line
+    n = n + 1
+    tables[n] = headers
+  end
+  i = math.random(n) - 1
+end
+
+request = function()
+  i = i % n + 1
+  return wrk.format(nil, nil, tables[i], nil)
+end
+"""
+
+
 @dataclass(frozen=True)
 class TokenChain:
     """A body that presents a single-use token and chains on the successor each response names.
@@ -110,13 +132,16 @@ class TokenChain:
 @dataclass(frozen=True)
 class HttpRequest:
     """One request that every connection repeats for the length of a run; with `chain`, the
-    same request with the body's token replaced by the latest one of a family."""
+    same request with the body's token replaced by the latest one of a family; with `rotate`,
+    the same request sent as each of many clients in turn (request i carries the
+    Authorization header `rotate[i % n]`)."""
 
     method: str
     path: str
     headers: Mapping[str, str] = field(default_factory=dict)
     body: str | None = None
     chain: TokenChain | None = None
+    rotate: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -206,6 +231,11 @@ def lua_script(request: HttpRequest, tokens: Path | None = None, threads: int = 
     lines += [
         f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}" for k, v in request.headers.items()
     ]
+    if request.rotate:
+        if tokens is None:
+            raise ValueError("a rotating request needs its Authorization values file")
+        lines.append(f"local AUTHS = {_lua_string(str(tokens))}")
+        return "\n".join(lines) + "\n" + _ROTATE + _DONE.replace("UNEXPECTED", "-1")
     if request.chain is None:
         return "\n".join(lines) + "\n" + _DONE.replace("UNEXPECTED", "-1")
     if tokens is None:
@@ -244,6 +274,9 @@ def run_wrk(
     with tempfile.TemporaryDirectory(prefix="voltgate-wrk-") as tmp:
         script = Path(tmp) / "request.lua"
         tokens = None
+        if request.rotate:
+            tokens = Path(tmp) / "authorization.txt"
+            tokens.write_text("".join(value + "\n" for value in request.rotate))
         if request.chain is not None:
             tokens = Path(tmp) / "tokens.txt"
             _write_tokens(tokens, request.chain.take(), settings.connections)

@@ -13,6 +13,7 @@ import base64
 import contextlib
 import json
 import os
+import secrets
 import signal
 import socket
 import sqlite3
@@ -89,6 +90,11 @@ class RunningServer:
     seed_refresh: Callable[[int], RefreshFamilies] | None = None
     # Refresh tokens consumed by rotation so far, for the chained refresh workload's check.
     count_rotations: Callable[[], int] | None = None
+    # Registers n chargers (two connectors each) and returns a device token for each, for the
+    # telemetry workload; None: the server has no charger API.
+    seed_devices: Callable[[int], list[str]] | None = None
+    # Telemetry readings stored so far, for the telemetry workload's durability check.
+    count_telemetry: Callable[[], int] | None = None
 
     @property
     def pid(self) -> int:
@@ -153,6 +159,7 @@ def _sqlite_count(path: Path, query: str, *params: str) -> int:
 
 
 _AUDIT_ROWS = "SELECT count(*) FROM audit_events WHERE event = ?"
+_TELEMETRY_ROWS = "SELECT count(*) FROM telemetry"
 _CONSUMED_REFRESH = "SELECT count(*) FROM refresh_tokens WHERE consumed_at IS NOT NULL"
 
 
@@ -329,6 +336,39 @@ def _voltgate_families(
     return seed
 
 
+def _voltgate_devices(base_url: str) -> Callable[[int], list[str]]:
+    """Chargers as they join a sandbox: open registration (`/v1/device/register`, two
+    connectors each), then a device token each (`/v1/device/token`)."""
+
+    def seed(count: int) -> list[str]:
+        tag = secrets.token_hex(4)
+        tokens = []
+        for index in range(count):
+            charger = {
+                "sn": f"BENCH-{tag}-{index:05d}",
+                "model": "bench",
+                "manufacturer": "bench",
+                "firmware_version": "1",
+                "connectors": [{"type": "CCS2", "max_power_kw": 150}] * 2,
+            }
+            registered = json.loads(_post_json(base_url + "/v1/device/register", charger))
+            credentials = {
+                "device_id": registered["data"]["device_id"],
+                "device_secret": registered["data"]["device_secret"],
+                "grant_type": "client_credentials",
+            }
+            token = json.loads(_post_json(base_url + "/v1/device/token", credentials))
+            tokens.append(str(token["data"]["access_token"]))
+        return tokens
+
+    return seed
+
+
+def _post_json(url: str, body: object) -> bytes:
+    headers = {"Content-Type": "application/json"}
+    return http_request("POST", url, headers=headers, body=json.dumps(body).encode())
+
+
 @contextlib.contextmanager
 def start_voltgate(
     python: str,
@@ -359,6 +399,7 @@ def start_voltgate(
     with contextlib.ExitStack() as stack:
         count_audit: Callable[[str], int]
         count_rotations: Callable[[], int]
+        count_telemetry: Callable[[], int]
         service_pids: Callable[[], list[int]] | None = None
         if scale:
             # Entered first, so left last: the server is stopped before these are removed.
@@ -377,6 +418,9 @@ def start_voltgate(
             def count_rotations() -> int:
                 return db.count_not_null("refresh_tokens", "consumed_at")
 
+            def count_telemetry() -> int:
+                return db.count_not_null("telemetry", "id")
+
             def service_pids() -> list[int]:
                 return [*db.backend_pids(), *services.redis_pids()]
         else:
@@ -387,6 +431,10 @@ def start_voltgate(
 
             def count_rotations() -> int:
                 return _sqlite_count(sqlite_file, _CONSUMED_REFRESH)
+
+            def count_telemetry() -> int:
+                return _sqlite_count(sqlite_file, _TELEMETRY_ROWS)
+
         client = json.loads(
             _cli(
                 python,
@@ -442,6 +490,8 @@ def start_voltgate(
             service_pids=service_pids,
             seed_refresh=_voltgate_families(python, root, env, base_url),
             count_rotations=count_rotations,
+            seed_devices=_voltgate_devices(base_url),
+            count_telemetry=count_telemetry,
         )
         if not all_started:
             server.notes.append(

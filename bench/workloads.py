@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -9,6 +10,19 @@ from bench.loadgen import HttpRequest, LoadSettings, TokenChain
 from bench.servers import Credentials, RefreshFamilies, RunningServer
 
 REFRESH_BODY = "grant_type=refresh_token&refresh_token="
+# The telemetry workload: chargers with two connectors each, every message one reading each.
+TELEMETRY_DEVICES = 200
+READINGS_PER_MESSAGE = 2
+_READING = {"state": "charging", "power_kw": 48.5, "energy_kwh": 12.25, "soc": 63.5}
+TELEMETRY_BODY = json.dumps(
+    {
+        "connectors": [
+            {"connector": n, **_READING, "voltage": 402.0, "current": 120.6}
+            for n in range(1, READINGS_PER_MESSAGE + 1)
+        ]
+    },
+    separators=(",", ":"),
+)
 # The chained refresh workload's fewest families per wrk run (64 = the default connections).
 MIN_FAMILIES = 64
 
@@ -22,6 +36,8 @@ class Workload:
     build: Callable[[RunningServer, LoadSettings], HttpRequest | None]
     # The token workload's responses each leave an audit row the bench checks afterwards.
     issues_tokens: bool = False
+    # The telemetry workload's 202s each store READINGS_PER_MESSAGE rows, checked afterwards.
+    stores_readings: bool = False
 
 
 def _basic_form(
@@ -111,6 +127,21 @@ def _refresh_chain(
     return _basic_form(families.credentials, path, None, chain)
 
 
+def _telemetry(server: RunningServer, settings: LoadSettings) -> HttpRequest | None:
+    """Chargers posting telemetry, each with its own device token: wrk sends request i as
+    charger i mod TELEMETRY_DEVICES (registered and given a token before the run)."""
+    if server.seed_devices is None:
+        return None
+    tokens = server.seed_devices(max(TELEMETRY_DEVICES, settings.connections))
+    return HttpRequest(
+        method="POST",
+        path="/v1/device/telemetry",
+        headers={"Content-Type": "application/json"},
+        body=TELEMETRY_BODY,
+        rotate=[f"Bearer {token}" for token in tokens],
+    )
+
+
 TOKEN = Workload(
     "token", "POST client_credentials, HTTP Basic, form body", _token, issues_tokens=True
 )
@@ -128,6 +159,14 @@ REFRESH = Workload(
     _refresh,
 )
 
+TELEMETRY = Workload(
+    "telemetry",
+    f"POST /v1/device/telemetry as {TELEMETRY_DEVICES} chargers in turn, each with its own "
+    f"device token, {READINGS_PER_MESSAGE} readings a message",
+    _telemetry,
+    stores_readings=True,
+)
+
 WORKLOADS: dict[str, Workload] = {
-    w.name: w for w in (TOKEN, INTROSPECT, REVOKE, REFRESH, ME, FLOOR)
+    w.name: w for w in (TOKEN, INTROSPECT, REVOKE, REFRESH, TELEMETRY, ME, FLOOR)
 }
