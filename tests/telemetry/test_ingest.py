@@ -195,6 +195,7 @@ async def test_operators_see_only_their_own_chargers_telemetry(app: App) -> None
 
 async def test_ingest_pushes_back_with_429_when_storage_is_behind(app: App) -> None:
     _, _, headers = await _fleet(app)
+    await app.rt.telemetry.stop()  # no background flush between the two posts: storage "behind"
     app.rt.telemetry._max_pending = 3
     body = {"connectors": [reading(1), reading(2, state="available", power_kw=0)]}
     first = await app.http.post("/v1/device/telemetry", json=body, headers=headers)
