@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import FrameType
 from typing import Any
 
 from fastapi import FastAPI
@@ -44,13 +48,19 @@ class VoltgateApp(FastAPI):
 
 
 def create_app(
-    settings: Settings, *, clock: Clock | None = None, dialects: list[str] | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    dialects: list[str] | None = None,
+    drain_on_signals: bool = False,
 ) -> FastAPI:
     runtime = Runtime(settings, clock)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        if drain_on_signals:
+            _drain_on_signals(runtime)
         try:
             yield
         finally:
@@ -85,7 +95,28 @@ def from_environment() -> FastAPI:
     """The server worker's factory: settings read once from VOLTGATE_* in the worker process."""
     settings = Settings()
     configure_logging(settings.log_level)
-    return create_app(settings)
+    return create_app(settings, drain_on_signals=True)
+
+
+def _drain_on_signals(runtime: Runtime) -> None:
+    """On SIGTERM/SIGINT, end the long-polls at once: the server waits for open requests
+    before it stops, and a charger's long-poll may have 60 s to go.
+
+    The server's own handling stays: its loop learns of the signal through the wakeup fd,
+    and the Python-level handler found here is still called.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set signal handlers; the server's own remain
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(signum)
+
+        def handler(number: int, frame: FrameType | None, previous: Any = previous) -> None:
+            loop.call_soon_threadsafe(runtime.commands.drain)
+            if callable(previous):
+                previous(number, frame)
+
+        signal.signal(signum, handler)
 
 
 def _openapi(app: FastAPI, fast: FastRouteTable) -> dict[str, Any]:

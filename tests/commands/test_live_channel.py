@@ -3,6 +3,7 @@ charger in well under a second, and a charger that hung up does not lose it."""
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from typing import Any
@@ -40,6 +41,16 @@ def _creds(client: dict[str, str]) -> dict[str, str]:
     return {"client_id": client["client_id"], "secret": client["client_secret"]}
 
 
+def _online(live: LiveServer, operator: dict[str, str], device_id: str) -> None:
+    shown = wait_for(
+        lambda: httpx.get(
+            f"{live.base_url}/v1/operator/devices/{device_id}", headers=operator, timeout=10
+        ),
+        lambda r: r.json()["data"]["online"],
+    )
+    assert shown.json()["data"]["online"] is True
+
+
 def _start(live: LiveServer, operator: dict[str, str], device_id: str) -> str:
     response = httpx.post(
         f"{live.base_url}/v1/operator/devices/{device_id}/connectors/1/start",
@@ -73,14 +84,7 @@ def test_a_long_polling_charger_gets_the_command_in_under_a_second(live: LiveSer
     thread = threading.Thread(target=poll)
     thread.start()
     connected.wait(5)
-    # The poll is waiting once the charger shows online (polling counts as a heartbeat).
-    shown = wait_for(
-        lambda: httpx.get(
-            f"{live.base_url}/v1/operator/devices/{device_id}", headers=operator, timeout=10
-        ),
-        lambda r: r.json()["data"]["online"],
-    )
-    assert shown.json()["data"]["online"] is True
+    _online(live, operator, device_id)  # the poll counted as a heartbeat: it is waiting
     queued_at = time.monotonic()
     command_id = _start(live, operator, device_id)
     thread.join(5)
@@ -114,3 +118,24 @@ def test_a_charger_that_hung_up_does_not_lose_the_command(live: LiveServer) -> N
     assert status == "queued"
     beat = httpx.post(f"{live.base_url}/v1/device/heartbeat", json={}, headers=device, timeout=10)
     assert [c["command_id"] for c in beat.json()["data"]["commands"]] == [command_id]
+
+
+def test_stopping_the_server_answers_open_long_polls_at_once(live: LiveServer) -> None:
+    operator, device, device_id = _charger(live)
+    assert live.process is not None
+    answered: dict[str, Any] = {}
+
+    def poll() -> None:
+        answered["response"] = httpx.get(
+            f"{live.base_url}/v1/device/commands", params={"wait": 60}, headers=device, timeout=90
+        )
+
+    thread = threading.Thread(target=poll)
+    thread.start()
+    _online(live, operator, device_id)  # the poll counted as a heartbeat: it is waiting
+    stopping = time.monotonic()
+    live.process.send_signal(signal.SIGTERM)
+    live.process.wait(timeout=30)
+    thread.join(5)
+    assert time.monotonic() - stopping < 10  # not the 60 s the poll had left
+    assert answered["response"].json()["data"] == {"commands": []}

@@ -292,8 +292,12 @@ class Commands:
     def start(self) -> None:
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="voltgate-commands")
 
-    async def stop(self) -> None:
+    def drain(self) -> None:
+        """The server is stopping: every long-poll answers now, and new ones do not wait."""
         self._waiters.close()
+
+    async def stop(self) -> None:
+        self.drain()
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
