@@ -203,7 +203,15 @@ class SimulatedCharger:
     async def report(self, now: float) -> None:
         """Telemetry for every connector, then the events and records since the last report."""
         readings = [c.reading() for c in self.connectors]
-        accepted = await self._call("telemetry", self.client.telemetry(readings, timestamp=now))
+        post = asyncio.ensure_future(
+            self._call("telemetry", self.client.telemetry(readings, timestamp=now))
+        )
+        try:
+            accepted = await asyncio.shield(post)
+        except asyncio.CancelledError:
+            # Stopping: a post already on the wire may be stored; finish it so it is counted.
+            self.stats.readings += await post or 0
+            raise
         self.stats.readings += accepted or 0
         events = [e for c in self.connectors for e in c.pending]
         for connector in self.connectors:
