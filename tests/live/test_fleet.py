@@ -122,7 +122,9 @@ async def test_200_chargers_for_60_s_with_no_errors_and_a_command_round_trip(
         await asyncio.sleep(1.0)  # accepted readings are durable within a second
         stored = _telemetry_rows(sb.database)
     assert stats.error_count == 0, (dict(stats.errors), list(stats.recent_errors))
-    assert stats.ok["telemetry"] >= CHARGERS * (RUN_SECONDS / 5 - 2)
+    # About every 5 s each; the floor only shows every charger kept reporting (a busy CI box
+    # stretches each 5 s pause by the post's own latency).
+    assert stats.ok["telemetry"] >= CHARGERS * (RUN_SECONDS / 5 - 4)
     assert stats.ok["heartbeat"] >= CHARGERS and stats.ok["commands"] > 0
     assert stats.ok["events"] > 0 and stats.ok["charging_record"] > 0
     assert stored == stats.readings, (stored, stats.readings)
