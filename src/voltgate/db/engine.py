@@ -46,15 +46,16 @@ class Database:
         url = settings.resolved_database_url
         self.is_sqlite = url.startswith("sqlite")
         self._sync: sa.Engine | None = None
-        self._thread: ThreadPoolExecutor | None = None
+        self._threads: dict[str, ThreadPoolExecutor] = {}
         self._write_lock: asyncio.Lock | None = None
         if self.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             self.engine: AsyncEngine = create_async_engine(url)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-            # read()/write() run on one thread with the stdlib driver: one thread hop per
-            # operation, where aiosqlite makes ~4 per statement plus one per rollback or commit;
-            # its writes queue on that thread instead of meeting in SQLite's busy handler.
+            # read()/write() run on two threads (one reads, one writes) with the stdlib driver:
+            # one thread hop per operation, where aiosqlite makes ~4 per statement plus one per
+            # rollback or commit. Writes queue on theirs instead of meeting in SQLite's busy
+            # handler; reads (WAL) never wait behind a write's commit, checkpoint or busy wait.
             self._sync = sa.create_engine(self.engine.url.set(drivername="sqlite"))
             event.listen(self._sync, "connect", _sqlite_pragmas)
             # begin()'s writers (aiosqlite) take turns here for the same reason. busy_timeout
@@ -76,21 +77,23 @@ class Database:
     async def read(self, work: Callable[[sa.Connection], T]) -> T:
         """`work(conn)` on one connection, as one unit (one thread hop on SQLite)."""
         if self._sync is not None:
-            return await self._on_thread(partial(_connected, self._sync, work))
+            return await self._on_thread("read", partial(_connected, self._sync, work))
         async with self.engine.connect() as conn:
             return await conn.run_sync(work)
 
     async def write(self, work: Callable[[sa.Connection], T]) -> T:
         """`work(conn)` in one transaction, committed if it returns."""
         if self._sync is not None:
-            return await self._on_thread(partial(_in_transaction, self._sync, work))
+            return await self._on_thread("write", partial(_in_transaction, self._sync, work))
         async with self.engine.begin() as conn:
             return await conn.run_sync(work)
 
-    async def _on_thread(self, call: Callable[[], T]) -> T:
-        if self._thread is None:
-            self._thread = ThreadPoolExecutor(1, thread_name_prefix="voltgate-sqlite")
-        return await asyncio.get_running_loop().run_in_executor(self._thread, call)
+    async def _on_thread(self, name: str, call: Callable[[], T]) -> T:
+        thread = self._threads.get(name)
+        if thread is None:
+            thread = ThreadPoolExecutor(1, thread_name_prefix=f"voltgate-sqlite-{name}")
+            self._threads[name] = thread
+        return await asyncio.get_running_loop().run_in_executor(thread, call)
 
     async def upgrade(self) -> None:
         async with self.begin() as conn:
@@ -110,11 +113,11 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-        if self._thread is not None and self._sync is not None:
-            # The stdlib driver closes a connection only on the thread that opened it.
-            await asyncio.get_running_loop().run_in_executor(self._thread, self._sync.dispose)
-            self._thread.shutdown()
-            self._thread = None
+        for thread in self._threads.values():
+            await asyncio.to_thread(thread.shutdown)  # lets queued work finish first
+        self._threads.clear()
+        if self._sync is not None:
+            self._sync.dispose()
 
 
 def _connected(engine: sa.Engine, work: Callable[[sa.Connection], T]) -> T:
