@@ -8,14 +8,14 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request, Response
 
 from voltgate.charging.schemas import RecordIn, record_view
-from voltgate.http.adapter import bearer, runtime
+from voltgate.http.adapter import bearer, operator_reader, runtime
 from voltgate.http.shapes import PageNumber, PageSize, envelope, tellus_page, tellus_router
 from voltgate.http.signing import signed
 from voltgate.identity.clients import ClientKind
 from voltgate.identity.guard import Principal
 from voltgate.pagination import DEFAULT_SIZE
 
-reader = bearer("read", kinds=(ClientKind.OPERATOR.value,))
+reader = operator_reader
 device = signed(bearer(kinds=(ClientKind.DEVICE.value,)), sensitive=False)
 
 operator = tellus_router(prefix="/v1/operator", tags=["tellus: operator"])

@@ -19,7 +19,7 @@ from voltgate.devices.schemas import (
     enrollment_view,
 )
 from voltgate.devices.service import token_request
-from voltgate.http.adapter import bearer, request_id, runtime
+from voltgate.http.adapter import bearer, operator_reader, operator_writer, request_id, runtime
 from voltgate.http.shapes import (
     Cursor,
     Limit,
@@ -36,9 +36,8 @@ from voltgate.identity.requests import OAuthRequest
 from voltgate.pagination import DEFAULT_LIMIT, DEFAULT_SIZE
 from voltgate.runtime import Runtime
 
-OPERATOR = (ClientKind.OPERATOR.value,)
-reader = bearer("read", kinds=OPERATOR)
-writer = bearer("write", kinds=OPERATOR)
+reader = operator_reader
+writer = operator_writer
 device = bearer(kinds=(ClientKind.DEVICE.value,))
 
 operator = tellus_router(prefix="/v1/operator", tags=["tellus: operator"])

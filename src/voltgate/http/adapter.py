@@ -156,3 +156,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+
+
+# The operator guards every operator route uses: `read` lists, `write` controls (Tellus).
+_OPERATOR = ("operator",)
+operator_reader = bearer("read", kinds=_OPERATOR)
+operator_writer = bearer("write", kinds=_OPERATOR)

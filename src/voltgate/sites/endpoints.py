@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from voltgate.http.adapter import bearer, runtime
+from voltgate.http.adapter import operator_reader, operator_writer, runtime
 from voltgate.http.shapes import (
     Cursor,
     Limit,
@@ -18,14 +18,12 @@ from voltgate.http.shapes import (
     tellus_page,
     tellus_router,
 )
-from voltgate.identity.clients import ClientKind
 from voltgate.identity.guard import Principal
 from voltgate.pagination import DEFAULT_LIMIT, DEFAULT_SIZE
 from voltgate.sites.schemas import SiteCreate, site_view
 
-OPERATOR = (ClientKind.OPERATOR.value,)
-reader = bearer("read", kinds=OPERATOR)
-writer = bearer("write", kinds=OPERATOR)
+reader = operator_reader
+writer = operator_writer
 
 tellus = tellus_router(prefix="/v1/operator/sites", tags=["tellus: operator"])
 canonical = APIRouter(prefix="/v1/sites", tags=["sites"])

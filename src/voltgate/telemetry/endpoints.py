@@ -14,7 +14,7 @@ from fastapi import Depends, Query, Request
 
 from voltgate.errors import InvalidToken
 from voltgate.http import fastpath
-from voltgate.http.adapter import bearer, runtime
+from voltgate.http.adapter import bearer, operator_reader, runtime
 from voltgate.http.fastpath import RawRequest, RawResponse
 from voltgate.http.shapes import envelope, tellus_router
 from voltgate.http.signing import signed
@@ -24,7 +24,7 @@ from voltgate.pagination import MAX_SIZE
 from voltgate.telemetry.schemas import EventBatch, event_view, reading_view
 
 DEVICE = ClientKind.DEVICE.value
-reader = bearer("read", kinds=(ClientKind.OPERATOR.value,))
+reader = operator_reader
 device = signed(bearer(kinds=(DEVICE,)), sensitive=False)
 
 operator = tellus_router(prefix="/v1/operator", tags=["tellus: operator"])
