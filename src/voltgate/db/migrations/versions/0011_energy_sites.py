@@ -1,11 +1,11 @@
-"""users' vehicles and home energy sites (Tesla Fleet API shapes)
+"""users' home energy sites (Tesla Fleet API energy products)
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 """
 
-revision = "0009"
-down_revision = "0008"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
