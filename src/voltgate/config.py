@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     telemetry_flush_interval: float = 0.25
     telemetry_max_pending: int = 200_000
     change_poll_interval: float = 1.0
+    # Per-app limit on the Tesla /api/1 resource routes: requests per window (seconds).
+    api_rate_limit: int = 600
+    api_rate_window: int = 60
     log_level: str = "info"
 
     @field_validator("issuer")

@@ -29,6 +29,8 @@ from voltgate.db.stores import (
 from voltgate.devices.enrollment import Enrollments, SandboxOperator
 from voltgate.devices.repository import SqlDeviceStore, SqlEnrollmentStore
 from voltgate.devices.service import Devices
+from voltgate.energy.repository import SqlEnergySiteStore
+from voltgate.energy.service import EnergySites
 from voltgate.identity.admin import ClientAdmin
 from voltgate.identity.audit import AuditLog
 from voltgate.identity.client_auth import ClientAuthenticator
@@ -159,6 +161,8 @@ class Runtime:
             self.audit,
             levels=(TelemetryLevels(self.telemetry),),
         )
+        # A user's home energy sites (issue 5).
+        self.energy = EnergySites(SqlEnergySiteStore(self.db), self.clock)
         self.verifier = RequestVerifier(self.crypto.envelope, self.coordinator, self.clock)
         self.guard = BearerGuard(self.tokens, self.revocations, self.clients, self.keys)
         authenticator = ClientAuthenticator(self.clients, self.crypto, self.clock, self.audit)

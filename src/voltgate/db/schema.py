@@ -333,3 +333,28 @@ charging_records = sa.Table(
     sa.Index("ix_charging_records_operator", "operator_id", "id"),
     sa.Index("ix_charging_records_device", "device_id", "id"),
 )
+
+# A user's home energy sites (issue 5, Tesla Fleet API energy products). `id` is Tesla's
+# numeric energy_site_id; the battery's settings live here, the flows come from the model.
+energy_sites = sa.Table(
+    "energy_sites",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("asset_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_id", sa.String(64), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("site_name", sa.String(200), nullable=False),
+    sa.Column("time_zone", sa.String(64), nullable=False),
+    sa.Column("latitude", sa.Float, nullable=False),
+    sa.Column("longitude", sa.Float, nullable=False),
+    sa.Column("installation_date", sa.Float, nullable=False),
+    sa.Column("solar_kw", sa.Float, nullable=False),
+    sa.Column("battery_kwh", sa.Float, nullable=False),
+    sa.Column("battery_kw", sa.Float, nullable=False),
+    sa.Column("battery_count", sa.Integer, nullable=False),
+    sa.Column("backup_reserve_percent", sa.Integer, nullable=False),
+    sa.Column("default_real_mode", sa.String(32), nullable=False),
+    sa.Column("storm_mode_enabled", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Index("ix_energy_sites_user_id", "user_id", "id"),
+)

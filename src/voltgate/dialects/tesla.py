@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel, Field
 
 from voltgate.dialects.canonical import openid_metadata, token
+from voltgate.energy import endpoints as energy
 from voltgate.errors import VoltgateError, resource_body, rfc_body
 from voltgate.http.adapter import bearer, oauth_endpoint, runtime, set_renderer
 from voltgate.http.fastpath import FastRouteTable
@@ -77,3 +78,4 @@ def mount(app: FastAPI, fast: FastRouteTable) -> None:
     )
     mount_authorize(app, PATHS.authorization)
     app.include_router(router)
+    app.include_router(energy.router, dependencies=[Depends(set_renderer(tesla_body))])

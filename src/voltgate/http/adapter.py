@@ -34,6 +34,7 @@ from voltgate.identity.requests import OAuthRequest
 from voltgate.runtime import Runtime
 
 RENDER_KEY = "voltgate.render"
+EXTRA_HEADERS_KEY = "voltgate.response_headers"
 Action = Callable[[Runtime, OAuthRequest], Awaitable[Any]]
 Shape = Callable[[Any], Any]
 
@@ -112,7 +113,9 @@ def bearer(
 
 def render_error(request: Request, exc: VoltgateError) -> Response:
     render: Renderer = request.scope.get(RENDER_KEY, resource_body)
-    return error_response(exc, render, challenge_headers(exc))
+    # Headers a route's dependencies want on every response, errors included (rate limits).
+    extra: dict[str, str] = request.scope.get(EXTRA_HEADERS_KEY, {})
+    return error_response(exc, render, {**extra, **challenge_headers(exc)})
 
 
 def install_error_handlers(app: FastAPI) -> None:

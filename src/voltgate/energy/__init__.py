@@ -1,0 +1,1 @@
+"""A user's home energy sites (Tesla Fleet API energy products)."""

@@ -1,0 +1,65 @@
+"""Per-app rate limits on resource routes (Tesla `/api/1`), counted in the coordination port so
+every instance shares them.
+
+Every response of a limited route carries `RateLimit-Limit`, `RateLimit-Remaining` and
+`RateLimit-Reset` (seconds until the window ends; draft-ietf-httpapi-ratelimit-headers); past
+the limit it is a 429 with `Retry-After` as well. Use it as a router dependency:
+
+    router = APIRouter(dependencies=[Depends(set_renderer(tesla_body)), Depends(app_rate_limit)])
+
+and build the routes' guards on `authenticated` (as `delegated` does), so FastAPI verifies the
+bearer token once per request for both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Depends, Request, Response
+
+from voltgate.errors import RateLimited
+from voltgate.http.adapter import EXTRA_HEADERS_KEY, bearer, runtime
+from voltgate.identity.clients import DELEGATED_KINDS
+from voltgate.identity.guard import Principal
+
+authenticated = bearer()
+
+
+async def app_rate_limit(
+    request: Request, response: Response, principal: Principal = Depends(authenticated)
+) -> Principal:
+    """Count this request against its app (the token's client id); 429 past the limit."""
+    rt = runtime(request)
+    limit, window = rt.settings.api_rate_limit, rt.settings.api_rate_window
+    client_id = principal.claims.client_id[:128]
+    (decision,) = await rt.coordinator.hit_many([(f"api:client:{client_id}", limit)], window)
+    now = rt.clock.now()
+    reset = max(1, int((now // window + 1) * window - now + 0.999))
+    headers = {
+        "RateLimit-Limit": str(limit),
+        "RateLimit-Remaining": str(decision.remaining),
+        "RateLimit-Reset": str(decision.retry_after or reset),
+    }
+    request.scope[EXTRA_HEADERS_KEY] = headers
+    if not decision.allowed:
+        raise RateLimited(
+            f"this app made more than {limit} requests in {window} s; "
+            f"retry in {decision.retry_after} s",
+            decision.retry_after,
+        )
+    response.headers.update(headers)
+    return principal
+
+
+def delegated(*scopes: str) -> Callable[[Request], Awaitable[Principal]]:
+    """A user's resource: a token the user granted (third_party, open_source), with `scopes`.
+    Another kind is 403 naming the kinds; a missing scope is 403 naming it."""
+
+    async def dependency(
+        request: Request, principal: Principal = Depends(authenticated)
+    ) -> Principal:
+        principal.require_kind(*DELEGATED_KINDS)
+        principal.require(*scopes)
+        return principal
+
+    return dependency
