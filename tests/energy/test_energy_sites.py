@@ -170,5 +170,3 @@ async def test_no_token_is_401(app: App) -> None:
     d = await driver(app)
     response = await app.http.get(f"{d.site}/live_status")
     assert response.status_code == 401 and response.json()["response"] is None
-
-
