@@ -378,6 +378,9 @@ def start_voltgate(
     name: str = "voltgate (sqlite)",
     workers: int = 1,
     scale: bool = False,
+    serve: tuple[str, ...] = ("voltgate", "serve"),
+    prepare: Callable[[Mapping[str, str], str], Mapping[str, str]] | None = None,
+    env_extra: Mapping[str, str] | None = None,
 ) -> Iterator[RunningServer]:
     """`voltgate serve` (granian, `workers` worker processes) on 127.0.0.1.
 
@@ -386,6 +389,10 @@ def start_voltgate(
     removed again afterwards. The environment is the bench's, minus every VOLTGATE_* variable,
     plus the ones set here; the log level stays at its default: the request log is part of what
     a deployment pays. stderr goes to `workdir/server.log`.
+
+    `serve` is the module (and arguments) that runs the server, `prepare(env, operator_id)`
+    seeds the database before it starts and returns more environment for it (the
+    protected-read bench's twins server uses both).
     """
     data_dir = workdir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -395,6 +402,7 @@ def start_voltgate(
         # The bench is one client from one address: lift the per-client/per-address limits.
         "VOLTGATE_TOKEN_RATE_PER_CLIENT": "1000000000",
         "VOLTGATE_TOKEN_RATE_PER_ADDRESS": "1000000000",
+        **(env_extra or {}),
     }
     with contextlib.ExitStack() as stack:
         count_audit: Callable[[str], int]
@@ -451,14 +459,15 @@ def start_voltgate(
                 "--json",
             )
         )
+        if prepare is not None:
+            env |= prepare(env, client["client_id"])
         port = free_port()
         log = workdir / "server.log"
         process = spawn(
             [
                 python,
                 "-m",
-                "voltgate",
-                "serve",
+                *serve,
                 "--host",
                 LOOPBACK,
                 "--port",
