@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     telemetry_flush_interval: float = 0.25
     telemetry_max_pending: int = 200_000
     change_poll_interval: float = 1.0
+    # Vehicles: idle this long and a vehicle falls asleep; a wake_up takes this long.
+    vehicle_sleep_after: float = 900.0
+    vehicle_wake_seconds: float = 10.0
     log_level: str = "info"
 
     @field_validator("issuer")
