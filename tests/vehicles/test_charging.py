@@ -1,4 +1,4 @@
-"""Charging: the battery rises at amps × volts until the limit, the session closes by itself
+"""Charging: the battery rises at amps * volts until the limit, the session closes by itself
 (materialised on the next look, by whichever request comes first), and the charging history
 shows it with the energy added. Commands report why they could not act."""
 
