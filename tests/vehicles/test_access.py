@@ -122,3 +122,25 @@ async def test_no_token_is_401(app: App) -> None:
     response = await app.http.get("/api/1/vehicles")
     assert response.status_code == 401
     assert response.json()["response"] is None and response.json()["code"] == 2001
+
+
+async def test_endpoints_picks_sections_and_location_data_needs_the_scope(app: App) -> None:
+    me = await driver(app)
+    asked = {"endpoints": "charge_state;location_data"}
+    full = await me.data(me.charging, params=asked, scopes="vehicle_device_data vehicle_location")
+    data = full.json()["response"]
+    assert {"charge_state", "drive_state"} <= set(data) and "climate_state" not in data
+    assert data["drive_state"]["latitude"] == 37.4419
+    blind = await me.data(me.charging, params=asked, scopes="vehicle_device_data")
+    assert not set(LOCATION_FIELDS) & set(blind.json()["response"]["drive_state"])
+    # Without location_data in `endpoints`, no location even with the scope (as Tesla does).
+    only_charge = await me.data(
+        me.charging,
+        params={"endpoints": "charge_state"},
+        scopes="vehicle_device_data vehicle_location",
+    )
+    assert "drive_state" not in only_charge.json()["response"]
+    for bad in ("charge_state;secrets", ";", ""):
+        refused = await me.data(me.charging, params={"endpoints": bad})
+        assert refused.status_code == 400, bad
+        assert refused.json()["code"] == 1002

@@ -15,7 +15,7 @@ from voltgate.errors import PayloadTooLarge, ValidationFailed
 from voltgate.http.adapter import bearer, runtime
 from voltgate.identity.guard import Principal
 from voltgate.pagination import MAX_SIZE
-from voltgate.vehicles.schemas import charging_session, summary, vehicle_data
+from voltgate.vehicles.schemas import charging_session, parse_endpoints, summary, vehicle_data
 
 DELEGATED = ("third_party", "open_source")
 VEHICLE_SCOPES = (
@@ -75,11 +75,17 @@ async def show_vehicle(
     summary="Live vehicle data (vehicle_device_data; the location needs vehicle_location)",
 )
 async def read_vehicle_data(
-    vehicle: VehicleRef, request: Request, principal: Principal = Depends(device_data)
+    vehicle: VehicleRef,
+    request: Request,
+    endpoints: Annotated[
+        str | None, Query(max_length=300, description="sections, e.g. charge_state;location_data")
+    ] = None,
+    principal: Principal = Depends(device_data),
 ) -> dict[str, Any]:
+    sections = parse_endpoints(endpoints)
     found, seen = await runtime(request).vehicles.data(principal.claims.subject, vehicle)
     located = "vehicle_location" in principal.claims.scopes
-    return {"response": vehicle_data(found, seen, located=located)}
+    return {"response": vehicle_data(found, seen, located=located, sections=sections)}
 
 
 @router.post("/api/1/vehicles/{vehicle}/wake_up", summary="Wake the vehicle up")

@@ -7,6 +7,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
+from voltgate.errors import ValidationFailed
 from voltgate.vehicles.physics import Present, power_kw
 from voltgate.vehicles.store import ChargingSession, Vehicle
 
@@ -104,10 +105,49 @@ def _drive_state(vehicle: Vehicle, seen: Present, stamp: int, located: bool) -> 
     return state
 
 
-def vehicle_data(vehicle: Vehicle, seen: Present, *, located: bool) -> dict[str, Any]:
-    """The whole vehicle as `vehicle_data` shows it; where it is only when `located`."""
+SECTIONS = (
+    "charge_state",
+    "climate_state",
+    "drive_state",
+    "gui_settings",
+    "vehicle_config",
+    "vehicle_state",
+)
+LOCATION_DATA = "location_data"
+
+
+def parse_endpoints(value: str | None) -> frozenset[str] | None:
+    """Tesla's `endpoints` parameter (`charge_state;location_data`): the sections asked for,
+    or None (all of them) when it is absent."""
+    if value is None:
+        return None
+    asked = frozenset(part.strip() for part in value.split(";") if part.strip())
+    unknown = sorted(asked - {*SECTIONS, LOCATION_DATA})
+    if unknown or not asked:
+        known = ", ".join((*SECTIONS, LOCATION_DATA))
+        named = f"unknown section {unknown[0][:40]!r}" if unknown else "no section named"
+        raise ValidationFailed(f"endpoints: {named}; the sections are {known}")
+    return asked
+
+
+def vehicle_data(
+    vehicle: Vehicle, seen: Present, *, located: bool, sections: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """The vehicle as `vehicle_data` shows it: every section, or those in `sections` (where
+    `location_data` asks for the drive state with the location); where it is only when
+    `located` (the token has `vehicle_location`)."""
+    data = _sections(
+        vehicle, seen, located=located and (sections is None or LOCATION_DATA in sections)
+    )
+    if sections is not None:
+        wanted = sections | ({"drive_state"} if LOCATION_DATA in sections else set())
+        data = {name: part for name, part in data.items() if name in wanted}
+    return summary(vehicle, seen) | data
+
+
+def _sections(vehicle: Vehicle, seen: Present, *, located: bool) -> dict[str, Any]:
     stamp = int(seen.at * 1000)
-    return summary(vehicle, seen) | {
+    return {
         "charge_state": _charge_state(vehicle, seen, stamp),
         "climate_state": {
             "inside_temp": vehicle.inside_temp,
