@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Per-app limit on the Tesla /api/1 resource routes: requests per window (seconds).
     api_rate_limit: int = 600
     api_rate_window: int = 60
+    # Vehicles: idle this long and a vehicle falls asleep; a wake_up takes this long.
+    vehicle_sleep_after: float = 900.0
+    vehicle_wake_seconds: float = 10.0
     log_level: str = "info"
 
     @field_validator("issuer")

@@ -138,6 +138,15 @@ class ServerError(VoltgateError):
     pass
 
 
+class Unavailable(VoltgateError):
+    """The device is asleep or offline (Tesla: 408); no Tellus code, so one in the 4xxx
+    family of "the resource's state refuses this"."""
+
+    error = "vehicle_unavailable"
+    status_code = 408
+    code = 4002
+
+
 def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 

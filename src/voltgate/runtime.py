@@ -59,6 +59,9 @@ from voltgate.sites.repository import SqlSiteStore
 from voltgate.sites.service import Sites
 from voltgate.telemetry.repository import SqlTelemetryStore
 from voltgate.telemetry.service import Telemetry
+from voltgate.vehicles.physics import Policy as VehiclePolicy
+from voltgate.vehicles.repository import SqlVehicleStore
+from voltgate.vehicles.service import Vehicles
 
 log = structlog.get_logger("voltgate.runtime")
 
@@ -163,6 +166,12 @@ class Runtime:
         )
         # A user's home energy sites (issue 5).
         self.energy = EnergySites(SqlEnergySiteStore(self.db), self.clock)
+        # A user's vehicles (issue 5, Tesla dialect).
+        self.vehicles = Vehicles(
+            SqlVehicleStore(self.db),
+            self.clock,
+            VehiclePolicy(settings.vehicle_sleep_after, settings.vehicle_wake_seconds),
+        )
         self.verifier = RequestVerifier(self.crypto.envelope, self.coordinator, self.clock)
         self.guard = BearerGuard(self.tokens, self.revocations, self.clients, self.keys)
         authenticator = ClientAuthenticator(self.clients, self.crypto, self.clock, self.audit)

@@ -20,13 +20,19 @@ from voltgate.http.fastpath import FastRouteTable
 from voltgate.identity.guard import Principal
 from voltgate.identity.metadata import EndpointPaths
 from voltgate.identity.partners import PartnerAccount
+from voltgate.vehicles import endpoints as vehicles
 from voltgate.web.pages import mount_authorize
 
 PATHS = EndpointPaths(authorization="/oauth2/v3/authorize", token="/oauth2/v3/token")  # noqa: S106
 
 
 def tesla_body(exc: VoltgateError) -> dict[str, Any]:
-    return {"response": None, "error": exc.error, "error_description": exc.description}
+    return {
+        "response": None,
+        "error": exc.error,
+        "error_description": exc.description,
+        "code": exc.code,
+    }
 
 
 router = APIRouter(tags=["tesla"], dependencies=[Depends(set_renderer(tesla_body))])
@@ -79,3 +85,4 @@ def mount(app: FastAPI, fast: FastRouteTable) -> None:
     mount_authorize(app, PATHS.authorization)
     app.include_router(router)
     app.include_router(energy.router, dependencies=[Depends(set_renderer(tesla_body))])
+    app.include_router(vehicles.router, dependencies=[Depends(set_renderer(tesla_body))])

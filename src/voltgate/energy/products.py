@@ -1,7 +1,5 @@
-"""`GET /api/1/products`: everything a user owns, as Tesla lists it.
-
-The one place the list is assembled: vehicles (the vehicles package) join the energy sites here.
-"""
+"""`GET /api/1/products`: everything a user owns, as Tesla lists it: vehicles first, then
+energy sites."""
 
 from __future__ import annotations
 
@@ -9,17 +7,19 @@ from typing import Any
 
 from voltgate.energy.schemas import product
 from voltgate.runtime import Runtime
+from voltgate.vehicles.endpoints import VEHICLE_SCOPES
+from voltgate.vehicles.schemas import summary
 
 
 async def products(
     rt: Runtime, user_id: str, scopes: frozenset[str] | None = None
 ) -> list[dict[str, Any]]:
-    """The user's products: energy sites now; vehicles join here (listed first, as Tesla).
-
-    With `scopes` (the token's), a kind of product is listed only when the token may read its
-    data: energy sites with `energy_device_data`.
-    """
+    """The user's products. With `scopes` (the token's), a kind of product is listed only when
+    the token may reach it: vehicles with any vehicle scope, energy sites with
+    `energy_device_data`."""
     found: list[dict[str, Any]] = []
+    if scopes is None or not scopes.isdisjoint(VEHICLE_SCOPES):
+        found += [summary(vehicle, seen) for vehicle, seen in await rt.vehicles.owned(user_id)]
     if scopes is None or "energy_device_data" in scopes:
         sites = await rt.energy.of_user(user_id)
         found += [product(site, rt.energy.live_status(site)) for site in sites]

@@ -51,15 +51,19 @@ async def app_rate_limit(
     return principal
 
 
-def delegated(*scopes: str) -> Callable[[Request], Awaitable[Principal]]:
-    """A user's resource: a token the user granted (third_party, open_source), with `scopes`.
-    Another kind is 403 naming the kinds; a missing scope is 403 naming it."""
+def delegated(*scopes: str, any_of: bool = False) -> Callable[[Request], Awaitable[Principal]]:
+    """A user's resource: a token the user granted (third_party, open_source), with `scopes`
+    (or, with `any_of`, one of them). Another kind is 403 naming the kinds; a missing scope is
+    403 naming it."""
 
     async def dependency(
         request: Request, principal: Principal = Depends(authenticated)
     ) -> Principal:
         principal.require_kind(*DELEGATED_KINDS)
-        principal.require(*scopes)
+        if any_of:
+            principal.require_any(*scopes)
+        else:
+            principal.require(*scopes)
         return principal
 
     return dependency

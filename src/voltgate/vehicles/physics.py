@@ -1,0 +1,120 @@
+"""A vehicle's present, computed from its stored state and the clock instead of ticked.
+
+While charging, the battery gains `charging_amps * charger_voltage` (kW) until the charge limit;
+the moment it gets there is known in advance, so every instance that reads the vehicle later
+agrees on it. A vehicle that is not charging and has not been touched for `sleep_after` seconds
+is asleep; a wake-up makes it online `wake_seconds` later.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from voltgate.vehicles.store import SessionEnd, Transition, Vehicle
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    sleep_after: float
+    wake_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Present:
+    at: float
+    level: float
+    charging: bool
+    charging_state: str
+    energy_added: float
+    online: bool
+    completed_at: float | None  # the stored charge reached its limit at this time
+
+    @property
+    def state(self) -> str:
+        return "online" if self.online else "asleep"
+
+
+def power_kw(vehicle: Vehicle) -> float:
+    return vehicle.charging_amps * vehicle.charger_voltage / 1000
+
+
+def _percent_per_second(vehicle: Vehicle) -> float:
+    return power_kw(vehicle) / vehicle.battery_kwh * 100 / 3600
+
+
+def session_energy(vehicle: Vehicle, level: float) -> float:
+    """kWh added since the open session started, at battery `level`."""
+    if vehicle.session_start_level is None:
+        return vehicle.energy_added
+    return max(0.0, level - vehicle.session_start_level) * vehicle.battery_kwh / 100
+
+
+def finishes_at(vehicle: Vehicle) -> float:
+    """When a charging vehicle reaches its limit (or `inf` when it is not charging)."""
+    rate = _percent_per_second(vehicle)
+    if not vehicle.charging or rate <= 0:
+        return math.inf
+    target = max(vehicle.battery_level, vehicle.charge_limit)
+    return vehicle.state_at + (target - vehicle.battery_level) / rate
+
+
+def present(vehicle: Vehicle, now: float, policy: Policy) -> Present:
+    level, charging, state = vehicle.battery_level, vehicle.charging, vehicle.charging_state
+    completed_at: float | None = None
+    if vehicle.charging:
+        finish = finishes_at(vehicle)
+        if now >= finish:
+            level = max(vehicle.battery_level, vehicle.charge_limit)
+            charging, state, completed_at = False, "Complete", finish
+        else:
+            elapsed = max(0.0, now - vehicle.state_at)
+            level = vehicle.battery_level + _percent_per_second(vehicle) * elapsed
+    quiet_since = max(vehicle.last_active_at, completed_at or -math.inf)
+    online = now >= vehicle.awake_from and (charging or now < quiet_since + policy.sleep_after)
+    return Present(
+        at=now,
+        level=level,
+        charging=charging,
+        charging_state=state,
+        energy_added=session_energy(vehicle, level) if vehicle.charging else vehicle.energy_added,
+        online=online,
+        completed_at=completed_at,
+    )
+
+
+def rebase(vehicle: Vehicle, now: float, policy: Policy) -> tuple[Vehicle, tuple[SessionEnd, ...]]:
+    """The vehicle's state as of `now` (a finished charge closed at the time it finished), and
+    the session that finish ended. The version is left as it was."""
+    if not vehicle.charging:
+        return vehicle, ()
+    seen = present(vehicle, now, policy)
+    if seen.completed_at is None:
+        rebased = replace(
+            vehicle, battery_level=seen.level, energy_added=seen.energy_added, state_at=now
+        )
+        return rebased, ()
+    done = seen.completed_at
+    ends: tuple[SessionEnd, ...] = ()
+    if vehicle.session_id is not None:
+        ends = (SessionEnd(vehicle.session_id, done, seen.level, seen.energy_added, "complete"),)
+    completed = replace(
+        vehicle,
+        battery_level=seen.level,
+        charging=False,
+        charging_state="Complete",
+        state_at=done,
+        last_active_at=max(vehicle.last_active_at, done),
+        session_id=None,
+        session_start_level=None,
+        energy_added=seen.energy_added,
+    )
+    return completed, ends
+
+
+def settle(vehicle: Vehicle, now: float, policy: Policy) -> Transition | None:
+    """The change that records a charge which finished before `now`, if there is one."""
+    if not vehicle.charging or finishes_at(vehicle) > now:
+        return None
+    completed, ends = rebase(vehicle, now, policy)
+    return Transition(vehicle, replace(completed, version=vehicle.version + 1), ends)

@@ -1,0 +1,231 @@
+"""Response views of the vehicles API, in the Tesla Fleet API's field names and units (miles,
+kW, percent, millisecond `timestamp`s); request bodies of the commands are in `commands.py`."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from voltgate.errors import ValidationFailed
+from voltgate.vehicles.physics import Present, power_kw
+from voltgate.vehicles.store import ChargingSession, Vehicle
+
+API_VERSION = 71
+CAR_VERSION = "2024.26.7 2a3b4c5d6e"
+# drive_state fields that tell where the vehicle is: shown only with `vehicle_location`.
+LOCATION_FIELDS = (
+    "latitude",
+    "longitude",
+    "heading",
+    "native_latitude",
+    "native_longitude",
+    "native_location_supported",
+    "native_type",
+    "gps_as_of",
+)
+
+
+def summary(vehicle: Vehicle, seen: Present) -> dict[str, Any]:
+    return {
+        "id": vehicle.id,
+        "vehicle_id": vehicle.id,
+        "id_s": str(vehicle.id),
+        "vin": vehicle.vin,
+        "display_name": vehicle.display_name,
+        "color": None,
+        "access_type": "OWNER",
+        "tokens": None,
+        "state": seen.state,
+        "in_service": False,
+        "calendar_enabled": True,
+        "api_version": API_VERSION,
+        "backseat_token": None,
+        "backseat_token_updated_at": None,
+    }
+
+
+def _charge_state(vehicle: Vehicle, seen: Present, stamp: int) -> dict[str, Any]:
+    level, charging = seen.level, seen.charging
+    power = power_kw(vehicle) if charging else 0.0
+    range_mi = vehicle.rated_range_mi * level / 100
+    to_full = 0
+    if charging and power > 0:
+        hours = (vehicle.charge_limit - level) / 100 * vehicle.battery_kwh / power
+        to_full = max(0, math.ceil(hours * 60))
+    plugged = vehicle.plugged_in
+    return {
+        "battery_level": round(level),
+        "usable_battery_level": round(level),
+        "battery_range": round(range_mi, 2),
+        "est_battery_range": round(range_mi * 0.92, 2),
+        "ideal_battery_range": round(range_mi, 2),
+        "charge_limit_soc": vehicle.charge_limit,
+        "charge_limit_soc_min": 50,
+        "charge_limit_soc_max": 100,
+        "charge_limit_soc_std": 80,
+        "charging_state": "Disconnected" if not plugged else seen.charging_state,
+        "charge_energy_added": round(seen.energy_added, 2),
+        "charge_miles_added_rated": round(
+            seen.energy_added / vehicle.battery_kwh * vehicle.rated_range_mi, 1
+        ),
+        "charge_rate": round(power / vehicle.battery_kwh * vehicle.rated_range_mi, 1),
+        "charger_power": round(power),
+        "charger_voltage": round(vehicle.charger_voltage) if charging else 0,
+        "charger_actual_current": vehicle.charging_amps if charging else 0,
+        "charger_phases": 1 if charging else None,
+        "charge_current_request": vehicle.charging_amps,
+        "charge_current_request_max": vehicle.max_amps,
+        "charge_amps": vehicle.charging_amps,
+        "minutes_to_full_charge": to_full,
+        "time_to_full_charge": round(to_full / 60, 2),
+        "charge_port_door_open": plugged,
+        "charge_port_latch": "Engaged" if plugged else "Disengaged",
+        "conn_charge_cable": "IEC" if plugged else "<invalid>",
+        "scheduled_charging_mode": "StartAt" if vehicle.scheduled_charging else "Off",
+        "scheduled_charging_pending": vehicle.scheduled_charging and not charging,
+        "scheduled_charging_start_time_app": vehicle.scheduled_minutes,
+        "timestamp": stamp,
+    }
+
+
+def _drive_state(vehicle: Vehicle, seen: Present, stamp: int, located: bool) -> dict[str, Any]:
+    state: dict[str, Any] = {"power": 0, "shift_state": None, "speed": None, "timestamp": stamp}
+    if located:
+        state |= {
+            "latitude": vehicle.latitude,
+            "longitude": vehicle.longitude,
+            "heading": vehicle.heading,
+            "native_latitude": vehicle.latitude,
+            "native_longitude": vehicle.longitude,
+            "native_location_supported": 1,
+            "native_type": "wgs",
+            "gps_as_of": int(seen.at),
+        }
+    return state
+
+
+SECTIONS = (
+    "charge_state",
+    "climate_state",
+    "drive_state",
+    "gui_settings",
+    "vehicle_config",
+    "vehicle_state",
+)
+LOCATION_DATA = "location_data"
+
+
+def parse_endpoints(value: str | None) -> frozenset[str] | None:
+    """Tesla's `endpoints` parameter (`charge_state;location_data`): the sections asked for,
+    or None (all of them) when it is absent."""
+    if value is None:
+        return None
+    asked = frozenset(part.strip() for part in value.split(";") if part.strip())
+    unknown = sorted(asked - {*SECTIONS, LOCATION_DATA})
+    if unknown or not asked:
+        known = ", ".join((*SECTIONS, LOCATION_DATA))
+        named = f"unknown section {unknown[0][:40]!r}" if unknown else "no section named"
+        raise ValidationFailed(f"endpoints: {named}; the sections are {known}")
+    return asked
+
+
+def vehicle_data(
+    vehicle: Vehicle, seen: Present, *, located: bool, sections: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """The vehicle as `vehicle_data` shows it: every section, or those in `sections` (where
+    `location_data` asks for the drive state with the location); where it is only when
+    `located` (the token has `vehicle_location`)."""
+    data = _sections(
+        vehicle, seen, located=located and (sections is None or LOCATION_DATA in sections)
+    )
+    if sections is not None:
+        wanted = sections | ({"drive_state"} if LOCATION_DATA in sections else set())
+        data = {name: part for name, part in data.items() if name in wanted}
+    return summary(vehicle, seen) | data
+
+
+def _sections(vehicle: Vehicle, seen: Present, *, located: bool) -> dict[str, Any]:
+    stamp = int(seen.at * 1000)
+    return {
+        "charge_state": _charge_state(vehicle, seen, stamp),
+        "climate_state": {
+            "inside_temp": vehicle.inside_temp,
+            "outside_temp": vehicle.outside_temp,
+            "driver_temp_setting": 21.0,
+            "passenger_temp_setting": 21.0,
+            "is_climate_on": False,
+            "is_auto_conditioning_on": False,
+            "is_preconditioning": False,
+            "fan_status": 0,
+            "timestamp": stamp,
+        },
+        "drive_state": _drive_state(vehicle, seen, stamp, located),
+        "gui_settings": {
+            "gui_distance_units": "mi/hr",
+            "gui_temperature_units": "C",
+            "gui_charge_rate_units": "kW",
+            "gui_range_display": "Rated",
+            "gui_24_hour_time": True,
+            "timestamp": stamp,
+        },
+        "vehicle_config": {
+            "car_type": vehicle.car_type,
+            "exterior_color": vehicle.exterior_color,
+            "charge_port_type": "CCS",
+            "timestamp": stamp,
+        },
+        "vehicle_state": {
+            "api_version": API_VERSION,
+            "car_version": CAR_VERSION,
+            "locked": vehicle.locked,
+            "odometer": round(vehicle.odometer_mi, 1),
+            "sentry_mode": False,
+            "is_user_present": False,
+            "vehicle_name": vehicle.display_name,
+            "timestamp": stamp,
+        },
+    }
+
+
+def _iso(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
+
+
+def charging_session(session: ChargingSession) -> dict[str, Any]:
+    """One `dx/charging/history` entry: Tesla's fields (energy as the CHARGING fee's
+    `usageBase` in kWh, free at home) plus the battery levels voltgate knows."""
+    energy = round(session.energy_kwh or 0.0, 3)
+    return {
+        "sessionId": session.id,
+        "vin": session.vin,
+        "siteLocationName": session.location_name,
+        "chargeStartDateTime": _iso(session.started_at),
+        "chargeStopDateTime": _iso(session.ended_at),
+        "unlatchDateTime": None,
+        "countryCode": None,
+        "billingType": "NONE",
+        "fees": [
+            {
+                "sessionFeeId": session.id,
+                "feeType": "CHARGING",
+                "pricingType": "NO_CHARGE",
+                "currencyCode": None,
+                "rateBase": 0.0,
+                "usageBase": energy,
+                "totalBase": 0.0,
+                "totalDue": 0.0,
+                "netDue": 0.0,
+                "uom": "kwh",
+                "isPaid": True,
+                "status": "PAID",
+            }
+        ],
+        "invoices": [],
+        "energyAddedKwh": energy,
+        "startBatteryLevel": round(session.start_level, 1),
+        "endBatteryLevel": None if session.end_level is None else round(session.end_level, 1),
+        "stopReason": session.stop_reason,
+    }

@@ -1,0 +1,135 @@
+"""Two believable vehicles per user for the sandbox and the tests: a Model 3 plugged in at home
+and charging, and a Model Y asleep at the office, unplugged. Idempotent per user (a seed slot is
+unique per user); VINs carry a valid check digit and are unique across users."""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+from voltgate.errors import Conflict
+from voltgate.vehicles.store import Vehicle
+
+if TYPE_CHECKING:
+    from voltgate.runtime import Runtime
+
+_TRANSLITERATION = {
+    **{str(d): d for d in range(10)},
+    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+    **dict(zip("JKLMN", range(1, 6), strict=True)),
+    "P": 7,
+    "R": 9,
+    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
+}
+_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+
+
+def vin(prefix: str, year_plant: str) -> str:
+    """A VIN: 8-character prefix (maker, model, body), ISO 3779 check digit, model year and
+    plant, and a random 6-digit serial."""
+    draft = f"{prefix}0{year_plant}{secrets.randbelow(10**6):06d}"
+    total = sum(_TRANSLITERATION[c] * w for c, w in zip(draft, _WEIGHTS, strict=True))
+    check = "X" if total % 11 == 10 else str(total % 11)
+    return draft[:8] + check + draft[9:]
+
+
+def _vehicle_id() -> int:
+    return 10**15 + secrets.randbelow(2**53 - 10**15)  # Tesla-like, and exact in JavaScript
+
+
+def _model_3(user_id: str, now: float) -> Vehicle:
+    return Vehicle(
+        id=_vehicle_id(),
+        user_id=user_id,
+        vin=vin("5YJ3E1EB", "PF"),
+        seed_slot=1,
+        display_name="Volta",
+        car_type="model3",
+        exterior_color="MidnightSilver",
+        battery_kwh=75.0,
+        rated_range_mi=333.0,
+        charger_voltage=230.0,
+        max_amps=32,
+        charging_amps=16,
+        charge_limit=80,
+        plugged_in=True,
+        charging=False,
+        charging_state="Stopped",
+        battery_level=55.0,
+        state_at=now,
+        last_active_at=now,
+        awake_from=now,
+        session_id=None,
+        session_start_level=None,
+        energy_added=0.0,
+        scheduled_charging=False,
+        scheduled_minutes=None,
+        latitude=37.4419,
+        longitude=-122.1430,
+        heading=184,
+        location_name="Home",
+        odometer_mi=12_483.6,
+        inside_temp=19.5,
+        outside_temp=14.0,
+        locked=True,
+        version=1,
+        created_at=now,
+    )
+
+
+def _model_y(user_id: str, now: float, asleep_since: float) -> Vehicle:
+    return Vehicle(
+        id=_vehicle_id(),
+        user_id=user_id,
+        vin=vin("7SAYGDEE", "RA"),
+        seed_slot=2,
+        display_name="Roadrunner",
+        car_type="modely",
+        exterior_color="PearlWhite",
+        battery_kwh=78.1,
+        rated_range_mi=310.0,
+        charger_voltage=230.0,
+        max_amps=48,
+        charging_amps=32,
+        charge_limit=90,
+        plugged_in=False,
+        charging=False,
+        charging_state="Disconnected",
+        battery_level=64.0,
+        state_at=asleep_since,
+        last_active_at=asleep_since,
+        awake_from=asleep_since,
+        session_id=None,
+        session_start_level=None,
+        energy_added=11.2,
+        scheduled_charging=True,
+        scheduled_minutes=120,
+        latitude=37.3947,
+        longitude=-122.1503,
+        heading=92,
+        location_name="Office",
+        odometer_mi=30_112.9,
+        inside_temp=17.0,
+        outside_temp=14.0,
+        locked=True,
+        version=1,
+        created_at=now,
+    )
+
+
+async def seed_vehicles(rt: Runtime, user_id: str) -> list[Vehicle]:
+    """The user's seeded vehicles, created on the first call (the Model 3 starts charging)."""
+    await rt.users.get(user_id)  # 404 for a user that does not exist
+    vehicles = rt.vehicles
+    for _ in range(5):
+        seeded = [v for v in await vehicles.of_user(user_id) if v.seed_slot is not None]
+        if seeded:
+            return seeded
+        now = rt.clock.now()
+        # Parked and untouched for an hour longer than it takes to fall asleep.
+        asleep_since = now - vehicles.policy.sleep_after - 3600
+        model_3, model_y = _model_3(user_id, now), _model_y(user_id, now, asleep_since)
+        if await vehicles.add([model_3, model_y]):
+            return [await vehicles.start_charging(model_3), model_y]
+        # A VIN was taken (retry with new serials) or a concurrent call seeded this user.
+    raise Conflict("could not seed vehicles for this user; try again")

@@ -1,0 +1,158 @@
+"""A user's vehicles: found by id or VIN among the user's own (another user's is 404, exactly
+like a missing one), read with their present computed from the clock, woken, commanded.
+
+Every change is a compare-and-set on the vehicle's version: instances reading and commanding
+the same vehicle settle each finished charge once and never lose a command's effect.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from voltgate.clock import Clock
+from voltgate.errors import Conflict, NotFound, Unavailable
+from voltgate.vehicles import commands
+from voltgate.vehicles.commands import Outcome
+from voltgate.vehicles.physics import Policy, Present, present, rebase, settle
+from voltgate.vehicles.store import ChargingSession, Transition, Vehicle, VehicleStore
+
+UNAVAILABLE = "vehicle unavailable: vehicle is offline or asleep"
+_VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
+_ID = re.compile(r"^[1-9][0-9]{0,17}$")
+_ATTEMPTS = 5
+
+Change = Callable[[Vehicle, float], tuple[Transition | None, Outcome | None]]
+
+
+class Vehicles:
+    def __init__(self, store: VehicleStore, clock: Clock, policy: Policy) -> None:
+        self._store = store
+        self._clock = clock
+        self.policy = policy
+
+    async def owned(self, user_id: str) -> list[tuple[Vehicle, Present]]:
+        return [await self._settled(v) for v in await self._store.of_user(user_id)]
+
+    async def get(self, user_id: str, ref: str) -> tuple[Vehicle, Present]:
+        return await self._settled(await self._find(user_id, ref))
+
+    async def data(self, user_id: str, ref: str) -> tuple[Vehicle, Present]:
+        """The vehicle's data; 408 while it is asleep, as the car answers."""
+        vehicle, seen = await self.get(user_id, ref)
+        if not seen.online:
+            raise Unavailable(UNAVAILABLE)
+        return vehicle, seen
+
+    async def wake_up(self, user_id: str, ref: str) -> tuple[Vehicle, Present]:
+        """Asleep: online `wake_seconds` from now (answered at once, still asleep). Online:
+        kept awake another `sleep_after`."""
+
+        def wake(vehicle: Vehicle, now: float) -> tuple[Transition | None, Outcome | None]:
+            seen = present(vehicle, now, self.policy)
+            if not seen.online and vehicle.awake_from > now:
+                return None, None  # already waking up
+            base, ends = rebase(vehicle, now, self.policy)
+            ready = now if seen.online else now + self.policy.wake_seconds
+            after = replace(
+                base, awake_from=ready, last_active_at=ready, version=vehicle.version + 1
+            )
+            return Transition(vehicle, after, ends), None
+
+        vehicle, _ = await self._change(await self._find(user_id, ref), wake)
+        return vehicle, present(vehicle, self._clock.now(), self.policy)
+
+    async def command(
+        self, user_id: str, ref: str, name: str, raw: dict[str, Any]
+    ) -> tuple[bool, str]:
+        """Bad input (an unknown command, a body out of range) is refused before the vehicle's
+        state is looked at; an asleep vehicle is 408; nothing is changed by either."""
+        vehicle = await self._find(user_id, ref)
+        command = commands.find(name)
+        body = command.parse(raw)
+        if command.check is not None:
+            command.check(vehicle, body)
+
+        def run(current: Vehicle, now: float) -> tuple[Transition | None, Outcome | None]:
+            if not present(current, now, self.policy).online:
+                raise Unavailable(UNAVAILABLE)
+            base, ends = rebase(current, now, self.policy)
+            outcome = command.run(base, body, now)
+            touched = replace(outcome.vehicle, last_active_at=now)
+            # A limit set below the level completes a charge at once.
+            after, completed = rebase(touched, now, self.policy)
+            after = replace(after, version=current.version + 1)
+            change = Transition(current, after, ends + outcome.ends + completed, outcome.start)
+            return change, outcome
+
+        _, outcome = await self._change(vehicle, run)
+        assert outcome is not None
+        return outcome.result, outcome.reason
+
+    async def history(
+        self, user_id: str, vin: str | None, page_no: int, page_size: int, newest_first: bool
+    ) -> tuple[list[ChargingSession], int]:
+        """The user's finished charging sessions (charges that completed since the last look
+        are settled first)."""
+        owned = await self.owned(user_id)
+        vehicle_id = None
+        if vin is not None:
+            match = [v for v, _ in owned if v.vin == vin.upper()]
+            if not match:
+                raise NotFound(f"no vehicle with VIN {vin[:32]!r}")
+            vehicle_id = match[0].id
+        return await self._store.sessions(
+            user_id, vehicle_id, page_no * page_size, page_size, newest_first
+        )
+
+    async def add(self, batch: list[Vehicle]) -> bool:
+        """Store new vehicles (seeding); False when a VIN or a seed slot is taken."""
+        return await self._store.add_all(batch)
+
+    async def of_user(self, user_id: str) -> list[Vehicle]:
+        return await self._store.of_user(user_id)
+
+    async def start_charging(self, vehicle: Vehicle) -> Vehicle:
+        """Plug-and-charge for seeding: the vehicle starts charging now, awake or not."""
+
+        def start(current: Vehicle, now: float) -> tuple[Transition | None, Outcome | None]:
+            outcome = commands.start_charging(rebase(current, now, self.policy)[0], now)
+            after = replace(outcome.vehicle, last_active_at=now, version=current.version + 1)
+            return Transition(current, after, outcome.ends, outcome.start), outcome
+
+        return (await self._change(vehicle, start))[0]
+
+    async def _find(self, user_id: str, ref: str) -> Vehicle:
+        vehicle = None
+        if _ID.match(ref) and int(ref) < 2**63:
+            vehicle = await self._store.get(int(ref))
+        elif _VIN.match(ref.upper()):
+            vehicle = await self._store.by_vin(ref.upper())
+        if vehicle is None or vehicle.user_id != user_id:
+            raise NotFound(f"no vehicle {ref[:32]!r}")
+        return vehicle
+
+    async def _settled(self, vehicle: Vehicle) -> tuple[Vehicle, Present]:
+        """The vehicle with a charge that finished since it was stored recorded as finished."""
+
+        def finish(current: Vehicle, now: float) -> tuple[Transition | None, Outcome | None]:
+            return settle(current, now, self.policy), None
+
+        settled, _ = await self._change(vehicle, finish)
+        return settled, present(settled, self._clock.now(), self.policy)
+
+    async def _change(self, vehicle: Vehicle, make: Change) -> tuple[Vehicle, Outcome | None]:
+        for _ in range(_ATTEMPTS):
+            change, outcome = make(vehicle, self._clock.now())
+            if change is None:
+                return vehicle, outcome
+            stored = await self._store.apply(change)
+            if stored is not None:
+                return stored, outcome
+            fresh = await self._store.get(vehicle.id)  # another change won: redo on its result
+            if fresh is None:
+                raise NotFound(f"no vehicle {vehicle.id}")
+            vehicle = fresh
+        raise Conflict("the vehicle is being changed by other requests; try again")

@@ -1,0 +1,113 @@
+"""The vehicles domain's records and the storage interface it owns (`repository.py` implements
+it for SQLite and PostgreSQL).
+
+A vehicle row is its state as of `state_at` plus what the present follows from (charging at
+`charging_amps` * `charger_voltage`, last activity, when a wake-up completes); the present is
+computed by `physics.py`, never ticked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Vehicle:
+    id: int
+    user_id: str
+    vin: str
+    seed_slot: int | None
+    display_name: str
+    car_type: str
+    exterior_color: str
+    battery_kwh: float
+    rated_range_mi: float  # at 100 %
+    charger_voltage: float
+    max_amps: int
+    charging_amps: int
+    charge_limit: int
+    plugged_in: bool
+    charging: bool
+    charging_state: str  # Charging | Complete | Stopped | Disconnected, as of `state_at`
+    battery_level: float  # percent, as of `state_at`
+    state_at: float
+    last_active_at: float
+    awake_from: float  # a wake-up in progress completes at this time
+    session_id: int | None  # the open charging session
+    session_start_level: float | None
+    energy_added: float  # kWh of the open session at `state_at`, else of the last one
+    scheduled_charging: bool
+    scheduled_minutes: int | None
+    latitude: float
+    longitude: float
+    heading: int
+    location_name: str
+    odometer_mi: float
+    inside_temp: float
+    outside_temp: float
+    locked: bool
+    version: int
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ChargingSession:
+    id: int
+    vehicle_id: int
+    user_id: str
+    vin: str
+    location_name: str
+    started_at: float
+    ended_at: float | None
+    start_level: float
+    end_level: float | None
+    energy_kwh: float | None
+    stop_reason: str | None  # complete | stopped
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEnd:
+    session_id: int
+    ended_at: float
+    end_level: float
+    energy_kwh: float
+    stop_reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStart:
+    started_at: float
+    start_level: float
+    location_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One change of a vehicle: its new state, and the sessions it ends and starts."""
+
+    before: Vehicle
+    after: Vehicle
+    ends: tuple[SessionEnd, ...] = ()
+    start: SessionStart | None = None
+
+
+class VehicleStore(Protocol):
+    async def add_all(self, vehicles: list[Vehicle]) -> bool:
+        """Insert together; False (nothing inserted) when a VIN or a user's seed slot exists."""
+
+    async def get(self, vehicle_id: int) -> Vehicle | None: ...
+
+    async def by_vin(self, vin: str) -> Vehicle | None: ...
+
+    async def of_user(self, user_id: str) -> list[Vehicle]:
+        """The user's vehicles in id order."""
+
+    async def apply(self, change: Transition) -> Vehicle | None:
+        """Store `change` if the vehicle is still at `before.version` (compare-and-set): the
+        stored vehicle (with the started session's id), or None when another change won."""
+
+    async def sessions(
+        self, user_id: str, vehicle_id: int | None, offset: int, limit: int, newest_first: bool
+    ) -> tuple[list[ChargingSession], int]:
+        """One window of the user's finished charging sessions, and their total."""

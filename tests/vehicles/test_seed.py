@@ -1,0 +1,50 @@
+"""Seeding: two believable vehicles per user, once, with VINs unique across users."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+import pytest
+
+from tests.conftest import App
+from voltgate.errors import NotFound
+from voltgate.vehicles.seed import _TRANSLITERATION, _WEIGHTS, seed_vehicles
+
+
+def _check_digit_ok(vin: str) -> bool:
+    total = sum(_TRANSLITERATION[c] * w for c, w in zip(vin, _WEIGHTS, strict=True))
+    return vin[8] == ("X" if total % 11 == 10 else str(total % 11))
+
+
+async def _user(app: App) -> str:
+    user = await app.rt.users.create(f"{secrets.token_hex(4)}@example.com", "correct horse battery")
+    return user.id
+
+
+async def test_seeding_is_idempotent_per_user_even_when_concurrent(app: App) -> None:
+    user_id = await _user(app)
+    results = await asyncio.gather(*(seed_vehicles(app.rt, user_id) for _ in range(4)))
+    first = {v.vin for v in results[0]}
+    assert len(first) == 2
+    assert all({v.vin for v in result} == first for result in results)
+    again = await seed_vehicles(app.rt, user_id)
+    assert {v.vin for v in again} == first
+    owned = await app.rt.vehicles.owned(user_id)
+    assert len(owned) == 2
+    charging = [p for _, p in owned if p.charging]
+    assert len(charging) == 1
+    assert sum(1 for _, p in owned if not p.online) == 1
+
+
+async def test_vins_are_unique_across_users_and_well_formed(app: App) -> None:
+    vins = []
+    for _ in range(5):
+        vins += [v.vin for v in await seed_vehicles(app.rt, await _user(app))]
+    assert len(set(vins)) == len(vins) == 10
+    assert all(len(vin) == 17 and _check_digit_ok(vin) for vin in vins)
+
+
+async def test_seeding_an_unknown_user_is_404(app: App) -> None:
+    with pytest.raises(NotFound):
+        await seed_vehicles(app.rt, "user_does_not_exist")
