@@ -196,6 +196,9 @@ devices = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("last_seen_at", sa.Float, nullable=True),
     sa.Index("ix_devices_operator_id", "operator_id", "id"),
+    # A home charger: the user who owns it sees its sessions through their apps (issue 5).
+    sa.Column("owner_user_id", sa.String(64), sa.ForeignKey("users.id"), nullable=True),
+    sa.Index("ix_devices_owner_user_id", "owner_user_id"),
 )
 
 connectors = sa.Table(
