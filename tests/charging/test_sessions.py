@@ -75,7 +75,7 @@ async def _app_token(app: App, world: World, scope: str = SCOPE) -> dict[str, st
 
 
 def _sid(record: dict[str, Any]) -> str:
-    return "chrg" + record["id"].removeprefix("chg_")
+    return "chrg" + str(record["id"]).removeprefix("chg_")
 
 
 async def test_a_users_token_lists_and_reads_only_their_own_sessions(app: App) -> None:
