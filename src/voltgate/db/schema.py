@@ -335,4 +335,6 @@ charging_records = sa.Table(
     sa.UniqueConstraint("device_id", "transaction_id", name="uq_charging_records_transaction"),
     sa.Index("ix_charging_records_operator", "operator_id", "id"),
     sa.Index("ix_charging_records_device", "device_id", "id"),
+    # Time-range filters and aggregated energy (issue 5).
+    sa.Index("ix_charging_records_operator_started", "operator_id", "started_at"),
 )

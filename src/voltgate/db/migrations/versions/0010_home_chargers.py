@@ -1,4 +1,4 @@
-"""a charger a user owns (home charger)
+"""a charger a user owns (home charger); charging records indexed by start time
 
 Revision ID: 0010
 Revises: 0009
@@ -24,9 +24,13 @@ def upgrade() -> None:
             "fk_devices_owner_user_id", "devices", "users", ["owner_user_id"], ["id"]
         )
     op.create_index("ix_devices_owner_user_id", "devices", ["owner_user_id"])
+    op.create_index(
+        "ix_charging_records_operator_started", "charging_records", ["operator_id", "started_at"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_charging_records_operator_started", "charging_records")
     op.drop_index("ix_devices_owner_user_id", "devices")
     if op.get_bind().dialect.name == "sqlite":
         # SQLite cannot drop a referencing column without rebuilding `devices`, whose rebuild
