@@ -199,6 +199,15 @@ async def test_disconnecting_the_app_ends_its_access_for_that_user(app: App) -> 
     assert (await app.http.get(URL, headers=token)).status_code == 403
 
 
+async def test_a_disabled_user_cannot_be_acted_for(app: App) -> None:
+    world = await _world(app)
+    await _user_token(app, world)
+    token = await _app_token(app, world) | {"EvEnergy-User": world.driver.id}
+    assert (await app.http.get(URL, headers=token)).status_code == 200
+    await app.rt.users.disable(world.driver.id)
+    assert (await app.http.get(URL, headers=token)).status_code == 403
+
+
 async def test_tokens_without_the_scope_are_403_2003_naming_it(app: App) -> None:
     world = await _world(app)
     user = await _user_token(app, world, scope="vehicle:read")

@@ -100,10 +100,7 @@ async def acting_user(
                 f"an app's client-credentials token acts for one user: send {USER_HEADER}"
             )
         user_id = named.strip()[:64]
-        consented = "\x00" not in user_id and await runtime(request).consents.covers(
-            user_id, claims.client_id, (SCOPE,)
-        )
-        if not consented:
+        if not await _consented(request, user_id, claims.client_id):
             raise Forbidden(f"this user has not allowed this app {SCOPE}")
     else:
         raise Forbidden(
@@ -111,6 +108,18 @@ async def acting_user(
         )
     await _count(request, response, claims.client_id, user_id)
     return user_id
+
+
+async def _consented(request: Request, user_id: str, client_id: str) -> bool:
+    """The user exists, is active and allowed this app the scope (an unknown user reads as one
+    who has not consented, so the header cannot probe for accounts)."""
+    if "\x00" in user_id:
+        return False
+    rt = runtime(request)
+    user = await rt.users.find(user_id)
+    if user is None or user.disabled_at is not None:
+        return False
+    return await rt.consents.covers(user_id, client_id, (SCOPE,))
 
 
 async def _count(request: Request, response: Response, client_id: str, user_id: str) -> None:
