@@ -152,7 +152,11 @@ class Runtime:
             max_pending=settings.telemetry_max_pending,
         )
         self.charging = Charging(
-            SqlChargingStore(self.db), self.devices, self.clock, self.telemetry.heard_from
+            SqlChargingStore(self.db),
+            self.devices,
+            self.clock,
+            self.telemetry.heard_from,
+            self.sites,
         )
         self.commands = Commands(
             SqlCommandStore(self.db),

@@ -1,5 +1,6 @@
 """Charging records over HTTP (Tellus paths, envelope): the charger reports
-`POST /v1/device/charging-records`; the operator lists `GET /v1/operator/charging-records`."""
+`POST /v1/device/charging-records`; the operator lists `GET /v1/operator/charging-records` and
+sums them with `GET /v1/operator/aggregated/energy`."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response
 
-from voltgate.charging.schemas import RecordIn, record_view
+from voltgate.charging.schemas import RecordIn, instant, record_view, report_view
+from voltgate.charging.store import RecordFilter
+from voltgate.errors import ValidationFailed
 from voltgate.http.adapter import bearer, operator_reader, runtime
-from voltgate.http.shapes import PageNumber, PageSize, envelope, tellus_page, tellus_router
+from voltgate.http.shapes import Cursor, cursor_slice, envelope, tellus_page, tellus_router
 from voltgate.http.signing import signed
 from voltgate.identity.clients import ClientKind
 from voltgate.identity.guard import Principal
-from voltgate.pagination import DEFAULT_SIZE
+from voltgate.pagination import DEFAULT_LIMIT, DEFAULT_SIZE, MAX_SIZE
 
 reader = operator_reader
 device = signed(bearer(kinds=(ClientKind.DEVICE.value,)), sensitive=False)
@@ -36,13 +39,73 @@ async def report(
     return envelope(record_view(record))
 
 
-@operator.get("/charging-records", summary="The operator's charging records, newest first")
+Time = Annotated[
+    str | None, Query(max_length=40, description="Unix seconds or RFC 3339 (no offset = UTC)")
+]
+Energy = Annotated[float | None, Query(ge=0, le=1e9, allow_inf_nan=False, description="kWh")]
+
+
+@operator.get(
+    "/charging-records",
+    summary="The operator's charging records, newest first, filtered; by page or by cursor",
+)
 async def list_records(
     request: Request,
     device_id: Annotated[str | None, Query(max_length=64)] = None,
-    page: PageNumber = 1,
-    size: PageSize = DEFAULT_SIZE,
+    site_id: Annotated[str | None, Query(max_length=64)] = None,
+    connector: Annotated[int | None, Query(ge=1, le=64)] = None,
+    start: Annotated[Time, Query(alias="from", description="started_at at or after")] = None,
+    end: Annotated[Time, Query(alias="to", description="started_at before")] = None,
+    finished: Annotated[bool | None, Query(description="stopped (true) or open (false)")] = None,
+    energy_min: Energy = None,
+    energy_max: Energy = None,
+    page: Annotated[int | None, Query(ge=1, description="1-based page number")] = None,
+    size: Annotated[int | None, Query(ge=1, le=MAX_SIZE, description="rows a page")] = None,
+    limit: Annotated[int | None, Query(ge=1, le=MAX_SIZE, description="rows a slice")] = None,
+    cursor: Cursor = None,
     principal: Principal = Depends(reader),
 ) -> dict[str, Any]:
-    found = await runtime(request).charging.page(principal.claims.client_id, device_id, page, size)
+    """`page`/`size` answer `{items, page, size, total}`; `limit`/`cursor` answer `{items,
+    next_cursor}` (`null` at the end) and stay exact while records keep arriving."""
+    which = RecordFilter(
+        operator_id=principal.claims.client_id,
+        device_id=device_id,
+        site_id=site_id,
+        connector=connector,
+        started_from=instant(start, "from"),
+        started_before=instant(end, "to"),
+        finished=finished,
+        energy_min=energy_min,
+        energy_max=energy_max,
+    )
+    charging = runtime(request).charging
+    if limit is not None or cursor is not None:
+        if page is not None or size is not None:
+            raise ValidationFailed("use either page/size or limit/cursor, not both")
+        part = await charging.scroll(which, cursor, DEFAULT_LIMIT if limit is None else limit)
+        return envelope(cursor_slice(part, record_view))
+    found = await charging.page(which, page or 1, DEFAULT_SIZE if size is None else size)
     return tellus_page(found, record_view)
+
+
+@operator.get(
+    "/aggregated/energy",
+    summary="Energy per hour, day or month of the site's local time, summed from the records",
+)
+async def aggregated_energy(
+    request: Request,
+    granularity: Annotated[str, Query(max_length=16, description="hour, day or month")],
+    start: Annotated[str, Query(alias="from", max_length=40, description="Unix s or RFC 3339")],
+    end: Annotated[str, Query(alias="to", max_length=40, description="Unix s or RFC 3339")],
+    site: Annotated[str | None, Query(max_length=64, description="a site id")] = None,
+    device: Annotated[str | None, Query(max_length=64, description="a device id")] = None,
+    principal: Principal = Depends(reader),
+) -> dict[str, Any]:
+    """Each session counts, whole, in the period its `started_at` falls in; the totals equal
+    the sum of `GET /v1/operator/charging-records` for the same site, device, from and to."""
+    low, high = instant(start, "from"), instant(end, "to")
+    assert low is not None and high is not None
+    report = await runtime(request).charging.aggregate(
+        principal.claims.client_id, granularity, low, high, site_id=site, device_id=device
+    )
+    return envelope(report_view(report))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from voltgate.charging.aggregate import EnergyReport
 from voltgate.charging.store import ChargingRecord
+from voltgate.errors import ValidationFailed
 
 MAX_METER_VALUES = 2_000
 TransactionId = Annotated[
@@ -22,6 +25,23 @@ Kwh = Annotated[float, Field(ge=0, le=1e9)]
 def seconds(value: datetime) -> float:
     """Unix seconds; a date-time without an offset is UTC."""
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+
+
+def instant(value: str | None, name: str) -> float | None:
+    """A query parameter's time: Unix seconds or RFC 3339 (no offset = UTC); 400 otherwise."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        number = float(text)
+    except ValueError:
+        try:
+            return seconds(datetime.fromisoformat(text))
+        except ValueError:
+            raise ValidationFailed(f"{name}: not Unix seconds or an RFC 3339 time") from None
+    if not math.isfinite(number):
+        raise ValidationFailed(f"{name}: not a finite number of seconds")
+    return number
 
 
 class MeterValue(BaseModel):
@@ -80,4 +100,27 @@ def record_view(record: ChargingRecord) -> dict[str, Any]:
         "meter_values": list(record.meter_values),
         "created_at": int(record.created_at),
         "updated_at": int(record.updated_at),
+    }
+
+
+def report_view(report: EnergyReport) -> dict[str, Any]:
+    return {
+        "granularity": report.granularity.value,
+        "timezone": report.timezone,
+        "timezones": list(report.timezones),
+        "from": report.start,
+        "to": report.end,
+        # Each session counts, whole, in the period its started_at falls in.
+        "counted_by": "started_at",
+        "buckets": [
+            {
+                "period": b.period,
+                "start": b.start,
+                "energy_kwh": b.energy_kwh,
+                "sessions": b.sessions,
+            }
+            for b in report.buckets
+        ],
+        "total_energy_kwh": report.total_energy_kwh,
+        "total_sessions": report.total_sessions,
     }

@@ -12,13 +12,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from voltgate.charging.aggregate import (
+    EnergyReport,
+    build_report,
+    check_range,
+    granularity_of,
+)
 from voltgate.charging.schemas import RecordIn, seconds
-from voltgate.charging.store import ChargingRecord, ChargingStore, TransactionTaken
+from voltgate.charging.store import ChargingRecord, ChargingStore, RecordFilter, TransactionTaken
 from voltgate.clock import Clock
 from voltgate.devices.service import Devices
 from voltgate.errors import Conflict, NotFound, ValidationFailed
 from voltgate.ids import new_id
-from voltgate.pagination import Page, offset_of
+from voltgate.pagination import (
+    Page,
+    Slice,
+    check_size,
+    decode_cursor,
+    offset_of,
+    slice_of,
+)
+from voltgate.sites.service import Sites
 
 # A start time up to this far ahead of the server's clock is the charger's clock drift.
 MAX_FUTURE = 300.0
@@ -32,9 +46,11 @@ class Charging:
         devices: Devices,
         clock: Clock,
         heard_from: Callable[[str, float], None],
+        sites: Sites,
     ) -> None:
         self._store = store
         self._devices = devices
+        self._sites = sites
         self._clock = clock
         self._heard_from = heard_from
 
@@ -81,13 +97,92 @@ class Charging:
             # Stopped by a concurrent report since we read it: judge against that one.
         raise Conflict(f"transaction {body.transaction_id!r} is being reported concurrently")
 
-    async def page(
-        self, operator_id: str, device_id: str | None, page: int, size: int
-    ) -> Page[ChargingRecord]:
-        if device_id is not None:
-            device_id = (await self._devices.get(operator_id, device_id)).id  # 404 if not theirs
-        items, total = await self._store.page(operator_id, device_id, offset_of(page, size), size)
+    async def page(self, which: RecordFilter, page: int, size: int) -> Page[ChargingRecord]:
+        """One page (newest first) of the operator's records that `which` selects."""
+        offset = offset_of(page, size)
+        items, total = await self._store.page(await self._checked(which), offset, size)
         return Page(items, total, page, size)
+
+    async def scroll(
+        self, which: RecordFilter, cursor: str | None, limit: int
+    ) -> Slice[ChargingRecord]:
+        """A cursor slice (newest first): ids only decrease along a walk, so records reported
+        while an operator walks never repeat or shift a record it has yet to see."""
+        check_size(limit, "limit")
+        after = decode_cursor(cursor)
+        rows = await self._store.after(await self._checked(which), after, limit + 1)
+        return slice_of(rows, limit, lambda record: record.id)
+
+    async def aggregate(
+        self,
+        operator_id: str,
+        granularity: str,
+        start: float,
+        end: float,
+        *,
+        site_id: str | None = None,
+        device_id: str | None = None,
+    ) -> EnergyReport:
+        """Energy per local hour, day or month of [start, end): see `aggregate.py`. The totals
+        equal the sum of `page`/`scroll` over the same site, device and range."""
+        grain = granularity_of(granularity)
+        check_range(grain, start, end)
+        which = await self._checked(
+            RecordFilter(
+                operator_id=operator_id,
+                site_id=site_id,
+                device_id=device_id,
+                started_from=start,
+                started_before=end,
+            )
+        )
+        if site_id is not None:
+            zones = [(await self._sites.get(operator_id, site_id)).timezone]
+        elif device_id is not None:
+            device = await self._devices.get(operator_id, device_id)
+            site = device.site_id
+            zones = [(await self._sites.get(operator_id, site)).timezone if site else "UTC"]
+        else:
+            zones = await self._store.zones(operator_id)
+        return build_report(grain, zones, start, end, await self._store.energy_slots(which))
+
+    async def _checked(self, which: RecordFilter) -> RecordFilter:
+        """`which` with its device and site proven the operator's (404 otherwise) and its ranges
+        in order (400 otherwise)."""
+        operator_id = which.operator_id
+        assert operator_id is not None
+        if which.device_id is not None:
+            device = await self._devices.get(operator_id, which.device_id)
+            which = replace(which, device_id=device.id)
+        if which.site_id is not None:
+            which = replace(which, site_id=(await self._sites.get(operator_id, which.site_id)).id)
+        low, high = which.started_from, which.started_before
+        if low is not None and high is not None and high <= low:
+            raise ValidationFailed("from must be before to")
+        small, big = which.energy_min, which.energy_max
+        if small is not None and big is not None and big < small:
+            raise ValidationFailed("energy_min must not be above energy_max")
+        return which
+
+    # -- a user's own chargers (home chargers), for the ev.energy sessions view -------------
+    async def owned(
+        self, user_id: str, *, before: str | None, after: str | None, limit: int
+    ) -> tuple[list[ChargingRecord], bool]:
+        """Records of the chargers `user_id` owns, newest first: those older than `after`, or
+        the nearest newer than `before`; and whether more lie beyond them in that direction."""
+        check_size(limit, "page_size")
+        which = RecordFilter(owner_user_id=user_id)
+        if before is not None:
+            rows = await self._store.before(which, before, limit + 1)
+            return rows[-limit:], len(rows) > limit
+        rows = await self._store.after(which, after, limit + 1)
+        return rows[:limit], len(rows) > limit
+
+    async def owned_one(self, user_id: str, record_id: str) -> ChargingRecord:
+        found = await self._store.one(RecordFilter(owner_user_id=user_id), record_id)
+        if found is None:
+            raise NotFound("no such charging session")
+        return found
 
 
 def _same_report(stored: ChargingRecord, wanted: ChargingRecord) -> bool:

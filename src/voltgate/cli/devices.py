@@ -1,4 +1,4 @@
-"""`voltgate devices set-signing`: a charger's request-signing mode."""
+"""`voltgate devices set-signing` and `set-owner`: a charger's signing mode and its owner."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from typing import Annotated
 import typer
 
 from voltgate.cli.clients import Json, Mode
-from voltgate.cli.common import console, emit_json, run
+from voltgate.cli.common import console, emit_json, fail, run
+from voltgate.errors import NotFound
 from voltgate.identity.admin import describe
 from voltgate.identity.clients import ClientKind
+from voltgate.identity.users import normalize_email
 from voltgate.runtime import Runtime
 
 app = typer.Typer(help="Chargers (devices): their identity settings.")
@@ -33,3 +35,39 @@ def set_signing(
         emit_json({"device_id": device_id, "signing": view["signing"]})
     else:
         console.print(f"{device_id}: signing {view['signing']}")
+
+
+@app.command("set-owner")
+def set_owner(
+    device_id: Annotated[str, typer.Argument(help="The device id (its client id).")],
+    user: Annotated[
+        str | None, typer.Option("--user", help="The owner: a user id or email.")
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the charger's owner.")] = False,
+    as_json: Json = False,
+) -> None:
+    """Make a user the owner of a (home) charger: their apps see its charging sessions."""
+    if clear == (user is not None):
+        fail("give exactly one of --user EMAIL_OR_ID and --clear")
+
+    async def work(rt: Runtime) -> dict[str, object]:
+        owner = None if user is None else await _user_id(rt, user)
+        device = await rt.devices.set_owner(device_id, owner)
+        await rt.audit.flush()
+        return {"device_id": device.id, "owner_user_id": device.owner_user_id}
+
+    view = run(work)
+    if as_json:
+        emit_json(view)
+    else:
+        console.print(f"{device_id}: owner {view['owner_user_id'] or 'none'}")
+
+
+async def _user_id(rt: Runtime, email_or_id: str) -> str:
+    if "@" not in email_or_id:
+        return (await rt.users.get(email_or_id)).id
+    email = normalize_email(email_or_id)
+    for candidate in await rt.users.list_all():
+        if candidate.email == email:
+            return candidate.id
+    raise NotFound(f"no user with email {email!r}")

@@ -196,6 +196,9 @@ devices = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("last_seen_at", sa.Float, nullable=True),
     sa.Index("ix_devices_operator_id", "operator_id", "id"),
+    # A home charger: the user who owns it sees its sessions through their apps (issue 5).
+    sa.Column("owner_user_id", sa.String(64), sa.ForeignKey("users.id"), nullable=True),
+    sa.Index("ix_devices_owner_user_id", "owner_user_id"),
 )
 
 connectors = sa.Table(
@@ -332,6 +335,8 @@ charging_records = sa.Table(
     sa.UniqueConstraint("device_id", "transaction_id", name="uq_charging_records_transaction"),
     sa.Index("ix_charging_records_operator", "operator_id", "id"),
     sa.Index("ix_charging_records_device", "device_id", "id"),
+    # Time-range filters and aggregated energy (issue 5).
+    sa.Index("ix_charging_records_operator_started", "operator_id", "started_at"),
 )
 
 # A user's home energy sites (issue 5, Tesla Fleet API energy products). `id` is Tesla's

@@ -8,8 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from voltgate.db.engine import Database
-from voltgate.db.schema import connectors, devices, enrollments
-from voltgate.devices.store import Connector, Device, Enrollment, SerialTaken
+from voltgate.db.schema import connectors, devices, enrollments, users
+from voltgate.devices.store import Connector, Device, Enrollment, OwnerChange, SerialTaken
 
 
 def _device(row: Any, ports: Sequence[Connector]) -> Device:
@@ -25,6 +25,7 @@ def _device(row: Any, ports: Sequence[Connector]) -> Device:
         created_at=row.created_at,
         last_seen_at=row.last_seen_at,
         connectors=tuple(ports),
+        owner_user_id=row.owner_user_id,
     )
 
 
@@ -62,6 +63,7 @@ def _insert(conn: sa.Connection, device: Device) -> None:
             "mac": device.mac,
             "created_at": device.created_at,
             "last_seen_at": device.last_seen_at,
+            "owner_user_id": device.owner_user_id,
         },
     )
     if device.connectors:
@@ -135,6 +137,19 @@ class SqlDeviceStore:
         def work(conn: sa.Connection) -> bool:
             # Not moved: unknown, or already heard from at or after `at`.
             return bool(conn.execute(forward).rowcount) or conn.execute(known).first() is not None
+
+        return await self._db.write(work)
+
+    async def set_owner(self, device_id: str, user_id: str | None) -> OwnerChange:
+        change = devices.update().where(devices.c.id == device_id).values(owner_user_id=user_id)
+        known_user = sa.select(users.c.id).where(users.c.id == user_id)
+
+        def work(conn: sa.Connection) -> OwnerChange:
+            # Checked here too: SQLite enforces the reference only where foreign keys are on.
+            if user_id is not None and conn.execute(known_user).first() is None:
+                return OwnerChange.NO_USER
+            changed = conn.execute(change).rowcount == 1
+            return OwnerChange.DONE if changed else OwnerChange.NO_DEVICE
 
         return await self._db.write(work)
 

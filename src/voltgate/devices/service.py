@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from voltgate.clock import Clock
 from voltgate.devices.enrollment import Enrollments
 from voltgate.devices.schemas import DeviceRegistration
-from voltgate.devices.store import Connector, Device, DeviceStore, SerialTaken
+from voltgate.devices.store import Connector, Device, DeviceStore, OwnerChange, SerialTaken
 from voltgate.errors import Conflict, NotFound, ValidationFailed
 from voltgate.identity.admin import ClientAdmin
 from voltgate.identity.audit import AuditLog
@@ -138,6 +138,21 @@ class Devices:
     async def touch(self, device_id: str, at: float) -> bool:
         """The device was heard from at `at` (heartbeat): it shows online for the next 90 s."""
         return await self._store.touch(device_id, at)
+
+    async def set_owner(self, device_id: str, user_id: str | None) -> Device:
+        """Make `user_id` the owner of a (home) charger, or with None clear its owner; the owner
+        sees its sessions through apps they consent to (`/v2/charging_sessions`)."""
+        if "\x00" in device_id or (user_id is not None and "\x00" in user_id):
+            raise NotFound("no such device or user")
+        result = await self._store.set_owner(device_id[:64], user_id)
+        if result is OwnerChange.NO_DEVICE:
+            raise NotFound(f"no device {device_id[:64]!r}")
+        if result is OwnerChange.NO_USER:
+            raise NotFound(f"no user {user_id!r}")
+        self._audit.record("device_owner_set", client_id=device_id, owner=user_id)
+        found = await self._store.by_id(device_id[:64])
+        assert found is not None
+        return found
 
     async def rotate_secret(
         self, device_id: str, overlap: int = SECRET_OVERLAP, *, request_id: str | None = None

@@ -4,12 +4,19 @@ them for SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Protocol
 
 # Chargers heartbeat every 30 s; three missed heartbeats and the device shows offline.
 HEARTBEAT_INTERVAL = 30
 MISSED_HEARTBEATS = 3
 OFFLINE_AFTER = HEARTBEAT_INTERVAL * MISSED_HEARTBEATS
+
+
+class OwnerChange(Enum):
+    DONE = "done"
+    NO_DEVICE = "no_device"
+    NO_USER = "no_user"
 
 
 class SerialTaken(Exception):
@@ -36,6 +43,7 @@ class Device:
     created_at: float
     last_seen_at: float | None = None
     connectors: tuple[Connector, ...] = field(default=())
+    owner_user_id: str | None = None  # a home charger's owner (a user), if any
 
     def online_at(self, now: float) -> bool:
         return self.last_seen_at is not None and now - self.last_seen_at <= OFFLINE_AFTER
@@ -72,6 +80,9 @@ class DeviceStore(Protocol):
 
     async def touch(self, device_id: str, at: float) -> bool:
         """Move last_seen_at forward to `at` (never back); False for an unknown device."""
+
+    async def set_owner(self, device_id: str, user_id: str | None) -> OwnerChange:
+        """Record (or, with None, clear) the user who owns the device."""
 
 
 class EnrollmentStore(Protocol):

@@ -1,4 +1,5 @@
-"""ev.energy: `/o/authorize/`, `/o/token` (form, Basic or body credentials), `/o/revoke_token/`.
+"""ev.energy: `/o/authorize/`, `/o/token` (form, Basic or body credentials), `/o/revoke_token/`,
+and the resources: `/v2/charging_sessions` (a user's home-charger sessions).
 
 The revocation path requires its trailing slash, as ev.energy's does: without it, 405.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from voltgate.charging import evenergy as sessions
 from voltgate.dialects.canonical import revoke, token
 from voltgate.errors import MethodNotAllowed, rfc_body
 from voltgate.http.adapter import oauth_endpoint
@@ -23,3 +25,4 @@ def mount(app: FastAPI, fast: FastRouteTable) -> None:
     fast.add("/o/token", ["POST"], oauth_endpoint(token), rfc_body)
     fast.add("/o/revoke_token/", ["POST"], oauth_endpoint(revoke), rfc_body)
     fast.add("/o/revoke_token", ["GET", "POST", "PUT", "DELETE"], revoke_without_slash, rfc_body)
+    app.include_router(sessions.router)

@@ -21,6 +21,9 @@ KNOWN_SCOPES = [
     "vehicle_charging_cmds",
     "energy_device_data",
     "energy_cmds",
+    # ev.energy resources (issue 5)
+    "charging_session:read",
+    "vehicle:read",
 ]
 _CLIENT_AUTH = ["client_secret_basic", "client_secret_post"]
 
