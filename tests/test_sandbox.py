@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -22,9 +23,10 @@ from tests.conftest import App
 from tests.fixtures.live import free_port, server_env, voltgate_process
 from tests.web.support import forms, query
 from voltgate.app import create_app
-from voltgate.cli.serve import provision_sandbox
 from voltgate.config import Environment, Settings
 from voltgate.errors import InvalidGrant
+from voltgate.sandbox.world import provision_sandbox
+from voltgate.web.sandbox import TRY_SCOPE
 
 HOSTILE = "<script>alert(1)</script>'; touch /tmp/pwned #\"><img src=x>"
 
@@ -54,9 +56,9 @@ async def test_callback_page_escapes_the_code_and_state_and_quotes_the_code_for_
     assert "<script>" not in response.text and "<img" not in response.text
     assert response.text.count(str(escape(HOSTILE))) == 2  # code and state, as text
     argv = _command(response.text)
-    assert argv[argv.index("-u") + 1] == f"{creds['app']['client_id']}:$CLIENT_SECRET"
+    assert argv[argv.index("-u") + 1] == f"{creds['third_party_app']['client_id']}:$CLIENT_SECRET"
     assert f"code={HOSTILE}" in argv  # one argument: nothing of it reaches the shell as syntax
-    assert f"redirect_uri={creds['app']['redirect_uri']}" in argv
+    assert f"redirect_uri={creds['third_party_app']['redirect_uri']}" in argv
     assert "code_verifier=$VERIFIER" in argv
 
 
@@ -89,25 +91,27 @@ async def test_each_start_reissues_the_password_and_a_new_address_replaces_the_a
     first = await provision_sandbox(app.rt, "http://127.0.0.1:8000")
     second = await provision_sandbox(app.rt, "http://127.0.0.1:8001")
 
-    assert second["user"]["user_id"] == first["user"]["user_id"]
-    assert second["user"]["password"] != first["user"]["password"]
+    assert second["users"][0]["user_id"] == first["users"][0]["user_id"]
+    assert second["users"][0]["password"] != first["users"][0]["password"]
     with pytest.raises(InvalidGrant):
-        await app.rt.users.authenticate(second["user"]["email"], first["user"]["password"], None)
+        await app.rt.users.authenticate(
+            second["users"][0]["email"], first["users"][0]["password"], None
+        )
     user = await app.rt.users.authenticate(
-        second["user"]["email"], second["user"]["password"], None
+        second["users"][0]["email"], second["users"][0]["password"], None
     )
     assert user.display_name == "Sandbox Driver"
     assert second["operator"]["client_id"] == first["operator"]["client_id"]
-    assert second["app"]["redirect_uri"] == "http://127.0.0.1:8001/sandbox/callback"
-    assert (await app.rt.admin.show(first["app"]["client_id"])).disabled
-    assert not (await app.rt.admin.show(second["app"]["client_id"])).disabled
+    assert second["third_party_app"]["redirect_uri"] == "http://127.0.0.1:8001/sandbox/callback"
+    assert (await app.rt.admin.show(first["third_party_app"]["client_id"])).disabled
+    assert not (await app.rt.admin.show(second["third_party_app"]["client_id"])).disabled
 
 
 # -- live: `voltgate sandbox` as a user runs it ---------------------------------------------
 @dataclass
 class Sandbox:
     base_url: str
-    creds: dict[str, dict[str, str]]
+    creds: dict[str, Any]
     console: str  # everything the process printed before it became ready
     verifier: str
     authorize_url: str
@@ -139,13 +143,13 @@ def test_the_printed_delegated_flow_works_in_a_browser_and_restarts_reissue_secr
 ) -> None:
     port = free_port()
     with _sandbox(tmp_path, port, "first") as sb, httpx.Client(base_url=sb.base_url) as http:
-        user, app = sb.creds["user"], sb.creds["app"]
+        user, app = sb.creds["users"][0], sb.creds["third_party_app"]
         assert user["email"] == "driver@sandbox.voltgate.test"
         assert app["redirect_uri"] == f"{sb.base_url}/sandbox/callback"
         for secret in (user["password"], app["client_secret"], sb.verifier):
             assert secret in sb.console  # shown once, for the person who started it
         state = query(sb.authorize_url)["state"]
-        assert query(sb.authorize_url)["scope"] == "openid offline_access vehicle_device_data"
+        assert query(sb.authorize_url)["scope"] == TRY_SCOPE
 
         sign_in = http.get(sb.authorize_url)
         assert sign_in.status_code == 200 and "Sign in" in sign_in.text
@@ -204,7 +208,7 @@ def test_the_printed_delegated_flow_works_in_a_browser_and_restarts_reissue_secr
         assert not any(secret in line for line in logs)
 
     with _sandbox(tmp_path, port, "second") as again, httpx.Client(base_url=sb.base_url) as http:
-        renewed, renewed_app = again.creds["user"], again.creds["app"]
+        renewed, renewed_app = again.creds["users"][0], again.creds["third_party_app"]
         assert renewed["user_id"] == user["user_id"]
         assert renewed_app["client_id"] == app["client_id"]  # same address: same app
         page = http.get("/login")

@@ -168,7 +168,7 @@ async def test_open_sessions_count_and_an_empty_range_is_zero_filled(app: App) -
         ("granularity=day&from=0&to=31622401", "366 days"),
         ("granularity=month&from=0&to=157852801", "5 years"),
         ("granularity=day&from=soon&to=100", "from"),
-        ("granularity=day&to=100", "from"),
+        ("granularity=day&to=100", "1970"),  # `from` defaults to 31 days before `to`
         ("granularity=day&from=-100&to=100", "1970"),
         ("from=0&to=100", "granularity"),
     ],
@@ -187,6 +187,19 @@ async def test_the_limit_itself_is_allowed(app: App) -> None:
     op = await operator(app)
     ok = await app.http.get(f"{URL}?granularity=hour&from=0&to={31 * 86_400}", headers=op.headers)
     assert ok.status_code == 200 and len(ok.json()["data"]["buckets"]) == 31 * 24
+
+
+async def test_without_from_and_to_the_report_covers_a_day_a_month_or_a_year_up_to_now(
+    app: App,
+) -> None:
+    op = await operator(app)
+    charger = await station(app, op)
+    now = app.clock.now()
+    await report(app, charger, now - 600, 4.0)
+    for granularity, span in (("hour", 86_400), ("day", 31 * 86_400), ("month", 366 * 86_400)):
+        data = await _energy(app, op, f"granularity={granularity}")
+        assert (data["from"], data["to"]) == (now - span, now), data
+        assert data["total_energy_kwh"] == 4.0 and data["total_sessions"] == 1
 
 
 async def test_another_operators_site_or_device_is_404_and_other_tokens_are_403(app: App) -> None:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -28,7 +29,7 @@ RUN_SECONDS = 60.0
 @dataclass
 class Sandbox:
     base_url: str
-    operator: dict[str, str]
+    operator: dict[str, Any]
     database: Path
 
 
@@ -41,7 +42,7 @@ def sandbox(tmp_path: Path, fleet: int) -> Iterator[Sandbox]:
     args += ["--credentials-out", str(creds)]
     env = server_env(tmp_path / "data")
     with voltgate_process(args, env, tmp_path / "sandbox.log", base):
-        operator = orjson.loads(creds.read_bytes())["operator"]
+        operator = orjson.loads(creds.read_bytes())["operator"]  # with its site_ids
         yield Sandbox(base, operator, tmp_path / "data" / "voltgate.db")
 
 
@@ -142,10 +143,13 @@ async def test_the_sandbox_starts_a_small_fleet_the_operator_sees(tmp_path: Path
             while True:  # each reports telemetry within 5 s of starting
                 listed = await ops.devices()
                 latest = [await ops.latest_telemetry(d["id"]) for d in listed["items"]]
-                if len(latest) == 3 and all(t["online"] and t["connectors"] for t in latest):
+                if len(latest) == 4 and all(t["online"] and t["connectors"] for t in latest):
                     break
                 assert time.monotonic() < deadline, (listed, latest)
                 await asyncio.sleep(0.5)
+        # Three public chargers spread over the operator's sites, and a driver's home charger.
+        sites = sorted(d["site_id"] or "" for d in listed["items"])
+        assert sites[0] == "" and set(sites[1:]) == set(sb.operator["site_ids"]), sites
     async with httpx.AsyncClient() as http:  # stopped with the sandbox, fleet included
         with contextlib.suppress(httpx.TransportError):
             await http.get(sb.base_url + "/healthz", timeout=1)

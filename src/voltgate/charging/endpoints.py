@@ -19,6 +19,9 @@ from voltgate.identity.guard import Principal
 from voltgate.pagination import DEFAULT_LIMIT, DEFAULT_SIZE, MAX_SIZE
 
 reader = operator_reader
+# The window aggregated/energy covers when `from` is left out: a day of hours, a month of days,
+# a year of months.
+DEFAULT_SPAN = {"hour": 86_400.0, "day": 31 * 86_400.0, "month": 366 * 86_400.0}
 device = signed(bearer(kinds=(ClientKind.DEVICE.value,)), sensitive=False)
 
 operator = tellus_router(prefix="/v1/operator", tags=["tellus: operator"])
@@ -95,17 +98,33 @@ async def list_records(
 async def aggregated_energy(
     request: Request,
     granularity: Annotated[str, Query(max_length=16, description="hour, day or month")],
-    start: Annotated[str, Query(alias="from", max_length=40, description="Unix s or RFC 3339")],
-    end: Annotated[str, Query(alias="to", max_length=40, description="Unix s or RFC 3339")],
+    start: Annotated[
+        str | None,
+        Query(alias="from", max_length=40, description="Unix s or RFC 3339; default: see `to`"),
+    ] = None,
+    end: Annotated[
+        str | None,
+        Query(
+            alias="to",
+            max_length=40,
+            description="Unix s or RFC 3339; default now, and `from` 24 h / 31 days / 366 days "
+            "before it for hour / day / month",
+        ),
+    ] = None,
     site: Annotated[str | None, Query(max_length=64, description="a site id")] = None,
     device: Annotated[str | None, Query(max_length=64, description="a device id")] = None,
     principal: Principal = Depends(reader),
 ) -> dict[str, Any]:
     """Each session counts, whole, in the period its `started_at` falls in; the totals equal
     the sum of `GET /v1/operator/charging-records` for the same site, device, from and to."""
-    low, high = instant(start, "from"), instant(end, "to")
-    assert low is not None and high is not None
-    report = await runtime(request).charging.aggregate(
+    rt = runtime(request)
+    high = instant(end, "to")
+    if high is None:
+        high = rt.clock.now()
+    low = instant(start, "from")
+    if low is None:
+        low = high - DEFAULT_SPAN.get(granularity, DEFAULT_SPAN["hour"])
+    report = await rt.charging.aggregate(
         principal.claims.client_id, granularity, low, high, site_id=site, device_id=device
     )
     return envelope(report_view(report))

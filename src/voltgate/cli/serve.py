@@ -16,21 +16,12 @@ import typer
 
 from voltgate.cli.common import console, err_console, fail, settings, started_runtime
 from voltgate.config import Environment, Settings
-from voltgate.devices.enrollment import SANDBOX_OPERATOR
 from voltgate.observability import configure_logging
-from voltgate.runtime import Runtime
+from voltgate.sandbox.world import provision_sandbox
 from voltgate.web import sandbox as sandbox_page
 
 Host = Annotated[str, typer.Option("--host", help="Address to bind.")]
 Port = Annotated[int, typer.Option("--port", help="Port to bind.")]
-SANDBOX_USER = "driver@sandbox.voltgate.test"
-SANDBOX_USER_NAME = "Sandbox Driver"
-SANDBOX_APP_SCOPES = (
-    "openid offline_access profile email read write user_data vehicle_device_data "
-    "vehicle_location vehicle_cmds vehicle_charging_cmds energy_device_data energy_cmds"
-)
-
-
 Workers = Annotated[
     int, typer.Option("--workers", help="Server processes; more than one needs VOLTGATE_REDIS_URL.")
 ]
@@ -84,60 +75,11 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1) -> 
     _run_server(_configured(host, port), host, port, workers)
 
 
-async def _ensure_client(
-    rt: Runtime, name: str, kind: str, scopes: str, redirect_uris: tuple[str, ...] = ()
-) -> dict[str, str]:
-    """The sandbox client `name`, registered as asked, with a secret re-issued now.
-
-    A same-named client registered otherwise (another issuer's redirect URI) is disabled.
-    """
-    wanted = (kind, tuple(scopes.split()), redirect_uris)
-    current = None
-    for client in await rt.admin.list_all():
-        if client.name != name or client.disabled:
-            continue
-        if (client.kind.value, client.scopes, client.redirect_uris) == wanted and current is None:
-            current = client
-        else:
-            await rt.admin.disable(client.id, via="sandbox")
-    if current is not None:
-        secret = await rt.admin.rotate_secret(current.id, overlap=0, via="sandbox")
-        return {"client_id": current.id, "client_secret": secret}
-    created = await rt.admin.create(
-        name=name, kind=kind, scopes=scopes, redirect_uris=list(redirect_uris)
-    )
-    return {"client_id": created.client.id, "client_secret": created.secret or ""}
-
-
-async def _ensure_user(rt: Runtime) -> dict[str, str]:
-    """The sandbox user, with a password re-issued now (only its argon2id hash is stored)."""
-    password = secrets.token_urlsafe(18)
-    user = next((u for u in await rt.users.list_all() if u.email == SANDBOX_USER), None)
-    if user is None:
-        user = await rt.users.create(SANDBOX_USER, password, SANDBOX_USER_NAME)
-    else:
-        await rt.users.set_password(user.id, password)
-        if user.disabled_at is not None:
-            err_console.print(
-                f"[yellow]warning:[/yellow] {SANDBOX_USER} is disabled: it cannot sign in"
-            )
-    return {"email": user.email, "password": password, "user_id": user.id}
-
-
-async def provision_sandbox(rt: Runtime, issuer: str) -> dict[str, Any]:
-    """The sandbox operator, user and app; every secret and the password are re-issued now."""
-    operator = await _ensure_client(rt, SANDBOX_OPERATOR, "operator", "read write")
-    user = await _ensure_user(rt)
-    redirect_uri = sandbox_page.callback_uri(issuer)
-    app = await _ensure_client(
-        rt, sandbox_page.APP_NAME, "third_party", SANDBOX_APP_SCOPES, (redirect_uri,)
-    )
-    return {"operator": operator, "user": user, "app": {**app, "redirect_uri": redirect_uri}}
-
-
-async def _sandbox_credentials(config: Settings) -> dict[str, Any]:
+async def _sandbox_credentials(config: Settings, fleet: int) -> dict[str, Any]:
     async with started_runtime(config) as rt:
-        creds = await provision_sandbox(rt, config.issuer)
+        creds = await provision_sandbox(
+            rt, config.issuer, fleet=fleet, fleet_state=config.data_dir / FLEET_STATE
+        )
         await rt.audit.flush()
     return creds
 
@@ -147,7 +89,42 @@ def _show(text: str) -> None:
     console.print(text, markup=False, emoji=False, soft_wrap=True)
 
 
-def _print_delegated_flow(base: str, user: dict[str, str], app: dict[str, str]) -> None:
+_ACCESS_FIELD = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
+
+
+def _print_operator(base: str, op: dict[str, Any]) -> None:
+    console.print("[bold]The operator[/bold] (Tellus: sites, chargers, commands, energy data):")
+    _show(f"  operator client_id:     {op['client_id']}")
+    _show(f"  operator client_secret: {op['client_secret']}")
+    console.print("Get a token (paste into another shell):")
+    basic = shlex.quote(op["client_id"] + ":" + op["client_secret"])
+    _show(
+        f"  export TOKEN=$(curl -s -u {basic} -d grant_type=client_credentials "
+        f"{base}/oauth/token | {_ACCESS_FIELD})"
+    )
+    body = orjson.dumps(
+        {
+            "client_id": op["client_id"],
+            "client_secret": op["client_secret"],
+            "grant_type": "client_credentials",
+        }
+    ).decode()
+    _show("  or Tellus-style (JSON body, {code, message, data} envelope):")
+    _show(
+        f"  curl -s -H 'Content-Type: application/json' -d {shlex.quote(body)} "
+        f"{base}/v1/operator/oauth/token"
+    )
+    auth = '-H "Authorization: Bearer $TOKEN"'
+    console.print("Then:")
+    _show(f"  curl -s {auth} {base}/v1/operator/sites")
+    _show(f"  curl -s {auth} {base}/v1/operator/devices")
+    _show(f"  curl -s {auth} '{base}/v1/operator/charging-records?limit=5'")
+    site = op["site_ids"][0] if op.get("site_ids") else None
+    site_part = f"&site={site}" if site else ""
+    _show(f"  curl -s {auth} '{base}/v1/operator/aggregated/energy?granularity=hour{site_part}'")
+
+
+def _print_delegated_flow(base: str, user: dict[str, Any], app: dict[str, str]) -> None:
     verifier, state = secrets.token_urlsafe(48), secrets.token_urlsafe(12)
     console.print("[bold]Try the delegated flow[/bold] (a user lets the sandbox app act for them):")
     _show(f"  user email:        {user['email']}")
@@ -161,19 +138,35 @@ def _print_delegated_flow(base: str, user: dict[str, str], app: dict[str, str]) 
     _show(f"     {sandbox_page.authorize_url(base, app['client_id'], verifier, state)}")
     _show(f"  3. {app['redirect_uri']} shows the code and the command to redeem it:")
     _show(f"     {sandbox_page.redeem_command(base, app['client_id'])}")
-    _show(f'  Then: curl -s -H "Authorization: Bearer $ACCESS_TOKEN" {base}/oauth/userinfo')
+    auth = '-H "Authorization: Bearer $ACCESS_TOKEN"'
+    _show("  Then, as that user (Tesla Fleet API and ev.energy shapes):")
+    _show(f"     curl -s {auth} {base}/oauth/userinfo")
+    _show(f"     curl -s {auth} {base}/api/1/products")
+    _show(f"     curl -s {auth} {base}/api/1/vehicles")
+    awake, asleep = user["vehicles"][0], user["vehicles"][-1]
+    vehicles = f"{base}/api/1/vehicles"
+    _show(f"     curl -s {auth} {vehicles}/{awake['id']}/vehicle_data")
+    _show(f"     curl -s {auth} {vehicles}/{asleep['id']}/vehicle_data   # asleep: 408")
+    _show(f"     curl -s {auth} -X POST {vehicles}/{asleep['id']}/wake_up")
+    _show(f"     curl -s {auth} {base}/api/1/energy_sites/{user['energy_site_id']}/live_status")
+    _show(f"     curl -s {auth} {base}/api/1/dx/charging/history")
+    _show(f"     curl -s {auth} {base}/v2/charging_sessions")
 
 
 SANDBOX_FLEET = 5
+FLEET_STATE = "sandbox-fleet.json"
+# Vehicles arriving per idle connector per hour: lively enough to see sessions within minutes.
+SANDBOX_ARRIVALS = 6.0
 
 
 def _start_fleet(config: Settings, count: int) -> subprocess.Popen[bytes]:
-    """`voltgate sim chargers` in a child process: it waits until the server is ready, keeps its
-    chargers' credentials in the data dir (the same chargers come back on the next start) and
-    exits with this process."""
+    """`voltgate sim chargers` in a child process: it waits until the server is ready, runs the
+    chargers the world registered (their credentials are in the state file in the data dir)
+    and exits with this process."""
     command = [sys.executable, "-m", "voltgate", "sim", "chargers", "--count", str(count)]
     command += ["--server", config.issuer, "--quiet", "--parent-pid", str(os.getpid())]
-    command += ["--state", str(config.data_dir / "sandbox-fleet.json")]
+    command += ["--state", str(config.data_dir / FLEET_STATE)]
+    command += ["--arrival-rate", str(SANDBOX_ARRIVALS)]
     return subprocess.Popen(command, stdin=subprocess.DEVNULL)  # noqa: S603 - our own argv
 
 
@@ -194,51 +187,43 @@ def sandbox(
     ] = None,
     fleet: Annotated[
         int,
-        typer.Option("--fleet", min=0, help="Simulated chargers to run beside it (0: none)."),
+        typer.Option(
+            "--fleet",
+            min=0,
+            help="Simulated public chargers to run beside it, plus a home charger (0: none).",
+        ),
     ] = SANDBOX_FLEET,
 ) -> None:
-    """Start a sandbox on the embedded default and print how to use it."""
+    """Start a sandbox on the embedded default: a believable world (an operator with sites and
+    chargers, users with vehicles and a home energy site, a third-party app) kept live by
+    simulated chargers; print how to use it."""
     config = _configured(host, port)
     if config.environment is not Environment.SANDBOX:
         fail("`voltgate sandbox` runs only with VOLTGATE_ENVIRONMENT=sandbox")
-    creds = asyncio.run(_sandbox_credentials(config))
+    creds = asyncio.run(_sandbox_credentials(config, fleet))
     if credentials_out is not None:
         fd = os.open(credentials_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(orjson.dumps(creds, option=orjson.OPT_INDENT_2))
-    op = creds["operator"]
     base = config.issuer
     console.print(f"[bold green]voltgate sandbox[/bold green] on {base}  (data: {config.data_dir})")
-    console.print(f"  operator client_id:     {op['client_id']}")
-    console.print(f"  operator client_secret: {op['client_secret']}")
-    console.print("Get a token (paste into another shell):")
-    console.print(
-        f"  curl -s -u {shlex.quote(op['client_id'] + ':' + op['client_secret'])} "
-        f"-d grant_type=client_credentials {base}/oauth/token",
-        soft_wrap=True,
-    )
-    console.print("Tellus-style:")
-    body = orjson.dumps(
-        {
-            "client_id": op["client_id"],
-            "client_secret": op["client_secret"],
-            "grant_type": "client_credentials",
-        }
-    ).decode()
-    console.print(
-        f"  curl -s -H 'Content-Type: application/json' -d {shlex.quote(body)} "
-        f"{base}/v1/operator/oauth/token",
-        soft_wrap=True,
-    )
-    console.print(f'Then: curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/me')
-    _print_delegated_flow(base, creds["user"], creds["app"])
+    _print_operator(base, creds["operator"])
+    users = creds["users"]
+    _print_delegated_flow(base, users[0], creds["third_party_app"])
+    for user in users:
+        if user["disabled"]:
+            err_console.print(f"[yellow]warning:[/yellow] {user['email']} is disabled")
+    others = ", ".join(f"{u['email']} / {u['password']}" for u in users[1:])
+    if others:
+        _show(f"  Other users (same flow, their own vehicles and home site): {others}")
     console.print(f"API docs: {base}/docs")
-    chargers = _start_fleet(config, fleet) if fleet else None
+    count = len(creds["chargers"])
+    chargers = _start_fleet(config, count) if count else None
     if chargers is not None:
         _show(
-            f"Simulated fleet: {fleet} chargers (`voltgate sim chargers`), in the sandbox operator:"
+            f"Simulated chargers: {count} (`voltgate sim chargers`): {count - 1} public ones in "
+            f"the operator's sites and {users[0]['email']}'s home charger."
         )
-        _show(f'  curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/operator/devices')
     try:
         _run_server(config, host, port)
     finally:

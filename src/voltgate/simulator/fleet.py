@@ -19,7 +19,7 @@ import httpx
 from voltgate.sdk.device import DeviceClient
 from voltgate.sdk.errors import ApiError
 from voltgate.simulator.charger import Behaviour, SimulatedCharger
-from voltgate.simulator.physics import MODELS, Model
+from voltgate.simulator.physics import HOME_MODEL, MODELS, Model
 from voltgate.simulator.stats import Stats
 
 REGISTER_AT_ONCE = 16
@@ -106,7 +106,7 @@ class Fleet:
             return []
         if saved.get("server") != self.config.server:
             return []
-        models = {m.name: m for m in MODELS}
+        models = {m.name: m for m in (*MODELS, HOME_MODEL)}
         entries = [e for e in saved.get("chargers", []) if e.get("model") in models]
         candidates = [
             (self._client(e["device_id"], e["device_secret"]), models[e["model"]])

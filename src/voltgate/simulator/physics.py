@@ -39,6 +39,8 @@ MODELS = (
     Model("Tellus DC60", (("CCS2", 60.0),), bidirectional=True, weight=3),
     Model("Tellus DC150", (("CCS2", 150.0), ("CCS2", 150.0)), bidirectional=True, weight=2),
 )
+# A driver's wallbox at home: never drawn for a public fleet, placed by the sandbox's world.
+HOME_MODEL = Model("Tellus Home11", (("Type2", 11.0),), bidirectional=False, weight=0)
 
 
 @dataclass(slots=True)

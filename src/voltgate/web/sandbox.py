@@ -18,7 +18,12 @@ from voltgate.web.pages import security_headers, templates
 
 APP_NAME = "Sandbox app"
 CALLBACK_PATH = "/sandbox/callback"
-TRY_SCOPE = "openid offline_access vehicle_device_data"
+# What the printed walk-through asks for: enough to try every user endpoint read-only, and
+# charging commands (no vehicle_cmds or energy_cmds: ask for those when you need them).
+TRY_SCOPE = (
+    "openid offline_access user_data vehicle_device_data vehicle_location "
+    "vehicle_charging_cmds energy_device_data charging_session:read"
+)
 _MAX_PARAM = 2048
 
 

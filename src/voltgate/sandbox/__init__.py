@@ -1,0 +1,1 @@
+"""The sandbox: a believable world to try every endpoint on one machine."""
