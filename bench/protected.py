@@ -29,15 +29,17 @@ from bench.machine import wait_quiet
 from bench.servers import ROOT, Credentials, RunningServer, http_request, start_voltgate
 
 REDIRECT_URI = "https://bench.example/callback"
-USER_SCOPES = ("energy_device_data", "energy_cmds")
+USER_SCOPES = ("vehicle_device_data", "energy_device_data", "energy_cmds")
 CHARGERS = 20
 
 
 async def seed(operator_id: str) -> dict[str, Any]:
-    """Chargers for the operator; a user, their energy site and a code for the bench's app."""
+    """Chargers for the operator; a user, their vehicles and energy site, and a code for the
+    bench's app."""
     from voltgate.cli.common import started_runtime
     from voltgate.devices.schemas import DeviceRegistration, EnrollmentCreate
     from voltgate.energy.seed import seed_energy_site
+    from voltgate.vehicles.seed import seed_vehicles
 
     async with started_runtime() as rt:
         _, enrollment = await rt.enrollments.create(operator_id, EnrollmentCreate(uses=CHARGERS))
@@ -63,6 +65,8 @@ async def seed(operator_id: str) -> dict[str, Any]:
             f"bench-{secrets.token_hex(4)}@example.com", secrets.token_urlsafe(16)
         )
         site = await seed_energy_site(rt, user.id)
+        # The first seeded vehicle is charging, so awake: vehicle_data answers 200, not 408.
+        vehicle = (await seed_vehicles(rt, user.id))[0]
         code = await rt.delegation.issue_code(
             client=app.client,
             user_id=user.id,
@@ -76,7 +80,7 @@ async def seed(operator_id: str) -> dict[str, Any]:
         "user_id": user.id,
         "code": code,
         # The ids the READS' paths name.
-        "ids": {"energy_site": site.id},
+        "ids": {"energy_site": site.id, "vehicle": vehicle.id},
     }
 
 

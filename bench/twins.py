@@ -4,7 +4,7 @@ measured routes — the same handlers, with the bearer guard replaced by a fixed
 Only this bench mounts the twins (`python -m bench.twins --host H --port P`, run like
 `voltgate serve`); voltgate itself never does. The principals are read from the environment
 the bench sets: BENCH_OPERATOR_ID (an operator client), BENCH_APP_ID and BENCH_USER_ID (a
-third-party app and the user who granted it `energy_device_data`).
+third-party app and the user who granted it `vehicle_device_data` and `energy_device_data`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from voltgate.http.adapter import operator_reader
 from voltgate.http.ratelimit import authenticated
 from voltgate.identity.guard import Principal
 from voltgate.identity.tokens import AccessClaims
+from voltgate.vehicles import endpoints as vehicles
 
 TWIN = "/_unguarded"
 Guard = Callable[[Request], Awaitable[Principal]]
@@ -52,6 +53,13 @@ READS = (
         authenticated,
         "user",
     ),
+    ProtectedRead(
+        "vehicle_data",
+        "/api/1/vehicles/{vehicle}/vehicle_data",
+        vehicles.router,
+        authenticated,
+        "user",
+    ),
 )
 
 
@@ -74,7 +82,9 @@ def principals() -> dict[str, Principal]:
     app, user = os.environ["BENCH_APP_ID"], os.environ["BENCH_USER_ID"]
     return {
         "operator": Principal(_claims(operator, operator, "read write", "operator")),
-        "user": Principal(_claims(user, app, "energy_device_data energy_cmds", "third_party")),
+        "user": Principal(
+            _claims(user, app, "vehicle_device_data energy_device_data energy_cmds", "third_party")
+        ),
     }
 
 

@@ -85,6 +85,41 @@ async def test_callback_page_does_not_exist_in_production(tmp_path: Path) -> Non
     assert response.status_code == 404
 
 
+async def test_the_world_is_an_operator_with_sites_and_chargers_and_users_with_vehicles_and_a_home(
+    app: App, tmp_path: Path
+) -> None:
+    state = tmp_path / "fleet.json"
+    first = await provision_sandbox(app.rt, "http://127.0.0.1:8000", fleet=3, fleet_state=state)
+    again = await provision_sandbox(app.rt, "http://127.0.0.1:8000", fleet=3, fleet_state=state)
+
+    operator = first["operator"]["client_id"]
+    sites = (await app.rt.sites.page(operator, 1, 100)).items
+    assert sorted(s.timezone for s in sites) == ["Europe/Berlin", "Europe/London"]
+    devices = [await app.rt.devices.get(operator, d) for d in first["chargers"]]
+    assert len(devices) == 4  # three public chargers over both sites, and a home charger
+    assert {d.site_id for d in devices[:3]} == {s.id for s in sites}
+    home = devices[3]
+    assert home.site_id is None and home.owner_user_id == first["users"][0]["user_id"]
+    saved = orjson.loads(state.read_bytes())
+    assert [c["device_id"] for c in saved["chargers"]] == first["chargers"]
+    assert saved["server"] == "http://127.0.0.1:8000" and state.stat().st_mode & 0o077 == 0
+
+    vins = set()
+    for user in first["users"]:
+        assert len(user["vehicles"]) == 2
+        vins |= {v["vin"] for v in user["vehicles"]}
+        (site,) = await app.rt.energy.of_user(user["user_id"])
+        assert site.id == user["energy_site_id"]
+    assert len(vins) == 4
+    # A restart keeps the world: the same chargers, vehicles and sites, with new secrets.
+    assert again["chargers"] == first["chargers"]
+    for before, after in zip(first["users"], again["users"], strict=True):
+        assert after["vehicles"] == before["vehicles"]
+        assert after["energy_site_id"] == before["energy_site_id"]
+        assert after["password"] != before["password"]
+    assert again["operator"]["site_ids"] == first["operator"]["site_ids"]
+
+
 async def test_each_start_reissues_the_password_and_a_new_address_replaces_the_app(
     app: App,
 ) -> None:

@@ -230,7 +230,8 @@ async def provision_sandbox(
 async def _owner_world(rt: Runtime, user_id: str) -> dict[str, Any]:
     """A user's vehicles and home energy site (kept when they exist), as the credentials show
     them: enough to paste the first requests."""
-    vehicles = await seed_vehicles(rt, user_id)
+    # In seeding order: the one charging at home first, the one asleep at the office last.
+    vehicles = sorted(await seed_vehicles(rt, user_id), key=lambda v: (v.seed_slot or 0, v.id))
     site = await seed_energy_site(rt, user_id)
     return {
         "vehicles": [{"id": v.id, "vin": v.vin, "display_name": v.display_name} for v in vehicles],
