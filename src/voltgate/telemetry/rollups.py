@@ -27,8 +27,8 @@ RESOLUTIONS: dict[str, tuple[int, int]] = {
     "1h": (HOUR, 366 * DAY),
 }
 RAW_SPAN = DAY  # the longest range of raw readings one query may span
-# Where each field sits in a Reading, and where its six parts start in a rollup row's values.
-_SLOTS = tuple((Reading._fields.index(name), 6 * i) for i, name in enumerate(FIELDS))
+# Where each field's six parts start in a rollup row's values (FIELDS order, as in Reading).
+_STARTS = tuple(3 + 6 * i for i in range(len(FIELDS)))  # after the 3 key columns
 _EMPTY = (0, 0.0, None, None, None, None)
 
 
@@ -37,18 +37,22 @@ def rollup(readings: Sequence[Reading]) -> list[tuple[Any, ...]]:
     `telemetry_rollups`: device_id, connector, bucket, then per field count, sum, min, max,
     last, last_at (count 0, sum 0 and NULLs when the field was always null)."""
     found: dict[tuple[str, int, int], list[Any]] = {}
+    get = found.get
     for reading in readings:
-        at = reading.at
-        key = (reading.device_id, reading.connector, int(at // MINUTE) * MINUTE)
-        row = found.get(key)
-        if row is None:
-            row = found[key] = []
-            for index, _ in _SLOTS:
-                value = reading[index]
-                row += _EMPTY if value is None else (1, value, value, value, value, at)
+        device_id, connector, at, _, _, power, energy, soc, voltage, current = reading
+        key = (device_id, connector, int(at // MINUTE) * MINUTE)
+        row = get(key)
+        if row is None:  # the common case: a charger reports every ~5 s, a flush is 0.25 s
+            found[key] = [
+                *key,
+                *(1, power, power, power, power, at),
+                *(1, energy, energy, energy, energy, at),
+                *(_EMPTY if soc is None else (1, soc, soc, soc, soc, at)),
+                *(_EMPTY if voltage is None else (1, voltage, voltage, voltage, voltage, at)),
+                *(_EMPTY if current is None else (1, current, current, current, current, at)),
+            ]
             continue
-        for index, start in _SLOTS:
-            value = reading[index]
+        for start, value in zip(_STARTS, (power, energy, soc, voltage, current), strict=True):
             if value is None:
                 continue
             if row[start] == 0:
@@ -64,7 +68,7 @@ def rollup(readings: Sequence[Reading]) -> list[tuple[Any, ...]]:
             if at > last_at or (at == last_at and value > row[start + 4]):
                 row[start + 4] = value
                 row[start + 5] = at
-    return [(*key, *row) for key, row in found.items()]
+    return [tuple(row) for row in found.values()]  # the driver takes tuples
 
 
 def check_field(field: str) -> None:
