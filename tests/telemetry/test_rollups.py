@@ -127,13 +127,18 @@ async def test_two_flushes_into_one_minute_merge_into_one_rollup(app: App) -> No
     await _post(app, headers, minute + 50, {**item, "power_kw": 30})  # soc null
     await _post(app, headers, minute + 5, {**item, "power_kw": 5, "soc": 39})  # out of order
     await app.rt.telemetry.flush()
+    # Two more at the very time of the last one, in later flushes: the greater value is last,
+    # whichever order they come in.
+    for power in (35, 32):
+        await _post(app, headers, minute + 50, {**item, "power_kw": power})
+        await app.rt.telemetry.flush()
 
     rows = await app.rt.db.read(lambda conn: list(conn.execute(sa.select(telemetry_rollups))))
     assert len(rows) == 1 and rows[0].bucket == minute
     power = await app.rt.telemetry.series(
         op.client_id, charger.device_id, 1, "power_kw", minute, minute + 60
     )
-    assert power == [Bucket(minute, 3, 45.0, 5.0, 30.0, 30.0, minute + 50)]
+    assert power == [Bucket(minute, 5, 112.0, 5.0, 35.0, 35.0, minute + 50)]
     soc = await app.rt.telemetry.series(
         op.client_id, charger.device_id, 1, "soc", minute, minute + 60, "15m"
     )
