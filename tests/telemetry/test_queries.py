@@ -190,3 +190,16 @@ async def test_another_operators_charger_is_404_and_a_write_token_is_403(app: Ap
         assert missing.status_code == 404 and missing.json()["message"] == named
         denied = await app.http.get(path, params=params, headers=writer.headers)
         assert denied.status_code == 403 and denied.json()["code"] == 2003
+
+
+async def test_a_charger_without_connectors_has_no_readings_and_no_series(app: App) -> None:
+    op = await operator(app)
+    bare = await register(app, await enroll(app, op))
+    path = f"/v1/operator/devices/{bare.device_id}/telemetry"
+    raw = await app.http.get(path, headers=op.headers)
+    assert raw.status_code == 200, raw.text
+    assert raw.json()["data"]["items"] == [] and raw.json()["data"]["next_cursor"] is None
+    series = await app.http.get(
+        f"{path}/series", params={"connector": 1, "field": "soc"}, headers=op.headers
+    )
+    assert series.status_code == 400 and "(it has none)" in series.json()["message"]

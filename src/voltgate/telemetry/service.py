@@ -160,6 +160,8 @@ class Telemetry:
         if connector is not None:
             _check_connector(connector, numbers)
             numbers = [connector]
+        if not numbers:  # a charger registered without connectors has no readings
+            return Slice([], None)
         rows = await self._store.readings(device.id, numbers, start, end, after, limit + 1)
         if len(rows) <= limit:
             return Slice([r for _, r in rows], None)
@@ -249,8 +251,9 @@ class Telemetry:
 
 def _check_connector(connector: int, numbers: list[int]) -> None:
     if connector not in numbers:
+        has = f"1..{len(numbers)}" if numbers else "none"
         raise ValidationFailed(
-            f"connector: this charger has no connector {connector} (it has 1..{len(numbers)})"
+            f"connector: this charger has no connector {connector} (it has {has})"
         )
 
 
