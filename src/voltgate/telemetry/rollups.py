@@ -27,8 +27,8 @@ RESOLUTIONS: dict[str, tuple[int, int]] = {
     "1h": (HOUR, 366 * DAY),
 }
 RAW_SPAN = DAY  # the longest range of raw readings one query may span
-# Where each field's six parts start in a rollup row's values (FIELDS order, as in Reading).
-_STARTS = tuple(3 + 6 * i for i in range(len(FIELDS)))  # after the 3 key columns
+_FIRST_FIELD = Reading._fields.index(FIELDS[0])  # Reading ends with FIELDS, in that order
+assert Reading._fields[_FIRST_FIELD:] == FIELDS
 _EMPTY = (0, 0.0, None, None, None, None)
 
 
@@ -36,39 +36,32 @@ def rollup(readings: Sequence[Reading]) -> list[tuple[Any, ...]]:
     """One row per (device, connector, minute) of the batch, in the column order of
     `telemetry_rollups`: device_id, connector, bucket, then per field count, sum, min, max,
     last, last_at (count 0, sum 0 and NULLs when the field was always null)."""
-    found: dict[tuple[str, int, int], list[Any]] = {}
-    get = found.get
+    groups: dict[tuple[str, int, int], list[Reading]] = {}
     for reading in readings:
-        device_id, connector, at, _, _, power, energy, soc, voltage, current = reading
-        key = (device_id, connector, int(at // MINUTE) * MINUTE)
-        row = get(key)
-        if row is None:  # the common case: a charger reports every ~5 s, a flush is 0.25 s
-            found[key] = [
-                *key,
-                *(1, power, power, power, power, at),
-                *(1, energy, energy, energy, energy, at),
-                *(_EMPTY if soc is None else (1, soc, soc, soc, soc, at)),
-                *(_EMPTY if voltage is None else (1, voltage, voltage, voltage, voltage, at)),
-                *(_EMPTY if current is None else (1, current, current, current, current, at)),
-            ]
-            continue
-        for start, value in zip(_STARTS, (power, energy, soc, voltage, current), strict=True):
-            if value is None:
-                continue
-            if row[start] == 0:
-                row[start : start + 6] = (1, value, value, value, value, at)
-                continue
-            row[start] += 1
-            row[start + 1] += value
-            if value < row[start + 2]:
-                row[start + 2] = value
-            if value > row[start + 3]:
-                row[start + 3] = value
-            last_at = row[start + 5]
-            if at > last_at or (at == last_at and value > row[start + 4]):
-                row[start + 4] = value
-                row[start + 5] = at
-    return [tuple(row) for row in found.values()]  # the driver takes tuples
+        key = (reading.device_id, reading.connector, int(reading.at // MINUTE) * MINUTE)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [reading]
+        else:
+            group.append(reading)
+    found = []
+    for key, group in groups.items():
+        row: list[Any] = list(key)
+        if len(group) == 1:  # the common case: a charger reports every ~5 s, a flush is 0.25 s
+            at = group[0].at
+            for value in group[0][_FIRST_FIELD:]:
+                row += _EMPTY if value is None else (1, value, value, value, value, at)
+        else:  # min/max/sum/max over lists: the loops run in C
+            for index in range(_FIRST_FIELD, _FIRST_FIELD + len(FIELDS)):
+                points = [(r.at, r[index]) for r in group if r[index] is not None]
+                if not points:
+                    row += _EMPTY
+                    continue
+                values: list[float] = [value for _, value in points]  # type: ignore[misc]
+                last_at, last = max(points)  # the greatest time; ties: the greater value
+                row += (len(values), sum(values), min(values), max(values), last, last_at)
+        found.append(tuple(row))
+    return found
 
 
 def check_field(field: str) -> None:
