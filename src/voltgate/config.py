@@ -8,7 +8,7 @@ import secrets
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     # Telemetry readings are written in batches this often; ingest answers 429 past the backlog.
     telemetry_flush_interval: float = 0.25
     telemetry_max_pending: int = 200_000
+    # Raw readings are deleted after this many days, 1-minute rollups (downsampled series) after
+    # the second, which must be at least the first.
+    telemetry_raw_retention_days: int = Field(default=7, ge=1)
+    telemetry_rollup_retention_days: int = Field(default=400, ge=1)
     change_poll_interval: float = 1.0
     # Per-app limit on the Tesla /api/1 resource routes: requests per window (seconds).
     api_rate_limit: int = 600
@@ -64,6 +68,14 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _rollups_outlive_raw(self) -> Settings:
+        if self.telemetry_rollup_retention_days < self.telemetry_raw_retention_days:
+            raise ValueError(
+                "telemetry_rollup_retention_days must be at least telemetry_raw_retention_days"
+            )
+        return self
 
     @property
     def token_audience(self) -> str:

@@ -428,3 +428,34 @@ vehicle_charging_sessions = sa.Table(
     sa.Index("ix_vehicle_charging_sessions_user", "user_id", "id"),
     sa.Index("ix_vehicle_charging_sessions_vehicle", "vehicle_id", "id"),
 )
+
+# Telemetry rollups (issue 5): one row per (device, connector, minute), merged into by every
+# flush. Per field a count, sum, min, max and the last value with its reading time: partials
+# from any instance or flush merge exactly; 15-minute and 1-hour buckets are sums of these.
+ROLLUP_FIELDS = ("power_kw", "energy_kwh", "soc", "voltage", "current")
+
+# (suffix, type, nullable) of each field's columns; min/max/last are NULL while count is 0.
+ROLLUP_PARTS = (
+    ("count", sa.Integer, False),
+    ("sum", sa.Float, False),
+    ("min", sa.Float, True),
+    ("max", sa.Float, True),
+    ("last", sa.Float, True),
+    ("last_at", sa.Float, True),
+)
+
+telemetry_rollups = sa.Table(
+    "telemetry_rollups",
+    metadata,
+    sa.Column("device_id", sa.String(64), primary_key=True),
+    sa.Column("connector", sa.Integer, primary_key=True),
+    sa.Column("bucket", sa.BigInteger, primary_key=True),  # Unix seconds, a multiple of 60
+    *(
+        sa.Column(f"{name}_{part}", kind, nullable=nullable)
+        for name in ROLLUP_FIELDS
+        for part, kind, nullable in ROLLUP_PARTS
+    ),
+    sa.Index("ix_telemetry_rollups_bucket", "bucket"),  # the retention sweep
+)
+# The retention sweep finds old raw readings by their time.
+sa.Index("ix_telemetry_at", telemetry.c.at)

@@ -2,7 +2,8 @@
 
 Charger side: `POST /v1/device/telemetry` is a fast-path route (`ingest`, raw ASGI: it is the
 hottest write of the platform) and `POST /v1/device/events`. Operator side:
-`GET /v1/operator/devices/{id}/telemetry/latest` and `GET /v1/operator/devices/{id}/events`.
+`GET /v1/operator/devices/{id}/telemetry/latest`, `…/telemetry` (a raw range),
+`…/telemetry/series` (downsampled) and `GET /v1/operator/devices/{id}/events`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ from voltgate.http.signing import signed
 from voltgate.identity.clients import ClientKind
 from voltgate.identity.guard import Principal
 from voltgate.pagination import MAX_SIZE
-from voltgate.telemetry.schemas import EventBatch, event_view, reading_view
+from voltgate.telemetry import rollups
+from voltgate.telemetry.schemas import (
+    EventBatch,
+    bucket_view,
+    event_view,
+    instant,
+    reading_view,
+)
+from voltgate.telemetry.service import MAX_LIMIT
 
 DEVICE = ClientKind.DEVICE.value
 reader = operator_reader
@@ -93,6 +102,89 @@ async def latest(
             "online": replace(found, last_seen_at=seen).online_at(rt.clock.now()),
             "last_seen_at": None if seen is None else int(seen),
             "connectors": [reading_view(r) for r in newest],
+        }
+    )
+
+
+Connector = Annotated[int | None, Query(ge=1, description="a connector number (1..n)")]
+From = Annotated[
+    str | None,
+    Query(alias="from", max_length=40, description="Unix seconds or RFC 3339 (inclusive)"),
+]
+To = Annotated[
+    str | None,
+    Query(alias="to", max_length=40, description="Unix seconds or RFC 3339 (exclusive); now"),
+]
+RAW_DEFAULT = rollups.HOUR  # `from` when left out: this long before `to`
+SERIES_DEFAULT = rollups.DAY
+
+
+def _range(request: Request, start: str | None, end: str | None, span: int) -> tuple[float, float]:
+    stop = instant(end, "to", runtime(request).clock.now())
+    return instant(start, "from", stop - span), stop
+
+
+@operator.get(
+    "/devices/{device_id}/telemetry",
+    summary="Stored readings in [from, to) (at most 1 day), oldest first, cursor-paginated",
+)
+async def readings(
+    device_id: str,
+    request: Request,
+    connector: Connector = None,
+    start: From = None,
+    end: To = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    principal: Principal = Depends(reader),
+) -> dict[str, Any]:
+    """`from` defaults to an hour before `to`, `to` to now; `connector` left out: all of them."""
+    first, stop = _range(request, start, end, RAW_DEFAULT)
+    part = await runtime(request).telemetry.readings(
+        principal.claims.client_id, device_id, connector, first, stop, limit=limit, cursor=cursor
+    )
+    return envelope(
+        {
+            "device_id": device_id,
+            "connector": connector,
+            "from": first,
+            "to": stop,
+            "items": [reading_view(r) for r in part.items],
+            "next_cursor": part.next_cursor,
+        }
+    )
+
+
+@operator.get(
+    "/devices/{device_id}/telemetry/series",
+    summary="One field of one connector in 1m, 15m or 1h buckets: count, avg, min, max, last",
+)
+async def series(
+    device_id: str,
+    request: Request,
+    connector: Annotated[int, Query(ge=1)],
+    field: Annotated[str, Query(max_length=32, description=", ".join(rollups.FIELDS))],
+    start: From = None,
+    end: To = None,
+    resolution: Annotated[str, Query(max_length=8, description="1m, 15m or 1h")] = "1m",
+    principal: Principal = Depends(reader),
+) -> dict[str, Any]:
+    """Buckets aligned to UTC multiples of the resolution, every one overlapping [from, to)
+    that holds a value (1m spans at most 7 days, 15m 31 days, 1h 366 days); `from` defaults
+    to a day before `to`, `to` to now."""
+    first, stop = _range(request, start, end, SERIES_DEFAULT)
+    found = await runtime(request).telemetry.series(
+        principal.claims.client_id, device_id, connector, field, first, stop, resolution
+    )
+    return envelope(
+        {
+            "device_id": device_id,
+            "connector": connector,
+            "field": field,
+            "resolution": resolution,
+            "from": first,
+            "to": stop,
+            "buckets": [bucket_view(b) for b in found],
         }
     )
 

@@ -7,6 +7,10 @@ the readings to an in-memory queue and answers 202; a background task writes the
 (a crash loses at most the last interval). The queue is bounded: when storage falls behind,
 ingest answers 429 (code 5001) instead of growing without limit.
 
+The same flush merges the batch into 1-minute rollups, from which downsampled series (1 min,
+15 min, 1 h) are answered; a sweep every few minutes deletes raw readings and rollups past their
+retention, in bounded chunks, so it never holds the database for long.
+
 Each call also counts as the device being heard from (its heartbeat): `last_seen_at` is moved
 in the same background task, at most once per `touch_every` seconds per device, far inside
 the 90 s after which a device shows offline.
@@ -25,12 +29,16 @@ from voltgate.clock import Clock
 from voltgate.devices.service import Devices
 from voltgate.devices.store import Device
 from voltgate.errors import NotFound, RateLimited, ValidationFailed
-from voltgate.telemetry import schemas
-from voltgate.telemetry.store import Event, Reading, TelemetryStore
+from voltgate.pagination import Slice, decode_cursor, encode_cursor
+from voltgate.telemetry import rollups, schemas
+from voltgate.telemetry.store import Bucket, Event, Reading, TelemetryStore
 
 log = structlog.get_logger("voltgate.telemetry")
 
 TOUCH_EVERY = 10.0
+SWEEP_EVERY = 300.0
+SWEEP_CHUNK = 5_000
+MAX_LIMIT = 1_000
 
 
 class Telemetry:
@@ -43,6 +51,9 @@ class Telemetry:
         interval: float = 0.25,
         max_pending: int = 200_000,
         touch_every: float = TOUCH_EVERY,
+        raw_retention: float = 7 * 86_400.0,
+        rollup_retention: float = 400 * 86_400.0,
+        sweep_every: float = SWEEP_EVERY,
     ) -> None:
         self._store = store
         self._devices = devices
@@ -50,6 +61,9 @@ class Telemetry:
         self._interval = interval
         self._max_pending = max_pending
         self._touch_every = touch_every
+        self._raw_retention = raw_retention
+        self._rollup_retention = rollup_retention
+        self._sweep_every = sweep_every
         self._ports: dict[str, dict[int, float]] = {}  # device -> connector -> max kW
         self._pending: list[Reading] = []
         self._latest: dict[tuple[str, int], Reading] = {}
@@ -57,6 +71,7 @@ class Telemetry:
         self._written: dict[str, float] = {}  # device -> when its last touch was queued
         self._due: dict[str, None] = {}  # devices whose last_seen_at is to be moved
         self._task: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
 
     async def ports(self, device_id: str) -> dict[int, float]:
         """The charger's connectors and their max power; NotFound for an unregistered one."""
@@ -123,6 +138,71 @@ class Telemetry:
         device = await self._devices.get(operator_id, device_id)
         return await self._store.events(device.id, limit)
 
+    async def readings(
+        self,
+        operator_id: str,
+        device_id: str,
+        connector: int | None,
+        start: float,
+        end: float,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Slice[Reading]:
+        """The stored readings of the operator's charger in [start, end), oldest first, one
+        connector or (None) all of them; at most `limit`, then `next_cursor`."""
+        rollups.check_range(start, end, rollups.RAW_SPAN, "raw readings")
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ValidationFailed(f"limit must be between 1 and {MAX_LIMIT}")
+        after = _position(cursor)
+        device = await self._devices.get(operator_id, device_id)
+        numbers = [c.number for c in device.connectors]
+        if connector is not None:
+            _check_connector(connector, numbers)
+            numbers = [connector]
+        if not numbers:  # a charger registered without connectors has no readings
+            return Slice([], None)
+        rows = await self._store.readings(device.id, numbers, start, end, after, limit + 1)
+        if len(rows) <= limit:
+            return Slice([r for _, r in rows], None)
+        last_id, last = rows[limit - 1]
+        return Slice([r for _, r in rows[:limit]], encode_cursor(f"{last.at!r}/{last_id}"))
+
+    async def series(
+        self,
+        operator_id: str,
+        device_id: str,
+        connector: int,
+        field: str,
+        start: float,
+        end: float,
+        resolution: str = "1m",
+    ) -> list[Bucket]:
+        """One field of one connector of the operator's charger downsampled: every bucket of
+        `resolution` (1m, 15m, 1h; UTC-aligned) that overlaps [start, end) and holds a value,
+        oldest first. Answered from the rollups, so also after the raw readings are gone."""
+        rollups.check_field(field)
+        length = rollups.bucket_seconds(resolution)
+        longest = rollups.RESOLUTIONS[resolution][1]
+        rollups.check_range(start, end, longest, f"a {resolution} series may")
+        device = await self._devices.get(operator_id, device_id)
+        _check_connector(connector, [c.number for c in device.connectors])
+        first = math.floor(start / length) * length
+        stop = math.ceil(end / length) * length
+        return await self._store.buckets(device.id, connector, field, first, stop, length)
+
+    async def sweep(self) -> int:
+        """Delete raw readings and rollups past their retention, a chunk per transaction (so
+        flushes get their turn in between); how many rows went."""
+        now = self._clock.now()
+        raw_before, rollups_before = now - self._raw_retention, now - self._rollup_retention
+        total = 0
+        while True:
+            deleted = await self._store.sweep(raw_before, rollups_before, SWEEP_CHUNK)
+            total += deleted
+            if deleted < SWEEP_CHUNK:
+                return total
+
     async def flush(self) -> None:
         batch, self._pending = self._pending, []
         due, self._due = self._due, {}
@@ -141,16 +221,49 @@ class Telemetry:
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="voltgate-telemetry")
+        self._sweeper = asyncio.create_task(self._sweep_often(), name="voltgate-telemetry-sweep")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._sweeper, self._task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._sweeper = None
         await self.flush()
 
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self._interval)
             await self.flush()
+
+    async def _sweep_often(self) -> None:
+        while True:
+            await asyncio.sleep(self._sweep_every)
+            try:
+                deleted = await self.sweep()
+            except Exception:
+                log.exception("telemetry_sweep_failed")
+            else:
+                if deleted:
+                    log.info("telemetry_swept", rows=deleted)
+
+
+def _check_connector(connector: int, numbers: list[int]) -> None:
+    if connector not in numbers:
+        has = f"1..{len(numbers)}" if numbers else "none"
+        raise ValidationFailed(
+            f"connector: this charger has no connector {connector} (it has {has})"
+        )
+
+
+def _position(cursor: str | None) -> tuple[float, int] | None:
+    """The (reading time, row id) a raw-range cursor points after."""
+    text = decode_cursor(cursor)
+    if text is None:
+        return None
+    at, _, row_id = text.partition("/")
+    try:
+        return float(at), int(row_id)
+    except ValueError:
+        raise ValidationFailed("cursor is not one this API returned") from None

@@ -4,6 +4,7 @@ it for SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 # What a connector can be doing. `discharging` is V2G: power flows from the vehicle (negative).
@@ -46,9 +47,46 @@ class Event(NamedTuple):
     received_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """One field's aggregate over one bucket (1 min, 15 min or 1 h) of one connector."""
+
+    start: int  # Unix seconds, a multiple of the bucket length (UTC-aligned)
+    count: int  # readings with a value (nulls are not counted)
+    sum: float
+    min: float
+    max: float
+    last: float  # the value with the greatest reading time
+    last_at: float
+
+
 class TelemetryStore(Protocol):
     async def append(self, readings: Sequence[Reading]) -> None:
-        """Insert a batch of readings in one transaction."""
+        """Insert a batch of readings and merge it into the 1-minute rollups, in one
+        transaction."""
+
+    async def readings(
+        self,
+        device_id: str,
+        connectors: Sequence[int],
+        start: float,
+        end: float,
+        after: tuple[float, int] | None,
+        limit: int,
+    ) -> list[tuple[int, Reading]]:
+        """(row id, reading) of these connectors in [start, end), oldest first (by time, then
+        id), after the (time, id) position `after`; at most `limit`."""
+
+    async def buckets(
+        self, device_id: str, connector: int, field: str, start: int, end: int, length: int
+    ) -> list[Bucket]:
+        """The field's aggregates in `length`-second buckets starting in [start, end) (both
+        multiples of `length`), merged from the 1-minute rollups; buckets without a value are
+        left out."""
+
+    async def sweep(self, raw_before: float, rollups_before: float, chunk: int) -> int:
+        """Delete at most `chunk` raw readings older than `raw_before` and at most `chunk`
+        rollups older than `rollups_before`; how many rows went."""
 
     async def latest(self, device_id: str, connectors: Sequence[int]) -> list[Reading]:
         """The newest stored reading of each of these connectors of the device (those with
