@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import App
 from tests.energy.driver import driver
 from voltgate.energy.seed import seed_energy_site
+from voltgate.vehicles.seed import seed_vehicles
 
 READS = ("live_status", "site_info", "calendar_history")
 CHANGES = (
@@ -157,6 +158,20 @@ async def test_products_list_the_users_energy_site(app: App) -> None:
     assert 0 <= site["percentage_charged"] <= 100
     # Without the scope to read energy data, the token's user has no energy products to see.
     assert (await d.get("/api/1/products", await d.token("user_data"))).json()["response"] == []
+
+
+async def test_products_list_the_users_vehicles_first_then_the_energy_site(app: App) -> None:
+    both = "energy_device_data vehicle_device_data"
+    d = await driver(app, scopes=both)
+    vehicles = await seed_vehicles(app.rt, d.user_id)
+    listed = (await d.get("/api/1/products", await d.token(both))).json()
+    assert listed["count"] == 3
+    *cars, site = listed["response"]
+    assert sorted(c["vin"] for c in cars) == sorted(v.vin for v in vehicles)
+    assert site["energy_site_id"] == d.site_id
+    # A vehicle scope alone lists the vehicles only.
+    only = (await d.get("/api/1/products", await d.token("vehicle_device_data"))).json()
+    assert sorted(p["vin"] for p in only["response"]) == sorted(v.vin for v in vehicles)
 
 
 async def test_seeding_is_idempotent(app: App) -> None:

@@ -13,6 +13,7 @@ from tests.conftest import App, Backend, make_settings
 from tests.energy.driver import driver
 from voltgate.app import create_app
 from voltgate.clock import FrozenClock
+from voltgate.vehicles.seed import seed_vehicles
 
 LIMIT = 3
 
@@ -93,3 +94,17 @@ async def test_instances_on_redis_share_the_count(backend: Backend) -> None:
         assert last.status_code == 200 and _limits(last)[1] == 0
         over = await two.http.get(f"{d.site}/live_status", headers=headers)
         assert over.status_code == 429
+
+
+async def test_vehicle_routes_count_against_the_same_app_limit(limited: App) -> None:
+    d = await driver(limited, scopes="energy_device_data vehicle_device_data")
+    (vehicle, *_) = await seed_vehicles(limited.rt, d.user_id)
+    token = await d.token("energy_device_data vehicle_device_data")
+    first = await d.get(f"{d.site}/live_status", token)
+    data = await d.get(f"/api/1/vehicles/{vehicle.id}/vehicle_data", token)
+    assert [first.status_code, data.status_code] == [200, 200]
+    assert _limits(data)[:2] == (LIMIT, 1)
+    await d.get("/api/1/vehicles", token)
+    refused = await d.get(f"/api/1/vehicles/{vehicle.id}/vehicle_data", token)
+    assert refused.status_code == 429 and refused.headers["Retry-After"]
+    assert refused.json()["code"] == 5001 and _limits(refused)[:2] == (LIMIT, 0)
