@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import App
+from tests.fixtures.grants import user_token
 from voltgate.energy.seed import seed_energy_site
 
 REDIRECT = "https://app.example/callback"
@@ -25,22 +26,9 @@ class Driver:
 
     async def token(self, scopes: str = ALL) -> str:
         """An access token the user granted the app now (authorization code, Tesla's path)."""
-        client = await self.app.rt.clients.get(self.client_id)
-        assert client is not None
-        code = await self.app.rt.delegation.issue_code(
-            client=client,
-            user_id=self.user_id,
-            redirect_uri=REDIRECT,
-            scopes=tuple(scopes.split()),
-            auth_time=self.app.clock.now(),
+        return await user_token(
+            self.app, self.client_id, self.secret, self.user_id, scopes, REDIRECT
         )
-        response = await self.app.http.post(
-            "/oauth2/v3/token",
-            data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
-            auth=(self.client_id, self.secret),
-        )
-        assert response.status_code == 200, response.text
-        return str(response.json()["access_token"])
 
     async def get(self, path: str, token: str, **params: str) -> httpx.Response:
         return await self.app.http.get(

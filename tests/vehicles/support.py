@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import App
+from tests.fixtures.grants import user_token
 from voltgate.vehicles.seed import seed_vehicles
 from voltgate.vehicles.store import Vehicle
 
@@ -35,22 +36,10 @@ class Driver:
     async def headers(self, scopes: str = DEFAULT_SCOPES) -> dict[str, str]:
         """A fresh access token of this user for the app (the code flow's last step), so tests
         that move the clock by hours never hold an expired one."""
-        client = await self.app.rt.clients.get(self.client_id)
-        assert client is not None
-        code = await self.app.rt.delegation.issue_code(
-            client=client,
-            user_id=self.user_id,
-            redirect_uri=REDIRECT,
-            scopes=tuple(scopes.split()),
-            auth_time=self.app.clock.now(),
+        token = await user_token(
+            self.app, self.client_id, self.secret, self.user_id, scopes, REDIRECT
         )
-        response = await self.app.http.post(
-            "/oauth2/v3/token",
-            data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
-            auth=(self.client_id, self.secret),
-        )
-        assert response.status_code == 200, response.text
-        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+        return {"Authorization": f"Bearer {token}"}
 
     async def get(self, path: str, scopes: str = DEFAULT_SCOPES, **kw: Any) -> httpx.Response:
         headers = await self.headers(scopes) | kw.pop("headers", {})

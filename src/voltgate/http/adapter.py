@@ -102,16 +102,23 @@ def bearer(
 
     async def dependency(request: Request) -> Principal:
         principal = await runtime(request).guard.authenticate(request.headers.get("authorization"))
-        if kinds:
-            principal.require_kind(*kinds)
-        if scopes:
-            if any_of:
-                principal.require_any(*scopes)
-            else:
-                principal.require(*scopes)
-        return principal
+        return admit(principal, scopes, any_of=any_of, kinds=kinds)
 
     return dependency
+
+
+def admit(
+    principal: Principal, scopes: tuple[str, ...], *, any_of: bool, kinds: tuple[str, ...]
+) -> Principal:
+    """The route's kind check (403 naming the kinds), then its scopes (403 naming them)."""
+    if kinds:
+        principal.require_kind(*kinds)
+    if scopes:
+        if any_of:
+            principal.require_any(*scopes)
+        else:
+            principal.require(*scopes)
+    return principal
 
 
 def render_error(request: Request, exc: VoltgateError) -> Response:

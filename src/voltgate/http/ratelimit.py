@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import Depends, Request, Response
 
 from voltgate.errors import RateLimited
-from voltgate.http.adapter import EXTRA_HEADERS_KEY, bearer, runtime
+from voltgate.http.adapter import EXTRA_HEADERS_KEY, admit, bearer, runtime
 from voltgate.identity.clients import DELEGATED_KINDS
 from voltgate.identity.guard import Principal
 
@@ -59,11 +59,6 @@ def delegated(*scopes: str, any_of: bool = False) -> Callable[[Request], Awaitab
     async def dependency(
         request: Request, principal: Principal = Depends(authenticated)
     ) -> Principal:
-        principal.require_kind(*DELEGATED_KINDS)
-        if any_of:
-            principal.require_any(*scopes)
-        else:
-            principal.require(*scopes)
-        return principal
+        return admit(principal, scopes, any_of=any_of, kinds=DELEGATED_KINDS)
 
     return dependency
