@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,10 +40,31 @@ class Backend:
     settings: dict[str, str]  # VOLTGATE_* values (lower-case names, without the prefix)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database, copied for each test (migrating anew costs ~0.1 s a test)."""
+    from voltgate.db.engine import Database
+
+    data = tmp_path_factory.mktemp("sqlite-template")
+
+    async def migrate() -> None:
+        db = Database(Settings(data_dir=data))
+        try:
+            await db.upgrade()
+        finally:
+            await db.dispose()
+
+    asyncio.run(migrate())
+    return data / "voltgate.db"
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     """Every test that takes this runs on the embedded default and on PostgreSQL + Redis."""
     if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        (tmp_path / "data").mkdir()
+        shutil.copyfile(template, tmp_path / "data" / "voltgate.db")
         yield Backend("sqlite", {"data_dir": str(tmp_path / "data")})
         return
     pg: Postgres = request.getfixturevalue("postgres")
