@@ -6,12 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.charging.support import Station, report, station
-from tests.conftest import App
+from tests.conftest import App, Backend, make_settings
 from tests.fixtures.fleet import Operator, bearer, operator
 from tests.web.support import PASSWORD, REDIRECT, Flow
+from voltgate.app import create_app
+from voltgate.clock import FrozenClock
 from voltgate.errors import NotFound
 from voltgate.identity.users import User
 
@@ -250,3 +253,21 @@ async def test_ownership_moves_and_clears(app: App) -> None:
         await app.rt.devices.set_owner(world.home.device_id, "user" + "0" * 26)
     with pytest.raises(NotFound, match="no device"):
         await app.rt.devices.set_owner("vgc_test_nothing", world.driver.id)
+
+
+async def test_past_the_limit_for_an_app_and_user_it_is_429_with_the_headers(
+    backend: Backend,
+) -> None:
+    settings = make_settings(backend, api_rate_limit=2)
+    application = create_app(settings, clock=FrozenClock())
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application, client=("127.0.0.1", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            app = App(http, application.state.runtime, FrozenClock())
+            world = await _world(app)
+            headers = await _user_token(app, world)
+            answers = [await http.get(URL, headers=headers) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["1", "0", "0"]
+    assert answers[2].headers["X-RateLimit-Limit"] == "2" and answers[2].headers["Retry-After"]
+    assert answers[2].json()["code"] == 5001

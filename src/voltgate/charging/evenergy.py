@@ -17,15 +17,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from voltgate.charging.store import ChargingRecord
-from voltgate.errors import Forbidden, InvalidRequest, NotFound, RateLimited, ValidationFailed
+from voltgate.errors import Forbidden, InvalidRequest, NotFound, ValidationFailed
 from voltgate.http.adapter import bearer, runtime
+from voltgate.http.ratelimit import count
 from voltgate.identity.clients import DELEGATED_KINDS, ClientKind
 from voltgate.identity.guard import Principal
 
 SCOPE = "charging_session:read"
 USER_HEADER = "EvEnergy-User"
-RATE_LIMIT = 600  # requests per app and user a window
-RATE_WINDOW = 60
 _APP_KINDS = (ClientKind.THIRD_PARTY.value, ClientKind.PARTNER.value)
 _ULID = re.compile(r"[0-9a-hjkmnp-tv-z]{26}")
 _RECORD_PREFIX = "chg_"
@@ -123,13 +122,8 @@ async def _consented(request: Request, user_id: str, client_id: str) -> bool:
 
 
 async def _count(request: Request, response: Response, client_id: str, user_id: str) -> None:
-    decision = await runtime(request).coordinator.hit(
-        f"evenergy:{client_id}:{user_id}", RATE_LIMIT, RATE_WINDOW
-    )
-    if not decision.allowed:
-        raise RateLimited("rate limit reached for this app and user", decision.retry_after)
-    response.headers["X-RateLimit-Limit"] = str(RATE_LIMIT)
-    response.headers["X-RateLimit-Remaining"] = str(decision.remaining)
+    key = f"evenergy:{client_id[:128]}:{user_id[:64]}"
+    await count(request, response, key, "this app, for this user", prefix="X-RateLimit-")
 
 
 def _cursor(value: str | None, name: str) -> str | None:

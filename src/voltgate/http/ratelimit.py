@@ -25,29 +25,36 @@ from voltgate.identity.guard import Principal
 authenticated = bearer()
 
 
-async def app_rate_limit(
-    request: Request, response: Response, principal: Principal = Depends(authenticated)
-) -> Principal:
-    """Count this request against its app (the token's client id); 429 past the limit."""
+async def count(
+    request: Request, response: Response, key: str, who: str, *, prefix: str = "RateLimit-"
+) -> None:
+    """Count this request under `key` (VOLTGATE_API_RATE_LIMIT per VOLTGATE_API_RATE_WINDOW);
+    the `{prefix}Limit|Remaining|Reset` headers on the answer, error or not; 429 past it."""
     rt = runtime(request)
     limit, window = rt.settings.api_rate_limit, rt.settings.api_rate_window
-    client_id = principal.claims.client_id[:128]
-    (decision,) = await rt.coordinator.hit_many([(f"api:client:{client_id}", limit)], window)
+    (decision,) = await rt.coordinator.hit_many([(key, limit)], window)
     now = rt.clock.now()
     reset = max(1, int((now // window + 1) * window - now + 0.999))
     headers = {
-        "RateLimit-Limit": str(limit),
-        "RateLimit-Remaining": str(decision.remaining),
-        "RateLimit-Reset": str(decision.retry_after or reset),
+        f"{prefix}Limit": str(limit),
+        f"{prefix}Remaining": str(decision.remaining),
+        f"{prefix}Reset": str(decision.retry_after or reset),
     }
     request.scope[EXTRA_HEADERS_KEY] = headers
     if not decision.allowed:
         raise RateLimited(
-            f"this app made more than {limit} requests in {window} s; "
+            f"{who} made more than {limit} requests in {window} s; "
             f"retry in {decision.retry_after} s",
             decision.retry_after,
         )
     response.headers.update(headers)
+
+
+async def app_rate_limit(
+    request: Request, response: Response, principal: Principal = Depends(authenticated)
+) -> Principal:
+    """Count this request against its app (the token's client id); 429 past the limit."""
+    await count(request, response, f"api:client:{principal.claims.client_id[:128]}", "this app")
     return principal
 
 
