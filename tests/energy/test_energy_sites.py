@@ -134,6 +134,7 @@ async def test_bad_change_is_400_and_changes_nothing(app: App, route: str, body:
         ({"end_date": "yesterday"}, "end_date"),
         ({"end_date": "1999-12-31T00:00:00Z"}, "end_date"),
         ({"end_date": "2999-01-01T00:00:00Z"}, "end_date"),
+        ({"end_date": "0001-01-01T00:00:00+01:00"}, "end_date"),  # overflows in the zone
         ({"time_zone": "Mars/Olympus"}, "time_zone"),
         ({"time_zone": "../../etc/passwd"}, "time_zone"),
     ],

@@ -53,11 +53,11 @@ def parse_query(
     else:
         try:
             parsed = datetime.fromisoformat(end_date.strip())
-        except ValueError:
+            local = parsed.astimezone(zone) if parsed.tzinfo else parsed.replace(tzinfo=zone)
+        except (ValueError, OverflowError):  # the first or last day of the calendar, shifted
             raise InvalidRequest(
                 "end_date must be an RFC 3339 time, e.g. 2026-11-21T23:59:59+01:00"
             ) from None
-        local = parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed.astimezone(zone)
         end = local.date()
     today = datetime.fromtimestamp(now, zone).date()
     if not _EARLIEST <= end <= today + timedelta(days=1):
