@@ -8,12 +8,13 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response
 
-from voltgate.charging.schemas import RecordIn, instant, record_view, report_view
+from voltgate.charging.schemas import RecordIn, record_view, report_view
 from voltgate.charging.store import RecordFilter
 from voltgate.errors import ValidationFailed
 from voltgate.http.adapter import bearer, operator_reader, runtime
 from voltgate.http.shapes import Cursor, cursor_slice, envelope, tellus_page, tellus_router
 from voltgate.http.signing import signed
+from voltgate.http.times import instant
 from voltgate.identity.clients import ClientKind
 from voltgate.identity.guard import Principal
 from voltgate.pagination import DEFAULT_LIMIT, DEFAULT_SIZE, MAX_SIZE

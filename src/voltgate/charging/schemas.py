@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -10,7 +9,6 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from voltgate.charging.aggregate import EnergyReport
 from voltgate.charging.store import ChargingRecord
-from voltgate.errors import ValidationFailed
 
 MAX_METER_VALUES = 2_000
 TransactionId = Annotated[
@@ -25,23 +23,6 @@ Kwh = Annotated[float, Field(ge=0, le=1e9)]
 def seconds(value: datetime) -> float:
     """Unix seconds; a date-time without an offset is UTC."""
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
-
-
-def instant(value: str | None, name: str) -> float | None:
-    """A query parameter's time: Unix seconds or RFC 3339 (no offset = UTC); 400 otherwise."""
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        number = float(text)
-    except ValueError:
-        try:
-            return seconds(datetime.fromisoformat(text))
-        except ValueError:
-            raise ValidationFailed(f"{name}: not Unix seconds or an RFC 3339 time") from None
-    if not math.isfinite(number):
-        raise ValidationFailed(f"{name}: not a finite number of seconds")
-    return number
 
 
 class MeterValue(BaseModel):

@@ -19,6 +19,7 @@ from voltgate.http.adapter import bearer, operator_reader, runtime
 from voltgate.http.fastpath import RawRequest, RawResponse
 from voltgate.http.shapes import envelope, tellus_router
 from voltgate.http.signing import signed
+from voltgate.http.times import instant
 from voltgate.identity.clients import ClientKind
 from voltgate.identity.guard import Principal
 from voltgate.pagination import MAX_SIZE
@@ -27,7 +28,6 @@ from voltgate.telemetry.schemas import (
     EventBatch,
     bucket_view,
     event_view,
-    instant,
     reading_view,
 )
 from voltgate.telemetry.service import MAX_LIMIT
@@ -120,8 +120,11 @@ SERIES_DEFAULT = rollups.DAY
 
 
 def _range(request: Request, start: str | None, end: str | None, span: int) -> tuple[float, float]:
-    stop = instant(end, "to", runtime(request).clock.now())
-    return instant(start, "from", stop - span), stop
+    stop = instant(end, "to")
+    if stop is None:
+        stop = runtime(request).clock.now()
+    low = instant(start, "from")
+    return (stop - span if low is None else low), stop
 
 
 @operator.get(

@@ -8,7 +8,6 @@ rare and use pydantic.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -199,23 +198,6 @@ def events(
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def instant(text: str | None, name: str, default: float) -> float:
-    """A query's `from`/`to`: Unix seconds or RFC 3339 (UTC if no offset); `default` if absent."""
-    if text is None or text == "":
-        return default
-    try:
-        at = float(text)
-    except ValueError:
-        try:
-            parsed = datetime.fromisoformat(text)
-            at = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
-        except (ValueError, OverflowError):
-            at = math.nan
-    if not math.isfinite(at):
-        raise ValidationFailed(f"{name}: Unix seconds or an RFC 3339 date-time")
-    return at
 
 
 def bucket_view(bucket: Bucket) -> dict[str, Any]:
