@@ -86,9 +86,14 @@ class SimulatedCharger:
         return result
 
     async def run(self) -> None:
-        loops = (self._telemetry_loop(), self._heartbeat_loop(), self._command_loop())
+        # A task group, not gather: cancelled, gather ends as soon as one loop has ended and
+        # leaves a telemetry post that `report` lets finish still running, after which the
+        # fleet closes the connection pool under it. The group waits for every loop.
         try:
-            await asyncio.gather(*loops)
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._telemetry_loop())
+                group.create_task(self._heartbeat_loop())
+                group.create_task(self._command_loop())
         except Exception as exc:  # a bug in the simulator: counted, and raised by Fleet.stop
             self.stats.failed("crashed", exc)
             raise
