@@ -42,7 +42,9 @@ async def seed(operator_id: str) -> dict[str, Any]:
     from voltgate.vehicles.seed import seed_vehicles
 
     async with started_runtime() as rt:
-        _, enrollment = await rt.enrollments.create(operator_id, EnrollmentCreate(uses=CHARGERS))
+        _, enrollment = await rt.fleet.enrollments.create(
+            operator_id, EnrollmentCreate(uses=CHARGERS)
+        )
         tag = secrets.token_hex(3)
         for n in range(CHARGERS):
             spec = DeviceRegistration.model_validate(
@@ -54,20 +56,20 @@ async def seed(operator_id: str) -> dict[str, Any]:
                     "connectors": [{"type": "CCS2", "max_power_kw": 150}] * 2,
                 }
             )
-            await rt.devices.register(f"Bearer {enrollment}", spec)
-        app = await rt.admin.create(
+            await rt.fleet.devices.register(f"Bearer {enrollment}", spec)
+        app = await rt.identity.admin.create(
             name="bench energy app",
             kind="third_party",
             scopes=" ".join(USER_SCOPES),
             redirect_uris=[REDIRECT_URI],
         )
-        user = await rt.users.create(
+        user = await rt.identity.users.create(
             f"bench-{secrets.token_hex(4)}@example.com", secrets.token_urlsafe(16)
         )
         site = await seed_energy_site(rt, user.id)
         # The first seeded vehicle is charging, so awake: vehicle_data answers 200, not 408.
         vehicle = (await seed_vehicles(rt, user.id))[0]
-        code = await rt.delegation.issue_code(
+        code = await rt.identity.delegation.issue_code(
             client=app.client,
             user_id=user.id,
             redirect_uri=REDIRECT_URI,

@@ -23,17 +23,17 @@ SCOPES = ("vehicle:read",)
 
 async def seed(count: int) -> dict[str, Any]:
     async with started_runtime() as rt:
-        made = await rt.admin.create(
+        made = await rt.identity.admin.create(
             name="bench refresh app",
             kind="third_party",
             scopes=" ".join(SCOPES),
             redirect_uris=[REDIRECT_URI],
         )
-        user = await rt.users.create(
+        user = await rt.identity.users.create(
             f"bench-{secrets.token_hex(4)}@example.com", secrets.token_urlsafe(16)
         )
         codes = [
-            await rt.delegation.issue_code(
+            await rt.identity.delegation.issue_code(
                 client=made.client,
                 user_id=user.id,
                 redirect_uri=REDIRECT_URI,

@@ -100,7 +100,7 @@ class App:
         self, kind: str = "operator", scopes: str = "read write", **opts: Any
     ) -> tuple[str, str]:
         opts.setdefault("name", f"test {kind}")
-        created = await self.rt.admin.create(kind=kind, scopes=scopes, **opts)
+        created = await self.rt.identity.admin.create(kind=kind, scopes=scopes, **opts)
         return created.client.id, created.secret or ""
 
     async def token(self, client_id: str, secret: str, **params: str) -> dict[str, Any]:

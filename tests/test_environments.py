@@ -24,7 +24,7 @@ async def test_production_issues_live_credentials_and_refuses_sandbox_ones(tmp_p
     settings = Settings(data_dir=tmp_path, environment=Environment.PRODUCTION, master_key=key)
     application = create_app(settings)
     async with application.router.lifespan_context(application):
-        created = await application.state.runtime.admin.create(
+        created = await application.state.runtime.identity.admin.create(
             name="live op", kind="operator", scopes="read"
         )
         assert created.client.id.startswith("vgc_live_")

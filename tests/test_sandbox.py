@@ -93,9 +93,9 @@ async def test_the_world_is_an_operator_with_sites_and_chargers_and_users_with_v
     again = await provision_sandbox(app.rt, "http://127.0.0.1:8000", fleet=3, fleet_state=state)
 
     operator = first["operator"]["client_id"]
-    sites = (await app.rt.sites.page(operator, 1, 100)).items
+    sites = (await app.rt.fleet.sites.page(operator, 1, 100)).items
     assert sorted(s.timezone for s in sites) == ["Europe/Berlin", "Europe/London"]
-    devices = [await app.rt.devices.get(operator, d) for d in first["chargers"]]
+    devices = [await app.rt.fleet.devices.get(operator, d) for d in first["chargers"]]
     assert len(devices) == 4  # three public chargers over both sites, and a home charger
     assert {d.site_id for d in devices[:3]} == {s.id for s in sites}
     home = devices[3]
@@ -108,7 +108,7 @@ async def test_the_world_is_an_operator_with_sites_and_chargers_and_users_with_v
     for user in first["users"]:
         assert len(user["vehicles"]) == 2
         vins |= {v["vin"] for v in user["vehicles"]}
-        (site,) = await app.rt.energy.of_user(user["user_id"])
+        (site,) = await app.rt.owner.energy.of_user(user["user_id"])
         assert site.id == user["energy_site_id"]
     assert len(vins) == 4
     # A restart keeps the world: the same chargers, vehicles and sites, with new secrets.
@@ -129,17 +129,17 @@ async def test_each_start_reissues_the_password_and_a_new_address_replaces_the_a
     assert second["users"][0]["user_id"] == first["users"][0]["user_id"]
     assert second["users"][0]["password"] != first["users"][0]["password"]
     with pytest.raises(InvalidGrant):
-        await app.rt.users.authenticate(
+        await app.rt.identity.users.authenticate(
             second["users"][0]["email"], first["users"][0]["password"], None
         )
-    user = await app.rt.users.authenticate(
+    user = await app.rt.identity.users.authenticate(
         second["users"][0]["email"], second["users"][0]["password"], None
     )
     assert user.display_name == "Sandbox Driver"
     assert second["operator"]["client_id"] == first["operator"]["client_id"]
     assert second["third_party_app"]["redirect_uri"] == "http://127.0.0.1:8001/sandbox/callback"
-    assert (await app.rt.admin.show(first["third_party_app"]["client_id"])).disabled
-    assert not (await app.rt.admin.show(second["third_party_app"]["client_id"])).disabled
+    assert (await app.rt.identity.admin.show(first["third_party_app"]["client_id"])).disabled
+    assert not (await app.rt.identity.admin.show(second["third_party_app"]["client_id"])).disabled
 
 
 # -- live: `voltgate sandbox` as a user runs it ---------------------------------------------

@@ -15,13 +15,13 @@ from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from voltgate import __version__
-from voltgate.api import admin, health, me
 from voltgate.clock import Clock
 from voltgate.config import Environment, Settings
-from voltgate.dialects import DIALECTS
+from voltgate.dialects import DIALECTS, LEGACY
 from voltgate.http.adapter import install_error_handlers
-from voltgate.http.fastpath import FastRoutes, FastRouteTable
-from voltgate.http.openapi import describe_fast_routes
+from voltgate.http.limits import ApiRateLimiter
+from voltgate.http.openapi import document
+from voltgate.http.routing import Binding, Router, RouteTable
 from voltgate.observability import RequestContext, access_log, configure_logging
 from voltgate.runtime import Runtime
 from voltgate.web import pages, sandbox
@@ -30,8 +30,8 @@ from voltgate.web import pages, sandbox
 class VoltgateApp(FastAPI):
     """FastAPI, with the correlation context and the fast path in front of all of it.
 
-    HTTP requests enter `entry` (RequestContext → FastRoutes) before FastAPI's own middleware
-    stack; requests the fast path does not serve continue into FastAPI unchanged.
+    HTTP requests enter `entry` (RequestContext → Router) before FastAPI's own middleware
+    stack; requests the router does not serve continue into FastAPI unchanged.
     """
 
     entry: ASGIApp | None = None
@@ -77,17 +77,23 @@ def create_app(
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    app.include_router(health.router)
-    app.include_router(admin.router)
-    app.include_router(me.router)
     pages.install(app, runtime)
     if settings.environment is Environment.SANDBOX:
         app.include_router(sandbox.router)
-    fast = FastRouteTable()
+    table = RouteTable()
     for name in dialects or list(DIALECTS):
-        DIALECTS[name](app, fast)
-    app.entry = RequestContext(FastRoutes(app.framework, fast.routes))
-    app.openapi = lambda: _openapi(app, fast)  # type: ignore[method-assign]
+        DIALECTS[name](table, runtime)
+        LEGACY[name](app)
+    binding = Binding(
+        auth=runtime.identity.guard,
+        signatures=runtime.identity.signatures,
+        limiter=ApiRateLimiter(
+            runtime.coordinator, runtime.clock, settings.api_rate_limit, settings.api_rate_window
+        ),
+        max_body=settings.max_body_bytes,
+    )
+    app.entry = RequestContext(Router(table, binding, app.framework))
+    app.openapi = lambda: _openapi(app, table)  # type: ignore[method-assign]
     return app
 
 
@@ -112,19 +118,26 @@ def _drain_on_signals(runtime: Runtime) -> None:
         previous = signal.getsignal(signum)
 
         def handler(number: int, frame: FrameType | None, previous: Any = previous) -> None:
-            loop.call_soon_threadsafe(runtime.commands.drain)
+            loop.call_soon_threadsafe(runtime.fleet.commands.drain)
             if callable(previous):
                 previous(number, frame)
 
         signal.signal(signum, handler)
 
 
-def _openapi(app: FastAPI, fast: FastRouteTable) -> dict[str, Any]:
+def _openapi(app: FastAPI, table: RouteTable) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
         title=app.title, version=app.version, routes=app.routes, description=app.description
     )
-    schema["paths"].update(describe_fast_routes(fast))
+    ours = document(
+        table.operations, title=app.title, version=app.version, description=app.description
+    )
+    schema["paths"].update(ours["paths"])
+    schema.setdefault("components", {}).setdefault("schemas", {}).update(
+        ours["components"]["schemas"]
+    )
+    schema["components"]["securitySchemes"] = ours["components"]["securitySchemes"]
     app.openapi_schema = schema
     return schema

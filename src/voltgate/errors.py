@@ -192,3 +192,52 @@ def tellus_body(exc: VoltgateError) -> Body:
 
 
 Renderer = Callable[[VoltgateError], Body]
+
+
+class ErrorFormat:
+    """A dialect's error body: how it is rendered and its JSON schema (for the OpenAPI
+    document). The status and headers of an error never depend on the format."""
+
+    __slots__ = ("name", "render", "schema")
+
+    def __init__(self, name: str, render: Renderer, schema: dict[str, Any]) -> None:
+        self.name = name
+        self.render = render
+        self.schema = schema
+
+
+_TEXT = {"type": "string"}
+_CODE = {"type": "integer"}
+RFC_ERRORS = ErrorFormat(
+    "OAuthError",
+    rfc_body,
+    {
+        "type": "object",
+        "required": ["error", "error_description"],
+        "properties": {"error": _TEXT, "error_description": _TEXT},
+    },
+)
+RESOURCE_ERRORS = ErrorFormat(
+    "Error",
+    resource_body,
+    {
+        "type": "object",
+        "required": ["error", "error_description", "code", "message"],
+        "properties": {
+            "error": _TEXT,
+            "error_description": _TEXT,
+            "code": _CODE,
+            "message": _TEXT,
+            "request_id": _TEXT,
+        },
+    },
+)
+TELLUS_ERRORS = ErrorFormat(
+    "TellusError",
+    tellus_body,
+    {
+        "type": "object",
+        "required": ["code", "message", "data", "error"],
+        "properties": {"code": _CODE, "message": _TEXT, "data": {"type": "null"}, "error": _TEXT},
+    },
+)

@@ -118,7 +118,7 @@ async def test_days_hours_and_months_of_a_berlin_site_across_both_dst_changes(ap
     await _matches_the_list(app, op, query.replace("site=", "site_id="), months)
 
     # The service method the live tests call answers the same.
-    again = await app.rt.charging.aggregate(
+    again = await app.rt.fleet.charging.aggregate(
         op.client_id, "month", _local(first), _local(date(autumn.year + 1, 1, 1)), site_id=depot
     )
     assert again.total_energy_kwh == months["total_energy_kwh"]

@@ -37,11 +37,11 @@ class World:
 
 async def _world(app: App) -> World:
     op = await operator(app)
-    driver = await app.rt.users.create("driver@example.com", PASSWORD)
-    neighbour = await app.rt.users.create("neighbour@example.com", PASSWORD)
+    driver = await app.rt.identity.users.create("driver@example.com", PASSWORD)
+    neighbour = await app.rt.identity.users.create("neighbour@example.com", PASSWORD)
     home, next_door, depot = [await station(app, op) for _ in range(3)]
-    await app.rt.devices.set_owner(home.device_id, driver.id)
-    await app.rt.devices.set_owner(next_door.device_id, neighbour.id)
+    await app.rt.fleet.devices.set_owner(home.device_id, driver.id)
+    await app.rt.fleet.devices.set_owner(next_door.device_id, neighbour.id)
     t0 = app.clock.now() - 86_400
     mine = [await report(app, home, t0 + i * 3600, 10 + i) for i in range(3)]
     await report(app, next_door, t0, 99)
@@ -198,7 +198,7 @@ async def test_disconnecting_the_app_ends_its_access_for_that_user(app: App) -> 
     await _user_token(app, world)
     token = await _app_token(app, world) | {"EvEnergy-User": world.driver.id}
     assert (await app.http.get(URL, headers=token)).status_code == 200
-    await app.rt.consents.disconnect(world.driver.id, world.app_id)
+    await app.rt.identity.consents.disconnect(world.driver.id, world.app_id)
     assert (await app.http.get(URL, headers=token)).status_code == 403
 
 
@@ -207,7 +207,7 @@ async def test_a_disabled_user_cannot_be_acted_for(app: App) -> None:
     await _user_token(app, world)
     token = await _app_token(app, world) | {"EvEnergy-User": world.driver.id}
     assert (await app.http.get(URL, headers=token)).status_code == 200
-    await app.rt.users.disable(world.driver.id)
+    await app.rt.identity.users.disable(world.driver.id)
     assert (await app.http.get(URL, headers=token)).status_code == 403
 
 
@@ -243,16 +243,16 @@ async def test_a_users_token_cannot_name_another_user(app: App) -> None:
 async def test_ownership_moves_and_clears(app: App) -> None:
     world = await _world(app)
     headers = await _user_token(app, world)
-    await app.rt.devices.set_owner(world.home.device_id, None)
+    await app.rt.fleet.devices.set_owner(world.home.device_id, None)
     assert (await app.http.get(URL, headers=headers)).json()["data"] == []
-    await app.rt.devices.set_owner(world.depot.device_id, world.driver.id)
+    await app.rt.fleet.devices.set_owner(world.depot.device_id, world.driver.id)
     assert [s["energy_kwh"] for s in (await app.http.get(URL, headers=headers)).json()["data"]] == [
         77
     ]
     with pytest.raises(NotFound, match="no user"):
-        await app.rt.devices.set_owner(world.home.device_id, "user" + "0" * 26)
+        await app.rt.fleet.devices.set_owner(world.home.device_id, "user" + "0" * 26)
     with pytest.raises(NotFound, match="no device"):
-        await app.rt.devices.set_owner("vgc_test_nothing", world.driver.id)
+        await app.rt.fleet.devices.set_owner("vgc_test_nothing", world.driver.id)
 
 
 async def test_past_the_limit_for_an_app_and_user_it_is_429_with_the_headers(

@@ -68,7 +68,7 @@ async def test_a_key_is_remembered_for_a_day(app: App) -> None:
     fl = await fleet(app)
     first = (await _post(app, fl, "daily")).json()["data"]["command_id"]
     app.clock.advance(86_400)
-    await app.rt.commands.sweep()
+    await app.rt.fleet.commands.sweep()
     assert (await _post(app, fl, "daily")).json()["data"]["command_id"] != first
 
 

@@ -133,8 +133,8 @@ async def test_the_sweep_and_the_list_expire_overdue_commands(app: App) -> None:
     fl = await fleet(app)
     first, second = await queued(app, fl), await queued(app, fl)
     app.clock.advance(301)
-    assert await app.rt.commands.sweep() == 2
-    assert await app.rt.commands.sweep() == 0
+    assert await app.rt.fleet.commands.sweep() == 2
+    assert await app.rt.fleet.commands.sweep() == 0
     third = await queued(app, fl)
     app.clock.advance(301)
     listed = await app.http.get(

@@ -27,11 +27,11 @@ async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 async def _poll_in_background(
     http: httpx.AsyncClient, rt: Runtime, headers: dict[str, str], wait: int = 30
 ) -> asyncio.Task[httpx.Response]:
-    before = rt.commands.listening
+    before = rt.fleet.commands.listening
     task = asyncio.create_task(
         http.get("/v1/device/commands", params={"wait": wait}, headers=headers)
     )
-    await _until(lambda: rt.commands.listening > before or task.done())
+    await _until(lambda: rt.fleet.commands.listening > before or task.done())
     assert not task.done(), task.result().text
     return task
 
@@ -51,7 +51,7 @@ async def test_a_waiting_charger_gets_a_new_command_at_once(app: App) -> None:
     response = await _returns_within(poll, 1.0)
     [delivered] = response.json()["data"]["commands"]
     assert delivered["command_id"] == command_id and delivered["params"] == START
-    assert app.rt.commands.listening == 0
+    assert app.rt.fleet.commands.listening == 0
 
 
 async def test_pending_commands_come_back_without_waiting(app: App) -> None:
@@ -75,11 +75,11 @@ async def test_a_command_for_another_charger_does_not_end_the_wait(app: App) -> 
 async def test_a_poll_whose_charger_hung_up_ends_and_takes_nothing(app: App) -> None:
     fl = await fleet(app)
     hangup = asyncio.Event()
-    poll = asyncio.create_task(app.rt.commands.poll(fl.charger.device_id, 30, hangup))
-    await _until(lambda: app.rt.commands.listening == 1)
+    poll = asyncio.create_task(app.rt.fleet.commands.poll(fl.charger.device_id, 30, hangup))
+    await _until(lambda: app.rt.fleet.commands.listening == 1)
     hangup.set()
     assert await asyncio.wait_for(poll, 1.0) == []
-    assert app.rt.commands.listening == 0
+    assert app.rt.fleet.commands.listening == 0
     command_id = await queued(app, fl)
     assert [c["command_id"] for c in (await heartbeat(app, fl))["commands"]] == [command_id]
 

@@ -115,7 +115,7 @@ async def test_a_signature_is_verified_even_where_signing_is_off(app: App) -> No
 
 async def test_required_mode_set_by_the_admin_applies_to_every_command(app: App) -> None:
     fl, signer = await _signing_fleet(app, "off")
-    await app.rt.admin.set_signing(fl.op.client_id, "required")
+    await app.rt.identity.admin.set_signing(fl.op.client_id, "required")
     path, body = fl.path("start"), orjson.dumps(START)
     _refused(
         await app.http.post(path, content=body, headers=_headers(app, fl, None, path, body)),
@@ -129,7 +129,9 @@ async def test_required_mode_set_by_the_admin_applies_to_every_command(app: App)
 
 async def test_a_charger_in_required_mode_signs_its_calls(app: App) -> None:
     fl = await fleet(app)
-    await app.rt.admin.set_signing(fl.charger.device_id, "required", kind=ClientKind.DEVICE)
+    await app.rt.identity.admin.set_signing(
+        fl.charger.device_id, "required", kind=ClientKind.DEVICE
+    )
     signer = Signer(fl.charger.secret)
     now = int(app.clock.now())
     unsigned = await app.http.post("/v1/device/heartbeat", json={}, headers=fl.device)
@@ -153,6 +155,6 @@ async def test_a_charger_in_required_mode_signs_its_calls(app: App) -> None:
 async def test_set_signing_refuses_unknown_modes_and_non_devices(app: App) -> None:
     fl = await fleet(app)
     with pytest.raises(ValidationFailed):
-        await app.rt.admin.set_signing(fl.op.client_id, "sometimes")
+        await app.rt.identity.admin.set_signing(fl.op.client_id, "sometimes")
     with pytest.raises(NotFound):
-        await app.rt.admin.set_signing(fl.op.client_id, "required", kind=ClientKind.DEVICE)
+        await app.rt.identity.admin.set_signing(fl.op.client_id, "required", kind=ClientKind.DEVICE)

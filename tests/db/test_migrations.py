@@ -38,7 +38,7 @@ async def test_sqlite_upgrades_itself_on_first_start(tmp_path: Path) -> None:
     await runtime.start()
     try:
         assert await runtime.db.current_revision() == head_revision()
-        assert runtime.keys.ring is not None  # a signing key was generated on first start
+        assert runtime.identity.keys.ring is not None  # a signing key was generated on first start
     finally:
         await runtime.stop()
 

@@ -106,7 +106,7 @@ async def test_issuing_needs_the_write_scope_and_sane_numbers(app: App) -> None:
 async def test_a_disabled_operators_tokens_register_nothing(app: App) -> None:
     op = await operator(app)
     token = await enroll(app, op, uses=5)
-    await app.rt.admin.disable(op.client_id)
+    await app.rt.identity.admin.disable(op.client_id)
     response = await register_raw(app, token, description())
     assert response.status_code == 401 and response.json()["code"] == 2001
     assert "disabled" in response.json()["message"]

@@ -37,16 +37,16 @@ async def test_a_device_is_online_until_three_heartbeats_are_missed(app: App) ->
         return data["online"], data["last_seen_at"]
 
     heard = app.clock.now()
-    assert await app.rt.devices.touch(charger.device_id, heard)
+    assert await app.rt.fleet.devices.touch(charger.device_id, heard)
     assert await online() == (True, int(heard))
     app.clock.advance(90)
     assert (await online())[0] is True
     app.clock.advance(1)
     assert await online() == (False, int(heard))
     # An older report never moves last_seen_at back.
-    assert await app.rt.devices.touch(charger.device_id, heard - 60)
+    assert await app.rt.fleet.devices.touch(charger.device_id, heard - 60)
     assert (await online())[1] == int(heard)
-    assert not await app.rt.devices.touch("vgc_test_nothing", heard)
+    assert not await app.rt.fleet.devices.touch("vgc_test_nothing", heard)
 
 
 async def test_pages_and_cursors_walk_every_device_once(app: App) -> None:

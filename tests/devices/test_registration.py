@@ -96,17 +96,17 @@ async def test_malformed_registrations_are_400_code_1002_and_change_nothing(
     assert response.status_code == 400, response.text
     assert response.json()["code"] == 1002 and response.json()["data"] is None
     await register(app, token)  # the one use is still there
-    assert len(await app.rt.admin.list_all()) == 2  # the operator and that one device
+    assert len(await app.rt.identity.admin.list_all()) == 2  # the operator and that one device
 
 
 async def test_a_sandbox_accepts_open_registration_into_the_sandbox_operator(app: App) -> None:
     first = await register(app, None)
     second = await register(app, None)
-    operators = [c for c in await app.rt.admin.list_all() if c.name == SANDBOX_OPERATOR]
+    operators = [c for c in await app.rt.identity.admin.list_all() if c.name == SANDBOX_OPERATOR]
     assert len(operators) == 1
-    device = await app.rt.devices.get(operators[0].id, first.device_id)
+    device = await app.rt.fleet.devices.get(operators[0].id, first.device_id)
     assert device.site_id is None
-    await app.rt.devices.get(operators[0].id, second.device_id)
+    await app.rt.fleet.devices.get(operators[0].id, second.device_id)
     # The device credentials work like any others.
     token = await device_token_response(app, first.device_id, first.secret)
     assert token.status_code == 200
@@ -115,7 +115,7 @@ async def test_a_sandbox_accepts_open_registration_into_the_sandbox_operator(app
 async def test_open_registration_reuses_the_operator_the_sandbox_command_keeps(app: App) -> None:
     kept, _ = await app.client(kind="operator", scopes="read write", name=SANDBOX_OPERATOR)
     charger = await register(app, None)
-    assert (await app.rt.devices.get(kept, charger.device_id)).id == charger.device_id
+    assert (await app.rt.fleet.devices.get(kept, charger.device_id)).id == charger.device_id
 
 
 @pytest.fixture
@@ -138,7 +138,7 @@ async def test_production_refuses_registration_without_an_enrollment_token(
     assert response.json()["code"] == 2001
     assert "enrollment token" in response.json()["message"]
     assert "vget_live_" in response.json()["message"]
-    assert await production.rt.admin.list_all() == []
+    assert await production.rt.identity.admin.list_all() == []
     op = await operator(production)
     charger = await register(production, await enroll(production, op))
     assert charger.device_id.startswith("vgc_live_")

@@ -46,9 +46,11 @@ class Driver:
 
 
 async def driver(app: App, kind: str = "third_party", scopes: str = ALL) -> Driver:
-    made = await app.rt.admin.create(
+    made = await app.rt.identity.admin.create(
         name="energy app", kind=kind, scopes=scopes, redirect_uris=[REDIRECT], token_ttl=86_400
     )
-    user = await app.rt.users.create(f"{secrets.token_hex(4)}@example.com", "correct horse battery")
+    user = await app.rt.identity.users.create(
+        f"{secrets.token_hex(4)}@example.com", "correct horse battery"
+    )
     site = await seed_energy_site(app.rt, user.id)
     return Driver(app, made.client.id, made.secret or "", user.id, site.id)

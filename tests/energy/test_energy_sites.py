@@ -179,7 +179,7 @@ async def test_seeding_is_idempotent(app: App) -> None:
     d = await driver(app)
     again = await seed_energy_site(app.rt, d.user_id)
     assert again.id == d.site_id
-    assert len(await app.rt.energy.of_user(d.user_id)) == 1
+    assert len(await app.rt.owner.energy.of_user(d.user_id)) == 1
 
 
 async def test_no_token_is_401(app: App) -> None:

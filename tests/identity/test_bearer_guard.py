@@ -101,14 +101,14 @@ async def test_revocation_survives_a_restart(app: App) -> None:
     cid, secret = await app.client()
     token = (await app.token(cid, secret))["access_token"]
     await app.http.post("/oauth/revoke", data={"token": token}, auth=(cid, secret))
-    claims = app.rt.tokens.peek(token)
+    claims = app.rt.identity.tokens.peek(token)
     assert claims is not None
     from voltgate.runtime import Runtime
 
     other = Runtime(app.rt.settings, app.clock)  # a new process: its coordinator starts empty
     await other.start()
     try:
-        assert other.revocations.is_revoked(claims)
+        assert other.identity.revocations.is_revoked(claims)
     finally:
         await other.stop()
 
@@ -116,7 +116,7 @@ async def test_revocation_survives_a_restart(app: App) -> None:
 async def test_disabling_a_client_kills_its_tokens(app: App) -> None:
     cid, secret = await app.client()
     token = (await app.token(cid, secret))["access_token"]
-    await app.rt.admin.disable(cid)
+    await app.rt.identity.admin.disable(cid)
     response = await app.http.get("/v1/me", headers=bearer(token))
     assert response.status_code == 401
 
@@ -126,7 +126,7 @@ async def test_token_of_another_environment_is_refused_by_name(app: App) -> None
     token = (await app.token(cid, secret))["access_token"]
     claims = orjson.loads(jwt.b64decode(token.split(".")[1]))
     claims["env"] = "production"
-    key = app.rt.keys.ring.active if app.rt.keys.ring else None
+    key = app.rt.identity.keys.ring.active if app.rt.identity.keys.ring else None
     assert key is not None
     foreign = jwt.sign(key.header("at+jwt"), claims, key.private)
     response = await app.http.get("/v1/me", headers=bearer(foreign))

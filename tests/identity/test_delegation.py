@@ -29,9 +29,9 @@ class Party:
     user_id: str
 
     async def code(self, scopes: str = "vehicle:read vehicle:cmds", **kw: Any) -> str:
-        client = await self.app.rt.clients.get(self.client_id)
+        client = await self.app.rt.identity.clients.get(self.client_id)
         assert client is not None
-        return await self.app.rt.delegation.issue_code(
+        return await self.app.rt.identity.delegation.issue_code(
             client=client,
             user_id=self.user_id,
             redirect_uri=kw.pop("redirect_uri", REDIRECT),
@@ -58,7 +58,9 @@ async def _party(
     app: App, kind: str = "third_party", scopes: str = "vehicle:read vehicle:cmds"
 ) -> Party:
     cid, secret = await app.client(kind=kind, scopes=scopes, redirect_uris=[REDIRECT])
-    user = await app.rt.users.create(f"{secrets.token_hex(4)}@example.com", "correct horse battery")
+    user = await app.rt.identity.users.create(
+        f"{secrets.token_hex(4)}@example.com", "correct horse battery"
+    )
     return Party(app, cid, secret, user.id)
 
 

@@ -18,7 +18,7 @@ async def _status(app: App, cid: str, secret: str) -> int:
 
 async def test_old_and_new_secret_both_work_during_the_overlap_then_only_the_new(app: App) -> None:
     cid, old = await app.client()
-    new = await app.rt.admin.rotate_secret(cid, overlap=3600)
+    new = await app.rt.identity.admin.rotate_secret(cid, overlap=3600)
     assert new != old and new.startswith("vgcs_test_")
     assert await _status(app, cid, old) == 200
     assert await _status(app, cid, new) == 200
@@ -65,7 +65,7 @@ async def test_tokens_signed_by_the_previous_key_verify_until_they_expire(app: A
         assert me.status_code == 200
     # Once every token the old key could have signed has expired, it leaves the JWKS.
     app.clock.advance(app.rt.settings.max_access_token_ttl + app.rt.settings.clock_skew + 1)
-    await app.rt.keys.load()
+    await app.rt.identity.keys.load()
     jwks = (await app.http.get("/.well-known/jwks.json")).json()
     assert [k["kid"] for k in jwks["keys"]] == [_kid(after)]
 
@@ -93,7 +93,7 @@ async def test_secrets_are_stored_only_hashed_and_sealed(app: App) -> None:
     assert all(len(r.secret_hash) == 64 for r in rows)
     opened = [
         app.rt.crypto.envelope.open(s, f"client-secret:{cid}").decode()
-        for s in await app.rt.admin.sealed_secrets(cid)
+        for s in await app.rt.identity.admin.sealed_secrets(cid)
     ]
     assert opened == [secret]
 
@@ -127,8 +127,8 @@ async def test_a_token_signed_by_a_key_rotated_elsewhere_is_accepted(backend: Ba
         await other.start()
         try:
             await other.rotate_keys()
-            created = await other.admin.create(name="x", kind="operator", scopes="read")
-            issued = other.tokens.issue(
+            created = await other.identity.admin.create(name="x", kind="operator", scopes="read")
+            issued = other.identity.tokens.issue(
                 subject=created.client.id,
                 client_id=created.client.id,
                 scopes=("read",),

@@ -94,7 +94,7 @@ async def test_unknown_client_and_wrong_secret_look_the_same(app: App) -> None:
 
 async def test_disabled_client_gets_invalid_client(app: App) -> None:
     cid, secret = await app.client()
-    await app.rt.admin.disable(cid)
+    await app.rt.identity.admin.disable(cid)
     response = await app.http.post(
         "/oauth/token", data={"grant_type": "client_credentials"}, auth=(cid, secret)
     )
@@ -234,7 +234,7 @@ async def test_rate_limit_per_client_is_429_with_retry_after(backend: object) ->
     application = create_app(make_settings(backend, token_rate_per_client=3), clock=clock)
     async with application.router.lifespan_context(application):
         rt = application.state.runtime
-        created = await rt.admin.create(name="rl", kind="operator", scopes="read")
+        created = await rt.identity.admin.create(name="rl", kind="operator", scopes="read")
         cid, secret = created.client.id, created.secret
         transport = httpx.ASGITransport(app=application, client=("127.0.0.1", 1))
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:

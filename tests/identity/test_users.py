@@ -14,9 +14,11 @@ from voltgate.errors import Conflict, InvalidGrant, NotFound, RateLimited, Valid
 
 
 async def test_sign_in_and_one_message_for_every_failure(app: App) -> None:
-    user = await app.rt.users.create("Driver@Example.com", "correct horse battery")
+    user = await app.rt.identity.users.create("Driver@Example.com", "correct horse battery")
     assert (
-        await app.rt.users.authenticate("driver@example.com", "correct horse battery", None)
+        await app.rt.identity.users.authenticate(
+            "driver@example.com", "correct horse battery", None
+        )
     ).id == user.id
     messages = set()
     for email, password in (
@@ -24,18 +26,20 @@ async def test_sign_in_and_one_message_for_every_failure(app: App) -> None:
         ("nobody@example.com", "correct horse battery"),
     ):
         with pytest.raises(InvalidGrant) as caught:
-            await app.rt.users.authenticate(email, password, None)
+            await app.rt.identity.users.authenticate(email, password, None)
         messages.add(caught.value.description)
     assert len(messages) == 1
-    await app.rt.users.disable(user.id)
+    await app.rt.identity.users.disable(user.id)
     with pytest.raises(InvalidGrant):
-        await app.rt.users.authenticate("driver@example.com", "correct horse battery", None)
+        await app.rt.identity.users.authenticate(
+            "driver@example.com", "correct horse battery", None
+        )
 
 
 async def test_passwords_are_argon2id_hashes(app: App) -> None:
     from voltgate.db.schema import users
 
-    await app.rt.users.create("hash@example.com", "correct horse battery")
+    await app.rt.identity.users.create("hash@example.com", "correct horse battery")
     async with app.rt.db.connect() as conn:
         row = (await conn.execute(users.select())).first()
     assert row is not None and row.password_hash.startswith("$argon2id$")
@@ -43,35 +47,35 @@ async def test_passwords_are_argon2id_hashes(app: App) -> None:
 
 
 async def test_a_new_password_replaces_the_old_one_at_once(app: App) -> None:
-    user = await app.rt.users.create("reset@example.com", "correct horse battery")
-    await app.rt.users.set_password(user.id, "another horse battery")
+    user = await app.rt.identity.users.create("reset@example.com", "correct horse battery")
+    await app.rt.identity.users.set_password(user.id, "another horse battery")
     with pytest.raises(InvalidGrant):
-        await app.rt.users.authenticate("reset@example.com", "correct horse battery", None)
+        await app.rt.identity.users.authenticate("reset@example.com", "correct horse battery", None)
     assert (
-        await app.rt.users.authenticate("reset@example.com", "another horse battery", None)
+        await app.rt.identity.users.authenticate("reset@example.com", "another horse battery", None)
     ).id == user.id
     with pytest.raises(ValidationFailed):
-        await app.rt.users.set_password(user.id, "short")
+        await app.rt.identity.users.set_password(user.id, "short")
     with pytest.raises(NotFound):
-        await app.rt.users.set_password("user_unknown", "another horse battery")
+        await app.rt.identity.users.set_password("user_unknown", "another horse battery")
 
 
 async def test_sign_in_is_throttled_per_account_even_for_unknown_emails(app: App) -> None:
     for _ in range(10):
         with pytest.raises(InvalidGrant):
-            await app.rt.users.authenticate("ghost@example.com", "guess guess", "10.0.0.1")
+            await app.rt.identity.users.authenticate("ghost@example.com", "guess guess", "10.0.0.1")
     with pytest.raises(RateLimited):
-        await app.rt.users.authenticate("ghost@example.com", "guess guess", "10.0.0.2")
+        await app.rt.identity.users.authenticate("ghost@example.com", "guess guess", "10.0.0.2")
 
 
 async def test_bad_user_input(app: App) -> None:
     with pytest.raises(ValidationFailed):
-        await app.rt.users.create("not-an-email", "correct horse battery")
+        await app.rt.identity.users.create("not-an-email", "correct horse battery")
     with pytest.raises(ValidationFailed):
-        await app.rt.users.create("short@example.com", "short")
-    await app.rt.users.create("dup@example.com", "correct horse battery")
+        await app.rt.identity.users.create("short@example.com", "short")
+    await app.rt.identity.users.create("dup@example.com", "correct horse battery")
     with pytest.raises(Conflict):
-        await app.rt.users.create("DUP@example.com", "correct horse battery")
+        await app.rt.identity.users.create("DUP@example.com", "correct horse battery")
 
 
 def test_users_cli_is_scriptable(tmp_path: Path) -> None:

@@ -96,19 +96,21 @@ async def test_racing_refreshes_share_one_successor_and_reuse_revokes_everywhere
     rt = Runtime(make_settings(backend, **shared))
     await rt.start(serve=False)
     try:
-        created = await rt.admin.create(
+        created = await rt.identity.admin.create(
             name="racing app",
             kind="third_party",
             scopes=" ".join(SCOPES),
             redirect_uris=[REDIRECT],
         )
         auth = (created.client.id, created.secret or "")
-        user = await rt.users.create(f"{secrets.token_hex(4)}@example.com", "correct horse battery")
+        user = await rt.identity.users.create(
+            f"{secrets.token_hex(4)}@example.com", "correct horse battery"
+        )
         with (
             live_server(tmp_path / "a", tmp_path / "a.log", **shared) as a,
             live_server(tmp_path / "b", tmp_path / "b.log", **shared) as b,
         ):
-            code = await rt.delegation.issue_code(
+            code = await rt.identity.delegation.issue_code(
                 client=created.client,
                 user_id=user.id,
                 redirect_uri=REDIRECT,

@@ -32,7 +32,7 @@ async def test_events_are_stored_and_listed_newest_first(app: App) -> None:
     items = listed.json()["data"]["items"]
     assert [(e["type"], e["code"]) for e in items] == [("fault", "GFCI"), ("plug_in", None)]
     assert items[1]["at"] == pytest.approx(now - 30)
-    await app.rt.telemetry.flush()
+    await app.rt.fleet.telemetry.flush()
     device = await app.http.get(f"/v1/operator/devices/{charger.device_id}", headers=op.headers)
     assert device.json()["data"]["online"] is True
 

@@ -66,7 +66,7 @@ async def test_telemetry_is_accepted_stored_within_a_flush_and_shown_as_latest(a
     assert first["at"] == pytest.approx(app.clock.now())
     assert [c["state"] for c in data["connectors"]] == ["charging", "available"]
 
-    await app.rt.telemetry.flush()  # what the background task does every 0.25 s
+    await app.rt.fleet.telemetry.flush()  # what the background task does every 0.25 s
     rows = await _stored(app)
     assert [(r.device_id, r.connector, r.state, r.power_kw) for r in rows] == [
         (charger.device_id, 1, "charging", 50.5),
@@ -83,8 +83,8 @@ async def test_the_latest_reading_comes_from_storage_when_another_instance_took_
     await app.http.post(
         "/v1/device/telemetry", json={"connectors": [reading(1, power_kw=7)]}, headers=headers
     )
-    await app.rt.telemetry.flush()
-    app.rt.telemetry._latest.clear()  # as on an instance that never saw it
+    await app.rt.fleet.telemetry.flush()
+    app.rt.fleet.telemetry._latest.clear()  # as on an instance that never saw it
     latest = await app.http.get(
         f"/v1/operator/devices/{charger.device_id}/telemetry/latest", headers=op.headers
     )
@@ -140,7 +140,7 @@ async def test_bad_telemetry_is_400_code_1002_and_nothing_is_stored(
     assert response.status_code == 400, response.text
     assert response.json()["code"] == 1002 and response.json()["data"] is None
     assert message in response.json()["message"]
-    await app.rt.telemetry.flush()
+    await app.rt.fleet.telemetry.flush()
     assert await _stored(app) == []
     latest = await app.http.get(
         f"/v1/operator/devices/{charger.device_id}/telemetry/latest", headers=op.headers
@@ -195,22 +195,24 @@ async def test_operators_see_only_their_own_chargers_telemetry(app: App) -> None
 
 async def test_ingest_pushes_back_with_429_when_storage_is_behind(app: App) -> None:
     _, _, headers = await _fleet(app)
-    await app.rt.telemetry.stop()  # no background flush between the two posts: storage "behind"
-    app.rt.telemetry._max_pending = 3
+    await (
+        app.rt.fleet.telemetry.stop()
+    )  # no background flush between the two posts: storage "behind"
+    app.rt.fleet.telemetry._max_pending = 3
     body = {"connectors": [reading(1), reading(2, state="available", power_kw=0)]}
     first = await app.http.post("/v1/device/telemetry", json=body, headers=headers)
     assert first.status_code == 202
     second = await app.http.post("/v1/device/telemetry", json=body, headers=headers)
     assert second.status_code == 429 and second.json()["code"] == 5001
     assert second.headers["retry-after"] == "1"
-    await app.rt.telemetry.flush()
+    await app.rt.fleet.telemetry.flush()
     again = await app.http.post("/v1/device/telemetry", json=body, headers=headers)
     assert again.status_code == 202
 
 
 async def test_a_device_that_must_sign_has_its_telemetry_signature_verified(app: App) -> None:
     _, charger, headers = await _fleet(app)
-    await app.rt.admin.set_signing(charger.device_id, "required", kind=ClientKind.DEVICE)
+    await app.rt.identity.admin.set_signing(charger.device_id, "required", kind=ClientKind.DEVICE)
     body = orjson.dumps({"connectors": [reading(1)]})
     post = {**headers, "Content-Type": "application/json"}
     unsigned = await app.http.post("/v1/device/telemetry", content=body, headers=post)

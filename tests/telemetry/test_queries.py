@@ -41,7 +41,7 @@ async def test_a_raw_range_comes_oldest_first_page_by_page(app: App) -> None:
     times = [base + 30 * i for i in (4, 1, 3, 0, 2, 5)]  # posted out of order
     for at in times:
         await _post(app, headers, at, power=at - base, soc=None)
-    await app.rt.telemetry.flush()
+    await app.rt.fleet.telemetry.flush()
     path = f"/v1/operator/devices/{charger.device_id}/telemetry"
     # [from, to) in RFC 3339 and Unix seconds: the reading at `to` is left out.
     params: dict[str, Any] = {
@@ -82,7 +82,7 @@ async def test_a_series_is_answered_in_aligned_buckets(app: App) -> None:
     hour = math.floor(app.clock.now() / 3600) * 3600 - 2 * 3600
     for offset, power, soc in ((10, 10.0, 50), (70, 20.0, None), (950, 40.0, 52), (3700, 7, 60)):
         await _post(app, headers, hour + offset, power, soc)
-    await app.rt.telemetry.flush()
+    await app.rt.fleet.telemetry.flush()
     path = f"/v1/operator/devices/{charger.device_id}/telemetry/series"
     query = {"connector": 1, "field": "power_kw", "from": hour + 5, "to": hour + 2 * 3600}
 
@@ -172,7 +172,7 @@ async def test_another_operators_charger_is_404_and_a_write_token_is_403(app: Ap
     _, charger, headers = await _fleet(app)
     now = app.clock.now()
     await _post(app, headers, now - 10, power=5, soc=None)
-    await app.rt.telemetry.flush()
+    await app.rt.fleet.telemetry.flush()
     other = await operator(app, name="Other ops")
     writer = await operator(app, scopes="write", name="No read")
     for suffix, params in (

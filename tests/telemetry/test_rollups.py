@@ -98,13 +98,13 @@ async def test_the_downsample_agrees_with_the_raw_readings_at_every_resolution(
         connectors = [1, 2] if index % 3 else [1]
         await _post(app, headers, at, *(_item(rng, c) for c in connectors))
         if index % 4 == 3:
-            await app.rt.telemetry.flush()
-    await app.rt.telemetry.flush()
+            await app.rt.fleet.telemetry.flush()
+    await app.rt.fleet.telemetry.flush()
     # A late reading into the oldest, long-flushed bucket, at the very time of another one
     # (a tie: the greater value is the last), and one alone in a minute with only nulls.
     await _post(app, headers, times[0], _item(rng, 1), {**_item(rng, 2), "power_kw": 21.9})
     await _post(app, headers, base + 3 * 3600 - 30, {**_item(rng, 2), "soc": None})
-    await app.rt.telemetry.flush()
+    await app.rt.fleet.telemetry.flush()
 
     rows = await _raw(app, charger.device_id)
     assert len(rows) > 250
@@ -112,7 +112,7 @@ async def test_the_downsample_agrees_with_the_raw_readings_at_every_resolution(
     for resolution, length in LENGTHS.items():
         for connector in (1, 2):
             for field in FIELDS:
-                got = await app.rt.telemetry.series(
+                got = await app.rt.fleet.telemetry.series(
                     op.client_id, charger.device_id, connector, field, start, end, resolution
                 )
                 _same(got, _expected(rows, connector, field, length))
@@ -123,23 +123,23 @@ async def test_two_flushes_into_one_minute_merge_into_one_rollup(app: App) -> No
     minute = math.floor(app.clock.now() / 60) * 60 - 120
     item = {"connector": 1, "state": "charging", "energy_kwh": 1.0}
     await _post(app, headers, minute + 10, {**item, "power_kw": 10, "soc": 40})
-    await app.rt.telemetry.flush()
+    await app.rt.fleet.telemetry.flush()
     await _post(app, headers, minute + 50, {**item, "power_kw": 30})  # soc null
     await _post(app, headers, minute + 5, {**item, "power_kw": 5, "soc": 39})  # out of order
-    await app.rt.telemetry.flush()
+    await app.rt.fleet.telemetry.flush()
     # Two more at the very time of the last one, in later flushes: the greater value is last,
     # whichever order they come in.
     for power in (35, 32):
         await _post(app, headers, minute + 50, {**item, "power_kw": power})
-        await app.rt.telemetry.flush()
+        await app.rt.fleet.telemetry.flush()
 
     rows = await app.rt.db.read(lambda conn: list(conn.execute(sa.select(telemetry_rollups))))
     assert len(rows) == 1 and rows[0].bucket == minute
-    power = await app.rt.telemetry.series(
+    power = await app.rt.fleet.telemetry.series(
         op.client_id, charger.device_id, 1, "power_kw", minute, minute + 60
     )
     assert power == [Bucket(minute, 5, 112.0, 5.0, 35.0, 35.0, minute + 50)]
-    soc = await app.rt.telemetry.series(
+    soc = await app.rt.fleet.telemetry.series(
         op.client_id, charger.device_id, 1, "soc", minute, minute + 60, "15m"
     )
     start = minute // 900 * 900
@@ -157,35 +157,35 @@ async def test_retention_drops_raw_readings_first_and_the_series_keeps_answering
     for i in range(10):
         await _post(app, headers, old + 100 * i, {**item, "power_kw": float(i)})
     await _post(app, headers, now - 60, {**item, "power_kw": 99.0})  # a recent one stays
-    await app.rt.telemetry.flush()
+    await app.rt.fleet.telemetry.flush()
     raw_before = await _raw(app, charger.device_id)
     assert len(raw_before) == 11
 
     async def series() -> list[Bucket]:
-        return await app.rt.telemetry.series(
+        return await app.rt.fleet.telemetry.series(
             op.client_id, charger.device_id, 1, "power_kw", old, old + 3600, "1h"
         )
 
     async def readings() -> list[float]:
-        part = await app.rt.telemetry.readings(
+        part = await app.rt.fleet.telemetry.readings(
             op.client_id, charger.device_id, 1, old, old + 3600, limit=100
         )
         return [r.power_kw for r in part.items]
 
     downsampled = await series()
     assert downsampled == [Bucket(old, 10, 45.0, 0.0, 9.0, 9.0, old + 900)]
-    assert await app.rt.telemetry.sweep() == 0  # nothing is past its retention yet
+    assert await app.rt.fleet.telemetry.sweep() == 0  # nothing is past its retention yet
     assert await readings() == [float(i) for i in range(10)]
 
     app.clock.advance(86_400)  # the old readings are now 7.5 days old: past raw retention
-    assert await app.rt.telemetry.sweep() == 10
+    assert await app.rt.fleet.telemetry.sweep() == 10
     assert [r.power_kw for r in await _raw(app, charger.device_id)] == [99.0]
     assert await readings() == []
     assert await series() == downsampled  # answered from the rollups
 
     app.clock.advance(400 * 86_400)  # past rollup retention too
     # The recent raw reading, the 10 old minutes' rollups and the recent one's.
-    assert await app.rt.telemetry.sweep() == 12
+    assert await app.rt.fleet.telemetry.sweep() == 12
     assert await series() == []
 
 

@@ -63,7 +63,7 @@ class Driver:
         """Wake the vehicle and wait (on the frozen clock) until it is online."""
         woken = await self.post(f"/api/1/vehicles/{vehicle.id}/wake_up")
         assert woken.status_code == 200, woken.text
-        self.app.clock.advance(self.app.rt.vehicles.policy.wake_seconds)
+        self.app.clock.advance(self.app.rt.owner.vehicles.policy.wake_seconds)
         response: dict[str, Any] = woken.json()["response"]
         return response
 
@@ -72,7 +72,9 @@ async def driver(app: App, client: tuple[str, str] | None = None) -> Driver:
     """A new user with the seeded vehicles; pass `client` to share one app among users."""
     if client is None:
         client = await app.client(kind="third_party", scopes=ALL_SCOPES, redirect_uris=[REDIRECT])
-    user = await app.rt.users.create(f"{secrets.token_hex(4)}@example.com", "correct horse battery")
+    user = await app.rt.identity.users.create(
+        f"{secrets.token_hex(4)}@example.com", "correct horse battery"
+    )
     seeded = await seed_vehicles(app.rt, user.id)
     charging, asleep = sorted(seeded, key=lambda v: v.seed_slot or 0)
     return Driver(app, client[0], client[1], user.id, charging, asleep)

@@ -18,7 +18,9 @@ def _check_digit_ok(vin: str) -> bool:
 
 
 async def _user(app: App) -> str:
-    user = await app.rt.users.create(f"{secrets.token_hex(4)}@example.com", "correct horse battery")
+    user = await app.rt.identity.users.create(
+        f"{secrets.token_hex(4)}@example.com", "correct horse battery"
+    )
     return user.id
 
 
@@ -30,7 +32,7 @@ async def test_seeding_is_idempotent_per_user_even_when_concurrent(app: App) -> 
     assert all({v.vin for v in result} == first for result in results)
     again = await seed_vehicles(app.rt, user_id)
     assert {v.vin for v in again} == first
-    owned = await app.rt.vehicles.owned(user_id)
+    owned = await app.rt.owner.vehicles.owned(user_id)
     assert len(owned) == 2
     charging = [p for _, p in owned if p.charging]
     assert len(charging) == 1

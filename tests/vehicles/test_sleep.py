@@ -25,7 +25,7 @@ async def test_asleep_then_wake_up_then_data(app: App) -> None:
     assert woken.json()["response"]["state"] == "asleep"  # waking takes wake_seconds
     assert (await me.data(me.asleep)).status_code == 408
 
-    app.clock.advance(app.rt.vehicles.policy.wake_seconds)
+    app.clock.advance(app.rt.owner.vehicles.policy.wake_seconds)
     data = await me.data(me.asleep)
     assert data.status_code == 200, data.text
     assert data.json()["response"]["state"] == "online"
@@ -37,7 +37,7 @@ async def test_asleep_then_wake_up_then_data(app: App) -> None:
 
 async def test_a_second_wake_up_while_waking_does_not_delay_it(app: App) -> None:
     me = await driver(app)
-    wake_seconds = app.rt.vehicles.policy.wake_seconds
+    wake_seconds = app.rt.owner.vehicles.policy.wake_seconds
     await me.post(f"/api/1/vehicles/{me.asleep.id}/wake_up")
     app.clock.advance(wake_seconds / 2)
     await me.post(f"/api/1/vehicles/{me.asleep.id}/wake_up")
@@ -48,7 +48,7 @@ async def test_a_second_wake_up_while_waking_does_not_delay_it(app: App) -> None
 async def test_an_idle_vehicle_falls_asleep_and_commands_keep_it_awake(app: App) -> None:
     me = await driver(app)
     await me.wake(me.asleep)
-    sleep_after = app.rt.vehicles.policy.sleep_after
+    sleep_after = app.rt.owner.vehicles.policy.sleep_after
     app.clock.advance(sleep_after - 60)
     assert (await me.data(me.asleep)).status_code == 200  # reading does not keep it awake
     changed = await me.command(me.asleep, "set_charge_limit", {"percent": 85})
@@ -65,7 +65,7 @@ async def test_an_idle_vehicle_falls_asleep_and_commands_keep_it_awake(app: App)
 
 async def test_a_charging_vehicle_stays_awake_until_its_charge_completes(app: App) -> None:
     me = await driver(app)
-    sleep_after = app.rt.vehicles.policy.sleep_after
+    sleep_after = app.rt.owner.vehicles.policy.sleep_after
     app.clock.advance(3 * 3600)  # still charging (55 % → 80 % takes over 5 h at 3.68 kW)
     assert (await me.data(me.charging)).status_code == 200
     app.clock.advance(3 * 3600)  # complete since about 5.1 h

@@ -17,7 +17,7 @@ EMAIL = "driver@example.com"
 
 
 async def _setup(app: App, kind: str = "third_party", **opts: Any) -> tuple[str, str]:
-    await app.rt.users.create(EMAIL, PASSWORD, "Dana Driver")
+    await app.rt.identity.users.create(EMAIL, PASSWORD, "Dana Driver")
     return await app.client(kind=kind, scopes=SCOPES, redirect_uris=[REDIRECT], **opts)
 
 
@@ -58,7 +58,7 @@ async def test_sign_in_consent_and_code_exchange_with_an_id_token(app: App) -> N
     jwks = KeySet.import_key_set((await app.http.get("/.well-known/jwks.json")).json())
     id_token = jwt.decode(body["id_token"], jwks, algorithms=["ES256"])
     claims = id_token.claims
-    user = (await app.rt.users.list_all())[0]
+    user = (await app.rt.identity.users.list_all())[0]
     assert claims["sub"] == user.id and claims["aud"] == cid and claims["nonce"] == "n-456"
     assert claims["iss"] == app.rt.settings.issuer and claims["email"] == EMAIL
     assert claims["at_hash"] == at_hash(body["access_token"])

@@ -18,7 +18,7 @@ SCOPE = "openid vehicle_device_data"
 
 
 async def _client(app: App, kind: str = "third_party") -> str:
-    await app.rt.users.create(EMAIL, PASSWORD)
+    await app.rt.identity.users.create(EMAIL, PASSWORD)
     cid, _ = await app.client(kind=kind, scopes=SCOPE, redirect_uris=[REDIRECT])
     return cid
 
@@ -70,7 +70,7 @@ async def test_unknown_missing_or_repeated_client_and_redirect_are_shown_not_red
     _shown_not_redirected(await app.http.get(base.url(redirect_uri=None)), "invalid_request")
     repeated = base.url() + "&redirect_uri=" + "https%3A%2F%2Fevil.example%2F"
     _shown_not_redirected(await app.http.get(repeated), "invalid_request")
-    await app.rt.admin.disable(cid)
+    await app.rt.identity.admin.disable(cid)
     _shown_not_redirected(await base.start(), "invalid_client")
 
 

@@ -12,7 +12,7 @@ SCOPE = "offline_access vehicle_device_data"
 
 
 async def _grant(app: App) -> tuple[Flow, str, dict[str, Any]]:
-    await app.rt.users.create(EMAIL, PASSWORD)
+    await app.rt.identity.users.create(EMAIL, PASSWORD)
     cid, secret = await app.client(
         kind="third_party", scopes=SCOPE, redirect_uris=[REDIRECT], name="Charge Planner"
     )

@@ -77,7 +77,7 @@ class RedisCoordinator:
             self._listener.cancel()
             await asyncio.wait({self._listener})  # does not swallow a cancellation of close()
             self._listener = None
-        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        await self._pubsub.aclose()
         await self._redis.aclose()
 
     async def ping(self) -> bool:

@@ -37,7 +37,7 @@ charger = tellus_router(prefix="/v1/device", tags=["tellus: charger"])
 async def report(
     body: RecordIn, request: Request, response: Response, principal: Principal = Depends(device)
 ) -> dict[str, Any]:
-    record, created = await runtime(request).charging.report(principal.claims.client_id, body)
+    record, created = await runtime(request).fleet.charging.report(principal.claims.client_id, body)
     if not created:
         response.status_code = 200
     return envelope(record_view(record))
@@ -82,7 +82,7 @@ async def list_records(
         energy_min=energy_min,
         energy_max=energy_max,
     )
-    charging = runtime(request).charging
+    charging = runtime(request).fleet.charging
     if limit is not None or cursor is not None:
         if page is not None or size is not None:
             raise ValidationFailed("use either page/size or limit/cursor, not both")
@@ -125,7 +125,7 @@ async def aggregated_energy(
     low = instant(start, "from")
     if low is None:
         low = high - DEFAULT_SPAN.get(granularity, DEFAULT_SPAN["hour"])
-    report = await rt.charging.aggregate(
+    report = await rt.fleet.charging.aggregate(
         principal.claims.client_id, granularity, low, high, site_id=site, device_id=device
     )
     return envelope(report_view(report))

@@ -115,10 +115,10 @@ async def _consented(request: Request, user_id: str, client_id: str) -> bool:
     if "\x00" in user_id:
         return False
     rt = runtime(request)
-    user = await rt.users.find(user_id)
+    user = await rt.identity.users.find(user_id)
     if user is None or user.disabled_at is not None:
         return False
-    return await rt.consents.covers(user_id, client_id, (SCOPE,))
+    return await rt.identity.consents.covers(user_id, client_id, (SCOPE,))
 
 
 async def _count(request: Request, response: Response, client_id: str, user_id: str) -> None:
@@ -148,7 +148,7 @@ async def list_sessions(
     if page_before is not None and page_after is not None:
         raise ValidationFailed("send page_before or page_after, not both")
     before, after = _cursor(page_before, "page_before"), _cursor(page_after, "page_after")
-    rows, more = await runtime(request).charging.owned(
+    rows, more = await runtime(request).fleet.charging.owned(
         user_id, before=before, after=after, limit=page_size
     )
     newer = (more if before is not None else after is not None) and bool(rows)
@@ -170,5 +170,5 @@ async def get_session(
     found = record_id(session)
     if found is None:
         raise NotFound("no such charging session")
-    record = await runtime(request).charging.owned_one(user_id, found)
+    record = await runtime(request).fleet.charging.owned_one(user_id, found)
     return {"data": session_view(record, user_id, detail=True)}

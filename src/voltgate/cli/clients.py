@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from voltgate.cli.common import console, emit_json, run
-from voltgate.identity.admin import describe, parse_duration
+from voltgate.identity.admin import ClientView, describe, parse_duration
 from voltgate.runtime import Runtime
 
 app = typer.Typer(help="OAuth clients: operators, partners, third-party apps, devices.")
@@ -31,8 +31,8 @@ def create(
 ) -> None:
     """Create a client. Its secret is printed now and never again."""
 
-    async def work(rt: Runtime) -> tuple[dict[str, object], str | None]:
-        created = await rt.admin.create(
+    async def work(rt: Runtime) -> tuple[ClientView, str | None]:
+        created = await rt.identity.admin.create(
             name=name,
             kind=kind,
             scopes=scopes,
@@ -40,7 +40,7 @@ def create(
             redirect_uris=redirect_uri,
             grant_types=grant_type,
         )
-        await rt.audit.flush()
+        await rt.identity.audit.flush()
         return describe(created.client, rt.clock.now()), created.secret
 
     view, secret = run(work)
@@ -57,9 +57,9 @@ def create(
 def list_(as_json: Json = False) -> None:
     """List clients."""
 
-    async def work(rt: Runtime) -> list[dict[str, object]]:
+    async def work(rt: Runtime) -> list[ClientView]:
         now = rt.clock.now()
-        return [describe(c, now) for c in await rt.admin.list_all()]
+        return [describe(c, now) for c in await rt.identity.admin.list_all()]
 
     rows = run(work)
     if as_json:
@@ -84,8 +84,8 @@ def list_(as_json: Json = False) -> None:
 def show(client_id: str, as_json: Json = False) -> None:
     """Show one client (never its secret)."""
 
-    async def work(rt: Runtime) -> dict[str, object]:
-        return describe(await rt.admin.show(client_id), rt.clock.now())
+    async def work(rt: Runtime) -> ClientView:
+        return describe(await rt.identity.admin.show(client_id), rt.clock.now())
 
     view = run(work)
     if as_json:
@@ -107,8 +107,8 @@ def rotate_secret(
 
     async def work(rt: Runtime) -> tuple[str, int]:
         seconds = parse_duration(overlap)
-        secret = await rt.admin.rotate_secret(client_id, seconds, via="cli")
-        await rt.audit.flush()
+        secret = await rt.identity.admin.rotate_secret(client_id, seconds, via="cli")
+        await rt.identity.audit.flush()
         return secret, seconds
 
     secret, seconds = run(work)
@@ -126,9 +126,9 @@ Mode = Annotated[str, typer.Argument(help="off | optional | required")]
 def set_signing(client_id: str, mode: Mode, as_json: Json = False) -> None:
     """Set whether the client signs its requests (X-Signature): off, optional or required."""
 
-    async def work(rt: Runtime) -> dict[str, object]:
-        client = await rt.admin.set_signing(client_id, mode, via="cli")
-        await rt.audit.flush()
+    async def work(rt: Runtime) -> ClientView:
+        client = await rt.identity.admin.set_signing(client_id, mode, via="cli")
+        await rt.identity.audit.flush()
         return describe(client, rt.clock.now())
 
     view = run(work)
@@ -142,9 +142,9 @@ def set_signing(client_id: str, mode: Mode, as_json: Json = False) -> None:
 def disable(client_id: str, as_json: Json = False) -> None:
     """Disable a client: its credentials and every token it holds stop working."""
 
-    async def work(rt: Runtime) -> dict[str, object]:
-        client = await rt.admin.disable(client_id, via="cli")
-        await rt.audit.flush()
+    async def work(rt: Runtime) -> ClientView:
+        client = await rt.identity.admin.disable(client_id, via="cli")
+        await rt.identity.audit.flush()
         return describe(client, rt.clock.now())
 
     view = run(work)

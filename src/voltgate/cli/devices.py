@@ -9,7 +9,7 @@ import typer
 from voltgate.cli.clients import Json, Mode
 from voltgate.cli.common import console, emit_json, fail, run
 from voltgate.errors import NotFound
-from voltgate.identity.admin import describe
+from voltgate.identity.admin import ClientView, describe
 from voltgate.identity.clients import ClientKind
 from voltgate.identity.users import normalize_email
 from voltgate.runtime import Runtime
@@ -25,9 +25,11 @@ def set_signing(
 ) -> None:
     """Set whether the charger signs its requests with its device secret."""
 
-    async def work(rt: Runtime) -> dict[str, object]:
-        client = await rt.admin.set_signing(device_id, mode, kind=ClientKind.DEVICE, via="cli")
-        await rt.audit.flush()
+    async def work(rt: Runtime) -> ClientView:
+        client = await rt.identity.admin.set_signing(
+            device_id, mode, kind=ClientKind.DEVICE, via="cli"
+        )
+        await rt.identity.audit.flush()
         return describe(client, rt.clock.now())
 
     view = run(work)
@@ -52,8 +54,8 @@ def set_owner(
 
     async def work(rt: Runtime) -> dict[str, object]:
         owner = None if user is None else await _user_id(rt, user)
-        device = await rt.devices.set_owner(device_id, owner)
-        await rt.audit.flush()
+        device = await rt.fleet.devices.set_owner(device_id, owner)
+        await rt.identity.audit.flush()
         return {"device_id": device.id, "owner_user_id": device.owner_user_id}
 
     view = run(work)
@@ -65,9 +67,9 @@ def set_owner(
 
 async def _user_id(rt: Runtime, email_or_id: str) -> str:
     if "@" not in email_or_id:
-        return (await rt.users.get(email_or_id)).id
+        return (await rt.identity.users.get(email_or_id)).id
     email = normalize_email(email_or_id)
-    for candidate in await rt.users.list_all():
+    for candidate in await rt.identity.users.list_all():
         if candidate.email == email:
             return candidate.id
     raise NotFound(f"no user with email {email!r}")

@@ -35,7 +35,7 @@ def create(
         except ValidationError as exc:
             where = ".".join(str(p) for p in exc.errors()[0]["loc"])
             raise ValidationFailed(f"{where}: {exc.errors()[0]['msg']}") from None
-        return await rt.enrollments.create(operator, spec, via="cli")
+        return await rt.fleet.enrollments.create(operator, spec, via="cli")
 
     enrollment, token = run(work)
     if as_json:

@@ -19,7 +19,7 @@ def list_(as_json: Json = False) -> None:
     """Signing keys still published in the JWKS."""
 
     async def work(rt: Runtime) -> list[dict[str, Any]]:
-        return await rt.keys.describe()
+        return await rt.identity.keys.describe()
 
     keys = run(work)
     if as_json:
@@ -43,8 +43,8 @@ def rotate(as_json: Json = False) -> None:
 
     async def work(rt: Runtime) -> str:
         kid = await rt.rotate_keys()
-        rt.audit.record("signing_key_rotated", kid=kid, via="cli")
-        await rt.audit.flush()
+        rt.identity.audit.record("signing_key_rotated", kid=kid, via="cli")
+        await rt.identity.audit.flush()
         return kid
 
     kid = run(work)

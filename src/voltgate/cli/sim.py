@@ -29,9 +29,9 @@ READY_TIMEOUT = 60.0
 
 def _site_enrollment(site_id: str, count: int) -> str:
     async def work(rt: Runtime) -> str:
-        site = await rt.sites.find(site_id)
+        site = await rt.fleet.sites.find(site_id)
         spec = EnrollmentCreate(site_id=site.id, uses=min(count, 100_000), expires_in=3600)
-        _, token = await rt.enrollments.create(site.operator_id, spec, via="sim")
+        _, token = await rt.fleet.enrollments.create(site.operator_id, spec, via="sim")
         return token
 
     return run(work)

@@ -35,7 +35,7 @@ def create(
     """Create a user."""
 
     async def work(rt: Runtime) -> User:
-        return await rt.users.create(email, password, name)
+        return await rt.identity.users.create(email, password, name)
 
     user = run(work)
     if as_json:
@@ -49,7 +49,7 @@ def list_(as_json: Json = False) -> None:
     """List users."""
 
     async def work(rt: Runtime) -> list[User]:
-        return await rt.users.list_all()
+        return await rt.identity.users.list_all()
 
     found = run(work)
     if as_json:
@@ -66,7 +66,7 @@ def disable(user_id: str, as_json: Json = False) -> None:
     """Disable a user: sign-in is refused."""
 
     async def work(rt: Runtime) -> User:
-        return await rt.users.disable(user_id)
+        return await rt.identity.users.disable(user_id)
 
     user = run(work)
     if as_json:

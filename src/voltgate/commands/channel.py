@@ -37,7 +37,7 @@ async def heartbeat(
     reports = [
         ConnectorReport(c.connector, c.state, c.soc) for c in (body.connectors if body else [])
     ]
-    delivered = await rt.commands.heartbeat(principal.claims.client_id, reports)
+    delivered = await rt.fleet.commands.heartbeat(principal.claims.client_id, reports)
     return envelope(
         {"server_time": int(rt.clock.now()), "commands": [delivery_view(c) for c in delivered]}
     )
@@ -52,7 +52,9 @@ async def commands(
     principal: Principal = Depends(signed_device),
 ) -> dict[str, Any]:
     async with _hangup(request) as hangup:
-        delivered = await runtime(request).commands.poll(principal.claims.client_id, wait, hangup)
+        delivered = await runtime(request).fleet.commands.poll(
+            principal.claims.client_id, wait, hangup
+        )
     return envelope({"commands": [delivery_view(c) for c in delivered]})
 
 
@@ -81,5 +83,5 @@ async def _hangup(request: Request) -> AsyncIterator[asyncio.Event]:
 async def command_status(
     body: StatusReport, request: Request, principal: Principal = Depends(signed_device)
 ) -> dict[str, Any]:
-    command = await runtime(request).commands.report(principal.claims.client_id, body)
+    command = await runtime(request).fleet.commands.report(principal.claims.client_id, body)
     return envelope({"command_id": command.id, "status": command.status.value})

@@ -58,7 +58,7 @@ async def _queue(
     key: str | None,
 ) -> dict[str, Any]:
     rt = runtime(request)
-    issued = await rt.commands.queue(
+    issued = await rt.fleet.commands.queue(
         principal.claims.client_id,
         device_id,
         connector,
@@ -144,7 +144,7 @@ async def flexibility(
     key: IdempotencyKey = None,
     principal: Principal = Depends(sensitive),
 ) -> dict[str, Any]:
-    ids = await runtime(request).commands.flexibility(
+    ids = await runtime(request).fleet.commands.flexibility(
         principal.claims.client_id, body, key=key, request_id=request_id(request)
     )
     return envelope({"command_ids": ids, "status": Status.QUEUED.value})
@@ -156,7 +156,7 @@ async def show(
     request: Request,
     principal: Principal = Depends(reader),
 ) -> dict[str, Any]:
-    found = await runtime(request).commands.get(principal.claims.client_id, command_id)
+    found = await runtime(request).fleet.commands.get(principal.claims.client_id, command_id)
     return envelope(command_view(found))
 
 
@@ -169,7 +169,7 @@ async def list_commands(
     size: PageSize = DEFAULT_SIZE,
     principal: Principal = Depends(reader),
 ) -> dict[str, Any]:
-    found = await runtime(request).commands.page(
+    found = await runtime(request).fleet.commands.page(
         principal.claims.client_id,
         device_id,
         None if status is None else Status(status),

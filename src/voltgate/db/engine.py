@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from voltgate.config import Settings
+from voltgate.db.statements import PostgresReader, Reader, SqliteReader, postgres_dsn
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -61,8 +62,13 @@ class Database:
             # begin()'s writers (aiosqlite) take turns here for the same reason. busy_timeout
             # is left for other processes (the CLI) and a write() meeting a begin().
             self._write_lock = asyncio.Lock()
+            path = str((settings.data_dir / "voltgate.db").resolve())
+            if settings.database_url:
+                path = self._sync.url.database or path
+            self.reader: Reader = SqliteReader(path, partial(self._on_thread, "read"))
         else:
             self.engine = create_async_engine(url, pool_size=10, max_overflow=10)
+            self.reader = PostgresReader(postgres_dsn(url))
 
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
@@ -112,6 +118,7 @@ class Database:
         return True
 
     async def dispose(self) -> None:
+        await self.reader.close()
         await self.engine.dispose()
         for thread in self._threads.values():
             await asyncio.to_thread(thread.shutdown)  # lets queued work finish first

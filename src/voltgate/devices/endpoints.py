@@ -53,7 +53,7 @@ async def tellus_list(
     principal: Principal = Depends(reader),
 ) -> dict[str, Any]:
     rt = runtime(request)
-    found = await rt.devices.page(principal.claims.client_id, page, size)
+    found = await rt.fleet.devices.page(principal.claims.client_id, page, size)
     now = rt.clock.now()
     return tellus_page(found, lambda d: device_view(d, now))
 
@@ -63,7 +63,7 @@ async def tellus_show(
     device_id: str, request: Request, principal: Principal = Depends(reader)
 ) -> dict[str, Any]:
     rt = runtime(request)
-    found = await rt.devices.get(principal.claims.client_id, device_id)
+    found = await rt.fleet.devices.get(principal.claims.client_id, device_id)
     return envelope(device_view(found, rt.clock.now()))
 
 
@@ -75,7 +75,7 @@ async def tellus_show(
 async def create_enrollment(
     body: EnrollmentCreate, request: Request, principal: Principal = Depends(writer)
 ) -> dict[str, Any]:
-    enrollment, token = await runtime(request).enrollments.create(
+    enrollment, token = await runtime(request).fleet.enrollments.create(
         principal.claims.client_id, body, request_id=request_id(request)
     )
     return envelope(enrollment_view(enrollment, token))
@@ -87,7 +87,7 @@ async def create_enrollment(
     summary="Register a charger (Authorization: Bearer <enrollment token>)",
 )
 async def register(body: DeviceRegistration, request: Request) -> dict[str, Any]:
-    registered = await runtime(request).devices.register(
+    registered = await runtime(request).fleet.devices.register(
         request.headers.get("authorization"),
         body,
         request_id=request_id(request),
@@ -98,7 +98,7 @@ async def register(body: DeviceRegistration, request: Request) -> dict[str, Any]
 
 @charger.post("/secret/rotate", summary="A new device secret; the old one overlaps for 24 h")
 async def rotate_secret(request: Request, principal: Principal = Depends(device)) -> dict[str, Any]:
-    rotated = await runtime(request).devices.rotate_secret(
+    rotated = await runtime(request).fleet.devices.rotate_secret(
         principal.claims.client_id, request_id=request_id(request)
     )
     return envelope(
@@ -113,7 +113,9 @@ async def rotate_secret(request: Request, principal: Principal = Depends(device)
 
 async def device_token(rt: Runtime, request: OAuthRequest) -> dict[str, Any]:
     """`POST /v1/device/token`: the token endpoint's client_credentials, for devices only."""
-    return await rt.token_endpoint.handle(token_request(request), kinds=(ClientKind.DEVICE,))
+    return await rt.identity.token_endpoint.handle(
+        token_request(request), kinds=(ClientKind.DEVICE,)
+    )
 
 
 @canonical.get("", summary="The operator's chargers, by cursor")
@@ -124,7 +126,7 @@ async def list_devices(
     principal: Principal = Depends(reader),
 ) -> dict[str, Any]:
     rt = runtime(request)
-    part = await rt.devices.scroll(principal.claims.client_id, cursor, limit)
+    part = await rt.fleet.devices.scroll(principal.claims.client_id, cursor, limit)
     now = rt.clock.now()
     return cursor_slice(part, lambda d: device_view(d, now))
 
@@ -134,4 +136,6 @@ async def show_device(
     device_id: str, request: Request, principal: Principal = Depends(reader)
 ) -> dict[str, Any]:
     rt = runtime(request)
-    return device_view(await rt.devices.get(principal.claims.client_id, device_id), rt.clock.now())
+    return device_view(
+        await rt.fleet.devices.get(principal.claims.client_id, device_id), rt.clock.now()
+    )

@@ -1,7 +1,8 @@
 """Dialects: each seed platform's paths, bodies and error contracts as a route table over one core.
 
-A dialect module exposes `mount(app, fast)`: FastAPI routes on `app`, hot raw-ASGI routes on
-`fast`. Adding a dialect is adding an entry to DIALECTS.
+A dialect exposes `mount(table, rt)`: it registers its operations on the route table, binding
+each handler to the services it uses, once, at start-up. Adding a dialect is adding an entry
+to DIALECTS.
 """
 
 from __future__ import annotations
@@ -11,13 +12,21 @@ from collections.abc import Callable
 from fastapi import FastAPI
 
 from voltgate.dialects import canonical, evenergy, tellus, tesla
-from voltgate.http.fastpath import FastRouteTable
+from voltgate.http.routing import RouteTable
+from voltgate.runtime import Runtime
 
-Mount = Callable[[FastAPI, FastRouteTable], None]
+Mount = Callable[[RouteTable, Runtime], None]
 
 DIALECTS: dict[str, Mount] = {
     "canonical": canonical.mount,
     "tellus": tellus.mount,
     "evenergy": evenergy.mount,
     "tesla": tesla.mount,
+}
+# FastAPI routers not yet moved onto the route table.
+LEGACY: dict[str, Callable[[FastAPI], None]] = {
+    "canonical": canonical.legacy,
+    "tellus": tellus.legacy,
+    "evenergy": evenergy.legacy,
+    "tesla": tesla.legacy,
 }

@@ -9,20 +9,39 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from voltgate.charging import evenergy as sessions
-from voltgate.dialects.canonical import revoke, token
-from voltgate.errors import MethodNotAllowed, rfc_body
-from voltgate.http.adapter import oauth_endpoint
-from voltgate.http.fastpath import FastRouteTable, RawRequest, RawResponse
+from voltgate.errors import RFC_ERRORS, MethodNotAllowed
+from voltgate.http.oauth import TokenResponse, oauth_endpoint
+from voltgate.http.routing import Body, Call, RawResponse, RouteTable
+from voltgate.runtime import Runtime
 from voltgate.web.pages import mount_authorize
 
 
-async def revoke_without_slash(_request: RawRequest) -> RawResponse:
+async def revoke_without_slash(_call: Call[None, None, None]) -> RawResponse:
     raise MethodNotAllowed("the revocation URL needs its trailing slash: /o/revoke_token/")
 
 
-def mount(app: FastAPI, fast: FastRouteTable) -> None:
+def mount(table: RouteTable, rt: Runtime) -> None:
+    identity = rt.identity
+    oauth = table.scope(errors=RFC_ERRORS, tags=("ev.energy",))
+    oauth.post(
+        "/o/token",
+        oauth_endpoint(identity.token_endpoint.handle),
+        body=Body.oauth(),
+        response=TokenResponse,
+        failures=(429,),
+        summary="ev.energy token endpoint (form; HTTP Basic or body credentials; PKCE)",
+    )
+    oauth.post(
+        "/o/revoke_token/",
+        oauth_endpoint(identity.revocation_endpoint.handle),
+        body=Body.oauth(),
+        failures=(429,),
+        summary="ev.energy revocation (the trailing slash is required)",
+    )
+    for method in ("GET", "POST", "PUT", "DELETE"):
+        oauth.add(method, "/o/revoke_token", revoke_without_slash, public=False)
+
+
+def legacy(app: FastAPI) -> None:
     mount_authorize(app, "/o/authorize/")
-    fast.add("/o/token", ["POST"], oauth_endpoint(token), rfc_body)
-    fast.add("/o/revoke_token/", ["POST"], oauth_endpoint(revoke), rfc_body)
-    fast.add("/o/revoke_token", ["GET", "POST", "PUT", "DELETE"], revoke_without_slash, rfc_body)
     app.include_router(sessions.router)

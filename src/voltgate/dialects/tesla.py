@@ -12,14 +12,16 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel, Field
 
-from voltgate.dialects.canonical import openid_metadata, token
+from voltgate.dialects.canonical.oauth import OAuth
 from voltgate.energy import endpoints as energy
-from voltgate.errors import VoltgateError, resource_body, rfc_body
-from voltgate.http.adapter import bearer, oauth_endpoint, runtime, set_renderer
-from voltgate.http.fastpath import FastRouteTable
+from voltgate.errors import RESOURCE_ERRORS, RFC_ERRORS, VoltgateError
+from voltgate.http.adapter import bearer, runtime, set_renderer
+from voltgate.http.oauth import TokenResponse
+from voltgate.http.routing import Body, RouteTable
 from voltgate.identity.guard import Principal
 from voltgate.identity.metadata import EndpointPaths
 from voltgate.identity.partners import PartnerAccount
+from voltgate.runtime import Runtime
 from voltgate.vehicles import endpoints as vehicles
 from voltgate.web.pages import mount_authorize
 
@@ -65,23 +67,41 @@ async def partner(principal: Principal = Depends(bearer())) -> Principal:
 async def register_partner(
     body: PartnerDomain, request: Request, principal: Principal = Depends(partner)
 ) -> dict[str, Any]:
-    account = await runtime(request).partners.register(principal.claims.client_id, body.domain)
+    account = await runtime(request).identity.partners.register(
+        principal.claims.client_id, body.domain
+    )
     return _view(account)
 
 
 @router.get("/api/1/partner_accounts", summary="The partner app's registration")
 async def read_partner(request: Request, principal: Principal = Depends(partner)) -> dict[str, Any]:
-    return _view(await runtime(request).partners.get(principal.claims.client_id))
+    return _view(await runtime(request).identity.partners.get(principal.claims.client_id))
 
 
-def mount(app: FastAPI, fast: FastRouteTable) -> None:
-    fast.add("/oauth2/v3/token", ["POST"], oauth_endpoint(token), rfc_body)
-    fast.add(
-        "/oauth2/v3/thirdparty/.well-known/openid-configuration",
-        ["GET"],
-        openid_metadata(PATHS),
-        resource_body,
+def mount(table: RouteTable, rt: Runtime) -> None:
+    identity = rt.identity
+    oauth = OAuth(identity, rt.settings.issuer)
+    table.post(
+        "/oauth2/v3/token",
+        oauth.token,
+        errors=RFC_ERRORS,
+        body=Body.oauth(),
+        response=TokenResponse,
+        failures=(429,),
+        tags=("tesla",),
+        summary="Tesla token endpoint",
     )
+    table.get(
+        "/oauth2/v3/thirdparty/.well-known/openid-configuration",
+        oauth.openid_metadata(PATHS),
+        errors=RESOURCE_ERRORS,
+        response=dict[str, Any],
+        tags=("tesla",),
+        summary="Tesla third-party OpenID Provider metadata",
+    )
+
+
+def legacy(app: FastAPI) -> None:
     mount_authorize(app, PATHS.authorization)
     app.include_router(router)
     app.include_router(energy.router, dependencies=[Depends(set_renderer(tesla_body))])

@@ -28,7 +28,7 @@ SITE = "/api/1/energy_sites/{site_id}"
 
 
 async def _site(request: Request, principal: Principal, site_id: str) -> EnergySite:
-    return await runtime(request).energy.get(principal.claims.subject, site_id)
+    return await runtime(request).owner.energy.get(principal.claims.subject, site_id)
 
 
 @router.get("/api/1/products", summary="The user's products (energy sites; vehicles too)")
@@ -42,7 +42,7 @@ async def live_status(
     site_id: str, request: Request, principal: Principal = Depends(reader)
 ) -> dict[str, Any]:
     site = await _site(request, principal, site_id)
-    return {"response": runtime(request).energy.live_status(site)}
+    return {"response": runtime(request).owner.energy.live_status(site)}
 
 
 @router.get(SITE + "/site_info", summary="The site's equipment and settings")
@@ -63,7 +63,7 @@ async def calendar_history(
     principal: Principal = Depends(reader),
 ) -> dict[str, Any]:
     site = await _site(request, principal, site_id)
-    energy = runtime(request).energy
+    energy = runtime(request).owner.energy
     return {"response": await energy.calendar_history(site, kind, period, end_date, time_zone)}
 
 
@@ -72,7 +72,7 @@ async def set_backup(
     site_id: str, body: BackupReserve, request: Request, principal: Principal = Depends(changer)
 ) -> dict[str, Any]:
     site = await _site(request, principal, site_id)
-    await runtime(request).energy.set_backup_reserve(site, body.backup_reserve_percent)
+    await runtime(request).owner.energy.set_backup_reserve(site, body.backup_reserve_percent)
     return UPDATED
 
 
@@ -81,7 +81,7 @@ async def set_operation(
     site_id: str, body: Operation, request: Request, principal: Principal = Depends(changer)
 ) -> dict[str, Any]:
     site = await _site(request, principal, site_id)
-    await runtime(request).energy.set_mode(site, body.default_real_mode)
+    await runtime(request).owner.energy.set_mode(site, body.default_real_mode)
     return UPDATED
 
 
@@ -90,5 +90,5 @@ async def set_storm_mode(
     site_id: str, body: StormMode, request: Request, principal: Principal = Depends(changer)
 ) -> dict[str, Any]:
     site = await _site(request, principal, site_id)
-    await runtime(request).energy.set_storm_mode(site, body.enabled)
+    await runtime(request).owner.energy.set_storm_mode(site, body.enabled)
     return UPDATED

@@ -19,8 +19,10 @@ async def products(
     `energy_device_data`."""
     found: list[dict[str, Any]] = []
     if scopes is None or not scopes.isdisjoint(VEHICLE_SCOPES):
-        found += [summary(vehicle, seen) for vehicle, seen in await rt.vehicles.owned(user_id)]
+        found += [
+            summary(vehicle, seen) for vehicle, seen in await rt.owner.vehicles.owned(user_id)
+        ]
     if scopes is None or "energy_device_data" in scopes:
-        sites = await rt.energy.of_user(user_id)
-        found += [product(site, rt.energy.live_status(site)) for site in sites]
+        sites = await rt.owner.energy.of_user(user_id)
+        found += [product(site, rt.owner.energy.live_status(site)) for site in sites]
     return found

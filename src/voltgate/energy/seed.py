@@ -26,8 +26,8 @@ _YEAR = 365 * 86_400
 async def seed_energy_site(rt: Runtime, user_id: str) -> EnergySite:
     """The user's first energy site, created (installed a year ago) if they have none."""
     async with rt.coordinator.lock(f"energy-seed:{user_id}", ttl=30, wait=30):
-        existing = await rt.energy.of_user(user_id)
+        existing = await rt.owner.energy.of_user(user_id)
         if existing:
             return existing[0]
         installed = rt.clock.now() - _YEAR
-        return await rt.energy.create(user_id, replace(HOME, installed_at=installed))
+        return await rt.owner.energy.create(user_id, replace(HOME, installed_at=installed))

@@ -80,7 +80,7 @@ def oauth_endpoint(
 
 async def authenticate(request: RawRequest) -> Principal:
     """The bearer guard for fast-path handlers."""
-    return await runtime(request).guard.authenticate(request.header(b"authorization"))
+    return await runtime(request).identity.guard.authenticate(request.header(b"authorization"))
 
 
 def set_renderer(render: Renderer) -> Callable[[Request], Awaitable[None]]:
@@ -101,7 +101,9 @@ def bearer(
     """The bearer guard as a FastAPI dependency; the token's kind is checked before its scopes."""
 
     async def dependency(request: Request) -> Principal:
-        principal = await runtime(request).guard.authenticate(request.headers.get("authorization"))
+        principal = await runtime(request).identity.guard.authenticate(
+            request.headers.get("authorization")
+        )
         return admit(principal, scopes, any_of=any_of, kinds=kinds)
 
     return dependency

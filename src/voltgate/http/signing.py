@@ -40,12 +40,12 @@ async def verify_signature(
     signature: str | None,
 ) -> bool:
     """True if signed and verified, False if unsigned and allowed; else InvalidSignature."""
-    client = await rt.clients.get(client_id)
+    client = await rt.identity.clients.get(client_id)
     if client is None:
         raise InvalidToken("the client of this access token no longer exists")
     # Unsigned requests (the common case) never open a sealed secret.
-    sealed = [] if signature is None else await rt.admin.signing_secrets(client_id)
-    return await rt.verifier.verify(
+    sealed = [] if signature is None else await rt.identity.admin.signing_secrets(client_id)
+    return await rt.identity.verifier.verify(
         mode=client.signing,
         sensitive=sensitive,
         method=method,

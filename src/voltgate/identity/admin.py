@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from typing_extensions import TypedDict
+
 from voltgate.clock import Clock
 from voltgate.errors import NotFound, ValidationFailed
 from voltgate.identity import scopes as scope_rules
@@ -180,7 +182,29 @@ def _check_redirect_uri(uri: str) -> None:
         raise ValidationFailed("redirect URI is too long")
 
 
-def describe(client: Client, now: float) -> dict[str, object]:
+class SecretView(TypedDict):
+    id: str
+    created_at: float
+    expires_at: float | None
+    active: bool
+
+
+class ClientView(TypedDict):
+    client_id: str
+    name: str
+    kind: str
+    scopes: list[str]
+    grant_types: list[str]
+    token_ttl: int | None
+    redirect_uris: list[str]
+    environment: str
+    signing: str
+    created_at: float
+    disabled_at: float | None
+    secrets: list[SecretView]
+
+
+def describe(client: Client, now: float) -> ClientView:
     """The public view of a client (never a secret or hash)."""
     return {
         "client_id": client.id,

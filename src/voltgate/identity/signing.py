@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import hmac
 from enum import StrEnum
+from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 
 from voltgate.cache.port import Coordinator
 from voltgate.clock import Clock
-from voltgate.errors import VoltgateError
+from voltgate.errors import InvalidToken, VoltgateError
+from voltgate.identity.clients import ClientRegistry
 from voltgate.identity.secrets import Envelope
 from voltgate.sdk.signer import canonical
 
@@ -107,3 +109,46 @@ class RequestVerifier:
             if hmac.compare_digest(expected, signature):
                 return True
         return False
+
+
+class SecretSource(Protocol):
+    async def signing_secrets(self, client_id: str) -> list[tuple[str, str]]: ...
+
+
+class SignedRequests:
+    """A request's signature checked against its client's own mode and secrets."""
+
+    def __init__(
+        self, clients: ClientRegistry, secrets: SecretSource, verifier: RequestVerifier
+    ) -> None:
+        self._clients = clients
+        self._secrets = secrets
+        self._verifier = verifier
+
+    async def __call__(
+        self,
+        client_id: str,
+        *,
+        sensitive: bool,
+        method: str,
+        target: str,
+        body: bytes,
+        timestamp: str | None,
+        signature: str | None,
+    ) -> bool:
+        """True if signed and verified, False if unsigned and allowed; else 401."""
+        client = await self._clients.get(client_id)
+        if client is None:
+            raise InvalidToken("the client of this access token no longer exists")
+        # Unsigned requests (the common case) never open a sealed secret.
+        sealed = [] if signature is None else await self._secrets.signing_secrets(client_id)
+        return await self._verifier.verify(
+            mode=client.signing,
+            sensitive=sensitive,
+            method=method,
+            path=target,
+            body=body,
+            timestamp=timestamp,
+            signature=signature,
+            sealed_secrets=sealed,
+        )

@@ -76,17 +76,17 @@ async def _ensure_client(
     """
     wanted = (kind, tuple(scopes.split()), redirect_uris)
     current = None
-    for client in await rt.admin.list_all():
+    for client in await rt.identity.admin.list_all():
         if client.name != name or client.disabled:
             continue
         if (client.kind.value, client.scopes, client.redirect_uris) == wanted and current is None:
             current = client
         else:
-            await rt.admin.disable(client.id, via="sandbox")
+            await rt.identity.admin.disable(client.id, via="sandbox")
     if current is not None:
-        secret = await rt.admin.rotate_secret(current.id, overlap=0, via="sandbox")
+        secret = await rt.identity.admin.rotate_secret(current.id, overlap=0, via="sandbox")
         return {"client_id": current.id, "client_secret": secret}
-    created = await rt.admin.create(
+    created = await rt.identity.admin.create(
         name=name, kind=kind, scopes=scopes, redirect_uris=list(redirect_uris)
     )
     return {"client_id": created.client.id, "client_secret": created.secret or ""}
@@ -95,11 +95,11 @@ async def _ensure_client(
 async def _ensure_user(rt: Runtime, person: Person) -> dict[str, Any]:
     """The user, with a password re-issued now (only its argon2id hash is stored)."""
     password = secrets.token_urlsafe(18)
-    user = next((u for u in await rt.users.list_all() if u.email == person.email), None)
+    user = next((u for u in await rt.identity.users.list_all() if u.email == person.email), None)
     if user is None:
-        user = await rt.users.create(person.email, password, person.name)
+        user = await rt.identity.users.create(person.email, password, person.name)
     else:
-        await rt.users.set_password(user.id, password)
+        await rt.identity.users.set_password(user.id, password)
     return {
         "email": user.email,
         "password": password,
@@ -110,12 +110,14 @@ async def _ensure_user(rt: Runtime, person: Person) -> dict[str, Any]:
 
 
 async def _ensure_sites(rt: Runtime, operator_id: str) -> list[str]:
-    existing = {site.name: site.id for site in (await rt.sites.page(operator_id, 1, 100)).items}
+    existing = {
+        site.name: site.id for site in (await rt.fleet.sites.page(operator_id, 1, 100)).items
+    }
     ids = []
     for spec in SITES:
         site_id = existing.get(spec.name)
         if site_id is None:
-            site_id = (await rt.sites.create(operator_id, spec)).id
+            site_id = (await rt.fleet.sites.create(operator_id, spec)).id
         ids.append(site_id)
     return ids
 
@@ -139,8 +141,8 @@ def _plan(site_ids: list[str], fleet: int, home_owner: str) -> list[Planned]:
 
 async def _register(rt: Runtime, operator_id: str, want: Planned, index: int) -> dict[str, str]:
     spec = EnrollmentCreate(site_id=want.site_id, uses=1, expires_in=60)
-    _, token = await rt.enrollments.create(operator_id, spec, via="sandbox")
-    registered = await rt.devices.register(
+    _, token = await rt.fleet.enrollments.create(operator_id, spec, via="sandbox")
+    registered = await rt.fleet.devices.register(
         f"Bearer {token}",
         DeviceRegistration(
             sn=f"SBX-{secrets.token_hex(3).upper()}-{index:03d}",
@@ -173,7 +175,7 @@ async def _ensure_chargers(
     for index, want in enumerate(plan):
         found = None
         for entry in pool:
-            device = await rt.devices.find(str(entry.get("device_id", "")))
+            device = await rt.fleet.devices.find(str(entry.get("device_id", "")))
             if (
                 device is not None
                 and device.operator_id == operator_id
@@ -187,7 +189,7 @@ async def _ensure_chargers(
         else:
             found = await _register(rt, operator_id, want, index)
         if want.owner is not None:
-            await rt.devices.set_owner(found["device_id"], want.owner)
+            await rt.fleet.devices.set_owner(found["device_id"], want.owner)
         chargers.append(found)
     body = json.dumps({"server": issuer, "chargers": chargers}, indent=2)
     state.parent.mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,7 @@ async def tellus_list(
     size: PageSize = DEFAULT_SIZE,
     principal: Principal = Depends(reader),
 ) -> dict[str, Any]:
-    found = await runtime(request).sites.page(principal.claims.client_id, page, size)
+    found = await runtime(request).fleet.sites.page(principal.claims.client_id, page, size)
     return tellus_page(found, site_view)
 
 
@@ -44,7 +44,7 @@ async def tellus_list(
 async def tellus_create(
     body: SiteCreate, request: Request, principal: Principal = Depends(writer)
 ) -> dict[str, Any]:
-    site = await runtime(request).sites.create(principal.claims.client_id, body)
+    site = await runtime(request).fleet.sites.create(principal.claims.client_id, body)
     return envelope(site_view(site))
 
 
@@ -52,7 +52,7 @@ async def tellus_create(
 async def tellus_show(
     site_id: str, request: Request, principal: Principal = Depends(reader)
 ) -> dict[str, Any]:
-    site = await runtime(request).sites.get(principal.claims.client_id, site_id)
+    site = await runtime(request).fleet.sites.get(principal.claims.client_id, site_id)
     return envelope(site_view(site))
 
 
@@ -63,7 +63,7 @@ async def list_sites(
     cursor: Cursor = None,
     principal: Principal = Depends(reader),
 ) -> dict[str, Any]:
-    part = await runtime(request).sites.scroll(principal.claims.client_id, cursor, limit)
+    part = await runtime(request).fleet.sites.scroll(principal.claims.client_id, cursor, limit)
     return cursor_slice(part, site_view)
 
 
@@ -71,11 +71,11 @@ async def list_sites(
 async def create_site(
     body: SiteCreate, request: Request, principal: Principal = Depends(writer)
 ) -> dict[str, Any]:
-    return site_view(await runtime(request).sites.create(principal.claims.client_id, body))
+    return site_view(await runtime(request).fleet.sites.create(principal.claims.client_id, body))
 
 
 @canonical.get("/{site_id}", summary="One of the operator's sites")
 async def show_site(
     site_id: str, request: Request, principal: Principal = Depends(reader)
 ) -> dict[str, Any]:
-    return site_view(await runtime(request).sites.get(principal.claims.client_id, site_id))
+    return site_view(await runtime(request).fleet.sites.get(principal.claims.client_id, site_id))

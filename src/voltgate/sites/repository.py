@@ -72,3 +72,8 @@ class SqlSiteStore:
             query = query.where(sites.c.id > after_id)
         query = query.order_by(sites.c.id).limit(limit)
         return await self._db.read(lambda conn: [_site(r) for r in conn.execute(query)])
+
+    async def all(self) -> list[Site]:
+        """Every site (the read model's load)."""
+        query = sites.select().order_by(sites.c.id)
+        return await self._db.read(lambda conn: [_site(r) for r in conn.execute(query)])

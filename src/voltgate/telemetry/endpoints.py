@@ -43,11 +43,11 @@ charger = tellus_router(prefix="/v1/device", tags=["tellus: charger"])
 async def ingest(request: RawRequest) -> RawResponse:
     """`POST /v1/device/telemetry` → 202 `{accepted: n}`; stored within a second."""
     rt = runtime(request)
-    principal = await rt.guard.authenticate(request.header(b"authorization"))
+    principal = await rt.identity.guard.authenticate(request.header(b"authorization"))
     principal.require_kind(DEVICE)
     body = await request.body(rt.settings.max_body_bytes)
     await _verify_signature(request, principal.claims.client_id, body)
-    accepted = await rt.telemetry.ingest(principal.claims.client_id, body)
+    accepted = await rt.fleet.telemetry.ingest(principal.claims.client_id, body)
     return fastpath.json(envelope({"accepted": accepted}), 202, fastpath.NO_STORE)
 
 
@@ -55,14 +55,14 @@ async def _verify_signature(request: RawRequest, client_id: str, body: bytes) ->
     """As `http.signing.signed` does for FastAPI routes: a present signature is always
     verified; the device's mode decides whether an unsigned request passes."""
     rt = runtime(request)
-    client = await rt.clients.get(client_id)
+    client = await rt.identity.clients.get(client_id)
     if client is None:
         raise InvalidToken("the client of this access token no longer exists")
     signature = request.header(b"x-signature")
     raw = request.scope.get("raw_path") or request.scope["path"].encode()
     query: bytes = request.scope.get("query_string", b"")
     target = (raw + b"?" + query if query else raw).decode("latin-1")
-    await rt.verifier.verify(
+    await rt.identity.verifier.verify(
         mode=client.signing,
         sensitive=False,
         method="POST",
@@ -70,7 +70,9 @@ async def _verify_signature(request: RawRequest, client_id: str, body: bytes) ->
         body=body,
         timestamp=request.header(b"x-timestamp"),
         signature=signature,
-        sealed_secrets=[] if signature is None else await rt.admin.signing_secrets(client_id),
+        sealed_secrets=[]
+        if signature is None
+        else await rt.identity.admin.signing_secrets(client_id),
     )
 
 
@@ -80,7 +82,9 @@ async def _verify_signature(request: RawRequest, client_id: str, body: bytes) ->
 async def post_events(
     body: EventBatch, request: Request, principal: Principal = Depends(device)
 ) -> dict[str, Any]:
-    accepted = await runtime(request).telemetry.record_events(principal.claims.client_id, body)
+    accepted = await runtime(request).fleet.telemetry.record_events(
+        principal.claims.client_id, body
+    )
     return envelope({"accepted": accepted})
 
 
@@ -92,9 +96,9 @@ async def latest(
     device_id: str, request: Request, principal: Principal = Depends(reader)
 ) -> dict[str, Any]:
     rt = runtime(request)
-    found, newest = await rt.telemetry.latest(principal.claims.client_id, device_id)
+    found, newest = await rt.fleet.telemetry.latest(principal.claims.client_id, device_id)
     # This process may have heard from it since last_seen_at was last written.
-    heard = rt.telemetry.last_heard(found.id)
+    heard = rt.fleet.telemetry.last_heard(found.id)
     seen = max((t for t in (found.last_seen_at, heard) if t is not None), default=None)
     return envelope(
         {
@@ -143,7 +147,7 @@ async def readings(
 ) -> dict[str, Any]:
     """`from` defaults to an hour before `to`, `to` to now; `connector` left out: all of them."""
     first, stop = _range(request, start, end, RAW_DEFAULT)
-    part = await runtime(request).telemetry.readings(
+    part = await runtime(request).fleet.telemetry.readings(
         principal.claims.client_id, device_id, connector, first, stop, limit=limit, cursor=cursor
     )
     return envelope(
@@ -176,7 +180,7 @@ async def series(
     that holds a value (1m spans at most 7 days, 15m 31 days, 1h 366 days); `from` defaults
     to a day before `to`, `to` to now."""
     first, stop = _range(request, start, end, SERIES_DEFAULT)
-    found = await runtime(request).telemetry.series(
+    found = await runtime(request).fleet.telemetry.series(
         principal.claims.client_id, device_id, connector, field, first, stop, resolution
     )
     return envelope(
@@ -199,5 +203,7 @@ async def list_events(
     limit: Annotated[int, Query(ge=1, le=MAX_SIZE)] = 50,
     principal: Principal = Depends(reader),
 ) -> dict[str, Any]:
-    found = await runtime(request).telemetry.events(principal.claims.client_id, device_id, limit)
+    found = await runtime(request).fleet.telemetry.events(
+        principal.claims.client_id, device_id, limit
+    )
     return envelope({"items": [event_view(e) for e in found]})

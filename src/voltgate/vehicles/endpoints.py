@@ -44,7 +44,7 @@ async def list_vehicles(
     per_page: Annotated[int, Query(ge=1, le=MAX_SIZE)] = MAX_SIZE,
     principal: Principal = Depends(any_vehicle_scope),
 ) -> dict[str, Any]:
-    owned = await runtime(request).vehicles.owned(principal.claims.subject)
+    owned = await runtime(request).owner.vehicles.owned(principal.claims.subject)
     window = owned[(page - 1) * per_page : page * per_page]
     pages = max(1, math.ceil(len(owned) / per_page))
     return {
@@ -65,7 +65,7 @@ async def list_vehicles(
 async def show_vehicle(
     vehicle: VehicleRef, request: Request, principal: Principal = Depends(any_vehicle_scope)
 ) -> dict[str, Any]:
-    found, seen = await runtime(request).vehicles.get(principal.claims.subject, vehicle)
+    found, seen = await runtime(request).owner.vehicles.get(principal.claims.subject, vehicle)
     return {"response": summary(found, seen)}
 
 
@@ -82,7 +82,7 @@ async def read_vehicle_data(
     principal: Principal = Depends(device_data),
 ) -> dict[str, Any]:
     sections = parse_endpoints(endpoints)
-    found, seen = await runtime(request).vehicles.data(principal.claims.subject, vehicle)
+    found, seen = await runtime(request).owner.vehicles.data(principal.claims.subject, vehicle)
     located = "vehicle_location" in principal.claims.scopes
     return {"response": vehicle_data(found, seen, located=located, sections=sections)}
 
@@ -91,7 +91,7 @@ async def read_vehicle_data(
 async def wake_up(
     vehicle: VehicleRef, request: Request, principal: Principal = Depends(waker)
 ) -> dict[str, Any]:
-    found, seen = await runtime(request).vehicles.wake_up(principal.claims.subject, vehicle)
+    found, seen = await runtime(request).owner.vehicles.wake_up(principal.claims.subject, vehicle)
     return {"response": summary(found, seen)}
 
 
@@ -104,7 +104,7 @@ async def command(
 ) -> dict[str, Any]:
     rt = runtime(request)
     raw = await _json_object(request, rt.settings.max_body_bytes)
-    result, reason = await rt.vehicles.command(principal.claims.subject, vehicle, name, raw)
+    result, reason = await rt.owner.vehicles.command(principal.claims.subject, vehicle, name, raw)
     return {"response": {"result": result, "reason": reason}}
 
 
@@ -120,7 +120,7 @@ async def charging_history(
     sort_order: Annotated[Literal["ASC", "DESC"], Query(alias="sortOrder")] = "DESC",
     principal: Principal = Depends(charging_reader),
 ) -> dict[str, Any]:
-    sessions, total = await runtime(request).vehicles.history(
+    sessions, total = await runtime(request).owner.vehicles.history(
         principal.claims.subject, vin, page_no, page_size, newest_first=sort_order == "DESC"
     )
     return {

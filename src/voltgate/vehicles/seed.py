@@ -119,8 +119,8 @@ def _model_y(user_id: str, now: float, asleep_since: float) -> Vehicle:
 
 async def seed_vehicles(rt: Runtime, user_id: str) -> list[Vehicle]:
     """The user's seeded vehicles, created on the first call (the Model 3 starts charging)."""
-    await rt.users.get(user_id)  # 404 for a user that does not exist
-    vehicles = rt.vehicles
+    await rt.identity.users.get(user_id)  # 404 for a user that does not exist
+    vehicles = rt.owner.vehicles
     for _ in range(5):
         seeded = [v for v in await vehicles.of_user(user_id) if v.seed_slot is not None]
         if seeded:

@@ -157,7 +157,7 @@ async def _session(request: Request, rt: Runtime, page: _Page) -> WebSession | N
     session = _browser(request).read_session(request.cookies.get(page.session_name))
     if session is None:
         return None
-    user = await rt.users.find(session.user_id)
+    user = await rt.identity.users.find(session.user_id)
     if user is None or user.disabled_at is not None:
         return None
     return session
@@ -206,7 +206,7 @@ async def _resumed_request(
     for key, value in parse_qsl(parts.query, keep_blank_values=True, max_num_fields=64):
         params.setdefault(key, []).append(value)
     try:
-        return await validate(params, rt.clients)
+        return await validate(params, rt.identity.clients)
     except (UntrustedRequest, RedirectError):
         return None
 
@@ -220,7 +220,7 @@ async def authorize(request: Request) -> Response:
     rt = runtime(request)
     page = _Page(request)
     try:
-        auth = await validate(_query(request), rt.clients)
+        auth = await validate(_query(request), rt.identity.clients)
     except UntrustedRequest as exc:
         return page.error(exc.error, exc.description)
     except RedirectError as exc:
@@ -243,7 +243,7 @@ async def authorize(request: Request) -> Response:
             email="",
             message=None,
         )
-    if auth.wants("consent") or not await rt.consents.covers(
+    if auth.wants("consent") or not await rt.identity.consents.covers(
         session.user_id, auth.client.id, auth.scopes
     ):
         if auth.wants("none"):
@@ -259,7 +259,7 @@ def _too_old(auth: AuthorizationRequest, session: WebSession, rt: Runtime) -> bo
 async def _consent_page(
     rt: Runtime, page: _Page, auth: AuthorizationRequest, session: WebSession
 ) -> Response:
-    user = await rt.users.get(session.user_id)
+    user = await rt.identity.users.get(session.user_id)
     return page.render(
         "consent.html",
         form_targets=_origin_source(auth.redirect_uri),
@@ -275,7 +275,7 @@ async def _consent_page(
 async def _approve(
     rt: Runtime, page: _Page, auth: AuthorizationRequest, session: WebSession
 ) -> Response:
-    code = await rt.delegation.issue_code(
+    code = await rt.identity.delegation.issue_code(
         client=auth.client,
         user_id=session.user_id,
         redirect_uri=auth.redirect_uri,
@@ -323,7 +323,7 @@ async def decision(request: Request) -> Response:
     if session is None or params is None:
         return page.error("invalid_request", "the form has expired; start again from the app")
     try:
-        auth = await validate(params, rt.clients)
+        auth = await validate(params, rt.identity.clients)
     except UntrustedRequest as exc:
         return page.error(exc.error, exc.description)
     except RedirectError as exc:
@@ -333,7 +333,7 @@ async def decision(request: Request) -> Response:
         return _refuse(rt, page, auth, "access_denied", "the user denied the request")
     if choice != "allow":
         return page.error("invalid_request", "choose Allow or Deny")
-    await rt.consents.grant(session.user_id, auth.client.id, auth.scopes)
+    await rt.identity.consents.grant(session.user_id, auth.client.id, auth.scopes)
     return await _approve(rt, page, auth, session)
 
 
@@ -362,7 +362,9 @@ async def login(request: Request) -> Response:
         return page.error("invalid_request", "the sign-in form has expired; reload the page", 403)
     email = form.get("email", "")[:320]
     try:
-        user = await rt.users.authenticate(email, form.get("password", ""), page.request_address)
+        user = await rt.identity.users.authenticate(
+            email, form.get("password", ""), page.request_address
+        )
     except (InvalidGrant, RateLimited) as exc:
         headers = exc.headers if isinstance(exc, RateLimited) else {}
         resumed = await _resumed_request(request, rt, return_to)
@@ -403,7 +405,7 @@ async def apps_page(request: Request) -> Response:
     session = await _session(request, rt, page)
     if session is None:
         return page.redirect(f"/login?return_to={ACCOUNT_HOME}")
-    user = await rt.users.get(session.user_id)
+    user = await rt.identity.users.get(session.user_id)
     apps = [
         {
             "client_id": app.consent.client_id,
@@ -412,7 +414,7 @@ async def apps_page(request: Request) -> Response:
             "granted_at": _stamp(app.consent.granted_at),
             "last_used_at": _stamp(app.last_used_at),
         }
-        for app in await rt.consents.apps(session.user_id)
+        for app in await rt.identity.consents.apps(session.user_id)
     ]
     return page.render("apps.html", csrf=page.csrf(), user_email=user.email, apps=apps)
 
@@ -428,7 +430,7 @@ async def revoke_app(request: Request) -> Response:
     if session is None:
         return page.redirect(f"/login?return_to={ACCOUNT_HOME}")
     client_id = form.get("client_id", "")[:128]
-    await rt.consents.disconnect(
+    await rt.identity.consents.disconnect(
         session.user_id,
         client_id,
         request_id=request.scope.get("state", {}).get("request_id"),

@@ -78,7 +78,7 @@ async def callback(request: Request) -> HTMLResponse:
     app = next(
         (
             c
-            for c in await rt.admin.list_all()
+            for c in await rt.identity.admin.list_all()
             if c.name == APP_NAME and not c.disabled and callback_uri(issuer) in c.redirect_uris
         ),
         None,

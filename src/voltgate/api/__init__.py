@@ -1,1 +1,0 @@
-"""voltgate's canonical JSON API (FastAPI routers)."""

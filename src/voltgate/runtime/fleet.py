@@ -1,0 +1,81 @@
+"""The fleet area: an operator's sites and chargers, their enrollment, telemetry, charging
+records and commands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from voltgate.cache.port import Coordinator
+from voltgate.changes import Changes
+from voltgate.charging.repository import SqlChargingStore
+from voltgate.charging.service import Charging
+from voltgate.clock import Clock
+from voltgate.commands.levels import TelemetryLevels
+from voltgate.commands.repository import SqlCommandStore, SqlConnectorStates
+from voltgate.commands.service import Commands
+from voltgate.config import Environment, Settings
+from voltgate.db.engine import Database
+from voltgate.devices.enrollment import Enrollments, SandboxOperator
+from voltgate.devices.repository import SqlDeviceStore, SqlEnrollmentStore
+from voltgate.devices.service import Devices
+from voltgate.identity.secrets import Crypto
+from voltgate.runtime.identity import Identity
+from voltgate.sites.readmodel import SiteReadModel
+from voltgate.sites.repository import SqlSiteStore
+from voltgate.sites.service import Sites
+from voltgate.telemetry.repository import SqlTelemetryStore
+from voltgate.telemetry.service import Telemetry
+
+
+@dataclass(frozen=True, slots=True)
+class Fleet:
+    sites: Sites
+    enrollments: Enrollments
+    devices: Devices
+    telemetry: Telemetry
+    charging: Charging
+    commands: Commands
+
+
+def build_fleet(
+    settings: Settings,
+    clock: Clock,
+    db: Database,
+    coordinator: Coordinator,
+    crypto: Crypto,
+    changes: Changes,
+    identity: Identity,
+) -> Fleet:
+    sites = Sites(SiteReadModel(SqlSiteStore(db), changes), clock)
+    sandbox = settings.environment is Environment.SANDBOX
+    enrollments = Enrollments(
+        SqlEnrollmentStore(db),
+        sites,
+        identity.clients,
+        crypto,
+        clock,
+        identity.audit,
+        SandboxOperator(identity.admin, identity.clients, coordinator) if sandbox else None,
+    )
+    devices = Devices(SqlDeviceStore(db), enrollments, identity.admin, clock, identity.audit)
+    telemetry = Telemetry(
+        SqlTelemetryStore(db),
+        devices,
+        clock,
+        interval=settings.telemetry_flush_interval,
+        max_pending=settings.telemetry_max_pending,
+        raw_retention=settings.telemetry_raw_retention_days * 86_400.0,
+        rollup_retention=settings.telemetry_rollup_retention_days * 86_400.0,
+    )
+    charging = Charging(SqlChargingStore(db), devices, clock, telemetry.heard_from, sites)
+    commands = Commands(
+        SqlCommandStore(db),
+        SqlConnectorStates(db),
+        devices,
+        sites,
+        coordinator,
+        clock,
+        identity.audit,
+        levels=(TelemetryLevels(telemetry),),
+    )
+    return Fleet(sites, enrollments, devices, telemetry, charging, commands)

@@ -1,0 +1,142 @@
+"""The identity area: clients, keys, tokens, users, consent, delegation, and the endpoints of
+the OAuth2/OIDC core, built once from Settings."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from voltgate.cache.port import Coordinator
+from voltgate.clock import Clock
+from voltgate.config import Settings
+from voltgate.db.consent import SqlConsentStore
+from voltgate.db.delegation import SqlDelegationStore, SqlPartnerStore, SqlUserStore
+from voltgate.db.engine import Database
+from voltgate.db.signing_modes import SqlSigningModeStore
+from voltgate.db.stores import SqlAuditStore, SqlClientStore, SqlKeyStore, SqlRevocationStore
+from voltgate.identity.admin import ClientAdmin
+from voltgate.identity.audit import AuditLog
+from voltgate.identity.client_auth import ClientAuthenticator
+from voltgate.identity.clients import ClientRegistry
+from voltgate.identity.consent import Consents
+from voltgate.identity.delegation import Delegation, DelegationPolicy
+from voltgate.identity.endpoints import (
+    IntrospectionEndpoint,
+    RateLimiter,
+    RevocationEndpoint,
+    TokenEndpoint,
+)
+from voltgate.identity.grants.authorization_code import AuthorizationCodeGrant
+from voltgate.identity.grants.client_credentials import ClientCredentialsGrant
+from voltgate.identity.grants.refresh_token import RefreshTokenGrant
+from voltgate.identity.guard import BearerGuard
+from voltgate.identity.keys import KeyManager
+from voltgate.identity.oidc import IdTokens
+from voltgate.identity.partners import Partners
+from voltgate.identity.revocation import Revocations
+from voltgate.identity.secrets import Crypto
+from voltgate.identity.signing import RequestVerifier, SignedRequests
+from voltgate.identity.tokens import TokenService
+from voltgate.identity.users import Users
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    clients: ClientRegistry
+    audit: AuditLog
+    keys: KeyManager
+    tokens: TokenService
+    revocations: Revocations
+    users: Users
+    partners: Partners
+    delegation: Delegation
+    consents: Consents
+    admin: ClientAdmin
+    verifier: RequestVerifier
+    signatures: SignedRequests
+    guard: BearerGuard
+    token_endpoint: TokenEndpoint
+    revocation_endpoint: RevocationEndpoint
+    introspection_endpoint: IntrospectionEndpoint
+
+
+def build_identity(
+    settings: Settings,
+    clock: Clock,
+    db: Database,
+    crypto: Crypto,
+    coordinator: Coordinator,
+    changed: Callable[[str | None], Awaitable[None]],
+) -> Identity:
+    clients = ClientRegistry(SqlClientStore(db), clock)
+    audit = AuditLog(SqlAuditStore(db), clock, settings.audit_flush_interval)
+    keys = KeyManager(
+        SqlKeyStore(db), crypto.envelope, clock, settings.max_access_token_ttl, settings.clock_skew
+    )
+    tokens = TokenService(settings, keys, clock)
+    delegation_store = SqlDelegationStore(db)
+    revocations = Revocations(
+        SqlRevocationStore(db),
+        delegation_store,
+        coordinator,
+        tokens,
+        clock,
+        settings.clock_skew,
+        settings.max_access_token_ttl,
+    )
+    users = Users(SqlUserStore(db), coordinator, clock)
+    delegation = Delegation(
+        delegation_store,
+        crypto,
+        clock,
+        tokens,
+        revocations,
+        coordinator,
+        audit,
+        DelegationPolicy(
+            refresh_ttl=settings.refresh_token_ttl,
+            grace=settings.refresh_grace_seconds,
+            max_access_ttl=settings.max_access_token_ttl,
+        ),
+        IdTokens(keys, users, clock, settings.issuer),
+    )
+    admin = ClientAdmin(
+        SqlClientStore(db),
+        crypto,
+        clock,
+        settings.max_access_token_ttl,
+        changed,
+        audit,
+        SqlSigningModeStore(db),
+    )
+    verifier = RequestVerifier(crypto.envelope, coordinator, clock)
+    authenticator = ClientAuthenticator(clients, crypto, clock, audit)
+    token_endpoint = TokenEndpoint(authenticator, RateLimiter(coordinator, settings))
+    for grant in (
+        ClientCredentialsGrant(tokens, audit, settings.max_access_token_ttl),
+        AuthorizationCodeGrant(delegation),
+        RefreshTokenGrant(delegation),
+    ):
+        token_endpoint.register(grant)
+    return Identity(
+        clients=clients,
+        audit=audit,
+        keys=keys,
+        tokens=tokens,
+        revocations=revocations,
+        users=users,
+        partners=Partners(SqlPartnerStore(db), clock),
+        delegation=delegation,
+        consents=Consents(SqlConsentStore(db), revocations, audit, clock),
+        admin=admin,
+        verifier=verifier,
+        signatures=SignedRequests(clients, admin, verifier),
+        guard=BearerGuard(tokens, revocations, clients, keys),
+        token_endpoint=token_endpoint,
+        revocation_endpoint=RevocationEndpoint(
+            authenticator, tokens, revocations, audit, delegation
+        ),
+        introspection_endpoint=IntrospectionEndpoint(
+            authenticator, tokens, revocations, clients, clock, delegation
+        ),
+    )

@@ -1,0 +1,32 @@
+"""The owner area: a user's vehicles and home energy sites."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from voltgate.changes import Changes
+from voltgate.clock import Clock
+from voltgate.config import Settings
+from voltgate.db.engine import Database
+from voltgate.energy.repository import SqlEnergySiteStore
+from voltgate.energy.service import EnergySites
+from voltgate.vehicles.physics import Policy
+from voltgate.vehicles.repository import SqlVehicleStore
+from voltgate.vehicles.service import Vehicles
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    vehicles: Vehicles
+    energy: EnergySites
+
+
+def build_owner(settings: Settings, clock: Clock, db: Database, changes: Changes) -> Owner:
+    return Owner(
+        vehicles=Vehicles(
+            SqlVehicleStore(db),
+            clock,
+            Policy(settings.vehicle_sleep_after, settings.vehicle_wake_seconds),
+        ),
+        energy=EnergySites(SqlEnergySiteStore(db), clock),
+    )

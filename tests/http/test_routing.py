@@ -1,0 +1,141 @@
+"""The router: exact and templated paths, method handling, validation messages, errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import BaseModel, ConfigDict, Field
+
+from voltgate.errors import RESOURCE_ERRORS, InvalidToken, NotFound
+from voltgate.http.guards import Guard
+from voltgate.http.routing import Binding, Body, Call, Limiter, Router, RouteTable
+from voltgate.identity.guard import Principal
+from voltgate.identity.tokens import AccessClaims
+
+
+class _Auth:
+    async def authenticate(self, authorization: str | None) -> Principal:
+        if authorization != "Bearer good":
+            raise InvalidToken("no")
+        claims = AccessClaims(
+            subject="s",
+            client_id="c",
+            kind="operator",
+            scopes=frozenset({"read"}),
+            scope="read",
+            issued_at=0,
+            expires_at=1,
+            jti="j",
+            raw={},
+        )
+        return Principal(claims)
+
+
+async def _no_signatures(*_args: Any, **_kwargs: Any) -> bool:
+    return False
+
+
+class Item(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(max_length=5)
+
+
+class Page(BaseModel):
+    page: int = Field(default=1, ge=1, le=10)
+
+
+async def _fallback(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 418, "headers": []})
+    await send({"type": "http.response.body", "body": b"fallback"})
+
+
+def _client() -> httpx.AsyncClient:
+    table = RouteTable().scope(errors=RESOURCE_ERRORS)
+
+    async def one(call: Call[None, None, None]) -> dict[str, Any]:
+        return {"id": call.params["item"]}
+
+    async def special(call: Call[None, None, None]) -> dict[str, Any]:
+        return {"special": True}
+
+    async def listing(call: Call[None, Page, None]) -> dict[str, Any]:
+        return {"page": call.query.page}
+
+    async def create(call: Call[None, None, Item]) -> dict[str, Any]:
+        return {"name": call.body.name, "caller": call.principal.claims.client_id}
+
+    async def missing(call: Call[None, None, None]) -> None:
+        raise NotFound("nothing here")
+
+    table.get("/items/{item}", one)
+    table.get("/items/special", special)
+    table.get("/items", listing, query=Page)
+    table.post("/items", create, body=Body.json(Item), guard=Guard(scopes=("read",)), status=201)
+    table.get("/missing", missing, failures=(404,))
+    binding = Binding(_Auth(), _no_signatures, Limiter(), max_body=100)
+    router = Router(table, binding, _fallback)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=router), base_url="http://t")
+
+
+async def test_exact_paths_win_over_templates_and_params_are_passed() -> None:
+    async with _client() as http:
+        assert (await http.get("/items/special")).json() == {"special": True}
+        assert (await http.get("/items/abc")).json() == {"id": "abc"}
+        assert (await http.get("/items/abc/more")).status_code == 418  # not ours
+        assert (await http.get("/items/")).status_code == 418  # an empty segment is no id
+
+
+async def test_methods_allow_options_and_head() -> None:
+    async with _client() as http:
+        refused = await http.put("/items/abc")
+        assert refused.status_code == 405
+        assert refused.headers["allow"] == "GET, HEAD, OPTIONS"
+        options = await http.options("/items")
+        assert options.status_code == 204
+        assert options.headers["allow"] == "GET, POST, HEAD, OPTIONS"
+        head = await http.head("/items/abc")
+        assert head.status_code == 200 and head.content == b""
+
+
+async def test_query_and_body_are_validated_with_their_place_named() -> None:
+    async with _client() as http:
+        assert (await http.get("/items", params={"page": "3"})).json() == {"page": 3}
+        huge = await http.get("/items", params={"page": "4611686018427387904"})
+        assert huge.status_code == 400
+        assert huge.json()["message"].startswith("query.page:")
+        auth = {"authorization": "Bearer good"}
+        made = await http.post("/items", json={"name": "ok"}, headers=auth)
+        assert made.status_code == 201 and made.json() == {"name": "ok", "caller": "c"}
+        extra = await http.post("/items", json={"name": "ok", "nmae": 1}, headers=auth)
+        assert extra.status_code == 400 and extra.json()["message"].startswith("nmae:")
+        broken = await http.post("/items", content=b"{", headers=auth)
+        assert broken.json()["message"] == "the body is not valid JSON"
+        form = await http.post(
+            "/items", content=b"name=x", headers={**auth, "content-type": "text/plain"}
+        )
+        assert form.status_code == 415
+        large = await http.post("/items", json={"name": "x" * 200}, headers=auth)
+        assert large.status_code == 413
+
+
+@pytest.mark.parametrize("header", [None, "Bearer bad"])
+async def test_the_guard_runs_before_the_body_is_read(header: str | None) -> None:
+    async with _client() as http:
+        headers = {} if header is None else {"authorization": header}
+        answer = await http.post("/items", content=b"not json", headers=headers)
+        assert answer.status_code == 401
+        assert answer.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_errors_render_in_the_route_format() -> None:
+    async with _client() as http:
+        answer = await http.get("/missing")
+        assert answer.status_code == 404
+        assert answer.json() == {
+            "error": "not_found",
+            "error_description": "nothing here",
+            "code": 3001,
+            "message": "nothing here",
+        }
