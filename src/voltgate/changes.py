@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Protocol
 
 import structlog
 
 from voltgate.cache.port import Coordinator
-from voltgate.identity.stores import StateStore
 
 log = structlog.get_logger("voltgate.changes")
 
@@ -27,8 +27,14 @@ KeysChanged = Callable[[list[str]], Awaitable[None]]
 Reload = Callable[[], Awaitable[None]]
 
 
+class Generation(Protocol):
+    """The database's change counter, which servers poll (`identity.stores.StateStore`)."""
+
+    async def bump(self) -> int: ...
+
+
 class Changes:
-    def __init__(self, coordinator: Coordinator, state: StateStore, origin: str) -> None:
+    def __init__(self, coordinator: Coordinator, state: Generation, origin: str) -> None:
         self._coordinator = coordinator
         self._state = state
         self._origin = origin
