@@ -1,190 +1,383 @@
-"""`python -m bench.protected`: what the bearer guard costs on protected reads.
+"""`python -m bench.protected`: every resource read of the sandbox world, and three writes,
+against the server's own floor, in one run.
 
-Each read of `bench.twins.READS` is loaded twice on the same server: at its own path with a
-bearer token (the guard verifies it: cached signature check, expiry, revocation, client state,
-kind and scope) and at its `/_unguarded` twin (the same handler and dependencies, the guard
-replaced by a fixed principal). The ratio guarded/unguarded is the share of throughput left
-after the guard. The seed (`python -m bench.protected seed`, run on the server's database
-before it starts) gives the operator 20 chargers and a user a home energy site and a grant.
+The server is `voltgate serve` (one granian worker) on a database provisioned with the sandbox
+world (`voltgate.sandbox.world`: an operator with two sites and four chargers, users with
+vehicles and a home energy site, a third-party app), plus some history made through the API
+(telemetry, a charging record, events, a command). Each route is loaded with wrk for
+`--duration` seconds after a warm-up; `/healthz` (the floor) and `/v1/me` (the guard alone) are
+measured at the start and at the end of the same run, and each route's req/s is divided by
+their mean. Writes: a start command, a site create, a heartbeat.
 
-    .venv/bin/python -m bench.protected [--server sqlite|postgres] [--duration 5] [--warmup 1]
+    .venv/bin/python -m bench.protected [--server sqlite|postgres|both] [--duration 10]
+        [--warmup 2] [--connections 64] [--only SUBSTRING] [--out FILE]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
-import secrets
-import subprocess
 import sys
+import time
 import urllib.parse
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
 from bench.loadgen import HttpRequest, LoadSettings, ensure_wrk, run_wrk
-from bench.machine import wait_quiet
+from bench.machine import describe, wait_quiet
 from bench.servers import ROOT, Credentials, RunningServer, http_request, start_voltgate
 
-REDIRECT_URI = "https://bench.example/callback"
-USER_SCOPES = ("vehicle_device_data", "energy_device_data", "energy_cmds")
-CHARGERS = 20
+ISSUER = "http://127.0.0.1"
+FLOORS = ("healthz", "me")
+# The issue's bars: GET routes against /healthz; writes against /healthz.
+GET_BAR = {"sqlite": 0.4, "postgres": 0.3}
+WRITE_BAR = 0.15
+P99_BAR_MS = 10.0  # on the embedded default
 
 
-async def seed(operator_id: str) -> dict[str, Any]:
-    """Chargers for the operator; a user, their vehicles and energy site, and a code for the
-    bench's app."""
+@dataclass(frozen=True)
+class Route:
+    name: str
+    method: str
+    path: str  # a template over the world's ids
+    principal: str  # operator | device | user | app | partner | none
+    body: str | None = None
+
+    @property
+    def write(self) -> bool:
+        return self.method != "GET"
+
+
+ROUTES = (
+    Route("healthz", "GET", "/healthz", "none"),
+    Route("me", "GET", "/v1/me", "operator"),
+    # Tellus: the operator's inventory, commands, records, energy, telemetry.
+    Route("tellus sites", "GET", "/v1/operator/sites", "operator"),
+    Route("tellus site", "GET", "/v1/operator/sites/{site}", "operator"),
+    Route("tellus devices", "GET", "/v1/operator/devices", "operator"),
+    Route("tellus device", "GET", "/v1/operator/devices/{device}", "operator"),
+    Route("telemetry latest", "GET", "/v1/operator/devices/{device}/telemetry/latest", "operator"),
+    Route(
+        "telemetry raw", "GET", "/v1/operator/devices/{device}/telemetry?from={since}", "operator"
+    ),
+    Route(
+        "telemetry series",
+        "GET",
+        "/v1/operator/devices/{device}/telemetry/series?field=power_kw&resolution=1h",
+        "operator",
+    ),
+    Route("events", "GET", "/v1/operator/devices/{device}/events", "operator"),
+    Route("commands", "GET", "/v1/operator/commands", "operator"),
+    Route("command", "GET", "/v1/operator/commands/{command}", "operator"),
+    Route("charging records", "GET", "/v1/operator/charging-records", "operator"),
+    Route("aggregated energy", "GET", "/v1/operator/aggregated/energy?granularity=day", "operator"),
+    # voltgate's canonical inventory and account.
+    Route("sites", "GET", "/v1/sites", "operator"),
+    Route("site", "GET", "/v1/sites/{site}", "operator"),
+    Route("devices", "GET", "/v1/devices", "operator"),
+    Route("device", "GET", "/v1/devices/{device}", "operator"),
+    Route("connected apps", "GET", "/v1/me/apps", "user"),
+    Route("userinfo", "GET", "/oauth/userinfo", "user"),
+    # The charger's own read: the long-poll answering at once.
+    Route("device commands", "GET", "/v1/device/commands?wait=0", "device"),
+    # Tesla Fleet API.
+    Route("vehicles", "GET", "/api/1/vehicles", "user"),
+    Route("vehicle", "GET", "/api/1/vehicles/{vehicle}", "user"),
+    Route("vehicle_data", "GET", "/api/1/vehicles/{vehicle}/vehicle_data", "user"),
+    Route("charging history", "GET", "/api/1/dx/charging/history", "user"),
+    Route("products", "GET", "/api/1/products", "user"),
+    Route("live_status", "GET", "/api/1/energy_sites/{energy_site}/live_status", "user"),
+    Route("site_info", "GET", "/api/1/energy_sites/{energy_site}/site_info", "user"),
+    Route(
+        "calendar_history",
+        "GET",
+        "/api/1/energy_sites/{energy_site}/calendar_history?kind=energy&period=day",
+        "user",
+    ),
+    Route("partner account", "GET", "/api/1/partner_accounts", "partner"),
+    # ev.energy.
+    Route("charging sessions", "GET", "/v2/charging_sessions", "user"),
+    Route("charging session", "GET", "/v2/charging_sessions/{session}", "user"),
+    # Writes.
+    Route(
+        "start command",
+        "POST",
+        "/v1/operator/devices/{device}/connectors/1/start",
+        "operator",
+        '{"charge_power":7,"duration":600,"target_soc":80}',
+    ),
+    Route(
+        "site create",
+        "POST",
+        "/v1/operator/sites",
+        "operator",
+        '{"name":"Bench site","timezone":"Europe/Berlin"}',
+    ),
+    Route("heartbeat", "POST", "/v1/device/heartbeat", "device", '{"status":"ok"}'),
+)
+
+
+async def seed(state: str) -> dict[str, Any]:
+    """The sandbox world, a partner with a registered domain, and a code for the user's app."""
     from voltgate.cli.common import started_runtime
-    from voltgate.devices.schemas import DeviceRegistration, EnrollmentCreate
-    from voltgate.energy.seed import seed_energy_site
-    from voltgate.vehicles.seed import seed_vehicles
+    from voltgate.sandbox.world import APP_SCOPES, provision_sandbox
 
     async with started_runtime() as rt:
-        _, enrollment = await rt.fleet.enrollments.create(
-            operator_id, EnrollmentCreate(uses=CHARGERS)
+        creds = await provision_sandbox(rt, ISSUER, fleet=4, fleet_state=Path(state))
+        partner = await rt.identity.admin.create(
+            name="bench partner", kind="partner", scopes="openid"
         )
-        tag = secrets.token_hex(3)
-        for n in range(CHARGERS):
-            spec = DeviceRegistration.model_validate(
-                {
-                    "sn": f"BENCH-{tag}-{n:03d}",
-                    "model": "bench",
-                    "manufacturer": "bench",
-                    "firmware_version": "1",
-                    "connectors": [{"type": "CCS2", "max_power_kw": 150}] * 2,
-                }
-            )
-            await rt.fleet.devices.register(f"Bearer {enrollment}", spec)
-        app = await rt.identity.admin.create(
-            name="bench energy app",
-            kind="third_party",
-            scopes=" ".join(USER_SCOPES),
-            redirect_uris=[REDIRECT_URI],
-        )
-        user = await rt.identity.users.create(
-            f"bench-{secrets.token_hex(4)}@example.com", secrets.token_urlsafe(16)
-        )
-        site = await seed_energy_site(rt, user.id)
-        # The first seeded vehicle is charging, so awake: vehicle_data answers 200, not 408.
-        vehicle = (await seed_vehicles(rt, user.id))[0]
+        await rt.identity.partners.register(partner.client.id, "bench.example")
+        app, user = creds["third_party_app"], creds["users"][0]
+        client = await rt.identity.clients.get(app["client_id"])
+        assert client is not None
         code = await rt.identity.delegation.issue_code(
-            client=app.client,
-            user_id=user.id,
-            redirect_uri=REDIRECT_URI,
-            scopes=USER_SCOPES,
+            client=client,
+            user_id=user["user_id"],
+            redirect_uri=app["redirect_uri"],
+            scopes=tuple(APP_SCOPES.split()),
             auth_time=rt.clock.now(),
         )
     return {
-        "app_id": app.client.id,
-        "app_secret": app.secret,
-        "user_id": user.id,
+        "creds": creds,
+        "partner": {"client_id": partner.client.id, "client_secret": partner.secret},
         "code": code,
-        # The ids the READS' paths name.
-        "ids": {"energy_site": site.id, "vehicle": vehicle.id},
     }
 
 
-class _World:
-    """What the seed made, handed from `prepare` (before the server) to the run (after)."""
-
-    made: dict[str, Any]
-
-
-def _prepare(world: _World) -> Any:
-    def prepare(env: Mapping[str, str], operator_id: str) -> Mapping[str, str]:
-        proc = subprocess.run(
-            [sys.executable, "-m", "bench.protected", "seed", operator_id],
-            env=dict(env),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(f"bench.protected seed failed:\n{proc.stderr}")
-        world.made = json.loads(proc.stdout)
-        return {
-            "BENCH_OPERATOR_ID": operator_id,
-            "BENCH_APP_ID": world.made["app_id"],
-            "BENCH_USER_ID": world.made["user_id"],
-        }
-
-    return prepare
+def _post(server: RunningServer, path: str, body: Any, headers: Mapping[str, str]) -> Any:
+    raw = http_request(
+        "POST",
+        server.base_url + path,
+        headers={"Content-Type": "application/json", **headers},
+        body=json.dumps(body).encode(),
+    )
+    return json.loads(raw) if raw else None
 
 
-def _user_token(server: RunningServer, made: dict[str, Any]) -> str:
-    form = {"grant_type": "authorization_code", "code": made["code"], "redirect_uri": REDIRECT_URI}
-    app = Credentials(made["app_id"], made["app_secret"])
+def _get(server: RunningServer, path: str, headers: Mapping[str, str]) -> Any:
+    return json.loads(http_request("GET", server.base_url + path, headers=headers))
+
+
+def _client_token(server: RunningServer, client_id: str, secret: str) -> str:
     body = http_request(
         "POST",
-        server.base_url + "/oauth2/v3/token",
-        headers={"Authorization": app.basic(), "Content-Type": "application/x-www-form-urlencoded"},
-        body=urllib.parse.urlencode(form).encode(),
+        server.base_url + "/oauth/token",
+        headers={
+            "Authorization": Credentials(client_id, secret).basic(),
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+        body=b"grant_type=client_credentials",
     )
     return str(json.loads(body)["access_token"])
 
 
-def run(server_kind: str, settings: LoadSettings) -> list[dict[str, Any]]:
-    from bench.twins import READS, TWIN
+def _world(server: RunningServer, made: dict[str, Any], state: Path) -> tuple[dict[str, Any], Any]:
+    """Tokens for each principal, and the ids the routes name, with history made through the
+    API (so every read has rows to answer)."""
+    creds = made["creds"]
+    op, app, user = creds["operator"], creds["third_party_app"], creds["users"][0]
+    form = {
+        "grant_type": "authorization_code",
+        "code": made["code"],
+        "redirect_uri": app["redirect_uri"],
+    }
+    redeemed = http_request(
+        "POST",
+        server.base_url + "/oauth2/v3/token",
+        headers={
+            "Authorization": Credentials(app["client_id"], app["client_secret"]).basic(),
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+        body=urllib.parse.urlencode(form).encode(),
+    )
+    chargers = json.loads(state.read_text())["chargers"]
+    public, home = chargers[0], chargers[-1]  # the sandbox plans the home charger last
+    device = _post(
+        server,
+        "/v1/device/token",
+        {
+            "grant_type": "client_credentials",
+            "device_id": public["device_id"],
+            "device_secret": public["device_secret"],
+        },
+        {},
+    )
+    bearer = {
+        "none": {},
+        "operator": _client_token(server, op["client_id"], op["client_secret"]),
+        "device": device["data"]["access_token"],
+        "user": json.loads(redeemed)["access_token"],
+        "partner": _client_token(
+            server, made["partner"]["client_id"], made["partner"]["client_secret"]
+        ),
+    }
+    headers = {k: ({"Authorization": f"Bearer {v}"} if v else {}) for k, v in bearer.items()}
+    now = time.time()
+    device_headers = headers["device"]
+    _post(
+        server,
+        "/v1/device/telemetry",
+        {
+            "timestamp": now - 30,
+            "connectors": [{"connector": 1, "state": "charging", "power_kw": 7, "energy_kwh": 1}],
+        },
+        device_headers,
+    )
+    _post(server, "/v1/device/events", {"events": [{"type": "boot"}]}, device_headers)
+    for charger, base in ((public, now - 3600), (home, now - 7200)):
+        token = _post(
+            server,
+            "/v1/device/token",
+            {
+                "grant_type": "client_credentials",
+                "device_id": charger["device_id"],
+                "device_secret": charger["device_secret"],
+            },
+            {},
+        )["data"]["access_token"]
+        _post(
+            server,
+            "/v1/device/charging-records",
+            {
+                "transaction_id": f"bench-{int(base)}",
+                "connector": 1,
+                "started_at": base,
+                "stopped_at": base + 1800,
+                "energy_kwh": 12.5,
+            },
+            {"Authorization": f"Bearer {token}"},
+        )
+    command = _post(
+        server,
+        f"/v1/operator/devices/{public['device_id']}/connectors/1/start",
+        {"charge_power": 7, "duration": 600, "target_soc": 80},
+        headers["operator"],
+    )["data"]["command_id"]
+    sessions = _get(server, "/v2/charging_sessions", headers["user"])["data"]
+    vehicle = user["vehicles"][0]
+    ids = {
+        "site": op["site_ids"][0],
+        "device": public["device_id"],
+        "command": command,
+        "vehicle": vehicle["id"] if isinstance(vehicle, dict) else vehicle,
+        "energy_site": user["energy_site_id"],
+        "session": sessions[0]["id"] if sessions else "chrg_none",
+        "since": int(now - 3600),
+    }
+    deadline = time.monotonic() + 5  # telemetry is stored within a second of its 202
+    raw = f"/v1/operator/devices/{ids['device']}/telemetry?from={ids['since']}"
+    while not _get(server, raw, headers["operator"])["data"]["items"]:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the seeded telemetry was not stored within 5 s")
+        time.sleep(0.1)
+    return headers, ids
 
+
+def _prepare(holder: dict[str, Any], state: Path) -> Any:
+    def prepare(env: Mapping[str, str], _operator_id: str) -> Mapping[str, str]:
+        import subprocess
+
+        proc = subprocess.run(
+            [sys.executable, "-m", "bench.protected", "seed", str(state)],
+            env=dict(env),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"bench.protected seed failed:\n{proc.stderr}")
+        holder.update(json.loads(proc.stdout.strip().splitlines()[-1]))
+        return {}
+
+    return prepare
+
+
+def run(server_kind: str, settings: LoadSettings, only: str | None) -> list[dict[str, Any]]:
     wrk = ensure_wrk()
-    world = _World()
+    made: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
-    with (
-        TemporaryDirectory(prefix="voltgate-bench-protected-") as tmp,
-        start_voltgate(
+    with TemporaryDirectory(prefix="voltgate-bench-protected-") as tmp:
+        state = Path(tmp) / "fleet.json"
+        with start_voltgate(
             sys.executable,
             ROOT,
             Path(tmp),
             name=f"voltgate ({server_kind})",
             scale=server_kind == "postgres",
-            serve=("bench.twins",),
-            prepare=_prepare(world),
-            env_extra={"VOLTGATE_API_RATE_LIMIT": "1000000000"},
-        ) as server,
-    ):
-        tokens = {"operator": server.bearer_token(), "user": _user_token(server, world.made)}
-        for read in READS:
-            path = read.path.format(**world.made["ids"])
-            guarded = HttpRequest(
-                "GET", path, headers={"Authorization": f"Bearer {tokens[read.principal]}"}
-            )
-            bare = HttpRequest("GET", TWIN + path)
-            for request in (guarded, bare):  # both answer 200 before either is loaded
-                http_request("GET", server.base_url + request.path, headers=request.headers)
-            results = []
-            for request in (guarded, bare):
+            prepare=_prepare(made, state),
+            env_extra={"VOLTGATE_API_RATE_LIMIT": "1000000000", "VOLTGATE_ISSUER": ISSUER},
+        ) as server:
+            headers, ids = _world(server, made, state)
+            chosen = [r for r in ROUTES if r.name in FLOORS or not only or only in r.name]
+            floors = [r for r in chosen if r.name in FLOORS]
+            for route in [*floors, *[r for r in chosen if r.name not in FLOORS], *floors]:
+                path = route.path.format(**ids)
+                hdrs = dict(headers[route.principal])
+                if route.body is not None:
+                    hdrs["Content-Type"] = "application/json"
+                request = HttpRequest(route.method, path, headers=hdrs, body=route.body)
+                check = http_request(
+                    route.method,
+                    server.base_url + path,
+                    headers=hdrs,
+                    body=None if route.body is None else route.body.encode(),
+                )
+                assert check is not None
                 wait_quiet(25.0, 20.0)
                 run_wrk(wrk, server.base_url, request, settings, settings.warmup)
-                results.append(run_wrk(wrk, server.base_url, request, settings, settings.duration))
-            g, u = results
-            rows.append(
-                {
-                    "read": read.name,
-                    "path": path,
-                    "guarded_rps": g.rps,
-                    "guarded_p99_ms": g.p99_ms,
-                    "unguarded_rps": u.rps,
-                    "unguarded_p99_ms": u.p99_ms,
-                    "ratio": g.rps / u.rps if u.rps else 0.0,
-                    "errors": g.failures + u.failures,
-                }
-            )
-    return rows
+                result = run_wrk(wrk, server.base_url, request, settings, settings.duration)
+                rows.append(
+                    {
+                        "server": server_kind,
+                        "route": route.name,
+                        "method": route.method,
+                        "path": route.path,
+                        "rps": result.rps,
+                        "p99_ms": result.p99_ms,
+                        "errors": result.failures,
+                    }
+                )
+    return _ratios(rows)
+
+
+def _ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def mean(name: str) -> float:
+        values = [r["rps"] for r in rows if r["route"] == name]
+        return sum(values) / len(values) if values else 0.0
+
+    floor, me = mean("healthz"), mean("me")
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        merged = out.setdefault(row["route"], {**row, "runs": []})
+        merged["runs"].append(row["rps"])
+    for row in out.values():
+        row["rps"] = sum(row["runs"]) / len(row["runs"])
+        row["floor_ratio"] = row["rps"] / floor if floor else 0.0
+        row["me_ratio"] = row["rps"] / me if me else 0.0
+        bar = WRITE_BAR if row["method"] != "GET" else GET_BAR[row["server"]]
+        p99_ok = row["server"] != "sqlite" or row["method"] != "GET" or row["p99_ms"] <= P99_BAR_MS
+        row["meets"] = row["route"] in FLOORS or (row["floor_ratio"] >= bar and p99_ok)
+    return list(out.values())
 
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| read | guarded req/s (p99 ms) | unguarded req/s (p99 ms) | guarded/unguarded | errors |",
-        "|---|---|---|---|---|",
+        "| server | route | req/s | p99 ms | x /healthz | x /v1/me | bar | errors |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        bar = "" if r["route"] in FLOORS else ("ok" if r["meets"] else "**below**")
         lines.append(
-            f"| {r['read']} `{r['path']}` | {r['guarded_rps']:,.0f} ({r['guarded_p99_ms']:.2f}) "
-            f"| {r['unguarded_rps']:,.0f} ({r['unguarded_p99_ms']:.2f}) | {r['ratio']:.2f} "
+            f"| {r['server']} | {r['route']} `{r['method']} {r['path']}` | {r['rps']:,.0f} "
+            f"| {r['p99_ms']:.2f} | {r['floor_ratio']:.2f} | {r['me_ratio']:.2f} | {bar} "
             f"| {r['errors']} |"
         )
     return "\n".join(lines)
@@ -196,17 +389,26 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(asyncio.run(seed(args[1]))))
         return 0
     parser = argparse.ArgumentParser(prog="python -m bench.protected", description=__doc__)
-    parser.add_argument("--server", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--server", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--only", help="routes whose name contains this (plus the floors)")
+    parser.add_argument("--out", type=Path, help="write the results (markdown) here")
     opts = parser.parse_args(args)
     settings = LoadSettings(
         duration=opts.duration, warmup=opts.warmup, connections=opts.connections
     )
-    rows = run(opts.server, settings)
-    print(table(rows))
-    return 1 if any(r["errors"] for r in rows) else 0
+    kinds = ["sqlite", "postgres"] if opts.server == "both" else [opts.server]
+    rows = [row for kind in kinds for row in run(kind, settings, opts.only)]
+    text = table(rows)
+    print(text)
+    if opts.out is not None:
+        machine = "\n".join(f"- {k}: {v}" for k, v in describe(ROOT, ensure_wrk(), settings))
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        opts.out.write_text(f"# Protected resource routes, {stamp}\n\n{machine}\n\n{text}\n")
+    failed = any(r["errors"] for r in rows) or not all(r["meets"] for r in rows)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -392,7 +392,7 @@ def start_voltgate(
 
     `serve` is the module (and arguments) that runs the server, `prepare(env, operator_id)`
     seeds the database before it starts and returns more environment for it (the
-    protected-read bench's twins server uses both).
+    protected-route bench seeds the sandbox world).
     """
     data_dir = workdir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)

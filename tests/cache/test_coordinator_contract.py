@@ -326,3 +326,17 @@ async def test_hit_many_counts_each_key_like_hit(coordinator: Coordinator) -> No
     assert [d.allowed for d in second] == [True, False]
     assert second[1].retry_after >= 1
     assert (await coordinator.hit("many:a", 2, 60)).allowed is False
+
+
+async def test_concurrent_hits_each_get_their_own_exact_count(backend: Backend) -> None:
+    """Hits sent together (batched into one round trip on Redis) count one by one: exactly
+    `limit` of them are allowed, with every remaining value once, on every instance."""
+    instances = await backend.peers()
+    limit = 150
+    decisions = await asyncio.gather(
+        *(instances[n % len(instances)].hit("burst", limit, 60) for n in range(200))
+    )
+    allowed = [d for d in decisions if d.allowed]
+    assert len(allowed) == limit
+    assert sorted(d.remaining for d in allowed) == list(range(limit))
+    assert all(d.retry_after >= 1 for d in decisions if not d.allowed)

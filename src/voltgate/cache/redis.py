@@ -21,16 +21,17 @@ _PRUNE_EVERY = 30.0  # seconds of clock time between prunes of expired revocatio
 _LOCK_POLL_MIN, _LOCK_POLL_MAX = 0.005, 0.05
 
 # INCR and the first PEXPIRE in one atomic step, so a crash between them never leaves a
-# counter without a TTL.
+# counter without a TTL. A key may come more than once (hits of one batch): each counts.
 _HIT = """
 local counts = {}
 for i, key in ipairs(KEYS) do
   local count = redis.call('INCR', key)
-  if count == 1 then redis.call('PEXPIRE', key, ARGV[1]) end
+  if count == 1 then redis.call('PEXPIRE', key, ARGV[i]) end
   counts[i] = count
 end
 return counts
 """
+_BATCH_MAX = 512  # hits sent in one script call at most
 
 # Delete only our own token: a lock that outlived its TTL may already belong to someone else.
 _RELEASE = """
@@ -57,6 +58,10 @@ class RedisCoordinator:
         self._handlers: list[Callable[[str], None]] = []
         self._listener: asyncio.Task[None] | None = None
         self._last_prune = clock.now()
+        # Hits wait here while a batch is in flight; each is (counter key, ttl ms, future).
+        self._hits: list[tuple[str, int, asyncio.Future[int]]] = []
+        self._hitting = False
+        self._hit_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         # Subscribe before loading, so a revocation published in between is not lost.
@@ -108,8 +113,16 @@ class RedisCoordinator:
         ends = (index + 1) * window
         # Keep the counter a second past the window end to absorb clock skew between instances.
         ttl_ms = int((ends - now) * 1000) + 1000
-        counters = [f"{self._prefix}rate:{index}:{key}" for key, _ in hits]
-        counts = await self._hit_script(keys=counters, args=[ttl_ms])
+        loop = asyncio.get_running_loop()
+        waiting = []
+        for key, _ in hits:
+            future: asyncio.Future[int] = loop.create_future()
+            self._hits.append((f"{self._prefix}rate:{index}:{key}", ttl_ms, future))
+            waiting.append(future)
+        if not self._hitting:
+            self._hitting = True
+            self._hit_task = loop.create_task(self._send_hits())
+        counts = [await future for future in waiting]
         retry = max(1, int(ends - now + 0.999))
         return [
             RateDecision(False, 0, retry)
@@ -117,6 +130,32 @@ class RedisCoordinator:
             else RateDecision(True, limit - int(count), 0)
             for (_, limit), count in zip(hits, counts, strict=True)
         ]
+
+    async def _send_hits(self) -> None:
+        """Count every waiting hit in one script call, then the ones that came meanwhile: under
+        load one round trip serves many requests, and each still gets its exact count."""
+        try:
+            while self._hits:
+                batch, self._hits = self._hits[:_BATCH_MAX], self._hits[_BATCH_MAX:]
+                try:
+                    counts = await self._hit_script(
+                        keys=[key for key, _, _ in batch], args=[ttl for _, ttl, _ in batch]
+                    )
+                except Exception as exc:
+                    for _, _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                except BaseException:
+                    for _, _, future in [*batch, *self._hits]:
+                        future.cancel()
+                    self._hits = []
+                    raise
+                for (_, _, future), count in zip(batch, counts, strict=True):
+                    if not future.done():
+                        future.set_result(int(count))
+        finally:
+            self._hitting = False
 
     async def claim_once(self, key: str, ttl: float) -> bool:
         ttl_ms = max(1, int(ttl * 1000))
