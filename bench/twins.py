@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, FastAPI, Request
 
+from voltgate.app import VoltgateApp
 from voltgate.app import from_environment as voltgate_app
 from voltgate.devices import endpoints as devices
 from voltgate.energy import endpoints as energy
@@ -108,9 +109,11 @@ def with_twins(app: FastAPI, fixed: dict[str, Principal]) -> FastAPI:
     return app
 
 
-def from_environment() -> FastAPI:
-    """granian's factory in each worker."""
-    return with_twins(voltgate_app(), principals())
+def from_environment() -> VoltgateApp:
+    """granian's factory in each worker: the twins join the routes still on FastAPI."""
+    app = voltgate_app()
+    with_twins(app.state.legacy, principals())
+    return app
 
 
 def main() -> None:
