@@ -219,7 +219,7 @@ def sandbox(
     others = ", ".join(f"{u['email']} / {u['password']}" for u in users[1:])
     if others:
         _show(f"  Other users (same flow, their own vehicles and home site): {others}")
-    console.print(f"API docs: {base}/docs")
+    console.print(f"API docs: {base}/docs  (links to everything: {base}/)")
     count = len(creds["chargers"])
     chargers = _start_fleet(config, count) if count else None
     if chargers is not None:
