@@ -185,6 +185,10 @@ def test_the_printed_delegated_flow_works_in_a_browser_and_restarts_reissue_secr
             assert secret in sb.console  # shown once, for the person who started it
         state = query(sb.authorize_url)["state"]
         assert query(sb.authorize_url)["scope"] == TRY_SCOPE
+        # The landing page names the credentials file, never what is in it.
+        landing = http.get("/").text
+        assert str(tmp_path / "creds-first.json") in landing
+        assert user["password"] not in landing and app["client_secret"] not in landing
 
         sign_in = http.get(sb.authorize_url)
         assert sign_in.status_code == 200 and "Sign in" in sign_in.text

@@ -1,4 +1,10 @@
-"""`create_app(settings)`: the ASGI application with the core routes and every enabled dialect."""
+"""`create_app(settings)`: the ASGI application with the core routes and every enabled dialect.
+
+A request goes RequestContext (correlation id, access line, no 500 trace) → Router (every API
+route on the route table) → the pages (this app's own Starlette routes: authorize, sign-in,
+consent, connected apps, docs, the landing page) → the legacy FastAPI app while routes remain
+there → a JSON 404.
+"""
 
 from __future__ import annotations
 
@@ -10,41 +16,49 @@ from contextlib import asynccontextmanager
 from types import FrameType
 from typing import Any
 
-from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
+from starlette.applications import Starlette
+from starlette.middleware.exceptions import ExceptionMiddleware
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from voltgate import __version__
 from voltgate.clock import Clock
 from voltgate.config import Environment, Settings
-from voltgate.dialects import DIALECTS, LEGACY
-from voltgate.http.adapter import install_error_handlers
+from voltgate.dialects import DIALECTS, tesla
+from voltgate.http import fallback
 from voltgate.http.limits import ApiRateLimiter
 from voltgate.http.openapi import document
 from voltgate.http.routing import Binding, Router, RouteTable
+from voltgate.legacy import legacy_app, merge_openapi  # LEGACY
 from voltgate.observability import RequestContext, access_log, configure_logging
 from voltgate.runtime import Runtime
-from voltgate.web import pages, sandbox
+from voltgate.web.docs import Docs
+from voltgate.web.landing import Landing
+from voltgate.web.pages import Pages
+from voltgate.web.sandbox import SandboxCallback
+
+TITLE = "voltgate"
+DESCRIPTION = "EV-charging and energy platform API: one OAuth2/OIDC core, several dialects."
+# The authorization endpoint at the dialects' own paths (voltgate's `/oauth/authorize` always).
+AUTHORIZE_PATHS = {"evenergy": "/o/authorize/", "tesla": tesla.PATHS.authorization}
 
 
-class VoltgateApp(FastAPI):
-    """FastAPI, with the correlation context and the fast path in front of all of it.
+class VoltgateApp(Starlette):
+    """Starlette whose own routes are the pages; HTTP and WebSocket requests enter `entry`
+    (RequestContext → Router → the pages), only the lifespan takes Starlette's stack."""
 
-    HTTP requests enter `entry` (RequestContext → Router) before FastAPI's own middleware
-    stack; requests the router does not serve continue into FastAPI unchanged.
-    """
-
-    entry: ASGIApp | None = None
+    entry: ASGIApp
+    docs: Docs
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.entry is not None:
-            scope["app"] = self
-            await self.entry(scope, receive, send)
-        else:
+        if scope["type"] == "lifespan":
             await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self
+        await self.entry(scope, receive, send)
 
-    async def framework(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await super().__call__(scope, receive, send)
+    def openapi(self) -> dict[str, Any]:
+        return self.docs.document()
 
 
 def create_app(
@@ -53,11 +67,12 @@ def create_app(
     clock: Clock | None = None,
     dialects: list[str] | None = None,
     drain_on_signals: bool = False,
-) -> FastAPI:
+) -> VoltgateApp:
     runtime = Runtime(settings, clock)
+    names = dialects or list(DIALECTS)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await runtime.start()
         if drain_on_signals:
             _drain_on_signals(runtime)
@@ -67,23 +82,23 @@ def create_app(
             await runtime.stop()
             access_log.flush()
 
-    app = VoltgateApp(
-        title="voltgate",
-        version=__version__,
-        description="EV-charging and energy platform API: one OAuth2/OIDC core, several dialects.",
-        lifespan=lifespan,
-        redirect_slashes=False,
-        telemetry={"tracing": False, "metrics": False, "logs": False},
-    )
-    app.state.runtime = runtime
-    install_error_handlers(app)
-    pages.install(app, runtime)
-    if settings.environment is Environment.SANDBOX:
-        app.include_router(sandbox.router)
     table = RouteTable()
-    for name in dialects or list(DIALECTS):
+    for name in names:
         DIALECTS[name](table, runtime)
-        LEGACY[name](app)
+    legacy = legacy_app(runtime, names)  # LEGACY
+
+    def openapi() -> dict[str, Any]:
+        ours = document(table.operations, title=TITLE, version=__version__, description=DESCRIPTION)
+        return ours if legacy is None else merge_openapi(ours, legacy)  # LEGACY
+
+    docs = Docs(openapi, TITLE)
+    app = VoltgateApp(routes=_pages(runtime, names, table, docs), lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.legacy = legacy  # LEGACY
+    app.docs = docs
+    app.router.redirect_slashes = False
+    app.router.default = fallback.not_found if legacy is None else legacy  # LEGACY
+    pages = ExceptionMiddleware(app.router, handlers=fallback.HANDLERS)
     binding = Binding(
         auth=runtime.identity.guard,
         signatures=runtime.identity.signatures,
@@ -92,12 +107,34 @@ def create_app(
         ),
         max_body=settings.max_body_bytes,
     )
-    app.entry = RequestContext(Router(table, binding, app.framework))
-    app.openapi = lambda: _openapi(app, table)  # type: ignore[method-assign]
+    app.entry = RequestContext(Router(table, binding, pages))
     return app
 
 
-def from_environment() -> FastAPI:
+def _pages(runtime: Runtime, names: list[str], table: RouteTable, docs: Docs) -> list[BaseRoute]:
+    """The pages, each bound to the services it uses."""
+    settings, identity = runtime.settings, runtime.identity
+    environment = settings.environment.value
+    pages = Pages(
+        clients=identity.clients,
+        users=identity.users,
+        consents=identity.consents,
+        delegation=identity.delegation,
+        crypto=runtime.crypto,
+        clock=runtime.clock,
+        issuer=settings.issuer,
+        environment=environment,
+        authorize_paths=[AUTHORIZE_PATHS[n] for n in names if n in AUTHORIZE_PATHS],
+    )
+    served = {op.path for op in table.operations if op.method == "GET"}
+    landing = Landing(environment, served, settings.credentials_file)
+    routes = [landing.route(), *pages.routes(), *docs.routes()]
+    if settings.environment is Environment.SANDBOX:
+        routes.append(SandboxCallback(identity.admin, settings.issuer, environment).route())
+    return routes
+
+
+def from_environment() -> VoltgateApp:
     """The server worker's factory: settings read once from VOLTGATE_* in the worker process."""
     settings = Settings()
     configure_logging(settings.log_level)
@@ -123,21 +160,3 @@ def _drain_on_signals(runtime: Runtime) -> None:
                 previous(number, frame)
 
         signal.signal(signum, handler)
-
-
-def _openapi(app: FastAPI, table: RouteTable) -> dict[str, Any]:
-    if app.openapi_schema:
-        return app.openapi_schema
-    schema = get_openapi(
-        title=app.title, version=app.version, routes=app.routes, description=app.description
-    )
-    ours = document(
-        table.operations, title=app.title, version=app.version, description=app.description
-    )
-    schema["paths"].update(ours["paths"])
-    schema.setdefault("components", {}).setdefault("schemas", {}).update(
-        ours["components"]["schemas"]
-    )
-    schema["components"]["securitySchemes"] = ours["components"]["securitySchemes"]
-    app.openapi_schema = schema
-    return schema

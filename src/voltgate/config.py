@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     vehicle_sleep_after: float = 900.0
     vehicle_wake_seconds: float = 10.0
     log_level: str = "info"
+    # Where `voltgate sandbox --credentials-out` wrote the sandbox's credentials: the landing
+    # page names the file (never its contents).
+    credentials_file: Path | None = None
 
     @field_validator("issuer")
     @classmethod

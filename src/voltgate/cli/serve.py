@@ -205,6 +205,9 @@ def sandbox(
         fd = os.open(credentials_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(orjson.dumps(creds, option=orjson.OPT_INDENT_2))
+        # The server's workers read their settings from the environment: the landing page
+        # names this file.
+        os.environ["VOLTGATE_CREDENTIALS_FILE"] = str(credentials_out.resolve())
     base = config.issuer
     console.print(f"[bold green]voltgate sandbox[/bold green] on {base}  (data: {config.data_dir})")
     _print_operator(base, creds["operator"])
@@ -216,7 +219,7 @@ def sandbox(
     others = ", ".join(f"{u['email']} / {u['password']}" for u in users[1:])
     if others:
         _show(f"  Other users (same flow, their own vehicles and home site): {others}")
-    console.print(f"API docs: {base}/docs")
+    console.print(f"API docs: {base}/docs  (links to everything: {base}/)")
     count = len(creds["chargers"])
     chargers = _start_fleet(config, count) if count else None
     if chargers is not None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import shlex
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from starlette.requests import Request
 from starlette.responses import HTMLResponse
+from starlette.routing import Route
 
-from voltgate.http.adapter import runtime
 from voltgate.identity import pkce
-from voltgate.web.pages import security_headers, templates
+from voltgate.identity.admin import ClientAdmin
+from voltgate.web.page import security_headers, templates
 
 APP_NAME = "Sandbox app"
 CALLBACK_PATH = "/sandbox/callback"
@@ -25,9 +26,6 @@ TRY_SCOPE = (
     "vehicle_charging_cmds energy_device_data charging_session:read"
 )
 _MAX_PARAM = 2048
-
-
-router = APIRouter(include_in_schema=False)
 
 
 def callback_uri(issuer: str) -> str:
@@ -70,28 +68,38 @@ def _param(request: Request, name: str) -> str | None:
     return None if value is None else value[:_MAX_PARAM]
 
 
-@router.get(CALLBACK_PATH)
-async def callback(request: Request) -> HTMLResponse:
-    rt = runtime(request)
-    issuer = rt.settings.issuer
-    code, error = _param(request, "code"), _param(request, "error")
-    app = next(
-        (
-            c
-            for c in await rt.identity.admin.list_all()
-            if c.name == APP_NAME and not c.disabled and callback_uri(issuer) in c.redirect_uris
-        ),
-        None,
-    )
-    html = templates.get_template("sandbox_callback.html").render(
-        environment=rt.settings.environment.value,
-        code=code,
-        state=_param(request, "state"),
-        iss=_param(request, "iss"),
-        error=error,
-        error_description=_param(request, "error_description"),
-        command=redeem_command(issuer, app.id if app else "$CLIENT_ID", code) if code else None,
-    )
-    return HTMLResponse(
-        html, 200 if code or error else 400, headers=security_headers(form_targets=())
-    )
+class SandboxCallback:
+    """The callback page, bound at start-up to the client registry's admin view (to name the
+    sandbox app's client_id in the printed command) and the issuer."""
+
+    def __init__(self, admin: ClientAdmin, issuer: str, environment: str) -> None:
+        self._admin = admin
+        self._issuer = issuer
+        self._environment = environment
+
+    def route(self) -> Route:
+        return Route(CALLBACK_PATH, self.callback, methods=["GET"])
+
+    async def callback(self, request: Request) -> HTMLResponse:
+        issuer = self._issuer
+        code, error = _param(request, "code"), _param(request, "error")
+        app = next(
+            (
+                c
+                for c in await self._admin.list_all()
+                if c.name == APP_NAME and not c.disabled and callback_uri(issuer) in c.redirect_uris
+            ),
+            None,
+        )
+        html = templates.get_template("sandbox_callback.html").render(
+            environment=self._environment,
+            code=code,
+            state=_param(request, "state"),
+            iss=_param(request, "iss"),
+            error=error,
+            error_description=_param(request, "error_description"),
+            command=redeem_command(issuer, app.id if app else "$CLIENT_ID", code) if code else None,
+        )
+        return HTMLResponse(
+            html, 200 if code or error else 400, headers=security_headers(form_targets=())
+        )
