@@ -66,9 +66,9 @@ async def seed(operator_id: str) -> dict[str, Any]:
         user = await rt.identity.users.create(
             f"bench-{secrets.token_hex(4)}@example.com", secrets.token_urlsafe(16)
         )
-        site = await seed_energy_site(rt, user.id)
+        site = await seed_energy_site(rt.owner.energy, rt.coordinator, user.id)
         # The first seeded vehicle is charging, so awake: vehicle_data answers 200, not 408.
-        vehicle = (await seed_vehicles(rt, user.id))[0]
+        vehicle = (await seed_vehicles(rt.owner.vehicles, rt.identity.users, user.id))[0]
         code = await rt.identity.delegation.issue_code(
             client=app.client,
             user_id=user.id,
