@@ -3,6 +3,7 @@ rows read by position; writes through SQLAlchemy Core."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict, fields
 from typing import Any
 
@@ -13,6 +14,8 @@ from voltgate.energy.store import EnergySite
 
 _COLUMNS = tuple(f.name for f in fields(EnergySite))
 _STORM = _COLUMNS.index("storm_mode_enabled")  # SQLite hands booleans back as 0 and 1
+# Columns with few distinct values: one string each, shared by every site held in memory.
+_SHARED = tuple(_COLUMNS.index(name) for name in ("time_zone", "default_real_mode"))
 
 _SITE = f"SELECT {', '.join(_COLUMNS)} FROM energy_sites"  # noqa: S608 - constants
 _BY_ID = Statement(f"{_SITE} WHERE id = ?")
@@ -23,6 +26,8 @@ _ALL = Statement(f"{_SITE} ORDER BY id")
 def _site(row: Row) -> EnergySite:
     values = list(row)
     values[_STORM] = bool(values[_STORM])
+    for at in _SHARED:
+        values[at] = sys.intern(values[at])
     return EnergySite(*values)
 
 

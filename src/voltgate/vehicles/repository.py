@@ -6,6 +6,7 @@ a vehicle's version, with the sessions it ends and starts) through SQLAlchemy Co
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict, fields, replace
 
 import sqlalchemy as sa
@@ -20,6 +21,10 @@ _VEHICLE_FIELDS = tuple(f.name for f in fields(Vehicle))
 _SESSION_FIELDS = tuple(f.name for f in fields(ChargingSession))
 # SQLite hands booleans back as 0 and 1.
 _BOOLEANS = tuple(at for at, f in enumerate(fields(Vehicle)) if f.type in ("bool", bool))
+# Columns with few distinct values: one string each, shared by every vehicle held in memory.
+_SHARED = tuple(
+    _VEHICLE_FIELDS.index(name) for name in ("car_type", "exterior_color", "charging_state")
+)
 
 _VEHICLE = f"SELECT {', '.join(_VEHICLE_FIELDS)} FROM vehicles"  # noqa: S608 - constants
 _BY_ID = Statement(f"{_VEHICLE} WHERE id = ?")
@@ -53,6 +58,8 @@ def _vehicle(row: Row) -> Vehicle:
     values = list(row)
     for at in _BOOLEANS:
         values[at] = bool(values[at])
+    for at in _SHARED:
+        values[at] = sys.intern(values[at])
     return Vehicle(*values)
 
 
