@@ -156,7 +156,8 @@ class Vehicles:
             stored = await self._store.apply(change)
             if stored is not None:
                 return stored, outcome
-            fresh = await self._store.get(vehicle.id)  # another change won: redo on its result
+            # Another change won: redo on its result (the store has read the vehicle again).
+            fresh = await self._store.get(vehicle.id)
             if fresh is None:
                 raise NotFound(f"no vehicle {vehicle.id}")
             vehicle = fresh
