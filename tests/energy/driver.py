@@ -52,5 +52,5 @@ async def driver(app: App, kind: str = "third_party", scopes: str = ALL) -> Driv
     user = await app.rt.identity.users.create(
         f"{secrets.token_hex(4)}@example.com", "correct horse battery"
     )
-    site = await seed_energy_site(app.rt, user.id)
+    site = await seed_energy_site(app.rt.owner.energy, app.rt.coordinator, user.id)
     return Driver(app, made.client.id, made.secret or "", user.id, site.id)

@@ -164,7 +164,7 @@ async def test_products_list_the_users_energy_site(app: App) -> None:
 async def test_products_list_the_users_vehicles_first_then_the_energy_site(app: App) -> None:
     both = "energy_device_data vehicle_device_data"
     d = await driver(app, scopes=both)
-    vehicles = await seed_vehicles(app.rt, d.user_id)
+    vehicles = await seed_vehicles(app.rt.owner.vehicles, app.rt.identity.users, d.user_id)
     listed = (await d.get("/api/1/products", await d.token(both))).json()
     assert listed["count"] == 3
     *cars, site = listed["response"]
@@ -177,7 +177,7 @@ async def test_products_list_the_users_vehicles_first_then_the_energy_site(app: 
 
 async def test_seeding_is_idempotent(app: App) -> None:
     d = await driver(app)
-    again = await seed_energy_site(app.rt, d.user_id)
+    again = await seed_energy_site(app.rt.owner.energy, app.rt.coordinator, d.user_id)
     assert again.id == d.site_id
     assert len(await app.rt.owner.energy.of_user(d.user_id)) == 1
 

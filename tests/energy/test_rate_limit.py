@@ -98,7 +98,9 @@ async def test_instances_on_redis_share_the_count(backend: Backend) -> None:
 
 async def test_vehicle_routes_count_against_the_same_app_limit(limited: App) -> None:
     d = await driver(limited, scopes="energy_device_data vehicle_device_data")
-    (vehicle, *_) = await seed_vehicles(limited.rt, d.user_id)
+    (vehicle, *_) = await seed_vehicles(
+        limited.rt.owner.vehicles, limited.rt.identity.users, d.user_id
+    )
     token = await d.token("energy_device_data vehicle_device_data")
     first = await d.get(f"{d.site}/live_status", token)
     data = await d.get(f"/api/1/vehicles/{vehicle.id}/vehicle_data", token)

@@ -75,6 +75,6 @@ async def driver(app: App, client: tuple[str, str] | None = None) -> Driver:
     user = await app.rt.identity.users.create(
         f"{secrets.token_hex(4)}@example.com", "correct horse battery"
     )
-    seeded = await seed_vehicles(app.rt, user.id)
+    seeded = await seed_vehicles(app.rt.owner.vehicles, app.rt.identity.users, user.id)
     charging, asleep = sorted(seeded, key=lambda v: v.seed_slot or 0)
     return Driver(app, client[0], client[1], user.id, charging, asleep)

@@ -6,24 +6,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
-from tests.conftest import App, Backend, make_settings
+from tests.conftest import App, Backend
+from tests.fixtures.instances import another_instance
 from tests.vehicles.support import driver
-from voltgate.app import create_app
-from voltgate.clock import FrozenClock
 
 
 @pytest.fixture
 async def second(backend: Backend, app: App) -> AsyncIterator[App]:
-    """Another instance on the first one's database (started after it, so it knows its key)."""
-    clock = FrozenClock(app.clock.now())
-    application = create_app(make_settings(backend), clock=clock)
-    async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application, client=("127.0.0.1", 40001))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield App(http, application.state.runtime, clock)
+    """Another instance on the first one's database."""
+    async with another_instance(backend, app) as instance:
+        yield instance
 
 
 async def test_instances_agree_and_a_finished_charge_is_recorded_once(

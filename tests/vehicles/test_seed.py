@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import App
 from voltgate.errors import NotFound
 from voltgate.vehicles.seed import _TRANSLITERATION, _WEIGHTS, seed_vehicles
+from voltgate.vehicles.store import Vehicle
 
 
 def _check_digit_ok(vin: str) -> bool:
@@ -24,13 +25,17 @@ async def _user(app: App) -> str:
     return user.id
 
 
+async def _seed(app: App, user_id: str) -> list[Vehicle]:
+    return await seed_vehicles(app.rt.owner.vehicles, app.rt.identity.users, user_id)
+
+
 async def test_seeding_is_idempotent_per_user_even_when_concurrent(app: App) -> None:
     user_id = await _user(app)
-    results = await asyncio.gather(*(seed_vehicles(app.rt, user_id) for _ in range(4)))
+    results = await asyncio.gather(*(_seed(app, user_id) for _ in range(4)))
     first = {v.vin for v in results[0]}
     assert len(first) == 2
     assert all({v.vin for v in result} == first for result in results)
-    again = await seed_vehicles(app.rt, user_id)
+    again = await _seed(app, user_id)
     assert {v.vin for v in again} == first
     owned = await app.rt.owner.vehicles.owned(user_id)
     assert len(owned) == 2
@@ -42,11 +47,11 @@ async def test_seeding_is_idempotent_per_user_even_when_concurrent(app: App) -> 
 async def test_vins_are_unique_across_users_and_well_formed(app: App) -> None:
     vins = []
     for _ in range(5):
-        vins += [v.vin for v in await seed_vehicles(app.rt, await _user(app))]
+        vins += [v.vin for v in await _seed(app, await _user(app))]
     assert len(set(vins)) == len(vins) == 10
     assert all(len(vin) == 17 and _check_digit_ok(vin) for vin in vins)
 
 
 async def test_seeding_an_unknown_user_is_404(app: App) -> None:
     with pytest.raises(NotFound):
-        await seed_vehicles(app.rt, "user_does_not_exist")
+        await _seed(app, "user_does_not_exist")

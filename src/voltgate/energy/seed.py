@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from voltgate.energy.service import SiteDesign
+from voltgate.cache.port import Coordinator
+from voltgate.energy.service import EnergySites, SiteDesign
 from voltgate.energy.store import EnergySite
-from voltgate.runtime import Runtime
 
 HOME = SiteDesign(
     site_name="Home",
@@ -23,11 +23,14 @@ HOME = SiteDesign(
 _YEAR = 365 * 86_400
 
 
-async def seed_energy_site(rt: Runtime, user_id: str) -> EnergySite:
+async def seed_energy_site(
+    sites: EnergySites, coordinator: Coordinator, user_id: str
+) -> EnergySite:
     """The user's first energy site, created (installed a year ago) if they have none."""
-    async with rt.coordinator.lock(f"energy-seed:{user_id}", ttl=30, wait=30):
-        existing = await rt.owner.energy.of_user(user_id)
+    async with coordinator.lock(f"energy-seed:{user_id}", ttl=30, wait=30):
+        # As stored, not as this process last heard: another instance may have just seeded.
+        existing = await sites.reread(user_id)
         if existing:
             return existing[0]
-        installed = rt.clock.now() - _YEAR
-        return await rt.owner.energy.create(user_id, replace(HOME, installed_at=installed))
+        installed = sites.clock.now() - _YEAR
+        return await sites.create(user_id, replace(HOME, installed_at=installed))

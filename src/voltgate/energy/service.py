@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -59,12 +59,12 @@ def new_site_id() -> int:
 class EnergySites:
     def __init__(self, store: EnergySiteStore, clock: Clock) -> None:
         self._store = store
-        self._clock = clock
+        self.clock = clock
         self.model = Model()
         self.history = History(self.model)
 
     async def create(self, user_id: str, design: SiteDesign) -> EnergySite:
-        now = self._clock.now()
+        now = self.clock.now()
         site_id = new_site_id()
         installed = design.installed_at if design.installed_at is not None else now
         stamp = datetime.fromtimestamp(int(installed), ZoneInfo(design.time_zone))
@@ -93,6 +93,10 @@ class EnergySites:
     async def of_user(self, user_id: str) -> list[EnergySite]:
         return await self._store.of_user(user_id)
 
+    async def reread(self, user_id: str) -> list[EnergySite]:
+        """The user's sites as stored now (seeding decides on these)."""
+        return await self._store.reread(user_id)
+
     async def get(self, user_id: str, site_id: str) -> EnergySite:
         found = None
         if site_id.isascii() and site_id.isdigit() and len(site_id) <= 18:
@@ -102,7 +106,7 @@ class EnergySites:
         return found
 
     def live_status(self, site: EnergySite) -> dict[str, Any]:
-        now = self._clock.now()
+        now = self.clock.now()
         flow = self.model.at(spec_of(site), now)
         pack = site.battery_kwh * 1000
         fraction = min(1.0, max(0.0, (now - flow.start) / STEP))
@@ -133,7 +137,7 @@ class EnergySites:
         end_date: str | None,
         time_zone: str | None,
     ) -> dict[str, Any]:
-        now = self._clock.now()
+        now = self.clock.now()
         query = parse_query(kind, period, end_date, time_zone, site.time_zone, now)
         body: dict[str, Any] = {
             "serial_number": site.asset_id,
@@ -158,9 +162,10 @@ class EnergySites:
         return await self._change(site, storm_mode_enabled=enabled)
 
     async def _change(self, site: EnergySite, **changes: Any) -> EnergySite:
-        now = self._clock.now()
-        await self._store.update(site.id, changes, now)
-        return replace(site, **changes, updated_at=now)
+        stored = await self._store.update(site.id, changes, self.clock.now())
+        if stored is None:
+            raise NotFound(f"no energy site {site.id}")
+        return stored
 
 
 def _local_iso(at: float, zone: str) -> str:

@@ -37,5 +37,10 @@ class EnergySiteStore(Protocol):
     async def of_user(self, user_id: str) -> list[EnergySite]:
         """The user's sites in id order."""
 
-    async def update(self, site_id: int, changes: dict[str, Any], now: float) -> None:
-        """Set the given columns (and updated_at) of one site."""
+    async def reread(self, user_id: str) -> list[EnergySite]:
+        """The user's sites in id order as the database holds them now (a read model takes
+        them in too): for a decision that must not rest on a copy up to a second old."""
+
+    async def update(self, site_id: int, changes: dict[str, Any], now: float) -> EnergySite | None:
+        """Set the given columns (and updated_at) of one site: the site as stored, or None
+        when there is no such site."""

@@ -1,4 +1,5 @@
-"""The owner area: a user's vehicles and home energy sites."""
+"""The owner area: a user's vehicles and home energy sites, read from memory (read models over
+their SQL stores)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from voltgate.changes import Changes
 from voltgate.clock import Clock
 from voltgate.config import Settings
 from voltgate.db.engine import Database
+from voltgate.energy.readmodel import EnergySiteReadModel
 from voltgate.energy.repository import SqlEnergySiteStore
 from voltgate.energy.service import EnergySites
 from voltgate.vehicles.physics import Policy
+from voltgate.vehicles.readmodel import VehicleReadModel
 from voltgate.vehicles.repository import SqlVehicleStore
 from voltgate.vehicles.service import Vehicles
 
@@ -24,9 +27,9 @@ class Owner:
 def build_owner(settings: Settings, clock: Clock, db: Database, changes: Changes) -> Owner:
     return Owner(
         vehicles=Vehicles(
-            SqlVehicleStore(db),
+            VehicleReadModel(SqlVehicleStore(db), changes),
             clock,
             Policy(settings.vehicle_sleep_after, settings.vehicle_wake_seconds),
         ),
-        energy=EnergySites(SqlEnergySiteStore(db), clock),
+        energy=EnergySites(EnergySiteReadModel(SqlEnergySiteStore(db), changes), clock),
     )

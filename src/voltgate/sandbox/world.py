@@ -233,8 +233,11 @@ async def _owner_world(rt: Runtime, user_id: str) -> dict[str, Any]:
     """A user's vehicles and home energy site (kept when they exist), as the credentials show
     them: enough to paste the first requests."""
     # In seeding order: the one charging at home first, the one asleep at the office last.
-    vehicles = sorted(await seed_vehicles(rt, user_id), key=lambda v: (v.seed_slot or 0, v.id))
-    site = await seed_energy_site(rt, user_id)
+    vehicles = sorted(
+        await seed_vehicles(rt.owner.vehicles, rt.identity.users, user_id),
+        key=lambda v: (v.seed_slot or 0, v.id),
+    )
+    site = await seed_energy_site(rt.owner.energy, rt.coordinator, user_id)
     return {
         "vehicles": [{"id": v.id, "vin": v.vin, "display_name": v.display_name} for v in vehicles],
         "energy_site_id": site.id,

@@ -1,31 +1,70 @@
-"""SQL for vehicles and their charging sessions (SQLite and PostgreSQL alike)."""
+"""SQL for vehicles and their charging sessions (SQLite and PostgreSQL alike).
+
+Reads go through statements built once, rows read by position; writes (a compare-and-set on
+a vehicle's version, with the sessions it ends and starts) through SQLAlchemy Core.
+"""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict, fields, replace
-from typing import Any
 
 import sqlalchemy as sa
 
 from voltgate.db.engine import Database
 from voltgate.db.schema import vehicle_charging_sessions as sessions
 from voltgate.db.schema import vehicles
+from voltgate.db.statements import Row, Statement
 from voltgate.vehicles.store import ChargingSession, Transition, Vehicle
 
 _VEHICLE_FIELDS = tuple(f.name for f in fields(Vehicle))
 _SESSION_FIELDS = tuple(f.name for f in fields(ChargingSession))
+# SQLite hands booleans back as 0 and 1.
+_BOOLEANS = tuple(at for at, f in enumerate(fields(Vehicle)) if f.type in ("bool", bool))
+# Columns with few distinct values: one string each, shared by every vehicle held in memory.
+_SHARED = tuple(
+    _VEHICLE_FIELDS.index(name) for name in ("car_type", "exterior_color", "charging_state")
+)
+
+_VEHICLE = f"SELECT {', '.join(_VEHICLE_FIELDS)} FROM vehicles"  # noqa: S608 - constants
+_BY_ID = Statement(f"{_VEHICLE} WHERE id = ?")
+_BY_VIN = Statement(f"{_VEHICLE} WHERE vin = ?")
+_OF_USER = Statement(f"{_VEHICLE} WHERE user_id = ? ORDER BY id")
+_ALL = Statement(f"{_VEHICLE} ORDER BY id")
+
+_FINISHED = "FROM vehicle_charging_sessions WHERE user_id = ? AND ended_at IS NOT NULL"
+_OF_VEHICLE = " AND vehicle_id = ?"
+_SESSION = f"SELECT {', '.join(_SESSION_FIELDS)} {_FINISHED}"
+# (one vehicle's, newest first) -> the window; one vehicle's -> the count.
+_WINDOWS = {
+    (one, newest): Statement(
+        f"{_SESSION}{_OF_VEHICLE if one else ''}"
+        f" ORDER BY id {'DESC' if newest else 'ASC'} LIMIT ? OFFSET ?"
+    )
+    for one in (False, True)
+    for newest in (False, True)
+}
+_COUNTS = {
+    one: Statement(f"SELECT count(*) {_FINISHED}{_OF_VEHICLE if one else ''}")
+    for one in (False, True)
+}
 
 
 class _Stale(Exception):
     """Another change got to the vehicle first: roll this one back."""
 
 
-def _vehicle(row: Any) -> Vehicle:
-    return Vehicle(**{name: getattr(row, name) for name in _VEHICLE_FIELDS})
+def _vehicle(row: Row) -> Vehicle:
+    values = list(row)
+    for at in _BOOLEANS:
+        values[at] = bool(values[at])
+    for at in _SHARED:
+        values[at] = sys.intern(values[at])
+    return Vehicle(*values)
 
 
-def _session(row: Any) -> ChargingSession:
-    return ChargingSession(**{name: getattr(row, name) for name in _SESSION_FIELDS})
+def _session(row: Row) -> ChargingSession:
+    return ChargingSession(*row)
 
 
 class SqlVehicleStore:
@@ -41,18 +80,22 @@ class SqlVehicleStore:
         return True
 
     async def get(self, vehicle_id: int) -> Vehicle | None:
-        query = vehicles.select().where(vehicles.c.id == vehicle_id)
-        row = await self._db.read(lambda conn: conn.execute(query).first())
+        row = await self._db.reader.one(_BY_ID, vehicle_id)
         return None if row is None else _vehicle(row)
 
     async def by_vin(self, vin: str) -> Vehicle | None:
-        query = vehicles.select().where(vehicles.c.vin == vin)
-        row = await self._db.read(lambda conn: conn.execute(query).first())
+        row = await self._db.reader.one(_BY_VIN, vin)
         return None if row is None else _vehicle(row)
 
     async def of_user(self, user_id: str) -> list[Vehicle]:
-        query = vehicles.select().where(vehicles.c.user_id == user_id).order_by(vehicles.c.id)
-        return await self._db.read(lambda conn: [_vehicle(r) for r in conn.execute(query)])
+        return [_vehicle(row) for row in await self._db.reader.all(_OF_USER, user_id)]
+
+    async def reread(self, user_id: str) -> list[Vehicle]:
+        return await self.of_user(user_id)
+
+    async def all(self) -> list[Vehicle]:
+        """Every vehicle (the read model's load)."""
+        return [_vehicle(row) for row in await self._db.reader.scan(_ALL)]
 
     async def apply(self, change: Transition) -> Vehicle | None:
         def work(conn: sa.Connection) -> Vehicle:
@@ -102,15 +145,9 @@ class SqlVehicleStore:
     async def sessions(
         self, user_id: str, vehicle_id: int | None, offset: int, limit: int, newest_first: bool
     ) -> tuple[list[ChargingSession], int]:
-        mine = sa.and_(sessions.c.user_id == user_id, sessions.c.ended_at.is_not(None))
-        if vehicle_id is not None:
-            mine = sa.and_(mine, sessions.c.vehicle_id == vehicle_id)
-        order = sessions.c.id.desc() if newest_first else sessions.c.id.asc()
-        query = sessions.select().where(mine).order_by(order).offset(offset).limit(limit)
-        count = sa.select(sa.func.count()).select_from(sessions).where(mine)
-
-        def work(conn: sa.Connection) -> tuple[list[ChargingSession], int]:
-            rows = [_session(row) for row in conn.execute(query)]
-            return rows, int(conn.execute(count).scalar_one())
-
-        return await self._db.read(work)
+        one = vehicle_id is not None
+        mine = (user_id,) if vehicle_id is None else (user_id, vehicle_id)
+        reader = self._db.reader
+        rows = await reader.all(_WINDOWS[one, newest_first], *mine, limit, offset)
+        counted = await reader.one(_COUNTS[one], *mine)
+        return [_session(row) for row in rows], 0 if counted is None else int(counted[0])

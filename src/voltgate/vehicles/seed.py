@@ -5,13 +5,17 @@ unique per user); VINs carry a valid check digit and are unique across users."""
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from voltgate.errors import Conflict
+from voltgate.vehicles.service import Vehicles
 from voltgate.vehicles.store import Vehicle
 
-if TYPE_CHECKING:
-    from voltgate.runtime import Runtime
+
+class Users(Protocol):
+    async def get(self, user_id: str) -> object:
+        """The user; NotFound when there is none (`identity.users.Users`)."""
+
 
 _TRANSLITERATION = {
     **{str(d): d for d in range(10)},
@@ -117,15 +121,15 @@ def _model_y(user_id: str, now: float, asleep_since: float) -> Vehicle:
     )
 
 
-async def seed_vehicles(rt: Runtime, user_id: str) -> list[Vehicle]:
+async def seed_vehicles(vehicles: Vehicles, users: Users, user_id: str) -> list[Vehicle]:
     """The user's seeded vehicles, created on the first call (the Model 3 starts charging)."""
-    await rt.identity.users.get(user_id)  # 404 for a user that does not exist
-    vehicles = rt.owner.vehicles
+    await users.get(user_id)  # 404 for a user that does not exist
     for _ in range(5):
-        seeded = [v for v in await vehicles.of_user(user_id) if v.seed_slot is not None]
+        # As stored, not as this process last heard: another instance may have just seeded.
+        seeded = [v for v in await vehicles.reread(user_id) if v.seed_slot is not None]
         if seeded:
             return seeded
-        now = rt.clock.now()
+        now = vehicles.clock.now()
         # Parked and untouched for an hour longer than it takes to fall asleep.
         asleep_since = now - vehicles.policy.sleep_after - 3600
         model_3, model_y = _model_3(user_id, now), _model_y(user_id, now, asleep_since)

@@ -30,7 +30,7 @@ Change = Callable[[Vehicle, float], tuple[Transition | None, Outcome | None]]
 class Vehicles:
     def __init__(self, store: VehicleStore, clock: Clock, policy: Policy) -> None:
         self._store = store
-        self._clock = clock
+        self.clock = clock
         self.policy = policy
 
     async def owned(self, user_id: str) -> list[tuple[Vehicle, Present]]:
@@ -62,7 +62,7 @@ class Vehicles:
             return Transition(vehicle, after, ends), None
 
         vehicle, _ = await self._change(await self._find(user_id, ref), wake)
-        return vehicle, present(vehicle, self._clock.now(), self.policy)
+        return vehicle, present(vehicle, self.clock.now(), self.policy)
 
     async def command(
         self, user_id: str, ref: str, name: str, raw: dict[str, Any]
@@ -95,8 +95,9 @@ class Vehicles:
         self, user_id: str, vin: str | None, page_no: int, page_size: int, newest_first: bool
     ) -> tuple[list[ChargingSession], int]:
         """The user's finished charging sessions (charges that completed since the last look
-        are settled first)."""
-        owned = await self.owned(user_id)
+        are settled first, against the stored vehicles: another instance's change may not have
+        reached this one's copy yet)."""
+        owned = [await self._settled(v) for v in await self._store.reread(user_id)]
         vehicle_id = None
         if vin is not None:
             match = [v for v, _ in owned if v.vin == vin.upper()]
@@ -113,6 +114,10 @@ class Vehicles:
 
     async def of_user(self, user_id: str) -> list[Vehicle]:
         return await self._store.of_user(user_id)
+
+    async def reread(self, user_id: str) -> list[Vehicle]:
+        """The user's vehicles as stored now (seeding decides on these)."""
+        return await self._store.reread(user_id)
 
     async def start_charging(self, vehicle: Vehicle) -> Vehicle:
         """Plug-and-charge for seeding: the vehicle starts charging now, awake or not."""
@@ -141,17 +146,18 @@ class Vehicles:
             return settle(current, now, self.policy), None
 
         settled, _ = await self._change(vehicle, finish)
-        return settled, present(settled, self._clock.now(), self.policy)
+        return settled, present(settled, self.clock.now(), self.policy)
 
     async def _change(self, vehicle: Vehicle, make: Change) -> tuple[Vehicle, Outcome | None]:
         for _ in range(_ATTEMPTS):
-            change, outcome = make(vehicle, self._clock.now())
+            change, outcome = make(vehicle, self.clock.now())
             if change is None:
                 return vehicle, outcome
             stored = await self._store.apply(change)
             if stored is not None:
                 return stored, outcome
-            fresh = await self._store.get(vehicle.id)  # another change won: redo on its result
+            # Another change won: redo on its result (the store has read the vehicle again).
+            fresh = await self._store.get(vehicle.id)
             if fresh is None:
                 raise NotFound(f"no vehicle {vehicle.id}")
             vehicle = fresh

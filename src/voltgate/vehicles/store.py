@@ -103,9 +103,14 @@ class VehicleStore(Protocol):
     async def of_user(self, user_id: str) -> list[Vehicle]:
         """The user's vehicles in id order."""
 
+    async def reread(self, user_id: str) -> list[Vehicle]:
+        """The user's vehicles in id order as the database holds them now (a read model takes
+        them in too): for a decision that must not rest on a copy up to a second old."""
+
     async def apply(self, change: Transition) -> Vehicle | None:
         """Store `change` if the vehicle is still at `before.version` (compare-and-set): the
-        stored vehicle (with the started session's id), or None when another change won."""
+        stored vehicle (with the started session's id), or None when another change won (then
+        `get` answers the winner's vehicle)."""
 
     async def sessions(
         self, user_id: str, vehicle_id: int | None, offset: int, limit: int, newest_first: bool
