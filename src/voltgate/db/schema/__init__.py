@@ -1,0 +1,76 @@
+"""Table definitions (SQLAlchemy Core), one MetaData. Alembic migrations in `migrations/`
+mirror these.
+
+Times are Unix seconds as double precision: portable across SQLite and PostgreSQL and cheap
+to compare with token claims.
+"""
+
+from __future__ import annotations
+
+from voltgate.db.schema.base import metadata
+from voltgate.db.schema.fleet import (
+    ROLLUP_FIELDS,
+    ROLLUP_PARTS,
+    charging_records,
+    command_requests,
+    commands,
+    connector_states,
+    connectors,
+    device_events,
+    devices,
+    enrollments,
+    sites,
+    telemetry,
+    telemetry_rollups,
+)
+from voltgate.db.schema.identity import (
+    audit_events,
+    authorization_codes,
+    client_secrets,
+    clients,
+    consents,
+    partner_accounts,
+    refresh_tokens,
+    revoked_tokens,
+    signing_keys,
+    state,
+    token_families,
+    users,
+)
+from voltgate.db.schema.owner import (
+    energy_sites,
+    vehicle_charging_sessions,
+    vehicles,
+)
+
+__all__ = [
+    "ROLLUP_FIELDS",
+    "ROLLUP_PARTS",
+    "audit_events",
+    "authorization_codes",
+    "charging_records",
+    "client_secrets",
+    "clients",
+    "command_requests",
+    "commands",
+    "connector_states",
+    "connectors",
+    "consents",
+    "device_events",
+    "devices",
+    "energy_sites",
+    "enrollments",
+    "metadata",
+    "partner_accounts",
+    "refresh_tokens",
+    "revoked_tokens",
+    "signing_keys",
+    "sites",
+    "state",
+    "telemetry",
+    "telemetry_rollups",
+    "token_families",
+    "users",
+    "vehicle_charging_sessions",
+    "vehicles",
+]
