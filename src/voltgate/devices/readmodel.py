@@ -64,9 +64,12 @@ class DeviceReadModel:
         if not await self._sql.touch(device_id, at):
             return False
         held = self._table.index.get(device_id)
-        if held is not None and held.last_seen_at is not None and held.last_seen_at >= at:
-            return True  # not moved: nothing for anyone to hear
-        if await self._seen.advance(device_id, at) and held is not None:
+        if held is None:
+            await self._seen.advance(device_id, at)  # merged into the row when it is loaded
+            return True
+        moved = held.last_seen_at is None or held.last_seen_at < at
+        # Keyed by the held id: one string per device, however many heartbeats.
+        if moved and await self._seen.advance(held.id, at):
             self._table.index.put(replace(held, last_seen_at=at))
         return True
 
