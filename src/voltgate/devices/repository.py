@@ -75,32 +75,40 @@ def _shared(text: str | None) -> str | None:
     return None if text is None else sys.intern(text)
 
 
+def _held(row: Row, ports: list[Connector]) -> Device:
+    """A device from a `_SELECT` row (by position, as `Device` orders its fields)."""
+    intern = sys.intern
+    return Device(
+        row[0],
+        intern(row[1]),
+        _shared(row[2]),
+        row[3],
+        intern(row[4]),
+        intern(row[5]),
+        intern(row[6]),
+        row[7],
+        row[8],
+        row[9],
+        tuple(ports),
+        _shared(row[10]),
+    )
+
+
 def _grouped(rows: Sequence[Row]) -> list[Device]:
-    """Devices from `_SELECT` rows (by position), their connectors in order."""
+    """Devices from `_SELECT` rows, each with its connectors in order (a reload runs this on the
+    event loop for every device: kept to one pass, positional construction)."""
     found: list[Device] = []
     ports: list[Connector] = []
-    for at, row in enumerate(rows):
+    previous: Row | None = None
+    for row in rows:
+        if previous is not None and row[0] != previous[0]:
+            found.append(_held(previous, ports))
+            ports = []
         if row[11] is not None:
             ports.append(_connector(row[11], row[12], row[13]))
-        if at + 1 < len(rows) and rows[at + 1][0] == row[0]:
-            continue
-        found.append(
-            Device(
-                id=row[0],
-                operator_id=sys.intern(row[1]),
-                site_id=_shared(row[2]),
-                serial=row[3],
-                model=sys.intern(row[4]),
-                manufacturer=sys.intern(row[5]),
-                firmware_version=sys.intern(row[6]),
-                mac=row[7],
-                created_at=row[8],
-                last_seen_at=row[9],
-                connectors=tuple(ports),
-                owner_user_id=_shared(row[10]),
-            )
-        )
-        ports = []
+        previous = row
+    if previous is not None:
+        found.append(_held(previous, ports))
     return found
 
 
