@@ -7,7 +7,9 @@ also bumps the database's generation, which a server on the same SQLite file pol
 generation change makes every read model reload whole (`reload_all`).
 
 Reloads are coalesced per topic: keys that change while a reload runs are reloaded again
-after it, so the last reload always starts after the last change was heard.
+after it, so the last reload always starts after the last change was heard. Changes that come
+often and may be heard a little late (a charger's heartbeat) are sent in batches
+(`publish_soon`): one broadcast per topic every `BATCH_INTERVAL` at most.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ log = structlog.get_logger("voltgate.changes")
 PREFIX = "rm:"
 KeysChanged = Callable[[list[str]], Awaitable[None]]
 Reload = Callable[[], Awaitable[None]]
+# Long enough to gather a fleet's heartbeats into one message, short enough that other
+# instances still hear of them well within a second.
+BATCH_INTERVAL = 0.2
 
 
 class Generation(Protocol):
@@ -34,15 +39,25 @@ class Generation(Protocol):
 
 
 class Changes:
-    def __init__(self, coordinator: Coordinator, state: Generation, origin: str) -> None:
+    def __init__(
+        self,
+        coordinator: Coordinator,
+        state: Generation,
+        origin: str,
+        batch_interval: float = BATCH_INTERVAL,
+    ) -> None:
         self._coordinator = coordinator
         self._state = state
         self._origin = origin
+        self._batch_interval = batch_interval
         self.serving = False
         self._topics: dict[str, KeysChanged] = {}
         self._reloads: list[Reload] = []
         self._pending: dict[str, set[str]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
+        self._batches: dict[str, set[str]] = {}
+        self._senders: dict[str, asyncio.Task[None]] = {}
+        self._stopping = False
 
     def subscribe(self, topic: str, changed: KeysChanged, reload: Reload | None = None) -> None:
         """`changed(keys)` when rows of `topic` changed elsewhere; `reload()` when anything may
@@ -61,6 +76,33 @@ class Changes:
         if not self.serving:
             await self._state.bump()
         await self._coordinator.broadcast(f"{PREFIX}{self._origin}:{topic}:{joined}")
+
+    async def publish_soon(self, topic: str, keys: Iterable[str]) -> None:
+        """`publish`, gathered: the keys go out with the topic's next batch (within
+        `batch_interval`); once stopping, at once."""
+        if self._stopping:
+            await self.publish(topic, keys)
+            return
+        self._batches.setdefault(topic, set()).update(keys)
+        if topic not in self._senders:
+            task = asyncio.get_running_loop().create_task(self._send_later(topic))
+            self._senders[topic] = task
+
+    async def _send_later(self, topic: str) -> None:
+        try:
+            await asyncio.sleep(self._batch_interval)
+        finally:
+            self._senders.pop(topic, None)
+        await self._send(topic)
+
+    async def _send(self, topic: str) -> None:
+        keys = self._batches.pop(topic, None)
+        if not keys:
+            return
+        try:
+            await self.publish(topic, sorted(keys))
+        except Exception:
+            log.exception("read_model_publish_failed", topic=topic, keys=len(keys))
 
     def receive(self, message: str) -> None:
         """A broadcast (`rm:<origin>:<topic>:<keys>`); this process's own are already applied."""
@@ -88,6 +130,13 @@ class Changes:
             await reload()
 
     async def stop(self) -> None:
+        self._stopping = True
+        senders, self._senders = list(self._senders.values()), {}
+        for task in senders:
+            task.cancel()
+        await asyncio.gather(*senders, return_exceptions=True)
+        for topic in list(self._batches):
+            await self._send(topic)
         for task in list(self._workers.values()):
             task.cancel()
         await asyncio.gather(*self._workers.values(), return_exceptions=True)

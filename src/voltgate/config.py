@@ -55,7 +55,9 @@ class Settings(BaseSettings):
     # the second, which must be at least the first.
     telemetry_raw_retention_days: int = Field(default=7, ge=1)
     telemetry_rollup_retention_days: int = Field(default=400, ge=1)
-    change_poll_interval: float = 1.0
+    # How often a server reads the database's change counter: a CLI's write to the same SQLite
+    # file is in every read model within this plus one reload (the promise is 1 s).
+    change_poll_interval: float = 0.5
     # Per-app limit on the Tesla /api/1 resource routes: requests per window (seconds).
     api_rate_limit: int = 600
     api_rate_window: int = 60

@@ -14,11 +14,30 @@ from voltgate.db.schema import (
     refresh_tokens,
     token_families,
 )
+from voltgate.db.statements import Row, Statement
 from voltgate.identity.stores import ConnectedApp, Consent
 
 
 def _consent(row: Any) -> Consent:
     return Consent(row.user_id, row.client_id, row.scope, row.granted_at, row.updated_at)
+
+
+# The read model's loads: each consent with its app's name and the last token the app got for
+# the user (as `for_user`), rows by position.
+_APPS = """SELECT c.user_id, c.client_id, c.scope, c.granted_at, c.updated_at, k.name,
+    (SELECT MAX(r.created_at) FROM refresh_tokens r
+        WHERE r.user_id = c.user_id AND r.client_id = c.client_id),
+    (SELECT MAX(f.created_at) FROM token_families f
+        WHERE f.user_id = c.user_id AND f.client_id = c.client_id)
+    FROM consents c JOIN clients k ON k.id = c.client_id"""
+_ALL_APPS = Statement(f"{_APPS} ORDER BY c.user_id, c.client_id")
+_ONE_APP = Statement(f"{_APPS} WHERE c.user_id = ? AND c.client_id = ?")
+
+
+def _app(row: Row) -> ConnectedApp:
+    used = [t for t in (row[6], row[7]) if t is not None]
+    consent = Consent(row[0], row[1], row[2], row[3], row[4])
+    return ConnectedApp(consent, row[5], max(used, default=None))
 
 
 class SqlConsentStore:
@@ -90,6 +109,14 @@ class SqlConsentStore:
             used = [t for t in (row.last_refresh, row.last_family) if t is not None]
             apps.append(ConnectedApp(_consent(row), row.client_name, max(used, default=None)))
         return apps
+
+    async def all(self) -> list[ConnectedApp]:
+        """Every user's connected apps (the read model's load)."""
+        return [_app(row) for row in await self._db.reader.scan(_ALL_APPS)]
+
+    async def app(self, user_id: str, client_id: str) -> ConnectedApp | None:
+        row = await self._db.reader.one(_ONE_APP, user_id, client_id)
+        return None if row is None else _app(row)
 
     async def withdraw(self, user_id: str, client_id: str, now: float) -> tuple[bool, list[str]]:
         live = sa.and_(

@@ -18,6 +18,7 @@ from voltgate.db.schema import (
     token_families,
     users,
 )
+from voltgate.db.statements import Statement
 from voltgate.identity.partners import PartnerAccount
 from voltgate.identity.stores import CodeRecord, Family, RefreshRecord
 from voltgate.identity.users import User
@@ -25,6 +26,15 @@ from voltgate.identity.users import User
 
 def _user(row: Any) -> User:
     return User(row.id, row.email, row.display_name, row.created_at, row.disabled_at)
+
+
+# The read models' loads (rows by position; never a password hash).
+_ALL_USERS = Statement(
+    "SELECT id, email, display_name, created_at, disabled_at FROM users ORDER BY id"
+)
+_ALL_PARTNERS = Statement(
+    "SELECT client_id, domain, created_at, updated_at FROM partner_accounts ORDER BY client_id"
+)
 
 
 class SqlUserStore:
@@ -57,6 +67,10 @@ class SqlUserStore:
         async with self._db.connect() as conn:
             rows = await conn.execute(users.select().order_by(users.c.created_at))
             return [_user(r) for r in rows]
+
+    async def all(self) -> list[User]:
+        """Every user, without password hashes (the read model's load)."""
+        return [User(*row) for row in await self._db.reader.scan(_ALL_USERS)]
 
     async def set_password(self, user_id: str, password_hash: str) -> None:
         async with self._db.begin() as conn:
@@ -237,3 +251,7 @@ class SqlPartnerStore:
         if row is None:
             return None
         return PartnerAccount(row.client_id, row.domain, row.created_at, row.updated_at)
+
+    async def all(self) -> list[PartnerAccount]:
+        """Every partner account (the read model's load)."""
+        return [PartnerAccount(*row) for row in await self._db.reader.scan(_ALL_PARTNERS)]

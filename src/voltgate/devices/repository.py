@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 
 from voltgate.db.engine import Database
 from voltgate.db.schema import connectors, devices, enrollments, users
+from voltgate.db.statements import Row, Statement
 from voltgate.devices.store import Connector, Device, Enrollment, OwnerChange, SerialTaken
+
+# The read model's loads: each device beside its connectors, one row per connector (a device
+# without any has one row of NULLs), in id then connector order.
+_SELECT = """SELECT d.id, d.operator_id, d.site_id, d.serial, d.model, d.manufacturer,
+    d.firmware_version, d.mac, d.created_at, d.last_seen_at, d.owner_user_id,
+    c.number, c.type, c.max_power_kw
+    FROM devices d LEFT JOIN connectors c ON c.device_id = d.id"""
+_ALL = Statement(f"{_SELECT} ORDER BY d.id, c.number")
+_ONE = Statement(f"{_SELECT} WHERE d.id = ? ORDER BY c.number")
+# A heartbeat: last_seen_at moves forward only; 0 rows when unknown or already as recent.
+_TOUCH = (
+    devices.update()
+    .where(devices.c.id == sa.bindparam("device_id"))
+    .where(sa.or_(devices.c.last_seen_at.is_(None), devices.c.last_seen_at < sa.bindparam("at")))
+    .values(last_seen_at=sa.bindparam("at"))
+)
+_KNOWN = sa.select(devices.c.id).where(devices.c.id == sa.bindparam("device_id"))
 
 
 def _device(row: Any, ports: Sequence[Connector]) -> Device:
@@ -42,6 +62,54 @@ def _devices(conn: sa.Connection, query: sa.Select[Any]) -> list[Device]:
     ):
         ports.setdefault(c.device_id, []).append(Connector(c.number, c.type, c.max_power_kw))
     return [_device(r, ports.get(r.id, ())) for r in rows]
+
+
+@lru_cache(maxsize=4096)
+def _connector(number: int, type_: str, max_power_kw: float) -> Connector:
+    """One shared object per distinct connector: a fleet has few kinds."""
+    return Connector(number, sys.intern(type_), max_power_kw)
+
+
+def _shared(text: str | None) -> str | None:
+    """Values many devices repeat (operator, site, model, firmware) held once."""
+    return None if text is None else sys.intern(text)
+
+
+def _held(row: Row, ports: list[Connector]) -> Device:
+    """A device from a `_SELECT` row (by position, as `Device` orders its fields)."""
+    intern = sys.intern
+    return Device(
+        row[0],
+        intern(row[1]),
+        _shared(row[2]),
+        row[3],
+        intern(row[4]),
+        intern(row[5]),
+        intern(row[6]),
+        row[7],
+        row[8],
+        row[9],
+        tuple(ports),
+        _shared(row[10]),
+    )
+
+
+def _grouped(rows: Sequence[Row]) -> list[Device]:
+    """Devices from `_SELECT` rows, each with its connectors in order (a reload runs this on the
+    event loop for every device: kept to one pass, positional construction)."""
+    found: list[Device] = []
+    ports: list[Connector] = []
+    previous: Row | None = None
+    for row in rows:
+        if previous is not None and row[0] != previous[0]:
+            found.append(_held(previous, ports))
+            ports = []
+        if row[11] is not None:
+            ports.append(_connector(row[11], row[12], row[13]))
+        previous = row
+    if previous is not None:
+        found.append(_held(previous, ports))
+    return found
 
 
 def _serial_taken(conn: sa.Connection, serial: str) -> bool:
@@ -104,9 +172,12 @@ class SqlDeviceStore:
         return await self._db.read(lambda conn: _serial_taken(conn, serial))
 
     async def by_id(self, device_id: str) -> Device | None:
-        query = devices.select().where(devices.c.id == device_id)
-        found = await self._db.read(lambda conn: _devices(conn, query))
+        found = _grouped(await self._db.reader.all(_ONE, device_id))
         return found[0] if found else None
+
+    async def all(self) -> list[Device]:
+        """Every device with its connectors, in id order (the read model's load)."""
+        return _grouped(await self._db.reader.scan(_ALL))
 
     async def page(self, operator_id: str, offset: int, limit: int) -> tuple[list[Device], int]:
         mine = devices.c.operator_id == operator_id
@@ -126,17 +197,12 @@ class SqlDeviceStore:
         return await self._db.read(lambda conn: _devices(conn, query))
 
     async def touch(self, device_id: str, at: float) -> bool:
-        forward = (
-            devices.update()
-            .where(devices.c.id == device_id)
-            .where(sa.or_(devices.c.last_seen_at.is_(None), devices.c.last_seen_at < at))
-            .values(last_seen_at=at)
-        )
-        known = sa.select(devices.c.id).where(devices.c.id == device_id)
+        params = {"device_id": device_id, "at": at}
 
         def work(conn: sa.Connection) -> bool:
             # Not moved: unknown, or already heard from at or after `at`.
-            return bool(conn.execute(forward).rowcount) or conn.execute(known).first() is not None
+            moved = conn.execute(_TOUCH, params).rowcount
+            return bool(moved) or conn.execute(_KNOWN, params).first() is not None
 
         return await self._db.write(work)
 

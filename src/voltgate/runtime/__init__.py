@@ -45,7 +45,7 @@ class Runtime:
         self.state = SqlStateStore(self.db)
         self.changes = Changes(self.coordinator, self.state, origin=unique_hex(8))
         self.identity: Identity = build_identity(
-            settings, self.clock, self.db, self.crypto, self.coordinator, self.changed
+            settings, self.clock, self.db, self.crypto, self.coordinator, self.changed, self.changes
         )
         self.fleet: Fleet = build_fleet(
             settings,

@@ -16,6 +16,7 @@ from voltgate.commands.service import Commands
 from voltgate.config import Environment, Settings
 from voltgate.db.engine import Database
 from voltgate.devices.enrollment import Enrollments, SandboxOperator
+from voltgate.devices.readmodel import DeviceReadModel
 from voltgate.devices.repository import SqlDeviceStore, SqlEnrollmentStore
 from voltgate.devices.service import Devices
 from voltgate.identity.secrets import Crypto
@@ -57,7 +58,8 @@ def build_fleet(
         identity.audit,
         SandboxOperator(identity.admin, identity.clients, coordinator) if sandbox else None,
     )
-    devices = Devices(SqlDeviceStore(db), enrollments, identity.admin, clock, identity.audit)
+    device_store = DeviceReadModel(SqlDeviceStore(db), changes)
+    devices = Devices(device_store, enrollments, identity.admin, clock, identity.audit)
     telemetry = Telemetry(
         SqlTelemetryStore(db),
         devices,

@@ -7,11 +7,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from voltgate.cache.port import Coordinator
+from voltgate.changes import Changes
 from voltgate.clock import Clock
 from voltgate.config import Settings
 from voltgate.db.consent import SqlConsentStore
-from voltgate.db.delegation import SqlDelegationStore, SqlPartnerStore, SqlUserStore
+from voltgate.db.delegation import SqlPartnerStore, SqlUserStore
 from voltgate.db.engine import Database
+from voltgate.db.readmodels import (
+    ConsentReadModel,
+    PartnerReadModel,
+    UsageRecording,
+    UserReadModel,
+)
 from voltgate.db.signing_modes import SqlSigningModeStore
 from voltgate.db.stores import SqlAuditStore, SqlClientStore, SqlKeyStore, SqlRevocationStore
 from voltgate.identity.admin import ClientAdmin
@@ -67,6 +74,7 @@ def build_identity(
     crypto: Crypto,
     coordinator: Coordinator,
     changed: Callable[[str | None], Awaitable[None]],
+    changes: Changes,
 ) -> Identity:
     clients = ClientRegistry(SqlClientStore(db), clock)
     audit = AuditLog(SqlAuditStore(db), clock, settings.audit_flush_interval)
@@ -74,7 +82,8 @@ def build_identity(
         SqlKeyStore(db), crypto.envelope, clock, settings.max_access_token_ttl, settings.clock_skew
     )
     tokens = TokenService(settings, keys, clock)
-    delegation_store = SqlDelegationStore(db)
+    apps = ConsentReadModel(SqlConsentStore(db), changes)
+    delegation_store = UsageRecording(db, apps)
     revocations = Revocations(
         SqlRevocationStore(db),
         delegation_store,
@@ -84,7 +93,7 @@ def build_identity(
         settings.clock_skew,
         settings.max_access_token_ttl,
     )
-    users = Users(SqlUserStore(db), coordinator, clock)
+    users = Users(UserReadModel(SqlUserStore(db), changes), coordinator, clock)
     delegation = Delegation(
         delegation_store,
         crypto,
@@ -125,9 +134,9 @@ def build_identity(
         tokens=tokens,
         revocations=revocations,
         users=users,
-        partners=Partners(SqlPartnerStore(db), clock),
+        partners=Partners(PartnerReadModel(SqlPartnerStore(db), changes), clock),
         delegation=delegation,
-        consents=Consents(SqlConsentStore(db), revocations, audit, clock),
+        consents=Consents(apps, revocations, audit, clock),
         admin=admin,
         verifier=verifier,
         signatures=SignedRequests(clients, admin, verifier),
