@@ -239,10 +239,12 @@ def _placeholders(paramstyle: str, count: int) -> str:
 
 
 class SqlStateStore:
-    KEY = "generation"
+    """A counter in the `state` table: `generation` moves on admin changes (clients, keys),
+    `data` when a process that is not a server (the CLI) changed rows read models hold."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, key: str = "generation") -> None:
         self._db = db
+        self.KEY = key
 
     async def generation(self) -> int:
         async with self._db.connect() as conn:

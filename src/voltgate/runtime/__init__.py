@@ -43,7 +43,8 @@ class Runtime:
             clock=self.clock,
         )
         self.state = SqlStateStore(self.db)
-        self.changes = Changes(self.coordinator, self.state, origin=unique_hex(8))
+        self.data_state = SqlStateStore(self.db, "data")
+        self.changes = Changes(self.coordinator, self.data_state, origin=unique_hex(8))
         self.identity: Identity = build_identity(
             settings, self.clock, self.db, self.crypto, self.coordinator, self.changed, self.changes
         )
@@ -57,7 +58,7 @@ class Runtime:
             self.identity,
         )
         self.owner: Owner = build_owner(settings, self.clock, self.db, self.changes)
-        self._generation = 0
+        self._generation = self._data_generation = 0
         self._poller: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[object]] = set()
 
@@ -66,6 +67,7 @@ class Runtime:
         await self.coordinator.start()
         self.coordinator.on_broadcast(self._on_broadcast)
         self._generation = await self.state.generation()
+        self._data_generation = await self.data_state.generation()
         if serve:
             self.changes.serving = True
             # Instances starting together on one database must not each create a first key.
@@ -143,6 +145,9 @@ class Runtime:
                     self._generation = generation
                     self.identity.clients.invalidate(None)
                     await self.identity.keys.load()
+                data = await self.data_state.generation()
+                if data != self._data_generation:
+                    self._data_generation = data
                     await self.changes.reload_all()
             except Exception:
                 log.exception("change_poll_failed")
