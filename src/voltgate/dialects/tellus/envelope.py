@@ -1,6 +1,6 @@
 """The Tellus Open Platform's answers: every success is `{code: 0, message: "success", data}`;
 lists are pages `{items, page, size, total}` (`?page=&size=`, size at most 100) or, where a
-list may grow while it is walked, cursor slices `{items, next_cursor}`. Errors are
+list may grow while it is walked, cursor slices (`pagination.SliceView`). Errors are
 `errors.TELLUS_ERRORS`.
 
 The envelope is generic, so each route's OpenAPI success schema names its exact `data`.
@@ -14,7 +14,7 @@ from typing import Generic, Literal, TypeVar
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
-from voltgate.pagination import DEFAULT_SIZE, MAX_PAGE, MAX_SIZE, Page, Slice, SliceView, slice_view
+from voltgate.pagination import DEFAULT_SIZE, MAX_PAGE, MAX_SIZE, Page
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -53,7 +53,3 @@ def page(found: Page[R], view: Callable[[R], T]) -> TellusPage[T]:
 
 def paged(found: Page[R], view: Callable[[R], T]) -> Envelope[TellusPage[T]]:
     return envelope(page(found, view))
-
-
-def sliced(part: Slice[R], view: Callable[[R], T]) -> Envelope[SliceView[T]]:
-    return envelope(slice_view(part, view))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from voltgate.devices.service import token_request
+from voltgate.dialects.tellus.envelope import envelope
 from voltgate.http.oauth import TokenResponse, oauth_endpoint
 from voltgate.http.routing import Body, RouteTable
 from voltgate.identity.clients import ClientKind
@@ -27,7 +28,7 @@ class TellusToken(TokenResponse):
 def token_envelope(token: dict[str, Any]) -> dict[str, Any]:
     # The Tellus guide's own sample reads `access_token`/`expires_in` from the top level while
     # its error contract is the envelope: both shapes are served so either client works.
-    return {"code": 0, "message": "success", "data": token, **token}
+    return {**envelope(token), **token}
 
 
 def mount(tellus: RouteTable, endpoint: TokenEndpoint) -> None:
