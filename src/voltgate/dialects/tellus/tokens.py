@@ -41,7 +41,7 @@ def mount(tellus: RouteTable, endpoint: TokenEndpoint) -> None:
         oauth_endpoint(endpoint.handle, shape=token_envelope),
         body=Body.oauth(),
         response=TellusToken,
-        failures=(429,),
+        failures=(401, 429),  # 401: the client (or device) credentials are wrong
         tags=TAGS,
         summary="Tellus token endpoint (JSON body, envelope)",
     )
@@ -50,7 +50,7 @@ def mount(tellus: RouteTable, endpoint: TokenEndpoint) -> None:
         oauth_endpoint(device_token, shape=token_envelope),
         body=Body.oauth(),
         response=TellusToken,
-        failures=(429,),
+        failures=(401, 429),  # 401: the client (or device) credentials are wrong
         tags=TAGS,
         summary="Tellus device token {device_id, device_secret}",
     )
