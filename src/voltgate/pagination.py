@@ -13,11 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from typing_extensions import TypedDict
+
 from voltgate.errors import ValidationFailed
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 MAX_SIZE = 100
+# The highest page number a list accepts: (page - 1) * size stays far inside a 64-bit offset.
+MAX_PAGE = 1_000_000_000
 DEFAULT_SIZE = 20
 DEFAULT_LIMIT = 50
 _CURSOR_TAG = "v1:"
@@ -35,6 +40,17 @@ class Page(Generic[T]):
 class Slice(Generic[T]):
     items: list[T]
     next_cursor: str | None
+
+
+class SliceView(TypedDict, Generic[V]):
+    """A slice as JSON: `next_cursor` is null at the end."""
+
+    items: list[V]
+    next_cursor: str | None
+
+
+def slice_view(part: Slice[T], view: Callable[[T], V]) -> SliceView[V]:
+    return {"items": [view(item) for item in part.items], "next_cursor": part.next_cursor}
 
 
 def check_size(size: int, name: str = "size") -> None:

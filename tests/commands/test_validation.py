@@ -158,3 +158,17 @@ async def test_a_soc_from_telemetry_counts_and_the_newest_report_wins(app: App) 
     app.clock.advance(5)
     await heartbeat(app, fl, {"connectors": [{"connector": 1, "state": "charging", "soc": 45}]})
     assert (await command(app, fl, "discharge", DISCHARGE)).status_code == 202
+
+
+async def test_a_heartbeat_with_a_misspelt_field_is_400_and_records_nothing(app: App) -> None:
+    fl = await fleet(app)
+    for body, field in [
+        ({"connectors": [{"connector": 1, "state": "charging", "SoC": 30}]}, "connectors.0.SoC"),
+        ({"connector": [{"connector": 1, "state": "charging", "soc": 30}]}, "connector"),
+    ]:
+        response = await app.http.post("/v1/device/heartbeat", json=body, headers=fl.device)
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] == 1002
+        assert response.json()["message"].startswith(f"{field}: Extra inputs")
+    # No state of charge was recorded: the charger decides on the discharge.
+    assert (await command(app, fl, "discharge", DISCHARGE)).status_code == 202

@@ -71,6 +71,18 @@ async def test_malformed_site_bodies_are_400_code_1002_and_nothing_is_created(
     assert listed.json()["data"]["total"] == 0
 
 
+@pytest.mark.parametrize("path", ["/v1/operator/sites", "/v1/sites"])
+async def test_a_misspelt_field_is_400_code_1002_and_nothing_is_stored(app: App, path: str) -> None:
+    op = await operator(app)
+    body = {"name": "Depot", "time_zone": "Europe/Berlin"}  # not saved as a UTC site
+    response = await app.http.post(path, json=body, headers=op.headers)
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == 1002
+    assert "time_zone" in response.json()["message"]
+    listed = await app.http.get("/v1/operator/sites", headers=op.headers)
+    assert listed.json()["data"]["total"] == 0
+
+
 async def test_a_body_that_is_not_json_is_400_in_the_envelope(app: App) -> None:
     op = await operator(app)
     response = await app.http.post(

@@ -130,6 +130,8 @@ async def test_a_timestamp_is_kept_and_an_older_reading_does_not_replace_a_newer
         ({"connectors": [reading(1)], "timestamp": "yesterday"}, "timestamp"),
         ({"connectors": [reading(1)], "timestamp": 4e9}, "future"),
         ([reading(1)], "object"),
+        ({"connectors": [reading(1, SoC=40)]}, "connectors.0.SoC: Extra inputs"),
+        ({"connectors": [reading(1)], "time_stamp": 0}, "time_stamp: Extra inputs"),
     ],
 )
 async def test_bad_telemetry_is_400_code_1002_and_nothing_is_stored(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from typing_extensions import TypedDict
 
 from voltgate.charging.aggregate import EnergyReport
 from voltgate.charging.store import ChargingRecord
@@ -26,12 +27,15 @@ def seconds(value: datetime) -> float:
 
 
 class MeterValue(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     at: datetime = Field(description="Unix seconds or RFC 3339")
     energy_kwh: Kwh
     power_kw: float | None = Field(default=None, ge=-1_000, le=1_000)
     soc: float | None = Field(default=None, ge=0, le=100)
 
     def view(self) -> dict[str, Any]:
+        """As stored with its record (and shown as `MeterValueView`)."""
         return {
             "at": seconds(self.at),
             "energy_kwh": self.energy_kwh,
@@ -44,6 +48,8 @@ class RecordIn(BaseModel):
     """`POST /v1/device/charging-records`: a session as the charger saw it. Send it when the
     session starts (no `stopped_at`) and again when it stops; the same transaction id updates
     the open record, and a repeat of a stopped one is answered with the stored record."""
+
+    model_config = ConfigDict(extra="forbid")
 
     transaction_id: TransactionId
     connector: int = Field(ge=1)
@@ -67,7 +73,53 @@ class RecordIn(BaseModel):
         return self
 
 
-def record_view(record: ChargingRecord) -> dict[str, Any]:
+class MeterValueView(TypedDict):
+    at: float
+    energy_kwh: float
+    power_kw: float | None
+    soc: float | None
+
+
+class RecordView(TypedDict):
+    id: str
+    device_id: str
+    transaction_id: str
+    connector: int
+    started_at: float
+    stopped_at: float | None
+    energy_kwh: float
+    meter_start: float | None
+    meter_stop: float | None
+    meter_values: list[MeterValueView]
+    created_at: int
+    updated_at: int
+
+
+class EnergyBucketView(TypedDict):
+    period: str
+    start: float
+    energy_kwh: float
+    sessions: int
+
+
+# `from` and `to` are Python keywords: the functional form.
+EnergyReportView = TypedDict(
+    "EnergyReportView",
+    {
+        "granularity": str,
+        "timezone": str,
+        "timezones": list[str],
+        "from": float,
+        "to": float,
+        "counted_by": str,
+        "buckets": list[EnergyBucketView],
+        "total_energy_kwh": float,
+        "total_sessions": int,
+    },
+)
+
+
+def record_view(record: ChargingRecord) -> RecordView:
     return {
         "id": record.id,
         "device_id": record.device_id,
@@ -78,13 +130,13 @@ def record_view(record: ChargingRecord) -> dict[str, Any]:
         "energy_kwh": record.energy_kwh,
         "meter_start": record.meter_start,
         "meter_stop": record.meter_stop,
-        "meter_values": list(record.meter_values),
+        "meter_values": cast("list[MeterValueView]", list(record.meter_values)),
         "created_at": int(record.created_at),
         "updated_at": int(record.updated_at),
     }
 
 
-def report_view(report: EnergyReport) -> dict[str, Any]:
+def report_view(report: EnergyReport) -> EnergyReportView:
     return {
         "granularity": report.granularity.value,
         "timezone": report.timezone,

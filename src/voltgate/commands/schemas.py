@@ -1,4 +1,4 @@
-"""Request bodies and response views of the command channel (Tellus field names).
+"""Request bodies of the command channel (Tellus field names; the views are the dialect's).
 
 Each connector command's body is one model carrying its command type, whether it is sensitive
 (signed when the client signs) and how long it may wait for delivery. Checks that need the
@@ -10,12 +10,11 @@ from __future__ import annotations
 import itertools
 import re
 from datetime import date
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from voltgate.commands.store import Command
 from voltgate.sites.schemas import is_timezone
 
 IMMEDIATE = 300  # seconds an immediate command may wait for its charger
@@ -208,17 +207,15 @@ class Flexibility(Body):
         return params
 
 
-class ConnectorState(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class ConnectorState(Body):
     connector: int = Field(ge=1, le=16)
     state: str = Field(min_length=1, max_length=32)
     soc: Percent | None = None
 
 
 class Heartbeat(Body):
-    model_config = ConfigDict(extra="ignore")  # firmware may report more than we read
-
+    # Unknown fields are refused like everywhere: a misspelt `soc` ignored would let a
+    # discharge pass the min_soc check.
     status: str | None = Field(default=None, max_length=32)
     connectors: list[ConnectorState] = Field(default_factory=list, max_length=16)
 
@@ -227,41 +224,3 @@ class StatusReport(Body):
     command_id: str = Field(min_length=1, max_length=64)
     status: Literal["accepted", "rejected", "completed", "failed"]
     reason: str | None = Field(default=None, max_length=500)
-
-
-def issued_view(command: Command, device_online: bool) -> dict[str, Any]:
-    return {
-        "command_id": command.id,
-        "status": command.status.value,
-        "device_online": device_online,
-        "expires_at": int(command.expires_at),
-    }
-
-
-def command_view(command: Command) -> dict[str, Any]:
-    """The operator's view of one command and where it is in its lifecycle."""
-    return {
-        "command_id": command.id,
-        "device_id": command.device_id,
-        "type": command.type,
-        "connector": command.connector,
-        "params": command.params,
-        "status": command.status.value,
-        "reason": command.reason,
-        "created_at": int(command.created_at),
-        "expires_at": int(command.expires_at),
-        "delivered_at": None if command.delivered_at is None else int(command.delivered_at),
-        "updated_at": int(command.updated_at),
-    }
-
-
-def delivery_view(command: Command) -> dict[str, Any]:
-    """A command as its charger receives it."""
-    return {
-        "command_id": command.id,
-        "type": command.type,
-        "connector": command.connector,
-        "params": command.params,
-        "created_at": int(command.created_at),
-        "expires_at": int(command.expires_at),
-    }

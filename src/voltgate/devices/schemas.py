@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal, NotRequired
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from typing_extensions import TypedDict
 
 from voltgate.devices.store import Device, Enrollment
 
@@ -26,12 +27,16 @@ MAX_ENROLLMENT_LIFETIME = 365 * 86_400
 
 
 class ConnectorSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     type: ConnectorType
     max_power_kw: float = Field(gt=0, le=1_000)
 
 
 class DeviceRegistration(BaseModel):
     """`POST /v1/device/register`: what a charger says about itself on first connection."""
+
+    model_config = ConfigDict(extra="forbid")
 
     sn: Serial
     model: Text
@@ -50,6 +55,8 @@ class DeviceRegistration(BaseModel):
 
 
 class EnrollmentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     site_id: str | None = Field(default=None, max_length=64)
     uses: int = Field(default=1, ge=1, le=MAX_USES)
     expires_in: int = Field(
@@ -57,7 +64,38 @@ class EnrollmentCreate(BaseModel):
     )
 
 
-def device_view(device: Device, now: float) -> dict[str, Any]:
+class ConnectorView(TypedDict):
+    number: int
+    type: str
+    max_power_kw: float
+
+
+class DeviceView(TypedDict):
+    id: str
+    site_id: str | None
+    sn: str
+    model: str
+    manufacturer: str
+    firmware_version: str
+    mac: str | None
+    connectors: list[ConnectorView]
+    online: bool
+    last_seen_at: int | None
+    created_at: int
+
+
+class EnrollmentView(TypedDict):
+    enrollment_token: NotRequired[str]  # shown once, when it is issued
+    enrollment_id: str
+    operator_id: str
+    site_id: str | None
+    uses: int
+    uses_left: int
+    created_at: int
+    expires_at: int
+
+
+def device_view(device: Device, now: float) -> DeviceView:
     return {
         "id": device.id,
         "site_id": device.site_id,
@@ -76,10 +114,8 @@ def device_view(device: Device, now: float) -> dict[str, Any]:
     }
 
 
-def enrollment_view(enrollment: Enrollment, token: str | None = None) -> dict[str, Any]:
-    view: dict[str, Any] = {"enrollment_token": token} if token is not None else {}
-    return {
-        **view,
+def enrollment_view(enrollment: Enrollment, token: str | None = None) -> EnrollmentView:
+    view: EnrollmentView = {
         "enrollment_id": enrollment.id,
         "operator_id": enrollment.operator_id,
         "site_id": enrollment.site_id,
@@ -88,3 +124,6 @@ def enrollment_view(enrollment: Enrollment, token: str | None = None) -> dict[st
         "created_at": int(enrollment.created_at),
         "expires_at": int(enrollment.expires_at),
     }
+    if token is None:
+        return view
+    return {"enrollment_token": token, **view}

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import zoneinfo
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from typing_extensions import TypedDict
 
 from voltgate.sites.store import Site
 
@@ -31,6 +39,8 @@ def is_timezone(name: str) -> bool:
 
 
 class SiteCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a typo (`time_zone`) is refused, not ignored
+
     name: Name
     address: Address | None = None
     latitude: float | None = Field(default=None, ge=-90, le=90)
@@ -52,7 +62,18 @@ class SiteCreate(BaseModel):
         return self
 
 
-def site_view(site: Site) -> dict[str, Any]:
+class SiteView(TypedDict):
+    id: str
+    name: str
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    timezone: str
+    grid_limit_kw: float | None
+    created_at: int
+
+
+def site_view(site: Site) -> SiteView:
     return {
         "id": site.id,
         "name": site.name,

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from typing_extensions import TypedDict
 
 from voltgate.errors import ValidationFailed
 from voltgate.telemetry.store import STATES, Bucket, Event, Reading
@@ -52,6 +53,8 @@ EventType = Literal[
 
 
 class ConnectorReading(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     connector: int = Field(ge=1, description="a connector number of this charger (1..n)")
     state: State
     power_kw: float = Field(
@@ -65,6 +68,8 @@ class ConnectorReading(BaseModel):
 
 class TelemetryBody(BaseModel):
     """`POST /v1/device/telemetry` (documentation; the route validates by hand, see above)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     timestamp: float | datetime | None = Field(
         default=None, description="Unix seconds or RFC 3339; default: when it arrives"
@@ -106,6 +111,17 @@ def _number(item: dict[str, Any], name: str, where: str, low: float, high: float
     return float(value)
 
 
+_BODY_FIELDS = frozenset(TelemetryBody.model_fields)
+_READING_FIELDS = frozenset(ConnectorReading.model_fields)
+
+
+def _known(item: dict[str, Any], fields: frozenset[str], where: str) -> None:
+    """Unknown fields are refused (a misspelt `soc` is not silently dropped)."""
+    if not fields.issuperset(item):
+        name = min(set(item) - fields)
+        raise ValidationFailed(f"{where}{name[:64]}: Extra inputs are not permitted")
+
+
 def readings(payload: Any, device_id: str, ports: Mapping[int, float], now: float) -> list[Reading]:
     """The readings of one telemetry body, all checked; ValidationFailed names the first fault.
 
@@ -113,6 +129,7 @@ def readings(payload: Any, device_id: str, ports: Mapping[int, float], now: floa
     """
     if type(payload) is not dict:
         raise ValidationFailed("the body must be a JSON object")
+    _known(payload, _BODY_FIELDS, "")
     items = payload.get("connectors")
     if type(items) is not list or not items:
         raise ValidationFailed("connectors: a non-empty list is required")
@@ -126,6 +143,7 @@ def readings(payload: Any, device_id: str, ports: Mapping[int, float], now: floa
         where = f"connectors.{index}"
         if type(item) is not dict:
             raise ValidationFailed(f"{where}: an object is required")
+        _known(item, _READING_FIELDS, f"{where}.")
         number = item.get("connector")
         if type(number) is not int:
             raise ValidationFailed(f"{where}.connector: an integer is required")
@@ -168,6 +186,8 @@ Message = Annotated[str, StringConstraints(max_length=500)]
 
 
 class EventIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     type: EventType
     connector: int | None = Field(default=None, ge=1)
     code: Code | None = None
@@ -177,6 +197,8 @@ class EventIn(BaseModel):
 
 class EventBatch(BaseModel):
     """`POST /v1/device/events`."""
+
+    model_config = ConfigDict(extra="forbid")
 
     events: list[EventIn] = Field(min_length=1, max_length=MAX_EVENTS)
 
@@ -200,7 +222,36 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def bucket_view(bucket: Bucket) -> dict[str, Any]:
+class BucketView(TypedDict):
+    start: int
+    count: int
+    avg: float
+    min: float
+    max: float
+    last: float
+
+
+class ReadingView(TypedDict):
+    connector: int
+    state: str
+    power_kw: float
+    energy_kwh: float
+    soc: float | None
+    voltage: float | None
+    current: float | None
+    at: float
+
+
+class EventView(TypedDict):
+    type: str
+    connector: int | None
+    code: str | None
+    message: str | None
+    at: float
+    received_at: float
+
+
+def bucket_view(bucket: Bucket) -> BucketView:
     return {
         "start": bucket.start,
         "count": bucket.count,
@@ -211,7 +262,7 @@ def bucket_view(bucket: Bucket) -> dict[str, Any]:
     }
 
 
-def reading_view(reading: Reading) -> dict[str, Any]:
+def reading_view(reading: Reading) -> ReadingView:
     return {
         "connector": reading.connector,
         "state": reading.state,
@@ -224,7 +275,7 @@ def reading_view(reading: Reading) -> dict[str, Any]:
     }
 
 
-def event_view(event: Event) -> dict[str, Any]:
+def event_view(event: Event) -> EventView:
     return {
         "type": event.type,
         "connector": event.connector,

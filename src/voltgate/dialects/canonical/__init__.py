@@ -4,13 +4,9 @@ canonical inventory (plain JSON, cursors). The authorization endpoint and pages 
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
-from voltgate.devices import endpoints as devices
-from voltgate.dialects.canonical import account, admin, health, oauth
+from voltgate.dialects.canonical import account, admin, health, inventory, oauth
 from voltgate.http.routing import RouteTable
 from voltgate.runtime import Runtime
-from voltgate.sites import endpoints as sites
 
 
 def mount(table: RouteTable, rt: Runtime) -> None:
@@ -19,8 +15,4 @@ def mount(table: RouteTable, rt: Runtime) -> None:
     account.mount(table, identity.consents)
     admin.mount(table, identity.admin, rt.clock)
     health.mount(table, rt.db.ping, rt.coordinator.ping)
-
-
-def legacy(app: FastAPI) -> None:
-    app.include_router(sites.canonical)
-    app.include_router(devices.canonical)
+    inventory.mount(table, rt.fleet.sites, rt.fleet.devices, rt.clock)
