@@ -57,6 +57,9 @@ def document(
     paths: dict[str, Any] = {}
     for index, op in enumerate(ops):
         parts = {part: schema for ((i, part), _), schema in schemas.items() if i == index}
+        for where in ("path", "query"):  # parameters are listed one by one: the model inline
+            if where in parts:
+                parts[where] = _inline(parts[where], components)
         components.setdefault(op.errors.name, op.errors.schema)
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, parts)
     return {
@@ -128,6 +131,14 @@ def _operation(op: Operation, parts: dict[str, Any]) -> dict[str, Any]:
         responses[str(status)] = answer
     out["responses"] = responses
     return out
+
+
+def _inline(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if not isinstance(ref, str):
+        return schema
+    found: dict[str, Any] = components[ref.rsplit("/", 1)[-1]]
+    return found
 
 
 def _operation_id(op: Operation) -> str:
