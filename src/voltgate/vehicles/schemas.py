@@ -124,6 +124,7 @@ SECTIONS = (
     "vehicle_state",
 )
 LOCATION_DATA = "location_data"
+_ALL_SECTIONS = frozenset(SECTIONS)
 
 
 def parse_endpoints(value: str | None) -> frozenset[str] | None:
@@ -159,23 +160,12 @@ def vehicle_data(
     if "drive_state" in wanted:
         data["drive_state"] = _drive_state(vehicle, seen, stamp, located)
     if "gui_settings" in wanted:
-        data["gui_settings"] = _GUI_SETTINGS | {"timestamp": stamp}
+        data["gui_settings"] = _gui_settings(stamp)
     if "vehicle_config" in wanted:
         data["vehicle_config"] = _vehicle_config(vehicle, stamp)
     if "vehicle_state" in wanted:
         data["vehicle_state"] = _vehicle_state(vehicle, stamp)
     return {**summary(vehicle, seen), **data}
-
-
-_ALL_SECTIONS = frozenset(SECTIONS)
-_GUI_SETTINGS: GuiSettings = {
-    "gui_distance_units": "mi/hr",
-    "gui_temperature_units": "C",
-    "gui_charge_rate_units": "kW",
-    "gui_range_display": "Rated",
-    "gui_24_hour_time": True,
-    "timestamp": 0,
-}
 
 
 def _climate_state(vehicle: Vehicle, stamp: int) -> ClimateState:
@@ -188,6 +178,17 @@ def _climate_state(vehicle: Vehicle, stamp: int) -> ClimateState:
         "is_auto_conditioning_on": False,
         "is_preconditioning": False,
         "fan_status": 0,
+        "timestamp": stamp,
+    }
+
+
+def _gui_settings(stamp: int) -> GuiSettings:
+    return {
+        "gui_distance_units": "mi/hr",
+        "gui_temperature_units": "C",
+        "gui_charge_rate_units": "kW",
+        "gui_range_display": "Rated",
+        "gui_24_hour_time": True,
         "timestamp": stamp,
     }
 
