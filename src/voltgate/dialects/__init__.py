@@ -7,7 +7,6 @@ to DIALECTS.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 
 from fastapi import FastAPI
@@ -24,17 +23,8 @@ DIALECTS: dict[str, Mount] = {
     "evenergy": evenergy.mount,
     "tesla": tesla.mount,
 }
-
-
-def _none(_app: FastAPI) -> None:
-    """A dialect wholly on the route table has no FastAPI routes left."""
-
-
-# FastAPI routers not yet moved onto the route table (a dialect not listed has none).
-LEGACY: defaultdict[str, Callable[[FastAPI], None]] = defaultdict(
-    lambda: _none,
-    {
-        "canonical": canonical.legacy,
-        "tellus": tellus.legacy,
-    },
-)
+# FastAPI routers not yet moved onto the route table.
+LEGACY: dict[str, Callable[[FastAPI], None]] = {
+    "canonical": canonical.legacy,
+    "tellus": tellus.legacy,
+}
