@@ -58,3 +58,37 @@ async def test_unregistered_partner_read_is_404_and_no_token_is_401(app: App) ->
     headers = {"Authorization": f"Bearer {await _token(app, 'partner')}"}
     assert (await app.http.get("/api/1/partner_accounts", headers=headers)).status_code == 404
     assert (await app.http.get("/api/1/partner_accounts")).status_code == 401
+
+
+async def test_the_openapi_document_describes_every_answer_in_teslas_error_body(
+    app: App,
+) -> None:
+    spec = (await app.http.get("/openapi.json")).json()
+    paths = spec["paths"]
+    error = spec["components"]["schemas"]["TeslaError"]
+    assert error["required"] == ["response", "error", "error_description", "code"]
+    data = paths["/api/1/vehicles/{vehicle}/vehicle_data"]["get"]
+    assert {"400", "401", "403", "404", "405", "408", "409", "429"} <= set(data["responses"])
+    for status, answer in data["responses"].items():
+        assert "RateLimit-Remaining" in answer["headers"], status
+        if status != "200":
+            schema = answer["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/TeslaError"}, status
+    assert "Retry-After" in data["responses"]["429"]["headers"]
+    assert [p["name"] for p in data["parameters"]] == ["vehicle", "endpoints"]
+    history = paths["/api/1/dx/charging/history"]["get"]
+    sizes = {p["name"]: p["schema"] for p in history["parameters"]}
+    assert (sizes["pageSize"]["minimum"], sizes["pageSize"]["maximum"]) == (1, 100)
+    assert sizes["pageNo"]["maximum"] == 100_000
+    backup = paths["/api/1/energy_sites/{site_id}/backup"]["post"]
+    assert {"400", "404", "413", "415", "429"} <= set(backup["responses"])
+    for path in ("/api/1/products", "/api/1/partner_accounts", "/api/1/vehicles"):
+        assert "200" in paths[path]["get"]["responses"], path
+        assert "schema" in paths[path]["get"]["responses"]["200"]["content"]["application/json"]
+
+
+async def test_a_method_the_path_does_not_have_is_405_in_teslas_body_with_allow(app: App) -> None:
+    response = await app.http.delete("/api/1/vehicles")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS"
+    assert response.json()["response"] is None and response.json()["code"] == 1001

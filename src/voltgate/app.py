@@ -2,8 +2,7 @@
 
 A request goes RequestContext (correlation id, access line, no 500 trace) → Router (every API
 route on the route table) → the pages (this app's own Starlette routes: authorize, sign-in,
-consent, connected apps, docs, the landing page) → the legacy FastAPI app while routes remain
-there → a JSON 404.
+consent, connected apps, docs, the landing page) → a JSON 404.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ from voltgate.http import fallback
 from voltgate.http.limits import ApiRateLimiter
 from voltgate.http.openapi import document
 from voltgate.http.routing import Binding, Router, RouteTable
-from voltgate.legacy import legacy_app, merge_openapi  # LEGACY
 from voltgate.observability import RequestContext, access_log, configure_logging
 from voltgate.runtime import Runtime
 from voltgate.web.docs import Docs
@@ -85,19 +83,16 @@ def create_app(
     table = RouteTable()
     for name in names:
         DIALECTS[name](table, runtime)
-    legacy = legacy_app(runtime, names)  # LEGACY
 
     def openapi() -> dict[str, Any]:
-        ours = document(table.operations, title=TITLE, version=__version__, description=DESCRIPTION)
-        return ours if legacy is None else merge_openapi(ours, legacy)  # LEGACY
+        return document(table.operations, title=TITLE, version=__version__, description=DESCRIPTION)
 
     docs = Docs(openapi, TITLE)
     app = VoltgateApp(routes=_pages(runtime, names, table, docs), lifespan=lifespan)
     app.state.runtime = runtime
-    app.state.legacy = legacy  # LEGACY
     app.docs = docs
     app.router.redirect_slashes = False
-    app.router.default = fallback.not_found if legacy is None else legacy  # LEGACY
+    app.router.default = fallback.not_found
     pages = ExceptionMiddleware(app.router, handlers=fallback.HANDLERS)
     binding = Binding(
         auth=runtime.identity.guard,

@@ -157,6 +157,27 @@ async def test_bad_pages_are_400(app: App, query: str) -> None:
     assert response.json()["code"] == 1002
 
 
+@pytest.mark.parametrize("value", ["4611686018427387904", "-4611686018427387904", "1e309"])
+async def test_an_out_of_range_page_size_is_400_naming_it(app: App, value: str) -> None:
+    world = await _world(app)
+    headers = await _user_token(app, world)
+    response = await app.http.get(URL, params={"page_size": value}, headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == 1002
+    assert response.json()["message"].startswith("query.page_size: ")
+
+
+async def test_a_missing_session_is_404_with_the_rate_limit_headers(app: App) -> None:
+    world = await _world(app)
+    headers = await _user_token(app, world)
+    first = await app.http.get(URL, headers=headers)
+    missing = await app.http.get(f"{URL}/chrg{'0' * 26}", headers=headers)
+    assert missing.status_code == 404 and missing.json()["code"] == 3001
+    remaining = int(first.headers["X-RateLimit-Remaining"])
+    assert int(missing.headers["X-RateLimit-Remaining"]) == remaining - 1
+    assert missing.headers["X-RateLimit-Limit"] == "600" and missing.headers["X-RateLimit-Reset"]
+
+
 async def test_an_app_acts_for_a_consenting_user_named_in_the_header(app: App) -> None:
     world = await _world(app)
     await _user_token(app, world)  # the driver allowed the app charging_session:read

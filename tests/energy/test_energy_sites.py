@@ -126,6 +126,21 @@ async def test_bad_change_is_400_and_changes_nothing(app: App, route: str, body:
     assert (await d.get(f"{d.site}/site_info", token)).json()["response"] == before
 
 
+@pytest.mark.parametrize(("route", "body"), CHANGES)
+async def test_an_unknown_field_in_a_change_is_400_naming_it_and_changes_nothing(
+    app: App, route: str, body: dict[str, object]
+) -> None:
+    d = await driver(app)
+    token = await d.token()
+    before = (await d.get(f"{d.site}/site_info", token)).json()["response"]
+    response = await d.post(f"{d.site}/{route}", token, {**body, "time_zone": "Europe/Paris"})
+    assert response.status_code == 400, response.text
+    error = response.json()
+    assert error["response"] is None and error["code"] == 1002
+    assert error["error_description"] == "time_zone: Extra inputs are not permitted"
+    assert (await d.get(f"{d.site}/site_info", token)).json()["response"] == before
+
+
 @pytest.mark.parametrize(
     ("params", "named"),
     [

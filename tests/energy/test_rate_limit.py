@@ -110,3 +110,14 @@ async def test_vehicle_routes_count_against_the_same_app_limit(limited: App) -> 
     refused = await d.get(f"/api/1/vehicles/{vehicle.id}/vehicle_data", token)
     assert refused.status_code == 429 and refused.headers["Retry-After"]
     assert refused.json()["code"] == 5001 and _limits(refused)[:2] == (LIMIT, 0)
+
+
+async def test_a_token_refused_for_its_scope_is_counted_and_carries_the_headers(
+    limited: App,
+) -> None:
+    d = await driver(limited)
+    reader = await d.token("energy_device_data")
+    refused = await d.post(f"{d.site}/backup", reader, {"backup_reserve_percent": 90})
+    assert refused.status_code == 403 and refused.json()["code"] == 2003
+    assert _limits(refused)[:2] == (LIMIT, 2)
+    assert _limits(await d.get(f"{d.site}/live_status", reader))[:2] == (LIMIT, 1)

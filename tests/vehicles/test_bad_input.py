@@ -106,3 +106,27 @@ async def test_bad_vehicle_list_pages_are_400(app: App, params: dict[str, Any]) 
     me = await driver(app)
     response = await me.get("/api/1/vehicles", params=params)
     assert response.status_code == 400 and response.json()["response"] is None
+
+
+HUGE = "4611686018427387904"  # past SQLite's and PostgreSQL's 64-bit integers once multiplied
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/api/1/vehicles", "page"),
+        ("/api/1/vehicles", "per_page"),
+        ("/api/1/dx/charging/history", "pageNo"),
+        ("/api/1/dx/charging/history", "pageSize"),
+    ],
+)
+async def test_out_of_range_numbers_on_lists_are_400_naming_them(
+    app: App, path: str, name: str
+) -> None:
+    me = await driver(app)
+    for value in (HUGE, "-" + HUGE, "1e309"):
+        response = await me.get(path, params={name: value})
+        assert response.status_code == 400, (name, value, response.text)
+        body = response.json()
+        assert body["code"] == 1002 and body["response"] is None
+        assert body["error_description"].startswith(f"query.{name}: ")

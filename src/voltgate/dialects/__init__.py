@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import FastAPI
-
 from voltgate.dialects import canonical, evenergy, tellus, tesla
 from voltgate.http.routing import RouteTable
 from voltgate.runtime import Runtime
 
 Mount = Callable[[RouteTable, Runtime], None]
-Legacy = Callable[[FastAPI], None]
 
 DIALECTS: dict[str, Mount] = {
     "canonical": canonical.mount,
@@ -24,23 +21,3 @@ DIALECTS: dict[str, Mount] = {
     "evenergy": evenergy.mount,
     "tesla": tesla.mount,
 }
-
-
-def _on_the_table(_app: FastAPI) -> None:
-    """A dialect with every route on the route table has no FastAPI routers."""
-
-
-class _LegacyRouters(dict[str, Legacy]):
-    """A dialect missing here has no FastAPI routers left (looking it up gives a no-op)."""
-
-    def __missing__(self, _name: str) -> Legacy:
-        return _on_the_table
-
-
-# FastAPI routers not yet moved onto the route table.
-LEGACY: dict[str, Legacy] = _LegacyRouters(
-    {
-        "evenergy": evenergy.legacy,
-        "tesla": tesla.legacy,
-    }
-)

@@ -1,1 +1,2 @@
-"""The HTTP adapter: the only code besides dialects and web/ that touches Starlette/FastAPI."""
+"""The HTTP adapter: routing, request parsing, guards, limits and the OpenAPI document
+(Starlette only at the edges)."""

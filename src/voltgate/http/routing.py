@@ -278,10 +278,10 @@ class Endpoint:
         try:
             if self._guard is not None:
                 principal = await self._auth.authenticate(request.header(b"authorization"))
-                call.principal_or_none = self._guard.admit(principal)
-                if self._limit is not None:
+                if self._limit is not None:  # counted before the kind and scopes: a 403 too
                     limit = self._limit
                     await self._limiter.count(call, limit.key(principal), limit.who, limit.prefix)
+                call.principal_or_none = self._guard.admit(principal)
             if self._path is not None:
                 call.path = self._path(dict(request.params))
             if self._query is not None:

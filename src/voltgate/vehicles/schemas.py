@@ -1,15 +1,27 @@
 """Response views of the vehicles API, in the Tesla Fleet API's field names and units (miles,
-kW, percent, millisecond `timestamp`s); request bodies of the commands are in `commands.py`."""
+kW, percent, millisecond `timestamp`s; their shapes are in `views.py`); request bodies of the
+commands are in `commands.py`."""
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Any
 
 from voltgate.errors import ValidationFailed
 from voltgate.vehicles.physics import Present, power_kw
 from voltgate.vehicles.store import ChargingSession, Vehicle
+from voltgate.vehicles.views import (
+    ChargeState,
+    ChargingHistoryEntry,
+    ClimateState,
+    DriveState,
+    GuiSettings,
+    Sections,
+    VehicleConfig,
+    VehicleData,
+    VehicleState,
+    VehicleSummary,
+)
 
 API_VERSION = 71
 CAR_VERSION = "2024.26.7 2a3b4c5d6e"
@@ -26,7 +38,7 @@ LOCATION_FIELDS = (
 )
 
 
-def summary(vehicle: Vehicle, seen: Present) -> dict[str, Any]:
+def summary(vehicle: Vehicle, seen: Present) -> VehicleSummary:
     return {
         "id": vehicle.id,
         "vehicle_id": vehicle.id,
@@ -36,7 +48,7 @@ def summary(vehicle: Vehicle, seen: Present) -> dict[str, Any]:
         "color": None,
         "access_type": "OWNER",
         "tokens": None,
-        "state": seen.state,
+        "state": "online" if seen.online else "asleep",
         "in_service": False,
         "calendar_enabled": True,
         "api_version": API_VERSION,
@@ -45,7 +57,7 @@ def summary(vehicle: Vehicle, seen: Present) -> dict[str, Any]:
     }
 
 
-def _charge_state(vehicle: Vehicle, seen: Present, stamp: int) -> dict[str, Any]:
+def _charge_state(vehicle: Vehicle, seen: Present, stamp: int) -> ChargeState:
     level, charging = seen.level, seen.charging
     power = power_kw(vehicle) if charging else 0.0
     range_mi = vehicle.rated_range_mi * level / 100
@@ -89,19 +101,17 @@ def _charge_state(vehicle: Vehicle, seen: Present, stamp: int) -> dict[str, Any]
     }
 
 
-def _drive_state(vehicle: Vehicle, seen: Present, stamp: int, located: bool) -> dict[str, Any]:
-    state: dict[str, Any] = {"power": 0, "shift_state": None, "speed": None, "timestamp": stamp}
+def _drive_state(vehicle: Vehicle, seen: Present, stamp: int, located: bool) -> DriveState:
+    state: DriveState = {"power": 0, "shift_state": None, "speed": None, "timestamp": stamp}
     if located:
-        state |= {
-            "latitude": vehicle.latitude,
-            "longitude": vehicle.longitude,
-            "heading": vehicle.heading,
-            "native_latitude": vehicle.latitude,
-            "native_longitude": vehicle.longitude,
-            "native_location_supported": 1,
-            "native_type": "wgs",
-            "gps_as_of": int(seen.at),
-        }
+        state["latitude"] = vehicle.latitude
+        state["longitude"] = vehicle.longitude
+        state["heading"] = vehicle.heading
+        state["native_latitude"] = vehicle.latitude
+        state["native_longitude"] = vehicle.longitude
+        state["native_location_supported"] = 1
+        state["native_type"] = "wgs"
+        state["gps_as_of"] = int(seen.at)
     return state
 
 
@@ -114,6 +124,7 @@ SECTIONS = (
     "vehicle_state",
 )
 LOCATION_DATA = "location_data"
+_ALL_SECTIONS = frozenset(SECTIONS)
 
 
 def parse_endpoints(value: str | None) -> frozenset[str] | None:
@@ -132,69 +143,83 @@ def parse_endpoints(value: str | None) -> frozenset[str] | None:
 
 def vehicle_data(
     vehicle: Vehicle, seen: Present, *, located: bool, sections: frozenset[str] | None = None
-) -> dict[str, Any]:
+) -> VehicleData:
     """The vehicle as `vehicle_data` shows it: every section, or those in `sections` (where
     `location_data` asks for the drive state with the location); where it is only when
     `located` (the token has `vehicle_location`)."""
-    data = _sections(
-        vehicle, seen, located=located and (sections is None or LOCATION_DATA in sections)
-    )
+    wanted: frozenset[str] = _ALL_SECTIONS
     if sections is not None:
-        wanted = sections | ({"drive_state"} if LOCATION_DATA in sections else set())
-        data = {name: part for name, part in data.items() if name in wanted}
-    return summary(vehicle, seen) | data
-
-
-def _sections(vehicle: Vehicle, seen: Present, *, located: bool) -> dict[str, Any]:
+        wanted = sections | ({"drive_state"} if LOCATION_DATA in sections else frozenset())
+        located = located and LOCATION_DATA in sections
     stamp = int(seen.at * 1000)
+    data: Sections = {}
+    if "charge_state" in wanted:
+        data["charge_state"] = _charge_state(vehicle, seen, stamp)
+    if "climate_state" in wanted:
+        data["climate_state"] = _climate_state(vehicle, stamp)
+    if "drive_state" in wanted:
+        data["drive_state"] = _drive_state(vehicle, seen, stamp, located)
+    if "gui_settings" in wanted:
+        data["gui_settings"] = _gui_settings(stamp)
+    if "vehicle_config" in wanted:
+        data["vehicle_config"] = _vehicle_config(vehicle, stamp)
+    if "vehicle_state" in wanted:
+        data["vehicle_state"] = _vehicle_state(vehicle, stamp)
+    return {**summary(vehicle, seen), **data}
+
+
+def _climate_state(vehicle: Vehicle, stamp: int) -> ClimateState:
     return {
-        "charge_state": _charge_state(vehicle, seen, stamp),
-        "climate_state": {
-            "inside_temp": vehicle.inside_temp,
-            "outside_temp": vehicle.outside_temp,
-            "driver_temp_setting": 21.0,
-            "passenger_temp_setting": 21.0,
-            "is_climate_on": False,
-            "is_auto_conditioning_on": False,
-            "is_preconditioning": False,
-            "fan_status": 0,
-            "timestamp": stamp,
-        },
-        "drive_state": _drive_state(vehicle, seen, stamp, located),
-        "gui_settings": {
-            "gui_distance_units": "mi/hr",
-            "gui_temperature_units": "C",
-            "gui_charge_rate_units": "kW",
-            "gui_range_display": "Rated",
-            "gui_24_hour_time": True,
-            "timestamp": stamp,
-        },
-        "vehicle_config": {
-            "car_type": vehicle.car_type,
-            "exterior_color": vehicle.exterior_color,
-            "charge_port_type": "CCS",
-            "timestamp": stamp,
-        },
-        "vehicle_state": {
-            "api_version": API_VERSION,
-            "car_version": CAR_VERSION,
-            "locked": vehicle.locked,
-            "odometer": round(vehicle.odometer_mi, 1),
-            "sentry_mode": False,
-            "is_user_present": False,
-            "vehicle_name": vehicle.display_name,
-            "timestamp": stamp,
-        },
+        "inside_temp": vehicle.inside_temp,
+        "outside_temp": vehicle.outside_temp,
+        "driver_temp_setting": 21.0,
+        "passenger_temp_setting": 21.0,
+        "is_climate_on": False,
+        "is_auto_conditioning_on": False,
+        "is_preconditioning": False,
+        "fan_status": 0,
+        "timestamp": stamp,
     }
 
 
-def _iso(seconds: float | None) -> str | None:
-    if seconds is None:
-        return None
+def _gui_settings(stamp: int) -> GuiSettings:
+    return {
+        "gui_distance_units": "mi/hr",
+        "gui_temperature_units": "C",
+        "gui_charge_rate_units": "kW",
+        "gui_range_display": "Rated",
+        "gui_24_hour_time": True,
+        "timestamp": stamp,
+    }
+
+
+def _vehicle_config(vehicle: Vehicle, stamp: int) -> VehicleConfig:
+    return {
+        "car_type": vehicle.car_type,
+        "exterior_color": vehicle.exterior_color,
+        "charge_port_type": "CCS",
+        "timestamp": stamp,
+    }
+
+
+def _vehicle_state(vehicle: Vehicle, stamp: int) -> VehicleState:
+    return {
+        "api_version": API_VERSION,
+        "car_version": CAR_VERSION,
+        "locked": vehicle.locked,
+        "odometer": round(vehicle.odometer_mi, 1),
+        "sentry_mode": False,
+        "is_user_present": False,
+        "vehicle_name": vehicle.display_name,
+        "timestamp": stamp,
+    }
+
+
+def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
 
 
-def charging_session(session: ChargingSession) -> dict[str, Any]:
+def charging_session(session: ChargingSession) -> ChargingHistoryEntry:
     """One `dx/charging/history` entry: Tesla's fields (energy as the CHARGING fee's
     `usageBase` in kWh, free at home) plus the battery levels voltgate knows."""
     energy = round(session.energy_kwh or 0.0, 3)
@@ -203,7 +228,7 @@ def charging_session(session: ChargingSession) -> dict[str, Any]:
         "vin": session.vin,
         "siteLocationName": session.location_name,
         "chargeStartDateTime": _iso(session.started_at),
-        "chargeStopDateTime": _iso(session.ended_at),
+        "chargeStopDateTime": None if session.ended_at is None else _iso(session.ended_at),
         "unlatchDateTime": None,
         "countryCode": None,
         "billingType": "NONE",

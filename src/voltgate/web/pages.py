@@ -77,8 +77,3 @@ class Pages:
             Route(f"{ACCOUNT_HOME}/revoke", account.revoke, methods=["POST"]),
             Route(STYLESHEET_PATH, stylesheet, methods=["GET"]),
         ]
-
-
-def mount_authorize(_app: object, _path: str) -> None:
-    """Kept while the dialects' `legacy()` still call it: `Pages` serves every dialect's
-    authorization path itself (`create_app` passes them in). Delete with LEGACY."""

@@ -1,19 +1,18 @@
-"""ev.energy: `/o/authorize/`, `/o/token` (form, Basic or body credentials), `/o/revoke_token/`,
-and the resources: `/v2/charging_sessions` (a user's home-charger sessions).
+"""ev.energy: `/o/token` (form, Basic or body credentials), `/o/revoke_token/`, and the
+resources: `/v2/charging_sessions` (a user's home-charger sessions). The authorization endpoint
+(`/o/authorize/`) is served by the web pages.
 
 The revocation path requires its trailing slash, as ev.energy's does: without it, 405.
 """
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
-from voltgate.charging import evenergy as sessions
+from voltgate.dialects.evenergy import sessions
 from voltgate.errors import RFC_ERRORS, MethodNotAllowed
+from voltgate.http.limits import ApiRateLimiter
 from voltgate.http.oauth import TokenResponse, oauth_endpoint
 from voltgate.http.routing import Body, Call, RawResponse, RouteTable
 from voltgate.runtime import Runtime
-from voltgate.web.pages import mount_authorize
 
 
 async def revoke_without_slash(_call: Call[None, None, None]) -> RawResponse:
@@ -40,8 +39,10 @@ def mount(table: RouteTable, rt: Runtime) -> None:
     )
     for method in ("GET", "POST", "PUT", "DELETE"):
         oauth.add(method, "/o/revoke_token", revoke_without_slash, public=False)
-
-
-def legacy(app: FastAPI) -> None:
-    mount_authorize(app, "/o/authorize/")
-    app.include_router(sessions.router)
+    settings = rt.settings
+    # The same counters as the router's limiter (they live in the coordinator), counted by
+    # the handler once it knows the user the request acts for.
+    limiter = ApiRateLimiter(
+        rt.coordinator, rt.clock, settings.api_rate_limit, settings.api_rate_window
+    )
+    sessions.mount(table, rt.fleet.charging, identity.users, identity.consents, limiter)

@@ -1,0 +1,235 @@
+"""Vehicles on the Tesla Fleet API: `/api/1/vehicles[/{vehicle}]`, `vehicle_data`, `wake_up`,
+`command/{name}` and `/api/1/dx/charging/history`, in `{"response": …}` bodies.
+
+Only a user's delegated token reaches them (kinds `third_party`, `open_source`: the token's
+subject is the user); any other kind is 403. `{vehicle}` is the vehicle's id or VIN; another
+user's vehicle is 404, exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
+
+from voltgate.http.guards import Guard
+from voltgate.http.routing import Body, Call, RouteTable
+from voltgate.identity.clients import DELEGATED_KINDS
+from voltgate.pagination import MAX_SIZE
+from voltgate.vehicles.schemas import charging_session, parse_endpoints, summary, vehicle_data
+from voltgate.vehicles.service import Vehicles
+from voltgate.vehicles.views import ChargingHistoryEntry, VehicleData, VehicleSummary
+
+VEHICLE_SCOPES = (
+    "vehicle_device_data",
+    "vehicle_location",
+    "vehicle_cmds",
+    "vehicle_charging_cmds",
+)
+ANY_VEHICLE_SCOPE = Guard(kinds=DELEGATED_KINDS, scopes=VEHICLE_SCOPES, any_of=True)
+DEVICE_DATA = Guard(kinds=DELEGATED_KINDS, scopes=("vehicle_device_data",))
+WAKER = Guard(
+    kinds=DELEGATED_KINDS,
+    scopes=("vehicle_device_data", "vehicle_cmds", "vehicle_charging_cmds"),
+    any_of=True,
+)
+COMMANDER = Guard(
+    kinds=DELEGATED_KINDS, scopes=("vehicle_charging_cmds", "vehicle_cmds"), any_of=True
+)
+CHARGING_READER = Guard(kinds=DELEGATED_KINDS, scopes=("vehicle_charging_cmds",))
+_MAX_PAGE = 100_000
+
+
+class VehiclePage(BaseModel):
+    page: int = Field(default=1, ge=1, le=_MAX_PAGE)
+    per_page: int = Field(default=MAX_SIZE, ge=1, le=MAX_SIZE)
+
+
+class DataQuery(BaseModel):
+    endpoints: str | None = Field(
+        default=None,
+        max_length=300,
+        description="sections separated by `;`, e.g. charge_state;location_data (all if absent)",
+    )
+
+
+class HistoryQuery(BaseModel):
+    vin: str | None = Field(default=None, min_length=1, max_length=32)
+    page_no: int = Field(default=0, alias="pageNo", ge=0, le=_MAX_PAGE)
+    page_size: int = Field(default=50, alias="pageSize", ge=1, le=MAX_SIZE)
+    sort_order: Literal["ASC", "DESC"] = Field(default="DESC", alias="sortOrder")
+
+
+class Pagination(TypedDict):
+    previous: int | None
+    next: int | None
+    current: int
+    per_page: int
+    count: int
+    pages: int
+
+
+class VehicleList(TypedDict):
+    response: list[VehicleSummary]
+    pagination: Pagination
+    count: int
+
+
+class OneVehicle(TypedDict):
+    response: VehicleSummary
+
+
+class VehicleDataResponse(TypedDict):
+    response: VehicleData
+
+
+class CommandResult(TypedDict):
+    result: bool
+    reason: str
+
+
+class CommandResponse(TypedDict):
+    response: CommandResult
+
+
+class ChargingHistory(TypedDict):
+    data: list[ChargingHistoryEntry]
+    totalResults: int
+    hasMoreData: bool
+    pageNo: int
+
+
+class ChargingHistoryResponse(TypedDict):
+    response: ChargingHistory
+
+
+class VehicleRoutes:
+    def __init__(self, vehicles: Vehicles) -> None:
+        self._vehicles = vehicles
+
+    async def list_vehicles(self, call: Call[None, VehiclePage, None]) -> VehicleList:
+        page, per_page = call.query.page, call.query.per_page
+        owned = await self._vehicles.owned(call.principal.claims.subject)
+        window = owned[(page - 1) * per_page : page * per_page]
+        pages = max(1, math.ceil(len(owned) / per_page))
+        return {
+            "response": [summary(vehicle, seen) for vehicle, seen in window],
+            "pagination": {
+                "previous": page - 1 if page > 1 else None,
+                "next": page + 1 if page < pages else None,
+                "current": page,
+                "per_page": per_page,
+                "count": len(owned),
+                "pages": pages,
+            },
+            "count": len(owned),
+        }
+
+    async def show(self, call: Call[None, None, None]) -> OneVehicle:
+        user_id = call.principal.claims.subject
+        found, seen = await self._vehicles.get(user_id, call.params["vehicle"])
+        return {"response": summary(found, seen)}
+
+    async def data(self, call: Call[None, DataQuery, None]) -> VehicleDataResponse:
+        sections = parse_endpoints(call.query.endpoints)
+        claims = call.principal.claims
+        found, seen = await self._vehicles.data(claims.subject, call.params["vehicle"])
+        located = "vehicle_location" in claims.scopes
+        return {"response": vehicle_data(found, seen, located=located, sections=sections)}
+
+    async def wake_up(self, call: Call[None, None, None]) -> OneVehicle:
+        user_id = call.principal.claims.subject
+        found, seen = await self._vehicles.wake_up(user_id, call.params["vehicle"])
+        return {"response": summary(found, seen)}
+
+    async def command(self, call: Call[None, None, dict[str, Any]]) -> CommandResponse:
+        params = call.params
+        result, reason = await self._vehicles.command(
+            call.principal.claims.subject, params["vehicle"], params["name"], call.body
+        )
+        return {"response": {"result": result, "reason": reason}}
+
+    async def history(self, call: Call[None, HistoryQuery, None]) -> ChargingHistoryResponse:
+        query = call.query
+        page_no, page_size = query.page_no, query.page_size
+        sessions, total = await self._vehicles.history(
+            call.principal.claims.subject,
+            query.vin,
+            page_no,
+            page_size,
+            newest_first=query.sort_order == "DESC",
+        )
+        return {
+            "response": {
+                "data": [charging_session(s) for s in sessions],
+                "totalResults": total,
+                "hasMoreData": (page_no + 1) * page_size < total,
+                "pageNo": page_no,
+            }
+        }
+
+
+def mount(table: RouteTable, vehicles: Vehicles) -> None:
+    """`table` carries the dialect's error body and the per-app limit."""
+    routes = VehicleRoutes(vehicles)
+    api = table.scope("/api/1/vehicles", tags=("tesla: vehicles",))
+    # Every read settles a charge that finished since the last look: 409 if that keeps losing.
+    api.get(
+        "",
+        routes.list_vehicles,
+        guard=ANY_VEHICLE_SCOPE,
+        query=VehiclePage,
+        response=VehicleList,
+        failures=(409,),
+        summary="The user's vehicles (any vehicle scope)",
+    )
+    api.get(
+        "/{vehicle}",
+        routes.show,
+        guard=ANY_VEHICLE_SCOPE,
+        response=OneVehicle,
+        failures=(404, 409),
+        summary="One of the user's vehicles, asleep or not",
+    )
+    api.get(
+        "/{vehicle}/vehicle_data",
+        routes.data,
+        guard=DEVICE_DATA,
+        query=DataQuery,
+        response=VehicleDataResponse,
+        failures=(404, 408, 409),
+        summary="Live vehicle data (vehicle_device_data; the location needs vehicle_location)",
+    )
+    api.post(
+        "/{vehicle}/wake_up",
+        routes.wake_up,
+        guard=WAKER,
+        response=OneVehicle,
+        failures=(404, 409),
+        summary="Wake the vehicle up",
+    )
+    api.post(
+        "/{vehicle}/command/{name}",
+        routes.command,
+        guard=COMMANDER,
+        body=Body.object(),
+        response=CommandResponse,
+        failures=(404, 408, 409),
+        summary="A vehicle command (vehicle_charging_cmds or vehicle_cmds)",
+        description=(
+            "The body is the command's parameters (nothing, or a JSON object), e.g. "
+            '`{"percent": 80}` for set_charge_limit; an unknown command or parameter is 400.'
+        ),
+    )
+    table.get(
+        "/api/1/dx/charging/history",
+        routes.history,
+        guard=CHARGING_READER,
+        query=HistoryQuery,
+        response=ChargingHistoryResponse,
+        failures=(404, 409),
+        tags=("tesla: vehicles",),
+        summary="The user's vehicles' finished charging sessions (vehicle_charging_cmds)",
+    )
