@@ -25,9 +25,10 @@ from voltgate.clock import Clock
 from voltgate.config import Environment, Settings
 from voltgate.dialects import DIALECTS, tesla
 from voltgate.http import fallback
+from voltgate.http.dispatch import Binding, Router
 from voltgate.http.limits import ApiRateLimiter
 from voltgate.http.openapi import document
-from voltgate.http.routing import Binding, Router, RouteTable
+from voltgate.http.routing import RouteTable
 from voltgate.observability import RequestContext, access_log, configure_logging
 from voltgate.runtime import Runtime
 from voltgate.web.docs import Docs

@@ -9,8 +9,9 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
 from voltgate.errors import RESOURCE_ERRORS, InvalidToken, NotFound
+from voltgate.http.dispatch import Binding, Router
 from voltgate.http.guards import Guard
-from voltgate.http.routing import Binding, Body, Call, Limiter, Router, RouteTable
+from voltgate.http.routing import Body, Call, Limiter, RouteTable
 from voltgate.identity.guard import Principal
 from voltgate.identity.tokens import AccessClaims
 

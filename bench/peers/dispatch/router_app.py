@@ -8,8 +8,9 @@ from common import DEVICES, authorized, envelope
 from pydantic import BaseModel, Field
 
 from voltgate.errors import TELLUS_ERRORS, InvalidToken, NotFound
+from voltgate.http.dispatch import Binding, Router
 from voltgate.http.guards import Guard
-from voltgate.http.routing import Binding, Call, Limiter, Router, RouteTable
+from voltgate.http.routing import Call, Limiter, RouteTable
 from voltgate.identity.guard import Principal
 from voltgate.identity.tokens import AccessClaims
 
