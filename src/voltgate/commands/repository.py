@@ -1,4 +1,10 @@
-"""SQL for commands, Idempotency-Key claims and connector states (SQLite and PostgreSQL)."""
+"""SQL for commands, Idempotency-Key claims and connector states (SQLite and PostgreSQL).
+
+Reads are statements built once at import (`db.statements`): a point read, a list page per
+filter combination, rows read by position. Writes (insert, deliver, advance, expire) go through
+SQLAlchemy Core in a transaction; those that change commands return the changed rows, so the
+read model (`readmodel.py`) applies exactly what was stored.
+"""
 
 from __future__ import annotations
 
@@ -17,36 +23,85 @@ from voltgate.commands.store import (
     predecessors,
 )
 from voltgate.db.engine import Database
-from voltgate.db.schema import command_requests, commands, connector_states, devices
+from voltgate.db.schema import command_requests, commands, connector_states
+from voltgate.db.statements import Row, Statement
 from voltgate.devices.store import Device
 
+_STATUS = {status.value: status for status in Status}
+_OPEN = ", ".join(f"'{s.value}'" for s in (Status.QUEUED, Status.DELIVERED, Status.ACCEPTED))
+_QUEUED = f"'{Status.QUEUED.value}'"
+# In the order of the table's columns, so a RETURNING of every column maps the same way.
+_COLUMNS = (
+    "id, operator_id, device_id, type, connector, params, status, reason, created_at, "
+    "expires_at, delivered_at, updated_at"
+)
+_SELECT = f"SELECT {_COLUMNS} FROM commands"  # noqa: S608 - constants
+_GET = Statement(f"{_SELECT} WHERE id = ?")
+# A JSON array of ids: one statement however many (SQLite has no array parameter).
+_MANY = Statement(
+    f"{_SELECT} WHERE id IN (SELECT value FROM json_each(?))",
+    f"{_SELECT} WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))",
+)
+_OPEN_SINCE = Statement(f"{_SELECT} WHERE status IN ({_OPEN}) AND expires_at >= ?")
+_PENDING = Statement(
+    f"SELECT 1 FROM commands WHERE device_id = ? AND status = {_QUEUED} AND expires_at > ? "
+    "LIMIT 1"
+)
+_OVERDUE = Statement(
+    f"SELECT 1 FROM commands WHERE status = {_QUEUED} AND expires_at <= ? LIMIT 1"
+)
+_OVERDUE_OF = Statement(
+    f"SELECT 1 FROM commands WHERE status = {_QUEUED} AND expires_at <= ? AND operator_id = ? "
+    "LIMIT 1"
+)
+_CLAIM = Statement(
+    """SELECT operator_id, idempotency_key, request_hash, command_ids, created_at, expires_at
+       FROM command_requests WHERE operator_id = ? AND idempotency_key = ? AND expires_at > ?"""
+)
+_DEVICES = Statement("SELECT id FROM devices WHERE operator_id = ? ORDER BY id")
+_DEVICES_AT = Statement("SELECT id FROM devices WHERE operator_id = ? AND site_id = ? ORDER BY id")
+_SOC = Statement(
+    """SELECT soc, reported_at FROM connector_states
+       WHERE device_id = ? AND connector = ? AND reported_at >= ? AND soc IS NOT NULL"""
+)
 
-def _command(row: Any) -> Command:
+
+def _filtered(device: bool, status: bool) -> tuple[Statement, Statement]:
+    """The list page and its count for one combination of the optional filters."""
+    where = "operator_id = ?" + (" AND device_id = ?" if device else "")
+    where += " AND status = ?" if status else ""
+    return (
+        Statement(f"{_SELECT} WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?"),
+        Statement(f"SELECT count(*) FROM commands WHERE {where}"),  # noqa: S608 - constants
+    )
+
+
+# (device_id given, status given) → (page, count)
+_PAGES = {(d, s): _filtered(d, s) for d in (False, True) for s in (False, True)}
+# Past this an offset finds nothing (and would overflow a 64-bit integer parameter).
+_MAX_OFFSET = 1 << 53
+
+
+def command_of(row: Row) -> Command:
+    """A command from a row in `_COLUMNS` order."""
     return Command(
-        id=row.id,
-        operator_id=row.operator_id,
-        device_id=row.device_id,
-        type=row.type,
-        connector=row.connector,
-        params=orjson.loads(row.params),
-        status=Status(row.status),
-        reason=row.reason,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        delivered_at=row.delivered_at,
-        updated_at=row.updated_at,
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        orjson.loads(row[5]),
+        _STATUS[row[6]],
+        row[7],
+        row[8],
+        row[9],
+        row[10],
+        row[11],
     )
 
 
-def _claim(row: Any) -> Claim:
-    return Claim(
-        operator_id=row.operator_id,
-        key=row.idempotency_key,
-        request_hash=row.request_hash,
-        command_ids=tuple(orjson.loads(row.command_ids)),
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-    )
+def _claim(row: Row) -> Claim:
+    return Claim(row[0], row[1], row[2], tuple(orjson.loads(row[3])), row[4], row[5])
 
 
 def _row(command: Command) -> dict[str, Any]:
@@ -74,7 +129,8 @@ def _key(operator_id: str, key: str) -> sa.ColumnElement[bool]:
 
 
 def _find_claim(conn: sa.Connection, operator_id: str, key: str, now: float) -> Claim | None:
-    query = command_requests.select().where(
+    """The unexpired claim, read inside the inserting transaction."""
+    query = command_requests.select().where(  # the table's column order is `_claim`'s
         _key(operator_id, key), command_requests.c.expires_at > now
     )
     row = conn.execute(query).first()
@@ -121,20 +177,24 @@ class SqlCommandStore:
             return held
 
     async def claim(self, operator_id: str, key: str, now: float) -> Claim | None:
-        return await self._db.read(lambda conn: _find_claim(conn, operator_id, key, now))
+        row = await self._db.reader.one(_CLAIM, operator_id, key, now)
+        return None if row is None else _claim(row)
 
     async def get(self, command_id: str) -> Command | None:
-        query = commands.select().where(commands.c.id == command_id)
-        row = await self._db.read(lambda conn: conn.execute(query).first())
-        return None if row is None else _command(row)
+        row = await self._db.reader.one(_GET, command_id)
+        return None if row is None else command_of(row)
 
     async def many(self, command_ids: list[str]) -> list[Command]:
         if not command_ids:
             return []
-        query = commands.select().where(commands.c.id.in_(command_ids))
-        rows = await self._db.read(lambda conn: conn.execute(query).all())
-        found = {row.id: _command(row) for row in rows}
+        rows = await self._db.reader.all(_MANY, orjson.dumps(command_ids).decode())
+        found = {row[0]: command_of(row) for row in rows}
         return [found[i] for i in command_ids if i in found]
+
+    async def open_since(self, expired_after: float) -> list[Command]:
+        """Every open command (queued, delivered, accepted) expiring at or after the time (the
+        read model's load)."""
+        return [command_of(row) for row in await self._db.reader.scan(_OPEN_SINCE, expired_after)]
 
     async def page(
         self,
@@ -144,27 +204,22 @@ class SqlCommandStore:
         offset: int,
         limit: int,
     ) -> tuple[list[Command], int]:
-        where = [commands.c.operator_id == operator_id]
+        rows_of, count = _PAGES[device_id is not None, status is not None]
+        args: list[object] = [operator_id]
         if device_id is not None:
-            where.append(commands.c.device_id == device_id)
+            args.append(device_id)
         if status is not None:
-            where.append(commands.c.status == status.value)
-        count = sa.select(sa.func.count()).select_from(commands).where(*where)
-        query = (
-            commands.select()
-            .where(*where)
-            .order_by(commands.c.id.desc())
-            .offset(offset)
-            .limit(limit)
-        )
-
-        def work(conn: sa.Connection) -> tuple[list[Command], int]:
-            rows = conn.execute(query).all()
-            return [_command(r) for r in rows], int(conn.execute(count).scalar_one())
-
-        return await self._db.read(work)
+            args.append(status.value)
+        reader = self._db.reader
+        total = await reader.one(count, *args)
+        rows = [] if offset >= _MAX_OFFSET else await reader.all(rows_of, *args, limit, offset)
+        return [command_of(row) for row in rows], 0 if total is None else int(total[0])
 
     async def deliver(self, device_id: str, now: float, limit: int) -> list[Command]:
+        # Most polls find nothing: look (a read, on the loop's thread on SQLite) before taking
+        # the write.
+        if await self._db.reader.one(_PENDING, device_id, now) is None:
+            return []
         pending = (
             sa.select(commands.c.id)
             .where(
@@ -183,19 +238,18 @@ class SqlCommandStore:
             .values(status=Status.DELIVERED.value, delivered_at=now, updated_at=now)
             .returning(*commands.c)
         )
-
-        def work(conn: sa.Connection) -> list[Command]:
-            # Most polls find nothing: look before taking the write.
-            if conn.execute(pending.limit(1)).first() is None:
-                return []
-            return [_command(r) for r in conn.execute(take).all()]
-
-        found = await self._db.write(work)
+        found = await self._db.write(lambda conn: [command_of(r) for r in conn.execute(take)])
         return sorted(found, key=lambda c: (c.created_at, c.id))
 
     async def advance(
         self, device_id: str, command_id: str, status: Status, reason: str | None, now: float
     ) -> bool:
+        return await self.advanced(device_id, command_id, status, reason, now) is not None
+
+    async def advanced(
+        self, device_id: str, command_id: str, status: Status, reason: str | None, now: float
+    ) -> Command | None:
+        """`advance`, answering the command as stored after the move (None: not moved)."""
         move = (
             commands.update()
             .where(
@@ -204,38 +258,46 @@ class SqlCommandStore:
                 commands.c.status.in_([s.value for s in predecessors(status)]),
             )
             .values(status=status.value, updated_at=now)
+            .returning(*commands.c)
         )
         if reason is not None:  # a later report without one keeps the earlier reason
             move = move.values(reason=reason)
-        return await self._db.write(lambda conn: conn.execute(move).rowcount == 1)
+        row = await self._db.write(lambda conn: conn.execute(move).first())
+        return None if row is None else command_of(row)
 
     async def expire(self, now: float, *, operator_id: str | None = None) -> int:
+        return len(await self.expired(now, operator_id=operator_id))
+
+    async def expired(self, now: float, *, operator_id: str | None = None) -> list[Command]:
+        """`expire`, answering the commands it marked."""
+        # Usually nothing is overdue: a read, not a write transaction.
+        if operator_id is None:
+            found = await self._db.reader.one(_OVERDUE, now)
+        else:
+            found = await self._db.reader.one(_OVERDUE_OF, now, operator_id)
+        if found is None:
+            return []
         overdue = [commands.c.status == Status.QUEUED.value, commands.c.expires_at <= now]
         if operator_id is not None:
             overdue.append(commands.c.operator_id == operator_id)
-        find = sa.select(commands.c.id).where(*overdue).limit(1)
-        mark = commands.update().where(*overdue).values(status=Status.EXPIRED.value, updated_at=now)
-
-        def work(conn: sa.Connection) -> int:
-            if conn.execute(find).first() is None:
-                return 0
-            return int(conn.execute(mark).rowcount)
-
-        # Usually nothing is overdue: a read, not a write transaction.
-        if await self._db.read(lambda conn: conn.execute(find).first()) is None:
-            return 0
-        return await self._db.write(work)
+        mark = (
+            commands.update()
+            .where(*overdue)
+            .values(status=Status.EXPIRED.value, updated_at=now)
+            .returning(*commands.c)
+        )
+        return await self._db.write(lambda conn: [command_of(r) for r in conn.execute(mark)])
 
     async def prune_claims(self, now: float) -> int:
         old = command_requests.delete().where(command_requests.c.expires_at <= now)
         return await self._db.write(lambda conn: int(conn.execute(old).rowcount))
 
     async def device_ids(self, operator_id: str, site_id: str | None) -> list[str]:
-        query = sa.select(devices.c.id).where(devices.c.operator_id == operator_id)
-        if site_id is not None:
-            query = query.where(devices.c.site_id == site_id)
-        query = query.order_by(devices.c.id)
-        return await self._db.read(lambda conn: [r.id for r in conn.execute(query)])
+        if site_id is None:
+            rows = await self._db.reader.scan(_DEVICES, operator_id)
+        else:
+            rows = await self._db.reader.scan(_DEVICES_AT, operator_id, site_id)
+        return [row[0] for row in rows]
 
 
 class SqlConnectorStates:
@@ -270,11 +332,5 @@ class SqlConnectorStates:
             await self._db.write(work)
 
     async def soc(self, device: Device, connector: int, since: float) -> Level | None:
-        query = sa.select(connector_states.c.soc, connector_states.c.reported_at).where(
-            connector_states.c.device_id == device.id,
-            connector_states.c.connector == connector,
-            connector_states.c.reported_at >= since,
-            connector_states.c.soc.is_not(None),
-        )
-        row = await self._db.read(lambda conn: conn.execute(query).first())
-        return None if row is None else (float(row.soc), float(row.reported_at))
+        row = await self._db.reader.one(_SOC, device.id, connector, since)
+        return None if row is None else (float(row[0]), float(row[1]))

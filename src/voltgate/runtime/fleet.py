@@ -11,6 +11,7 @@ from voltgate.charging.repository import SqlChargingStore
 from voltgate.charging.service import Charging
 from voltgate.clock import Clock
 from voltgate.commands.levels import TelemetryLevels
+from voltgate.commands.readmodel import CommandReadModel
 from voltgate.commands.repository import SqlCommandStore, SqlConnectorStates
 from voltgate.commands.service import Commands
 from voltgate.config import Environment, Settings
@@ -71,7 +72,7 @@ def build_fleet(
     )
     charging = Charging(SqlChargingStore(db), devices, clock, telemetry.heard_from, sites)
     commands = Commands(
-        SqlCommandStore(db),
+        CommandReadModel(SqlCommandStore(db), changes, clock),
         SqlConnectorStates(db),
         devices,
         sites,
