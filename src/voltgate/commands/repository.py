@@ -28,31 +28,26 @@ from voltgate.db.statements import Row, Statement
 from voltgate.devices.store import Device
 
 _STATUS = {status.value: status for status in Status}
-_OPEN = ", ".join(f"'{s.value}'" for s in (Status.QUEUED, Status.DELIVERED, Status.ACCEPTED))
-_QUEUED = f"'{Status.QUEUED.value}'"
 # In the order of the table's columns, so a RETURNING of every column maps the same way.
-_COLUMNS = (
-    "id, operator_id, device_id, type, connector, params, status, reason, created_at, "
-    "expires_at, delivered_at, updated_at"
-)
-_SELECT = f"SELECT {_COLUMNS} FROM commands"  # noqa: S608 - constants
-_GET = Statement(f"{_SELECT} WHERE id = ?")
+_SELECT = """SELECT id, operator_id, device_id, type, connector, params, status, reason,
+    created_at, expires_at, delivered_at, updated_at FROM commands"""
+_GET = Statement(_SELECT + " WHERE id = ?")
 # A JSON array of ids: one statement however many (SQLite has no array parameter).
 _MANY = Statement(
-    f"{_SELECT} WHERE id IN (SELECT value FROM json_each(?))",
-    f"{_SELECT} WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))",
+    _SELECT + " WHERE id IN (SELECT value FROM json_each(?))",  # noqa: S608 - constants
+    _SELECT + " WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))",
 )
-_OPEN_SINCE = Statement(f"{_SELECT} WHERE status IN ({_OPEN}) AND expires_at >= ?")
+_OPEN_SINCE = Statement(
+    _SELECT + " WHERE status IN ('queued', 'delivered', 'accepted') AND expires_at >= ?"
+)
 _PENDING = Statement(
-    f"SELECT 1 FROM commands WHERE device_id = ? AND status = {_QUEUED} AND expires_at > ? "
-    "LIMIT 1"
+    """SELECT 1 FROM commands
+       WHERE device_id = ? AND status = 'queued' AND expires_at > ? LIMIT 1"""
 )
-_OVERDUE = Statement(
-    f"SELECT 1 FROM commands WHERE status = {_QUEUED} AND expires_at <= ? LIMIT 1"
-)
+_OVERDUE = Statement("SELECT 1 FROM commands WHERE status = 'queued' AND expires_at <= ? LIMIT 1")
 _OVERDUE_OF = Statement(
-    f"SELECT 1 FROM commands WHERE status = {_QUEUED} AND expires_at <= ? AND operator_id = ? "
-    "LIMIT 1"
+    """SELECT 1 FROM commands
+       WHERE status = 'queued' AND expires_at <= ? AND operator_id = ? LIMIT 1"""
 )
 _CLAIM = Statement(
     """SELECT operator_id, idempotency_key, request_hash, command_ids, created_at, expires_at
