@@ -25,6 +25,7 @@ from voltgate.runtime.identity import Identity
 from voltgate.sites.readmodel import SiteReadModel
 from voltgate.sites.repository import SqlSiteStore
 from voltgate.sites.service import Sites
+from voltgate.telemetry.latest import LatestReadings
 from voltgate.telemetry.repository import SqlTelemetryStore
 from voltgate.telemetry.service import Telemetry
 
@@ -61,10 +62,12 @@ def build_fleet(
     )
     device_store = DeviceReadModel(SqlDeviceStore(db), changes)
     devices = Devices(device_store, enrollments, identity.admin, clock, identity.audit)
+    telemetry_store = SqlTelemetryStore(db)
     telemetry = Telemetry(
-        SqlTelemetryStore(db),
+        telemetry_store,
         devices,
         clock,
+        LatestReadings(telemetry_store, changes),
         interval=settings.telemetry_flush_interval,
         max_pending=settings.telemetry_max_pending,
         raw_retention=settings.telemetry_raw_retention_days * 86_400.0,

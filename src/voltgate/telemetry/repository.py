@@ -5,6 +5,10 @@ Readings arrive in batches of thousands: they are inserted with one `executemany
 tuples on the driver, without building a dict per row, and the batch's rollups (aggregated in
 Python, `rollups.rollup`) are merged in with one `INSERT … ON CONFLICT … DO UPDATE` in the same
 transaction, so raw rows and rollups never disagree.
+
+Reads are statements built once (`db.statements`), rows read by position: a page of raw
+readings, the latest per connector and the newest events with `db.reader.all` (on SQLite on
+the loop's own thread); a series, which may span a year of rollups, with `db.reader.scan`.
 """
 
 from __future__ import annotations
@@ -13,15 +17,73 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from voltgate.db.engine import Database
-from voltgate.db.schema import ROLLUP_PARTS, device_events, telemetry, telemetry_rollups
+from voltgate.db.schema import ROLLUP_PARTS, telemetry, telemetry_rollups
+from voltgate.db.statements import Statement
 from voltgate.telemetry.rollups import FIELDS, rollup
 from voltgate.telemetry.store import Bucket, Event, Reading
 
 _READING_COLUMNS = [c for c in Reading._fields]
 _EVENT_COLUMNS = [c for c in Event._fields]
+_READING = ", ".join(_READING_COLUMNS)
+
+
+def _raw(one_connector: bool, after: bool) -> Statement:
+    """A page of raw readings (row id first), oldest first: one connector or all the device's,
+    from the start of the range or after a (time, id) position."""
+    where = "device_id = ?" + (" AND connector = ?" if one_connector else "")
+    where += " AND at >= ? AND at < ?" + (" AND (at > ? OR (at = ? AND id > ?))" if after else "")
+    return Statement(
+        f"SELECT id, {_READING} FROM telemetry WHERE {where} ORDER BY at, id LIMIT ?"  # noqa: S608
+    )
+
+
+# (one connector, after a position) → statement
+_RAW = {(one, after): _raw(one, after) for one in (False, True) for after in (False, True)}
+
+
+def _series(field: str) -> Statement:
+    """One field's 1-minute rollups merged into buckets of a length given thrice (bucket
+    start, partition), then device, connector and the range of minutes. The last value of a
+    bucket is that of its minute with the greatest time (ties: the greater value), as when two
+    rollups merge."""
+    return Statement(
+        f"""SELECT start, sum(n), sum(total), min(low), max(high),
+               max(CASE WHEN pos = 1 THEN last END), max(CASE WHEN pos = 1 THEN last_at END)
+            FROM (SELECT (bucket / ?) * ? AS start, {field}_count AS n, {field}_sum AS total,
+                         {field}_min AS low, {field}_max AS high, {field}_last AS last,
+                         {field}_last_at AS last_at,
+                         row_number() OVER (PARTITION BY bucket / ?
+                             ORDER BY {field}_last_at DESC, {field}_last DESC) AS pos
+                  FROM telemetry_rollups
+                  WHERE device_id = ? AND connector = ? AND bucket >= ? AND bucket < ?
+                        AND {field}_count > 0) AS m
+            GROUP BY start ORDER BY start"""  # noqa: S608 - the field is one of FIELDS
+    )
+
+
+_SERIES = {field: _series(field) for field in FIELDS}
+# The newest reading of each (device, connector) of a JSON array of pairs: one index seek each.
+_LATEST = Statement(
+    f"""SELECT {", ".join(f"t.{c}" for c in _READING_COLUMNS)}
+        FROM json_each(?) AS k JOIN telemetry AS t ON t.id = (
+            SELECT x.id FROM telemetry AS x
+            WHERE x.device_id = json_extract(k.value, '$[0]')
+              AND x.connector = json_extract(k.value, '$[1]')
+            ORDER BY x.at DESC, x.id DESC LIMIT 1)""",  # noqa: S608 - constants
+    f"""SELECT {", ".join(f"t.{c}" for c in _READING_COLUMNS)}
+        FROM jsonb_array_elements($1::jsonb) AS k(pair) CROSS JOIN LATERAL (
+            SELECT * FROM telemetry AS x
+            WHERE x.device_id = k.pair->>0 AND x.connector = (k.pair->>1)::int
+            ORDER BY x.at DESC, x.id DESC LIMIT 1) AS t""",  # noqa: S608 - constants
+)
+_EVENTS = Statement(
+    f"""SELECT {", ".join(_EVENT_COLUMNS)} FROM device_events
+        WHERE device_id = ? ORDER BY at DESC, id DESC LIMIT ?"""  # noqa: S608 - constants
+)
 _ROLLUP_KEY = ["device_id", "connector", "bucket"]
 _ROLLUP_COLUMNS = _ROLLUP_KEY + [f"{f}_{part}" for f in FIELDS for part, _, _ in ROLLUP_PARTS]
 
@@ -96,10 +158,6 @@ def _upsert(conn: sa.Connection, partials: list[tuple[Any, ...]]) -> None:
         conn.exec_driver_sql(_upsert_sql(style, len(chunk)), params)
 
 
-def _reading(row: sa.Row[tuple[object, ...]]) -> Reading:
-    return Reading(*(getattr(row, name) for name in _READING_COLUMNS))
-
-
 class SqlTelemetryStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -117,90 +175,31 @@ class SqlTelemetryStore:
     async def readings(
         self,
         device_id: str,
-        connectors: Sequence[int],
+        connector: int | None,
         start: float,
         end: float,
         after: tuple[float, int] | None,
         limit: int,
     ) -> list[tuple[int, Reading]]:
-        t = telemetry
-        query = (
-            sa.select(t.c.id, *(t.c[name] for name in _READING_COLUMNS))
-            .where(
-                t.c.device_id == device_id,
-                t.c.connector.in_(connectors)
-                if len(connectors) > 1
-                else t.c.connector == connectors[0],
-                t.c.at >= start,
-                t.c.at < end,
-            )
-            .order_by(t.c.at, t.c.id)
-            .limit(limit)
-        )
+        args: list[Any] = [device_id] if connector is None else [device_id, connector]
+        args += (start, end)
         if after is not None:
             at, row_id = after
-            query = query.where(sa.or_(t.c.at > at, sa.and_(t.c.at == at, t.c.id > row_id)))
-
-        def work(conn: sa.Connection) -> list[tuple[int, Reading]]:
-            return [(row[0], Reading(*row[1:])) for row in conn.execute(query)]
-
-        return await self._db.read(work)
+            args += (at, at, row_id)
+        statement = _RAW[connector is not None, after is not None]
+        # One connector's readings come in index order; all of them are sorted, off the loop.
+        read = self._db.reader.all if connector is not None else self._db.reader.scan
+        rows = await read(statement, *args, limit)
+        return [(row[0], Reading(*row[1:])) for row in rows]
 
     async def buckets(
         self, device_id: str, connector: int, field: str, start: int, end: int, length: int
     ) -> list[Bucket]:
-        r = telemetry_rollups
-        count, total, low, high, last, last_at = (
-            r.c[f"{field}_{part}"] for part, _, _ in ROLLUP_PARTS
-        )
-        # Floor division of an integer column: integer division on SQLite and PostgreSQL.
-        group = (r.c.bucket // length) * length
-        # The last value of a bucket is the one minute's `last` with the greatest time (ties:
-        # the greater value), as when two rollups merge.
-        rank = sa.func.row_number().over(partition_by=group, order_by=(last_at.desc(), last.desc()))
-        minutes = (
-            sa.select(
-                group.label("start"),
-                count.label("n"),
-                total.label("total"),
-                low.label("low"),
-                high.label("high"),
-                last.label("last"),
-                last_at.label("last_at"),
-                rank.label("rank"),
-            )
-            .where(
-                r.c.device_id == device_id,
-                r.c.connector == connector,
-                r.c.bucket >= start,
-                r.c.bucket < end,
-                count > 0,
-            )
-            .subquery()
-        )
-        m = minutes.c
-        first = m.rank == 1
-        query = (
-            sa.select(
-                m.start,
-                sa.func.sum(m.n),
-                sa.func.sum(m.total),
-                sa.func.min(m.low),
-                sa.func.max(m.high),
-                sa.func.max(sa.case((first, m.last))),
-                sa.func.max(sa.case((first, m.last_at))),
-            )
-            .group_by(m.start)
-            .order_by(m.start)
-        )
-
-        def work(conn: sa.Connection) -> list[Bucket]:
-            return [
-                Bucket(int(row[0]), int(row[1]), *(float(v) for v in row[2:]))
-                for row in conn.execute(query)
-            ]
-
-        return await self._db.read(work)
+        args = (length, length, length, device_id, connector, start, end)
+        return [
+            Bucket(int(row[0]), int(row[1]), *(float(v) for v in row[2:]))
+            for row in await self._db.reader.scan(_SERIES[field], *args)
+        ]
 
     async def sweep(self, raw_before: float, rollups_before: float, chunk: int) -> int:
         t, r = telemetry, telemetry_rollups
@@ -216,21 +215,11 @@ class SqlTelemetryStore:
 
         return await self._db.write(work)
 
-    async def latest(self, device_id: str, connectors: Sequence[int]) -> list[Reading]:
-        # One index seek per connector (device, connector, at): cheap however long the history.
-        queries = [
-            telemetry.select()
-            .where(telemetry.c.device_id == device_id, telemetry.c.connector == number)
-            .order_by(telemetry.c.at.desc(), telemetry.c.id.desc())
-            .limit(1)
-            for number in connectors
-        ]
-
-        def work(conn: sa.Connection) -> list[Reading]:
-            found = (conn.execute(query).first() for query in queries)
-            return [_reading(row) for row in found if row is not None]
-
-        return await self._db.read(work)
+    async def latest(self, connectors: Sequence[tuple[str, int]]) -> list[Reading]:
+        if not connectors:
+            return []
+        rows = await self._db.reader.all(_LATEST, orjson.dumps(connectors).decode())
+        return [Reading(*row) for row in rows]
 
     async def add_events(self, events: Sequence[Event]) -> None:
         rows = list(events)
@@ -241,17 +230,4 @@ class SqlTelemetryStore:
         await self._db.write(insert)
 
     async def events(self, device_id: str, limit: int) -> list[Event]:
-        query = (
-            device_events.select()
-            .where(device_events.c.device_id == device_id)
-            .order_by(device_events.c.at.desc(), device_events.c.id.desc())
-            .limit(limit)
-        )
-
-        def work(conn: sa.Connection) -> list[Event]:
-            return [
-                Event(*(getattr(row, name) for name in _EVENT_COLUMNS))
-                for row in conn.execute(query)
-            ]
-
-        return await self._db.read(work)
+        return [Event(*row) for row in await self._db.reader.all(_EVENTS, device_id, limit)]

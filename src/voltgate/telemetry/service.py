@@ -31,6 +31,7 @@ from voltgate.devices.store import Device
 from voltgate.errors import NotFound, RateLimited, ValidationFailed
 from voltgate.pagination import Slice, decode_cursor, encode_cursor
 from voltgate.telemetry import rollups, schemas
+from voltgate.telemetry.latest import LatestReadings
 from voltgate.telemetry.store import Bucket, Event, Reading, TelemetryStore
 
 log = structlog.get_logger("voltgate.telemetry")
@@ -47,6 +48,7 @@ class Telemetry:
         store: TelemetryStore,
         devices: Devices,
         clock: Clock,
+        latest: LatestReadings,
         *,
         interval: float = 0.25,
         max_pending: int = 200_000,
@@ -66,12 +68,13 @@ class Telemetry:
         self._sweep_every = sweep_every
         self._ports: dict[str, dict[int, float]] = {}  # device -> connector -> max kW
         self._pending: list[Reading] = []
-        self._latest: dict[tuple[str, int], Reading] = {}
+        self._latest = latest
         self._heard: dict[str, float] = {}  # device -> when it last called
         self._written: dict[str, float] = {}  # device -> when its last touch was queued
         self._due: dict[str, None] = {}  # devices whose last_seen_at is to be moved
         self._task: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._flushing = asyncio.Lock()
 
     async def ports(self, device_id: str) -> dict[int, float]:
         """The charger's connectors and their max power; NotFound for an unregistered one."""
@@ -95,12 +98,7 @@ class Telemetry:
         if len(self._pending) + len(found) > self._max_pending:
             raise RateLimited("telemetry storage is behind; retry in a second", retry_after=1)
         self._pending += found
-        latest = self._latest
-        for reading in found:
-            key = (device_id, reading.connector)
-            known = latest.get(key)
-            if known is None or reading.at >= known.at:
-                latest[key] = reading
+        self._latest.ingested(found)
         self.heard_from(device_id, now)
         return len(found)
 
@@ -122,17 +120,10 @@ class Telemetry:
         return len(found)
 
     async def latest(self, operator_id: str, device_id: str) -> tuple[Device, list[Reading]]:
-        """The operator's device and each connector's newest reading: from this process's
-        memory, or from storage when another instance received it (the newer one wins)."""
+        """The operator's device and each connector's newest reading, from memory: accepted
+        here, or stored by another instance within a second (`latest.py`)."""
         device = await self._devices.get(operator_id, device_id)
-        numbers = [c.number for c in device.connectors]
-        newest = {r.connector: r for r in await self._store.latest(device.id, numbers)}
-        for number in numbers:
-            held = self._latest.get((device.id, number))
-            stored = newest.get(number)
-            if held is not None and (stored is None or held.at >= stored.at):
-                newest[number] = held
-        return device, [newest[n] for n in numbers if n in newest]
+        return device, await self._latest.of(device.id, [c.number for c in device.connectors])
 
     async def events(self, operator_id: str, device_id: str, limit: int) -> list[Event]:
         device = await self._devices.get(operator_id, device_id)
@@ -159,10 +150,9 @@ class Telemetry:
         numbers = [c.number for c in device.connectors]
         if connector is not None:
             _check_connector(connector, numbers)
-            numbers = [connector]
         if not numbers:  # a charger registered without connectors has no readings
             return Slice([], None)
-        rows = await self._store.readings(device.id, numbers, start, end, after, limit + 1)
+        rows = await self._store.readings(device.id, connector, start, end, after, limit + 1)
         if len(rows) <= limit:
             return Slice([r for _, r in rows], None)
         last_id, last = rows[limit - 1]
@@ -204,6 +194,12 @@ class Telemetry:
                 return total
 
     async def flush(self) -> None:
+        """Store what was accepted so far. One flush at a time: one that finds another under
+        way waits for it, so everything accepted before the call is stored when it returns."""
+        async with self._flushing:
+            await self._flush()
+
+    async def _flush(self) -> None:
         batch, self._pending = self._pending, []
         due, self._due = self._due, {}
         if batch:
@@ -212,6 +208,8 @@ class Telemetry:
             except Exception:
                 self._pending[:0] = batch  # kept for the next attempt; ingest pushes back
                 log.exception("telemetry_flush_failed", readings=len(batch))
+            else:
+                await self._latest.stored(list(dict.fromkeys(r.device_id for r in batch)))
         for device_id in due:
             try:
                 await self._devices.touch(device_id, self._heard[device_id])
@@ -235,7 +233,9 @@ class Telemetry:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self._interval)
-            await self.flush()
+            # Shielded: stopping cancels this task, never a write under way; stop()'s own
+            # flush waits for it.
+            await asyncio.shield(self.flush())
 
     async def _sweep_often(self) -> None:
         while True:

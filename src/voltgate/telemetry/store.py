@@ -68,14 +68,14 @@ class TelemetryStore(Protocol):
     async def readings(
         self,
         device_id: str,
-        connectors: Sequence[int],
+        connector: int | None,
         start: float,
         end: float,
         after: tuple[float, int] | None,
         limit: int,
     ) -> list[tuple[int, Reading]]:
-        """(row id, reading) of these connectors in [start, end), oldest first (by time, then
-        id), after the (time, id) position `after`; at most `limit`."""
+        """(row id, reading) of one connector (None: all of them) in [start, end), oldest first
+        (by time, then id), after the (time, id) position `after`; at most `limit`."""
 
     async def buckets(
         self, device_id: str, connector: int, field: str, start: int, end: int, length: int
@@ -88,9 +88,9 @@ class TelemetryStore(Protocol):
         """Delete at most `chunk` raw readings older than `raw_before` and at most `chunk`
         rollups older than `rollups_before`; how many rows went."""
 
-    async def latest(self, device_id: str, connectors: Sequence[int]) -> list[Reading]:
-        """The newest stored reading of each of these connectors of the device (those with
-        any)."""
+    async def latest(self, connectors: Sequence[tuple[str, int]]) -> list[Reading]:
+        """The newest stored reading of each of these (device, connector) pairs (of those with
+        any), in one statement."""
 
     async def add_events(self, events: Sequence[Event]) -> None: ...
 
