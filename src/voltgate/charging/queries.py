@@ -1,10 +1,12 @@
 """The charging records' reads as statements built once, and the choice of one per filter.
 
 A filter's tenant (operator or owning user), device, site and time range pick the statement
-(`Variant`: 2 x 2 x 2 x 2, all built here at import): they decide which index answers. The
-connector, finished and energy filters narrow rows the index already found, so every statement
-carries them as ranges that a filter left open fills with bounds that let every row through.
-Rows come back in `COLUMNS` order and map by position (`record_of`).
+(`Variant`), as they decide which index answers; so does whether it narrows at all by
+connector, finished or energy (without, a count is answered from the index alone). Those three
+only narrow rows an index already found, so a narrowing statement carries all of them as
+ranges, and a filter left open fills its range with bounds that let every row through. All
+2^5 variants are built here at import. Rows come back in `COLUMNS` order and map by position
+(`record_of`); a page and its total come back in one statement (`Variant.page`).
 """
 
 from __future__ import annotations
@@ -45,8 +47,7 @@ _SLOTS = """SELECT coalesce(s.timezone, 'UTC'), {slot}, sum(r.energy_kwh), count
 class Variant:
     """The statements of one combination of tenant, device, site and time range."""
 
-    rows: Statement  # + limit, offset: newest first
-    count: Statement
+    page: Statement  # the where's arguments twice, then limit, offset: (total, *record)
     first: Statement  # + limit: newest first
     older: Statement  # + id, limit: ids below, newest first
     newer: Statement  # + id, limit: ids above, oldest first
@@ -54,7 +55,7 @@ class Variant:
     slots: Statement  # energy per zone and 15-minute slot
 
 
-def _variant(owner: bool, device: bool, site: bool, timed: bool) -> Variant:
+def _variant(owner: bool, device: bool, site: bool, timed: bool, narrowed: bool) -> Variant:
     where = [_OWNED if owner else "r.operator_id = ?"]
     if device:
         where.append("r.device_id = ?")
@@ -62,12 +63,17 @@ def _variant(owner: bool, device: bool, site: bool, timed: bool) -> Variant:
         where.append(_AT_SITE)
     if timed:
         where.append("r.started_at >= ? AND r.started_at < ?")
-    where.append(_NARROW)
+    if narrowed:
+        where.append(_NARROW)
     w = " AND ".join(where)
     slots = _SLOTS.format(where=w, slot=_SLOT_SQLITE)
     return Variant(
-        rows=Statement(f"{_FROM} WHERE {w} ORDER BY r.id DESC LIMIT ? OFFSET ?"),
-        count=Statement(f"SELECT count(*) FROM charging_records AS r WHERE {w}"),  # noqa: S608
+        # One round trip: the count, joined to the page (one row of NULLs if it is empty).
+        page=Statement(
+            f"""SELECT t.n, p.* FROM (SELECT count(*) AS n FROM charging_records AS r
+                WHERE {w}) AS t LEFT JOIN ({_FROM} WHERE {w} ORDER BY r.id DESC
+                LIMIT ? OFFSET ?) AS p ON 1 = 1 ORDER BY p.id DESC"""  # noqa: S608
+        ),
         first=Statement(f"{_FROM} WHERE {w} ORDER BY r.id DESC LIMIT ?"),
         older=Statement(f"{_FROM} WHERE {w} AND r.id < ? ORDER BY r.id DESC LIMIT ?"),
         newer=Statement(f"{_FROM} WHERE {w} AND r.id > ? ORDER BY r.id LIMIT ?"),
@@ -76,8 +82,8 @@ def _variant(owner: bool, device: bool, site: bool, timed: bool) -> Variant:
     )
 
 
-# (owner, device, site, timed) → its statements
-VARIANTS = {flags: _variant(*flags) for flags in product((False, True), repeat=4)}
+# (owner, device, site, timed, narrowed) → its statements
+VARIANTS = {flags: _variant(*flags) for flags in product((False, True), repeat=5)}
 
 BY_TRANSACTION = Statement(f"{_FROM} WHERE r.device_id = ? AND r.transaction_id = ?")
 ZONES = Statement(
@@ -99,17 +105,19 @@ def chosen(which: RecordFilter) -> tuple[Variant, list[Any]]:
     timed = low is not None or high is not None
     if timed:
         args += (-math.inf if low is None else low, math.inf if high is None else high)
-    args += _ANY_CONNECTOR if which.connector is None else (which.connector, which.connector)
-    args += (False, True) if which.finished is None else (which.finished, which.finished)
-    args += (
-        -math.inf if which.energy_min is None else which.energy_min,
-        math.inf if which.energy_max is None else which.energy_max,
-    )
+    connector, finished = which.connector, which.finished
+    small, big = which.energy_min, which.energy_max
+    narrowed = not (connector is None and finished is None and small is None and big is None)
+    if narrowed:
+        args += _ANY_CONNECTOR if connector is None else (connector, connector)
+        args += (False, True) if finished is None else (finished, finished)
+        args += (-math.inf if small is None else small, math.inf if big is None else big)
     flags = (
         which.owner_user_id is not None,
         which.device_id is not None,
         which.site_id is not None,
         timed,
+        narrowed,
     )
     return VARIANTS[flags], args
 

@@ -23,8 +23,8 @@ from voltgate.charging.store import (
 from voltgate.db.engine import Database
 from voltgate.db.schema import charging_records
 
-# Past this an offset finds nothing (and would overflow a 64-bit integer parameter).
-_MAX_OFFSET = 1 << 53
+# No page starts this far in; a larger offset would overflow a 64-bit integer parameter.
+_MAX_OFFSET = 1 << 62
 
 
 def _values(record: ChargingRecord) -> dict[str, Any]:
@@ -76,10 +76,11 @@ class SqlChargingStore:
         self, which: RecordFilter, offset: int, limit: int
     ) -> tuple[list[ChargingRecord], int]:
         variant, args = chosen(which)
-        reader = self._db.reader
-        total = await reader.one(variant.count, *args)
-        rows = [] if offset >= _MAX_OFFSET else await reader.all(variant.rows, *args, limit, offset)
-        return [record_of(row) for row in rows], 0 if total is None else int(total[0])
+        rows = await self._db.reader.all(
+            variant.page, *args, *args, limit, min(offset, _MAX_OFFSET)
+        )
+        records = [record_of(row[1:]) for row in rows if row[1] is not None]
+        return records, int(rows[0][0])
 
     async def after(
         self, which: RecordFilter, after_id: str | None, limit: int

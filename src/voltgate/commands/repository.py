@@ -61,20 +61,22 @@ _SOC = Statement(
 )
 
 
-def _filtered(device: bool, status: bool) -> tuple[Statement, Statement]:
-    """The list page and its count for one combination of the optional filters."""
+def _page(device: bool, status: bool) -> Statement:
+    """A list page and its total in one round trip (one row of NULLs when the page is empty),
+    for one combination of the optional filters; takes the filters' arguments twice."""
     where = "operator_id = ?" + (" AND device_id = ?" if device else "")
     where += " AND status = ?" if status else ""
-    return (
-        Statement(f"{_SELECT} WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?"),
-        Statement(f"SELECT count(*) FROM commands WHERE {where}"),  # noqa: S608 - constants
+    return Statement(
+        f"""SELECT t.n, p.* FROM (SELECT count(*) AS n FROM commands WHERE {where}) AS t
+            LEFT JOIN ({_SELECT} WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?) AS p
+            ON 1 = 1 ORDER BY p.id DESC"""  # noqa: S608 - constants
     )
 
 
-# (device_id given, status given) → (page, count)
-_PAGES = {(d, s): _filtered(d, s) for d in (False, True) for s in (False, True)}
-# Past this an offset finds nothing (and would overflow a 64-bit integer parameter).
-_MAX_OFFSET = 1 << 53
+# (device_id given, status given) → the page
+_PAGES = {(d, s): _page(d, s) for d in (False, True) for s in (False, True)}
+# No page starts this far in; a larger offset would overflow a 64-bit integer parameter.
+_MAX_OFFSET = 1 << 62
 
 
 def command_of(row: Row) -> Command:
@@ -199,16 +201,14 @@ class SqlCommandStore:
         offset: int,
         limit: int,
     ) -> tuple[list[Command], int]:
-        rows_of, count = _PAGES[device_id is not None, status is not None]
         args: list[object] = [operator_id]
         if device_id is not None:
             args.append(device_id)
         if status is not None:
             args.append(status.value)
-        reader = self._db.reader
-        total = await reader.one(count, *args)
-        rows = [] if offset >= _MAX_OFFSET else await reader.all(rows_of, *args, limit, offset)
-        return [command_of(row) for row in rows], 0 if total is None else int(total[0])
+        statement = _PAGES[device_id is not None, status is not None]
+        rows = await self._db.reader.all(statement, *args, *args, limit, min(offset, _MAX_OFFSET))
+        return [command_of(row[1:]) for row in rows if row[1] is not None], int(rows[0][0])
 
     async def deliver(self, device_id: str, now: float, limit: int) -> list[Command]:
         # Most polls find nothing: look (a read, on the loop's thread on SQLite) before taking
