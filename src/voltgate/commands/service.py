@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-import orjson
 import structlog
 
 from voltgate.cache.port import Coordinator
 from voltgate.clock import Clock
+from voltgate.commands.idempotency import CLAIM_TTL, check_key, replay, request_hash
 from voltgate.commands.schemas import ConnectorCommand, Flexibility, StatusReport
 from voltgate.commands.store import (
     NEXT,
@@ -42,31 +41,18 @@ from voltgate.sites.service import Sites
 
 log = structlog.get_logger("voltgate.commands")
 
-CLAIM_TTL = 86_400  # an Idempotency-Key is remembered this long
 SOC_FRESH = 600  # a state of charge older than this is not known any more
 DELIVERY_BATCH = 50
 RECHECK = 10.0  # a long-poll looks at the database this often if no wake-up came
 SWEEP_INTERVAL = 30.0
 WAKE_ALL_OVER = 64  # a larger fan-out wakes every long-poll instead of one message each
 REPORTABLE = frozenset({Status.ACCEPTED, Status.REJECTED, Status.COMPLETED, Status.FAILED})
-_KEY_CHARS = frozenset(chr(c) for c in range(0x21, 0x7F))
 
 
 @dataclass(frozen=True, slots=True)
 class Issued:
     command: Command
     device_online: bool
-
-
-def _check_key(key: str) -> None:
-    if not 1 <= len(key) <= 200 or not set(key) <= _KEY_CHARS:
-        raise ValidationFailed("Idempotency-Key must be 1 to 200 visible ASCII characters")
-
-
-def _fingerprint(target: list[Any], body: Any) -> str:
-    """What a request asked for: the same key must come with the same request."""
-    value = orjson.dumps({"target": target, "body": body}, option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(value).hexdigest()
 
 
 def _new(
@@ -136,7 +122,7 @@ class Commands:
     ) -> Issued:
         """Queue `body` for one connector of one of the operator's devices."""
         now = self._clock.now()
-        fingerprint = _fingerprint([device_id, connector, body.kind], body.model_dump(mode="json"))
+        fingerprint = request_hash([device_id, connector, body.kind], body.model_dump(mode="json"))
         if key is not None:
             held = await self._held(operator_id, key, fingerprint, now)
             if held is not None:
@@ -169,7 +155,7 @@ class Commands:
     ) -> list[str]:
         """One command to every device the target covers; their ids."""
         now = self._clock.now()
-        fingerprint = _fingerprint(["flexibility"], body.model_dump(mode="json"))
+        fingerprint = request_hash(["flexibility"], body.model_dump(mode="json"))
         if key is not None:
             held = await self._held(operator_id, key, fingerprint, now)
             if held is not None:
@@ -367,16 +353,9 @@ class Commands:
     async def _held(
         self, operator_id: str, key: str, fingerprint: str, now: float
     ) -> list[str] | None:
-        _check_key(key)
+        check_key(key)
         claim = await self._store.claim(operator_id, key, now)
-        return None if claim is None else self._replay(claim, fingerprint)
-
-    def _replay(self, claim: Claim, fingerprint: str) -> list[str]:
-        if claim.request_hash != fingerprint:
-            raise Conflict(
-                f"Idempotency-Key {claim.key!r} was already used with a different request"
-            )
-        return list(claim.command_ids)
+        return None if claim is None else replay(claim, fingerprint)
 
     async def _add(
         self, operator_id: str, batch: list[Command], key: str | None, fingerprint: str, now: float
@@ -388,7 +367,7 @@ class Commands:
             claim = Claim(operator_id, key, fingerprint, ids, now, now + CLAIM_TTL)
         held = await self._store.add(batch, claim)
         if held is not None:
-            return self._replay(held, fingerprint)
+            return replay(held, fingerprint)
         await self._notify(sorted({c.device_id for c in batch}))
         return None
 
