@@ -80,7 +80,7 @@ _MAX_OFFSET = 1 << 62
 
 
 def command_of(row: Row) -> Command:
-    """A command from a row in `_COLUMNS` order."""
+    """A command from a row in `_SELECT`'s column order."""
     return Command(
         row[0],
         row[1],
