@@ -37,9 +37,7 @@ _MANY = Statement(
     _SELECT + " WHERE id IN (SELECT value FROM json_each(?))",  # noqa: S608 - constants
     _SELECT + " WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))",
 )
-_OPEN_SINCE = Statement(
-    _SELECT + " WHERE status IN ('queued', 'delivered', 'accepted') AND expires_at >= ?"
-)
+_QUEUED = Statement(_SELECT + " WHERE status = 'queued'")
 _PENDING = Statement(
     """SELECT 1 FROM commands
        WHERE device_id = ? AND status = 'queued' AND expires_at > ? LIMIT 1"""
@@ -188,10 +186,9 @@ class SqlCommandStore:
         found = {row[0]: command_of(row) for row in rows}
         return [found[i] for i in command_ids if i in found]
 
-    async def open_since(self, expired_after: float) -> list[Command]:
-        """Every open command (queued, delivered, accepted) expiring at or after the time (the
-        read model's load)."""
-        return [command_of(row) for row in await self._db.reader.scan(_OPEN_SINCE, expired_after)]
+    async def queued(self) -> list[Command]:
+        """Every queued command (the read model's load)."""
+        return [command_of(row) for row in await self._db.reader.scan(_QUEUED)]
 
     async def page(
         self,
