@@ -8,6 +8,7 @@ Bounded: a fixed seed, a few examples per operation and a time budget per group.
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import subprocess
 import sys
@@ -142,8 +143,36 @@ def _schemathesis(server: LiveServer, paths: str, token: str | None, report: Pat
         command, capture_output=True, text=True, timeout=int(BUDGET) * 3, env=env, check=False
     )
     output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-8000:]
+    assert result.returncode == 0, "\n".join(_failures(report)) or output[-8000:]
     return output
+
+
+def _failures(report: Path) -> list[str]:
+    """One line per distinct failure: the operation, what was wrong, the request and answer."""
+    lines: list[str] = []
+    if not report.exists():
+        return lines
+    for raw in report.read_text().splitlines():
+        finished = orjson.loads(raw).get("ScenarioFinished")
+        if not finished:
+            continue
+        recorder = finished.get("recorder", {})
+        for case, checks in recorder.get("checks", {}).items():
+            for check in checks:
+                if check["status"] != "failure":
+                    continue
+                failure = check["failure_info"]["failure"]
+                exchange = recorder["interactions"].get(case, {})
+                request, response = exchange.get("request", {}), exchange.get("response") or {}
+                body = base64.b64decode(response.get("content", {}).get("$base64", ""))[:300]
+                line = (
+                    f"{failure['operation']}: {failure['title']}: "
+                    f"{failure['message'].replace(chr(10), ' ')} | {request.get('method')} "
+                    f"{request.get('uri')} | {response.get('status_code')} {body!r}"
+                )
+                if line not in lines:
+                    lines.append(line)
+    return lines
 
 
 def test_schemathesis_finds_no_server_error_undocumented_status_or_schema_violation(
