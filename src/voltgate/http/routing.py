@@ -175,6 +175,8 @@ class Operation:
             found |= {400, 413}
             if self.body.kind in ("model", "object", "oauth"):
                 found.add(415)
+            if self.body.kind == "oauth":
+                found.add(401)  # client authentication (RFC 6749 §2.3, §5.2 invalid_client)
         if self.limit is not None or self.counted is not None:
             found.add(429)
         return sorted(found)
