@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 from pydantic_core import PydanticCustomError
 
 from voltgate.sites.schemas import is_timezone
+from voltgate.telemetry.store import State
 
 IMMEDIATE = 300  # seconds an immediate command may wait for its charger
 SCHEDULE_WINDOW = 86_400  # a schedule still applies when delivered later
@@ -209,14 +210,14 @@ class Flexibility(Body):
 
 class ConnectorState(Body):
     connector: int = Field(ge=1, le=16)
-    state: str = Field(min_length=1, max_length=32)
+    state: State
     soc: Percent | None = None
 
 
 class Heartbeat(Body):
     # Unknown fields are refused like everywhere: a misspelt `soc` ignored would let a
     # discharge pass the min_soc check.
-    status: str | None = Field(default=None, max_length=32)
+    status: str | None = Field(default=None, max_length=32, pattern=r"^[^\x00-\x1f]*$")
     connectors: list[ConnectorState] = Field(default_factory=list, max_length=16)
 
 

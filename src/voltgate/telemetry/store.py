@@ -5,21 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import Literal, NamedTuple, Protocol, get_args
 
 # What a connector can be doing. `discharging` is V2G: power flows from the vehicle (negative).
-STATES = frozenset(
-    {
-        "available",
-        "preparing",
-        "charging",
-        "discharging",
-        "suspended",
-        "finishing",
-        "faulted",
-        "unavailable",
-    }
-)
+# A connector's state, as chargers report it in telemetry and heartbeats.
+State = Literal[
+    "available",
+    "preparing",
+    "charging",
+    "discharging",
+    "suspended",
+    "finishing",
+    "faulted",
+    "unavailable",
+]
+STATES = frozenset(get_args(State))
 
 
 class Reading(NamedTuple):
