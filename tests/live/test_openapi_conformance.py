@@ -24,7 +24,10 @@ from voltgate.cli.common import started_runtime
 from voltgate.config import Settings
 from voltgate.sandbox.world import APP_SCOPES, provision_sandbox
 
-CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance"
+CHECKS = (
+    "not_a_server_error,status_code_conformance,response_schema_conformance,"
+    "content_type_conformance,unsupported_method,allow_header_conformance"
+)
 # (group, the operations' paths, who calls them)
 GROUPS = (
     ("operator", r"^/(v1/operator/|v1/sites|v1/devices|v1/me$)", "operator"),
