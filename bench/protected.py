@@ -21,8 +21,9 @@ import datetime as dt
 import json
 import sys
 import time
+import urllib.error
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -30,7 +31,7 @@ from typing import Any
 
 from bench.loadgen import HttpRequest, LoadSettings, ensure_wrk, run_wrk
 from bench.machine import describe, wait_quiet
-from bench.servers import ROOT, Credentials, RunningServer, http_request, start_voltgate
+from bench.servers import ROOT, Credentials, http_request, start_voltgate
 
 ISSUER = "http://127.0.0.1"
 FLOORS = ("healthz", "me")
@@ -68,7 +69,7 @@ ROUTES = (
     Route(
         "telemetry series",
         "GET",
-        "/v1/operator/devices/{device}/telemetry/series?field=power_kw&resolution=1h",
+        "/v1/operator/devices/{device}/telemetry/series?connector=1&field=power_kw&resolution=1h",
         "operator",
     ),
     Route("events", "GET", "/v1/operator/devices/{device}/events", "operator"),
@@ -150,116 +151,101 @@ async def seed(state: str) -> dict[str, Any]:
     }
 
 
-def _post(server: RunningServer, path: str, body: Any, headers: Mapping[str, str]) -> Any:
-    raw = http_request(
-        "POST",
-        server.base_url + path,
-        headers={"Content-Type": "application/json", **headers},
-        body=json.dumps(body).encode(),
+Http = Callable[[str, str, Mapping[str, str], bytes | None], Awaitable[bytes]]
+
+
+def live_http(base_url: str) -> Http:
+    """Requests to a live server (the bench's own loopback client)."""
+
+    async def call(method: str, path: str, headers: Mapping[str, str], body: bytes | None) -> bytes:
+        return http_request(method, base_url + path, headers=headers, body=body)
+
+    return call
+
+
+async def _post(http: Http, path: str, body: Any, headers: Mapping[str, str]) -> Any:
+    raw = await http(
+        "POST", path, {"Content-Type": "application/json", **headers}, json.dumps(body).encode()
     )
     return json.loads(raw) if raw else None
 
 
-def _get(server: RunningServer, path: str, headers: Mapping[str, str]) -> Any:
-    return json.loads(http_request("GET", server.base_url + path, headers=headers))
+async def _get(http: Http, path: str, headers: Mapping[str, str]) -> Any:
+    return json.loads(await http("GET", path, headers, None))
 
 
-def _client_token(server: RunningServer, client_id: str, secret: str) -> str:
-    body = http_request(
-        "POST",
-        server.base_url + "/oauth/token",
-        headers={
-            "Authorization": Credentials(client_id, secret).basic(),
-            "Content-Type": "application/x-www-form-urlencoded",
-        },
-        body=b"grant_type=client_credentials",
-    )
-    return str(json.loads(body)["access_token"])
+async def _form(http: Http, path: str, client: tuple[str, str], form: dict[str, str]) -> Any:
+    headers = {
+        "Authorization": Credentials(*client).basic(),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    return json.loads(await http("POST", path, headers, urllib.parse.urlencode(form).encode()))
 
 
-def _world(server: RunningServer, made: dict[str, Any], state: Path) -> tuple[dict[str, Any], Any]:
-    """Tokens for each principal, and the ids the routes name, with history made through the
+async def _device_token(http: Http, charger: dict[str, str]) -> str:
+    body = {
+        "grant_type": "client_credentials",
+        "device_id": charger["device_id"],
+        "device_secret": charger["device_secret"],
+    }
+    return str((await _post(http, "/v1/device/token", body, {}))["data"]["access_token"])
+
+
+async def world(
+    http: Http, made: dict[str, Any], state: Path
+) -> tuple[dict[str, dict[str, str]], dict[str, Any]]:
+    """Headers for each principal, and the ids the routes name, with history made through the
     API (so every read has rows to answer)."""
     creds = made["creds"]
     op, app, user = creds["operator"], creds["third_party_app"], creds["users"][0]
-    form = {
-        "grant_type": "authorization_code",
-        "code": made["code"],
-        "redirect_uri": app["redirect_uri"],
-    }
-    redeemed = http_request(
-        "POST",
-        server.base_url + "/oauth2/v3/token",
-        headers={
-            "Authorization": Credentials(app["client_id"], app["client_secret"]).basic(),
-            "Content-Type": "application/x-www-form-urlencoded",
+    redeemed = await _form(
+        http,
+        "/oauth2/v3/token",
+        (app["client_id"], app["client_secret"]),
+        {
+            "grant_type": "authorization_code",
+            "code": made["code"],
+            "redirect_uri": app["redirect_uri"],
         },
-        body=urllib.parse.urlencode(form).encode(),
     )
     chargers = json.loads(state.read_text())["chargers"]
     public, home = chargers[0], chargers[-1]  # the sandbox plans the home charger last
-    device = _post(
-        server,
-        "/v1/device/token",
-        {
-            "grant_type": "client_credentials",
-            "device_id": public["device_id"],
-            "device_secret": public["device_secret"],
-        },
-        {},
-    )
+    grant = {"grant_type": "client_credentials"}
+    partner = made["partner"]
     bearer = {
-        "none": {},
-        "operator": _client_token(server, op["client_id"], op["client_secret"]),
-        "device": device["data"]["access_token"],
-        "user": json.loads(redeemed)["access_token"],
-        "partner": _client_token(
-            server, made["partner"]["client_id"], made["partner"]["client_secret"]
-        ),
+        "none": "",
+        "operator": (
+            await _form(http, "/oauth/token", (op["client_id"], op["client_secret"]), grant)
+        )["access_token"],
+        "device": await _device_token(http, public),
+        "user": redeemed["access_token"],
+        "partner": (
+            await _form(
+                http, "/oauth/token", (partner["client_id"], partner["client_secret"]), grant
+            )
+        )["access_token"],
     }
     headers = {k: ({"Authorization": f"Bearer {v}"} if v else {}) for k, v in bearer.items()}
     now = time.time()
-    device_headers = headers["device"]
-    _post(
-        server,
-        "/v1/device/telemetry",
-        {
-            "timestamp": now - 30,
-            "connectors": [{"connector": 1, "state": "charging", "power_kw": 7, "energy_kwh": 1}],
-        },
-        device_headers,
-    )
-    _post(server, "/v1/device/events", {"events": [{"type": "boot"}]}, device_headers)
+    reading = {"connector": 1, "state": "charging", "power_kw": 7, "energy_kwh": 1}
+    telemetry = {"timestamp": now - 30, "connectors": [reading]}
+    await _post(http, "/v1/device/telemetry", telemetry, headers["device"])
+    await _post(http, "/v1/device/events", {"events": [{"type": "boot"}]}, headers["device"])
     for charger, base in ((public, now - 3600), (home, now - 7200)):
-        token = _post(
-            server,
-            "/v1/device/token",
-            {
-                "grant_type": "client_credentials",
-                "device_id": charger["device_id"],
-                "device_secret": charger["device_secret"],
-            },
-            {},
-        )["data"]["access_token"]
-        _post(
-            server,
-            "/v1/device/charging-records",
-            {
-                "transaction_id": f"bench-{int(base)}",
-                "connector": 1,
-                "started_at": base,
-                "stopped_at": base + 1800,
-                "energy_kwh": 12.5,
-            },
-            {"Authorization": f"Bearer {token}"},
-        )
-    command = _post(
-        server,
-        f"/v1/operator/devices/{public['device_id']}/connectors/1/start",
-        {"charge_power": 7, "duration": 600, "target_soc": 80},
-        headers["operator"],
-    )["data"]["command_id"]
-    sessions = _get(server, "/v2/charging_sessions", headers["user"])["data"]
+        token = await _device_token(http, charger)
+        record = {
+            "transaction_id": f"bench-{int(base)}",
+            "connector": 1,
+            "started_at": base,
+            "stopped_at": base + 1800,
+            "energy_kwh": 12.5,
+        }
+        auth = {"Authorization": f"Bearer {token}"}
+        await _post(http, "/v1/device/charging-records", record, auth)
+    start = {"charge_power": 7, "duration": 600, "target_soc": 80}
+    path = f"/v1/operator/devices/{public['device_id']}/connectors/1/start"
+    command = (await _post(http, path, start, headers["operator"]))["data"]["command_id"]
+    sessions = (await _get(http, "/v2/charging_sessions", headers["user"]))["data"]
     vehicle = user["vehicles"][0]
     ids = {
         "site": op["site_ids"][0],
@@ -272,10 +258,10 @@ def _world(server: RunningServer, made: dict[str, Any], state: Path) -> tuple[di
     }
     deadline = time.monotonic() + 5  # telemetry is stored within a second of its 202
     raw = f"/v1/operator/devices/{ids['device']}/telemetry?from={ids['since']}"
-    while not _get(server, raw, headers["operator"])["data"]["items"]:
+    while not (await _get(http, raw, headers["operator"]))["data"]["items"]:
         if time.monotonic() > deadline:
             raise RuntimeError("the seeded telemetry was not stored within 5 s")
-        time.sleep(0.1)
+        await asyncio.sleep(0.1)
     return headers, ids
 
 
@@ -315,7 +301,7 @@ def run(server_kind: str, settings: LoadSettings, only: str | None) -> list[dict
             prepare=_prepare(made, state),
             env_extra={"VOLTGATE_API_RATE_LIMIT": "1000000000", "VOLTGATE_ISSUER": ISSUER},
         ) as server:
-            headers, ids = _world(server, made, state)
+            headers, ids = asyncio.run(world(live_http(server.base_url), made, state))
             chosen = [r for r in ROUTES if r.name in FLOORS or not only or only in r.name]
             floors = [r for r in chosen if r.name in FLOORS]
             for route in [*floors, *[r for r in chosen if r.name not in FLOORS], *floors]:
@@ -324,13 +310,16 @@ def run(server_kind: str, settings: LoadSettings, only: str | None) -> list[dict
                 if route.body is not None:
                     hdrs["Content-Type"] = "application/json"
                 request = HttpRequest(route.method, path, headers=hdrs, body=route.body)
-                check = http_request(
-                    route.method,
-                    server.base_url + path,
-                    headers=hdrs,
-                    body=None if route.body is None else route.body.encode(),
-                )
-                assert check is not None
+                try:
+                    http_request(
+                        route.method,
+                        server.base_url + path,
+                        headers=hdrs,
+                        body=None if route.body is None else route.body.encode(),
+                    )
+                except urllib.error.HTTPError as exc:
+                    detail = exc.read()[:300]
+                    raise RuntimeError(f"{route.name} {path}: {exc.code} {detail!r}") from None
                 wait_quiet(25.0, 20.0)
                 run_wrk(wrk, server.base_url, request, settings, settings.warmup)
                 result = run_wrk(wrk, server.base_url, request, settings, settings.duration)
