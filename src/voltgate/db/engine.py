@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from voltgate.config import Settings
 from voltgate.db.statements import PostgresReader, Reader, SqliteReader, postgres_dsn
+from voltgate.db.writer import GroupWriter, writer_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -49,6 +50,7 @@ class Database:
         self._sync: sa.Engine | None = None
         self._threads: dict[str, ThreadPoolExecutor] = {}
         self._write_lock: asyncio.Lock | None = None
+        self._writer: GroupWriter | None = None
         if self.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             self.engine: AsyncEngine = create_async_engine(url)
@@ -57,8 +59,11 @@ class Database:
             # one thread hop per operation, where aiosqlite makes ~4 per statement plus one per
             # rollback or commit. Writes queue on theirs instead of meeting in SQLite's busy
             # handler; reads (WAL) never wait behind a write's commit, checkpoint or busy wait.
-            self._sync = sa.create_engine(self.engine.url.set(drivername="sqlite"))
+            sync_url = self.engine.url.set(drivername="sqlite")
+            self._sync = sa.create_engine(sync_url)
             event.listen(self._sync, "connect", _sqlite_pragmas)
+            # Writes are group-committed on their own thread and connection (db/writer.py).
+            self._writer = GroupWriter(writer_engine(sync_url, _sqlite_pragmas))
             # begin()'s writers (aiosqlite) take turns here for the same reason. busy_timeout
             # is left for other processes (the CLI) and a write() meeting a begin().
             self._write_lock = asyncio.Lock()
@@ -88,9 +93,10 @@ class Database:
             return await conn.run_sync(work)
 
     async def write(self, work: Callable[[sa.Connection], T]) -> T:
-        """`work(conn)` in one transaction, committed if it returns."""
-        if self._sync is not None:
-            return await self._on_thread("write", partial(_in_transaction, self._sync, work))
+        """`work(conn)` in one transaction (on SQLite a savepoint of a group commit), committed
+        before this returns, or not at all if it raises."""
+        if self._writer is not None:
+            return await self._writer.write(work)
         async with self.engine.begin() as conn:
             return await conn.run_sync(work)
 
@@ -120,6 +126,8 @@ class Database:
     async def dispose(self) -> None:
         await self.reader.close()
         await self.engine.dispose()
+        if self._writer is not None:
+            await asyncio.to_thread(self._writer.close)
         for thread in self._threads.values():
             await asyncio.to_thread(thread.shutdown)  # lets queued work finish first
         self._threads.clear()
@@ -129,11 +137,6 @@ class Database:
 
 def _connected(engine: sa.Engine, work: Callable[[sa.Connection], T]) -> T:
     with engine.connect() as conn:
-        return work(conn)
-
-
-def _in_transaction(engine: sa.Engine, work: Callable[[sa.Connection], T]) -> T:
-    with engine.begin() as conn:
         return work(conn)
 
 

@@ -1,0 +1,113 @@
+"""Group commit on SQLite: one writer thread, and every write waiting when it is free goes into
+one transaction.
+
+Each write runs in a SAVEPOINT of the batch's transaction, so one that fails is undone alone
+and its caller gets its exception; the rest commit together with one COMMIT, and then — not
+before — every caller is answered, with one wake-up of the event loop for the whole batch.
+Idle, a batch is one write and costs what a transaction always cost; under load batches grow
+with the load, and the commit, the thread hop and the loop wake-up are shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+T = TypeVar("T")
+Work = Callable[[sa.Connection], Any]
+_MAX_BATCH = 256
+
+
+def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
+    # The stdlib driver's own implicit BEGIN would make the batch's first RELEASE a commit:
+    # transactions are begun explicitly instead (SQLAlchemy's documented pysqlite recipe).
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(conn: sa.Connection) -> None:
+    # Take the write lock at BEGIN: a writer never upgrades a read lock, so never deadlocks.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def writer_engine(url: sa.URL, on_connect: Callable[[Any, Any], None]) -> sa.Engine:
+    engine = sa.create_engine(url, poolclass=sa.pool.StaticPool)
+    event.listen(engine, "connect", on_connect)
+    event.listen(engine, "connect", _autocommit_driver)
+    event.listen(engine, "begin", _begin_immediate)
+    return engine
+
+
+class GroupWriter:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="voltgate-sqlite-write")
+        self._waiting: deque[tuple[Work, asyncio.Future[Any]]] = deque()
+        self._lock = threading.Lock()
+        self._draining = False
+        self.batches = 0  # how many transactions, for tests and metrics
+        self.writes = 0
+
+    async def write(self, work: Callable[[sa.Connection], T]) -> T:
+        """`work(conn)` in a transaction, committed before this returns."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        with self._lock:
+            self._waiting.append((work, future))
+            start = not self._draining
+            self._draining = True
+        if start:
+            self._thread.submit(self._drain, loop)
+        return await future
+
+    def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the writer thread: batches until nothing waits."""
+        while True:
+            with self._lock:
+                if not self._waiting:
+                    self._draining = False
+                    return
+                batch = [
+                    self._waiting.popleft() for _ in range(min(_MAX_BATCH, len(self._waiting)))
+                ]
+            outcomes = self._commit(batch)
+            loop.call_soon_threadsafe(_answer, outcomes)
+
+    def _commit(self, batch: list[tuple[Work, asyncio.Future[Any]]]) -> list[tuple[Any, ...]]:
+        outcomes: list[tuple[Any, ...]] = []
+        try:
+            with self._engine.connect() as conn, conn.begin():
+                for work, future in batch:
+                    savepoint = conn.begin_nested()
+                    try:
+                        result = work(conn)
+                    except Exception as exc:
+                        savepoint.rollback()
+                        outcomes.append((future, None, exc))
+                    else:
+                        savepoint.commit()
+                        outcomes.append((future, result, None))
+        except Exception as exc:  # the COMMIT (or BEGIN) failed: nothing of the batch is stored
+            return [(future, None, exc) for _, future in batch]
+        self.batches += 1
+        self.writes += len(batch)
+        return outcomes
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=True)  # lets queued batches finish first
+
+
+def _answer(outcomes: list[tuple[Any, ...]]) -> None:
+    for future, result, exc in outcomes:
+        if future.done():
+            continue
+        if exc is None:
+            future.set_result(result)
+        else:
+            future.set_exception(exc)
