@@ -83,15 +83,20 @@ class GroupWriter:
         outcomes: list[tuple[Any, ...]] = []
         try:
             with self._engine.connect() as conn, conn.begin():
+                # The driver's own connection for the savepoints: the same SQL that
+                # SQLAlchemy's nested transactions send, without compiling it for every write.
+                raw = conn.connection.dbapi_connection
+                assert raw is not None
                 for work, future in batch:
-                    savepoint = conn.begin_nested()
+                    raw.execute("SAVEPOINT w")
                     try:
                         result = work(conn)
                     except Exception as exc:
-                        savepoint.rollback()
+                        raw.execute("ROLLBACK TO w")
+                        raw.execute("RELEASE w")
                         outcomes.append((future, None, exc))
                     else:
-                        savepoint.commit()
+                        raw.execute("RELEASE w")
                         outcomes.append((future, result, None))
         except Exception as exc:  # the COMMIT (or BEGIN) failed: nothing of the batch is stored
             return [(future, None, exc) for _, future in batch]
