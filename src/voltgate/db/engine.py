@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from voltgate.config import Settings
 from voltgate.db.statements import PostgresReader, Reader, SqliteReader, postgres_dsn
-from voltgate.db.writer import GroupWriter, writer_engine
+from voltgate.db.writer import AsyncGroupWriter, GroupWriter, writer_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -51,6 +51,7 @@ class Database:
         self._threads: dict[str, ThreadPoolExecutor] = {}
         self._write_lock: asyncio.Lock | None = None
         self._writer: GroupWriter | None = None
+        self._pg_writer: AsyncGroupWriter | None = None
         if self.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             self.engine: AsyncEngine = create_async_engine(url)
@@ -74,6 +75,7 @@ class Database:
         else:
             self.engine = create_async_engine(url, pool_size=10, max_overflow=10)
             self.reader = PostgresReader(postgres_dsn(url))
+            self._pg_writer = AsyncGroupWriter(self.engine)
 
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
@@ -97,8 +99,8 @@ class Database:
         before this returns, or not at all if it raises."""
         if self._writer is not None:
             return await self._writer.write(work)
-        async with self.engine.begin() as conn:
-            return await conn.run_sync(work)
+        assert self._pg_writer is not None
+        return await self._pg_writer.write(work)
 
     async def _on_thread(self, name: str, call: Callable[[], T]) -> T:
         thread = self._threads.get(name)
@@ -124,6 +126,8 @@ class Database:
         return True
 
     async def dispose(self) -> None:
+        if self._pg_writer is not None:
+            await self._pg_writer.close()
         await self.reader.close()
         await self.engine.dispose()
         if self._writer is not None:

@@ -1,5 +1,5 @@
-"""Group commit on SQLite: one writer thread, and every write waiting when it is free goes into
-one transaction.
+"""Group commit: on SQLite one writer thread, on PostgreSQL one writing connection, and every
+write waiting when it is free goes into one transaction.
 
 Each write runs in a SAVEPOINT of the batch's transaction, so one that fails is undone alone
 and its caller gets its exception; the rest commit together with one COMMIT, and then — not
@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 T = TypeVar("T")
 Work = Callable[[sa.Connection], Any]
@@ -116,3 +117,52 @@ def _answer(outcomes: list[tuple[Any, ...]]) -> None:
             future.set_result(result)
         else:
             future.set_exception(exc)
+
+
+class AsyncGroupWriter:
+    """Group commit on PostgreSQL: one connection of the pool writes; every write waiting when
+    it is free goes into one transaction, committed once.
+
+    Savepoints would cost a round trip each, so a batch runs its writes bare; when one raises,
+    the batch is rolled back and every write of it runs again alone, so each caller gets its
+    own outcome (and a write fails only for itself) — the rare path pays for the common one.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._waiting: deque[tuple[Work, asyncio.Future[Any]]] = deque()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.writes = 0
+
+    async def write(self, work: Callable[[sa.Connection], T]) -> T:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._waiting.append((work, future))
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                count = min(_MAX_BATCH, len(self._waiting))
+                batch = [self._waiting.popleft() for _ in range(count)]
+                _answer(await self._commit(batch))
+        finally:
+            self._task = None
+
+    async def _commit(self, batch: list[tuple[Work, asyncio.Future[Any]]]) -> list[tuple[Any, ...]]:
+        try:
+            async with self._engine.begin() as conn:
+                results = [await conn.run_sync(work) for work, _ in batch]
+        except Exception as exc:
+            if len(batch) == 1:
+                return [(batch[0][1], None, exc)]
+            return [outcome for one in batch for outcome in await self._commit([one])]
+        self.batches += 1
+        self.writes += len(batch)
+        return [(future, result, None) for (_, future), result in zip(batch, results, strict=True)]
+
+    async def close(self) -> None:
+        if self._task is not None:
+            await asyncio.wait({self._task})
