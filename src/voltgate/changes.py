@@ -58,6 +58,8 @@ class Changes:
         self._batches: dict[str, set[str]] = {}
         self._senders: dict[str, asyncio.Task[None]] = {}
         self._stopping = False
+        self._outbox: dict[str, set[str]] = {}
+        self._sending: asyncio.Task[None] | None = None
 
     def subscribe(self, topic: str, changed: KeysChanged, reload: Reload | None = None) -> None:
         """`changed(keys)` when rows of `topic` changed elsewhere; `reload()` when anything may
@@ -69,12 +71,38 @@ class Changes:
             self._reloads.append(reload)
 
     async def publish(self, topic: str, keys: Iterable[str]) -> None:
-        """Rows of `topic` under `keys` changed and are committed; tell the other processes."""
-        joined = ",".join(keys)
-        if not joined:
+        """Rows of `topic` under `keys` changed and are committed; tell the other processes.
+
+        A server does not wait for the broadcast: the keys go out at once if nothing is being
+        sent, else with the next message (one message a topic however many writes came
+        meanwhile). A process that is not a server (the CLI) bumps the generation and sends
+        before it returns, as it may exit right after."""
+        wanted = set(keys)
+        if not wanted:
             return
-        if not self.serving:
-            await self._state.bump()
+        if not self.serving or self._stopping:
+            if not self.serving:
+                await self._state.bump()
+            await self._broadcast(topic, wanted)
+            return
+        self._outbox.setdefault(topic, set()).update(wanted)
+        if self._sending is None:
+            self._sending = asyncio.get_running_loop().create_task(self._send_outbox())
+
+    async def _send_outbox(self) -> None:
+        try:
+            while self._outbox:
+                topic = next(iter(self._outbox))
+                keys = self._outbox.pop(topic)
+                try:
+                    await self._broadcast(topic, keys)
+                except Exception:
+                    log.exception("read_model_publish_failed", topic=topic, keys=len(keys))
+        finally:
+            self._sending = None
+
+    async def _broadcast(self, topic: str, keys: set[str]) -> None:
+        joined = ",".join(sorted(keys))
         await self._coordinator.broadcast(f"{PREFIX}{self._origin}:{topic}:{joined}")
 
     async def publish_soon(self, topic: str, keys: Iterable[str]) -> None:
@@ -131,6 +159,8 @@ class Changes:
 
     async def stop(self) -> None:
         self._stopping = True
+        if self._sending is not None:
+            await asyncio.wait({self._sending})
         senders, self._senders = list(self._senders.values()), {}
         for task in senders:
             task.cancel()
