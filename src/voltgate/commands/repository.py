@@ -116,6 +116,17 @@ def _row(command: Command) -> dict[str, Any]:
     }
 
 
+_INSERT = Statement(
+    """INSERT INTO commands (id, operator_id, device_id, type, connector, params, status,
+       reason, created_at, expires_at, delivered_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+)
+
+
+def _values(command: Command) -> tuple[Any, ...]:
+    return tuple(_row(command).values())
+
+
 def _key(operator_id: str, key: str) -> sa.ColumnElement[bool]:
     return sa.and_(
         command_requests.c.operator_id == operator_id,
@@ -160,6 +171,9 @@ class SqlCommandStore:
         self._db = db
 
     async def add(self, batch: list[Command], claim: Claim | None) -> Claim | None:
+        if claim is None and len(batch) == 1:  # the common case: one command, no key
+            await self._db.run(_INSERT, *_values(batch[0]))
+            return None
         try:
             return await self._db.write(lambda conn: _insert(conn, batch, claim))
         except sa.exc.IntegrityError:

@@ -18,8 +18,21 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from voltgate.config import Settings
-from voltgate.db.statements import PostgresReader, Reader, SqliteReader, postgres_dsn
-from voltgate.db.writer import AsyncGroupWriter, GroupWriter, writer_engine
+from voltgate.db.statements import (
+    PostgresReader,
+    Reader,
+    Row,
+    SqliteReader,
+    Statement,
+    postgres_dsn,
+)
+from voltgate.db.writer import (
+    AsyncGroupWriter,
+    GroupWriter,
+    Run,
+    StatementWriter,
+    writer_engine,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -52,6 +65,7 @@ class Database:
         self._write_lock: asyncio.Lock | None = None
         self._writer: GroupWriter | None = None
         self._pg_writer: AsyncGroupWriter | None = None
+        self._pg_statements: StatementWriter | None = None
         if self.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             self.engine: AsyncEngine = create_async_engine(url)
@@ -74,8 +88,10 @@ class Database:
             self.reader: Reader = SqliteReader(path, partial(self._on_thread, "read"))
         else:
             self.engine = create_async_engine(url, pool_size=10, max_overflow=10)
-            self.reader = PostgresReader(postgres_dsn(url))
+            reader = PostgresReader(postgres_dsn(url))
+            self.reader = reader
             self._pg_writer = AsyncGroupWriter(self.engine)
+            self._pg_statements = StatementWriter(reader.pool)
 
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
@@ -98,9 +114,27 @@ class Database:
         """`work(conn)` in one transaction (on SQLite a savepoint of a group commit), committed
         before this returns, or not at all if it raises."""
         if self._writer is not None:
-            return await self._writer.write(work)
+            result: T = await self._writer.write(work)
+            return result
         assert self._pg_writer is not None
         return await self._pg_writer.write(work)
+
+    async def run(self, statement: Statement, *args: Any) -> int:
+        """One statement built once as a write (group-committed, straight to the driver): the
+        number of rows it changed, once committed."""
+        count: int = await self._statement(Run(statement, args, returning=False))
+        return count
+
+    async def run_returning(self, statement: Statement, *args: Any) -> list[Row]:
+        """As `run`, for a statement with RETURNING: its rows, once committed."""
+        rows: list[Row] = await self._statement(Run(statement, args, returning=True))
+        return rows
+
+    async def _statement(self, run: Run) -> Any:
+        if self._writer is not None:
+            return await self._writer.write(run)
+        assert self._pg_statements is not None
+        return await self._pg_statements.write(run)
 
     async def _on_thread(self, name: str, call: Callable[[], T]) -> T:
         thread = self._threads.get(name)
@@ -128,6 +162,8 @@ class Database:
     async def dispose(self) -> None:
         if self._pg_writer is not None:
             await self._pg_writer.close()
+        if self._pg_statements is not None:
+            await self._pg_statements.close()
         await self.reader.close()
         await self.engine.dispose()
         if self._writer is not None:

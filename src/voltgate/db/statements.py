@@ -103,6 +103,10 @@ class PostgresReader:
         self._pool: Any = None
         self._opening: asyncio.Lock | None = None
 
+    async def pool(self) -> Any:
+        """The asyncpg pool (opened on first use)."""
+        return await self._acquire()
+
     async def _acquire(self) -> Any:
         if self._pool is None:
             if self._opening is None:

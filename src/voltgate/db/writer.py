@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -21,9 +21,23 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from voltgate.db.statements import Statement
+
 T = TypeVar("T")
 Work = Callable[[sa.Connection], Any]
 _MAX_BATCH = 256
+
+
+class Run:
+    """A statement built once, with its arguments, as a write of a batch: the driver runs it
+    (no SQLAlchemy on the way); the result is the row count, or the rows with `returning`."""
+
+    __slots__ = ("args", "returning", "statement")
+
+    def __init__(self, statement: Statement, args: tuple[Any, ...], returning: bool) -> None:
+        self.statement = statement
+        self.args = args
+        self.returning = returning
 
 
 def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
@@ -49,16 +63,16 @@ class GroupWriter:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="voltgate-sqlite-write")
-        self._waiting: deque[tuple[Work, asyncio.Future[Any]]] = deque()
+        self._waiting: deque[tuple[Work | Run, asyncio.Future[Any]]] = deque()
         self._lock = threading.Lock()
         self._draining = False
         self.batches = 0  # how many transactions, for tests and metrics
         self.writes = 0
 
-    async def write(self, work: Callable[[sa.Connection], T]) -> T:
-        """`work(conn)` in a transaction, committed before this returns."""
+    async def write(self, work: Callable[[sa.Connection], T] | Run) -> Any:
+        """`work(conn)` (or a statement) in a transaction, committed before this returns."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
+        future: asyncio.Future[Any] = loop.create_future()
         with self._lock:
             self._waiting.append((work, future))
             start = not self._draining
@@ -80,7 +94,7 @@ class GroupWriter:
             outcomes = self._commit(batch)
             loop.call_soon_threadsafe(_answer, outcomes)
 
-    def _commit(self, batch: list[tuple[Work, asyncio.Future[Any]]]) -> list[tuple[Any, ...]]:
+    def _commit(self, batch: list[tuple[Work | Run, asyncio.Future[Any]]]) -> list[tuple[Any, ...]]:
         outcomes: list[tuple[Any, ...]] = []
         try:
             with self._engine.connect() as conn, conn.begin():
@@ -91,7 +105,7 @@ class GroupWriter:
                 for work, future in batch:
                     raw.execute("SAVEPOINT w")
                     try:
-                        result = work(conn)
+                        result = _run(raw, work) if isinstance(work, Run) else work(conn)
                     except Exception as exc:
                         raw.execute("ROLLBACK TO w")
                         raw.execute("RELEASE w")
@@ -107,6 +121,11 @@ class GroupWriter:
 
     def close(self) -> None:
         self._thread.shutdown(wait=True)  # lets queued batches finish first
+
+
+def _run(raw: Any, run: Run) -> Any:
+    cursor = raw.execute(run.statement.sqlite, run.args)
+    return cursor.fetchall() if run.returning else cursor.rowcount
 
 
 def _answer(outcomes: list[tuple[Any, ...]]) -> None:
@@ -155,6 +174,59 @@ class AsyncGroupWriter:
         try:
             async with self._engine.begin() as conn:
                 results = [await conn.run_sync(work) for work, _ in batch]
+        except Exception as exc:
+            if len(batch) == 1:
+                return [(batch[0][1], None, exc)]
+            return [outcome for one in batch for outcome in await self._commit([one])]
+        self.batches += 1
+        self.writes += len(batch)
+        return [(future, result, None) for (_, future), result in zip(batch, results, strict=True)]
+
+    async def close(self) -> None:
+        if self._task is not None:
+            await asyncio.wait({self._task})
+
+
+class StatementWriter:
+    """Group commit of statements on PostgreSQL, straight through asyncpg: one connection of
+    the reader's pool runs every statement waiting in one transaction (a failure reruns the
+    batch one by one, as `AsyncGroupWriter` does)."""
+
+    def __init__(self, pool: Callable[[], Awaitable[Any]]) -> None:
+        self._pool = pool
+        self._waiting: deque[tuple[Run, asyncio.Future[Any]]] = deque()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.writes = 0
+
+    async def write(self, run: Run) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting.append((run, future))
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                count = min(_MAX_BATCH, len(self._waiting))
+                batch = [self._waiting.popleft() for _ in range(count)]
+                _answer(await self._commit(batch))
+        finally:
+            self._task = None
+
+    async def _commit(self, batch: list[tuple[Run, asyncio.Future[Any]]]) -> list[tuple[Any, ...]]:
+        pool = await self._pool()
+        results = []
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                for run, _ in batch:
+                    sql, args = run.statement.postgres, run.args
+                    if run.returning:
+                        results.append(await conn.fetch(sql, *args))
+                    else:
+                        status: str = await conn.execute(sql, *args)
+                        results.append(int(status.rsplit(" ", 1)[-1]))
         except Exception as exc:
             if len(batch) == 1:
                 return [(batch[0][1], None, exc)]

@@ -8,7 +8,13 @@ import sqlalchemy as sa
 
 from voltgate.db.engine import Database
 from voltgate.db.schema import sites
+from voltgate.db.statements import Statement
 from voltgate.sites.store import Site
+
+_INSERT = Statement(
+    """INSERT INTO sites (id, operator_id, name, address, latitude, longitude, timezone,
+       grid_limit_kw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+)
 
 
 def _site(row: Any) -> Site:
@@ -44,7 +50,18 @@ class SqlSiteStore:
         self._db = db
 
     async def add(self, site: Site) -> None:
-        await self._db.write(lambda conn: conn.execute(sites.insert(), _fields(site)))
+        await self._db.run(
+            _INSERT,
+            site.id,
+            site.operator_id,
+            site.name,
+            site.address,
+            site.latitude,
+            site.longitude,
+            site.timezone,
+            site.grid_limit_kw,
+            site.created_at,
+        )
 
     async def get(self, operator_id: str, site_id: str) -> Site | None:
         query = sites.select().where(sites.c.id == site_id, sites.c.operator_id == operator_id)
