@@ -8,7 +8,9 @@ import pytest
 from tests.conftest import App
 from tests.fixtures.database import refuse_database
 from tests.fixtures.fleet import device_headers, enroll, operator, register
+from voltgate.db.statements import Statement
 
+_LAST_SEEN = Statement("SELECT last_seen_at FROM devices WHERE id = ?")
 CONNECTORS = [{"type": "Type2", "max_power_kw": 22}, {"type": "CCS2", "max_power_kw": 150}]
 
 
@@ -70,3 +72,30 @@ async def test_device_reads_are_answered_without_the_database(
     rest = await devices.scroll(op.client_id, first.next_cursor, 2)
     assert [d.id for d in rest.items] == ids[2:] and rest.next_cursor is None
     assert await devices.find("vgc_test_nothing") is None
+
+
+async def test_heartbeats_are_written_at_most_every_ten_seconds_and_shown_at_once(
+    app: App,
+) -> None:
+    op = await operator(app)
+    charger = await register(app, await enroll(app, op))
+    headers = await device_headers(app, charger)
+    path = f"/v1/operator/devices/{charger.device_id}"
+
+    async def beat() -> None:
+        assert (await app.http.post("/v1/device/heartbeat", json={}, headers=headers)).is_success
+
+    async def stored() -> float | None:
+        row = await app.rt.db.reader.one(_LAST_SEEN, charger.device_id)
+        return None if row is None else row[0]
+
+    await beat()
+    first = app.clock.now()
+    app.clock.advance(4)
+    await beat()
+    shown = (await app.http.get(path, headers=op.headers)).json()["data"]["last_seen_at"]
+    assert shown == int(first + 4)  # this process shows the newest heartbeat
+    assert await stored() == first  # the database still holds the one 4 s before
+    app.clock.advance(6)
+    await beat()
+    assert await stored() == first + 10  # ten seconds on: written

@@ -27,10 +27,15 @@ def _id(device: Device) -> str:
     return device.id
 
 
+# A heartbeat (or long-poll) is written at most this often per device.
+TOUCH_EVERY = 10.0
+
+
 class DeviceReadModel:
     def __init__(self, sql: SqlDeviceStore, changes: Changes) -> None:
         self._sql = sql
         self._serials: set[str] = set()
+        self._written: dict[str, float] = {}  # when each device's last touch was written
         self._seen = Stamps("device-seen", changes, self._heard)
         self._table: Table[str, Device] = Table(
             "device", changes, Index(_id, _operator), self._load_all, self._load_one, str
@@ -61,9 +66,18 @@ class DeviceReadModel:
         return (await self._table.ready()).after(operator_id, after_id, limit)
 
     async def touch(self, device_id: str, at: float) -> bool:
+        held = self._table.index.get(device_id)
+        written = self._written.get(device_id)
+        if held is not None and written is not None and 0 <= at - written < TOUCH_EVERY:
+            # Written less than TOUCH_EVERY ago: this process shows the new time at once, the
+            # database and the other instances get it with the next write (a charger is
+            # online for 90 s after it was heard from, so they never show it offline).
+            if held.last_seen_at is None or held.last_seen_at < at:
+                self._table.index.put(replace(held, last_seen_at=at))
+            return True
         if not await self._sql.touch(device_id, at):
             return False
-        held = self._table.index.get(device_id)
+        self._written[device_id] = at
         if held is None:
             await self._seen.advance(device_id, at)  # merged into the row when it is loaded
             return True
