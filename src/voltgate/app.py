@@ -26,6 +26,7 @@ from voltgate.config import Environment, Settings
 from voltgate.dialects import DIALECTS, tesla
 from voltgate.http import fallback
 from voltgate.http.dispatch import Binding, Router
+from voltgate.http.kept import Kept
 from voltgate.http.limits import ApiRateLimiter
 from voltgate.http.openapi import document
 from voltgate.http.routing import RouteTable
@@ -102,6 +103,8 @@ def create_app(
             runtime.coordinator, runtime.clock, settings.api_rate_limit, settings.api_rate_window
         ),
         max_body=settings.max_body_bytes,
+        clock=runtime.clock,
+        kept=Kept(),
     )
     app.entry = RequestContext(Router(table, binding, pages))
     return app

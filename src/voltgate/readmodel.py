@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Awaitable, Callable, Iterable
+from itertools import count
 from typing import Any, Generic, Protocol, TypeVar
 
 from voltgate.changes import Changes
@@ -26,12 +27,65 @@ K = TypeVar("K", bound=_Key)
 V = TypeVar("V")
 
 
+_TICKS = count(1)
+
+
+class Versions:
+    """When each owner's rows last changed in this process's view, as a number that only
+    grows: an answer made from an owner's rows holds while `of(owner)` is unchanged
+    (`http.kept`). `changed_all` (a whole reload) moves every owner at once."""
+
+    __slots__ = ("_all", "_owners")
+
+    def __init__(self) -> None:
+        self._all = next(_TICKS)
+        self._owners: dict[str, int] = {}
+
+    def of(self, owner: str) -> int:
+        return self._owners.get(owner, self._all)
+
+    def changed(self, owner: str | None) -> None:
+        if owner is not None:
+            self._owners[owner] = next(_TICKS)
+
+    def changed_all(self) -> None:
+        self._owners = {}
+        self._all = next(_TICKS)
+
+
+class Tracked:
+    """`Versions` for data read from the database rather than memory (history, records):
+    this process's writes move their owner at once and are published on `topic`; other
+    processes' writes move it when heard, a possible CLI write moves every owner."""
+
+    def __init__(self, topic: str, changes: Changes) -> None:
+        self.versions = Versions()
+        self._topic = topic
+        self._changes = changes
+        changes.subscribe(topic, self._heard, self._reload)
+
+    async def changed(self, owners: Iterable[str]) -> None:
+        """Call after the write has committed."""
+        owners = set(owners)
+        for owner in owners:
+            self.versions.changed(owner)
+        await self._changes.publish(self._topic, owners)
+
+    async def _heard(self, owners: list[str]) -> None:
+        for owner in owners:
+            self.versions.changed(owner)
+
+    async def _reload(self) -> None:
+        self.versions.changed_all()
+
+
 class Index(Generic[K, V]):
     def __init__(self, key: Callable[[V], K], owner: Callable[[V], str | None]) -> None:
         self._key = key
         self._owner = owner
         self._rows: dict[K, V] = {}
         self._owned: dict[str, list[K]] = {}
+        self.versions = Versions()
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -50,6 +104,7 @@ class Index(Generic[K, V]):
             old = None
         self._rows[key] = row
         owner = self._owner(row)
+        self.versions.changed(owner)
         if old is None and owner is not None:
             insort(self._owned.setdefault(owner, []), key)
 
@@ -63,6 +118,7 @@ class Index(Generic[K, V]):
         self._owned = {}
         for row in rows:
             self.put(row)
+        self.versions.changed_all()
 
     def owned(self, owner: str) -> list[V]:
         """The owner's rows in key order."""
@@ -85,6 +141,7 @@ class Index(Generic[K, V]):
         owner = self._owner(row)
         if owner is None:
             return
+        self.versions.changed(owner)
         keys = self._owned.get(owner)
         if keys is not None:
             key = self._key(row)

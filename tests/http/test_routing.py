@@ -8,9 +8,11 @@ import httpx
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
+from voltgate.clock import SystemClock
 from voltgate.errors import RESOURCE_ERRORS, InvalidToken, NotFound
 from voltgate.http.dispatch import Binding, Router
 from voltgate.http.guards import Guard
+from voltgate.http.kept import Kept
 from voltgate.http.routing import Body, Call, Limiter, RouteTable
 from voltgate.identity.guard import Principal
 from voltgate.identity.tokens import AccessClaims
@@ -75,7 +77,7 @@ def _client() -> httpx.AsyncClient:
     table.get("/items", listing, query=Page)
     table.post("/items", create, body=Body.json(Item), guard=Guard(scopes=("read",)), status=201)
     table.get("/missing", missing, failures=(404,))
-    binding = Binding(_Auth(), _no_signatures, Limiter(), max_body=100)
+    binding = Binding(_Auth(), _no_signatures, Limiter(), 100, SystemClock(), Kept())
     router = Router(table, binding, _fallback)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=router), base_url="http://t")
 

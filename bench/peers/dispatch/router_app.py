@@ -7,9 +7,11 @@ from typing import Any
 from common import DEVICES, authorized, envelope
 from pydantic import BaseModel, Field
 
+from voltgate.clock import SystemClock
 from voltgate.errors import TELLUS_ERRORS, InvalidToken, NotFound
 from voltgate.http.dispatch import Binding, Router
 from voltgate.http.guards import Guard
+from voltgate.http.kept import Kept
 from voltgate.http.routing import Call, Limiter, RouteTable
 from voltgate.identity.guard import Principal
 from voltgate.identity.tokens import AccessClaims
@@ -64,4 +66,6 @@ _table.get(
     guard=Guard(kinds=("operator",), scopes=("read",)),
     query=Query,
 )
-app = Router(_table, Binding(_Auth(), _unsigned, Limiter(), max_body=65536), _not_found)
+app = Router(
+    _table, Binding(_Auth(), _unsigned, Limiter(), 65536, SystemClock(), Kept()), _not_found
+)

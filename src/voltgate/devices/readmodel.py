@@ -40,6 +40,7 @@ class DeviceReadModel:
         self._table: Table[str, Device] = Table(
             "device", changes, Index(_id, _operator), self._load_all, self._load_one, str
         )
+        self.versions = self._table.index.versions
 
     async def add(self, device: Device) -> None:
         await self._sql.add(device)

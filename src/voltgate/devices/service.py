@@ -61,6 +61,7 @@ class Devices:
         audit: AuditLog,
     ) -> None:
         self._store = store
+        self.versions = store.versions  # per operator: what kept answers are made from
         self._enrollments = enrollments
         self._admin = admin
         self._clock = clock

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
+from voltgate.readmodel import Versions
+
 # Chargers heartbeat every 30 s; three missed heartbeats and the device shows offline.
 HEARTBEAT_INTERVAL = 30
 MISSED_HEARTBEATS = 3
@@ -61,6 +63,8 @@ class Enrollment:
 
 
 class DeviceStore(Protocol):
+    versions: Versions  # per operator
+
     async def add(self, device: Device) -> None:
         """Insert the device and its connectors; raises SerialTaken for a known serial."""
 

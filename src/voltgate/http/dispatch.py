@@ -15,8 +15,10 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from voltgate.clock import Clock
 from voltgate.errors import MethodNotAllowed, VoltgateError
 from voltgate.http.guards import Authenticator, SignatureCheck, Signing
+from voltgate.http.kept import Kept
 from voltgate.http.request import RawRequest
 from voltgate.http.routing import (
     JSON_TYPE,
@@ -39,6 +41,8 @@ class Binding:
     signatures: SignatureCheck
     limiter: Limiter
     max_body: int
+    clock: Clock
+    kept: Kept
 
 
 class Endpoint:
@@ -47,8 +51,11 @@ class Endpoint:
     __slots__ = (
         "_auth",
         "_body",
+        "_clock",
         "_guard",
         "_handler",
+        "_keep",
+        "_kept",
         "_limit",
         "_limiter",
         "_max_body",
@@ -75,6 +82,11 @@ class Endpoint:
         self._limiter = binding.limiter
         self._max_body = binding.max_body
         self._status = op.status
+        self._keep = op.keep
+        self._kept = binding.kept
+        self._clock = binding.clock
+        if op.keep is not None and (op.guard is None or op.method != "GET" or op.body):
+            raise ValueError(f"{op.path}: only a guarded GET keeps its answers")
         self._path = None if op.path_model is None else Params(op.path_model, "path")
         self._query = None if op.query is None else Params(op.query, "query")
         self._body: Callable[[bytes, str | None], Any] | None = None
@@ -96,6 +108,8 @@ class Endpoint:
                     limit = self._limit
                     await self._limiter.count(call, limit.key(principal), limit.who, limit.prefix)
                 call.principal_or_none = self._guard.admit(principal)
+                if self._keep is not None:
+                    return await self._kept_answer(call)
             if self._path is not None:
                 call.path = self._path(dict(request.params))
             if self._query is not None:
@@ -116,6 +130,36 @@ class Endpoint:
         if result is None:
             return RawResponse(self._status, b"", call.headers)
         return RawResponse(self._status, orjson.dumps(result), [JSON_TYPE, *call.headers])
+
+    async def _kept_answer(self, call: Call[Any, Any, Any]) -> RawResponse:
+        """The answer kept for this caller and request if still good, else made and kept."""
+        assert self._keep is not None
+        request, claims = call.request, call.principal.claims
+        key = (
+            self,
+            claims.client_id,
+            claims.subject,
+            claims.scope,
+            *request.params.values(),
+            request.query_string,
+        )
+        version = self._keep.version(call)  # read before the handler awaits anything
+        now = self._clock.now()
+        found = self._kept.get(key, version, now, self._keep.seconds)
+        if found is not None:
+            return RawResponse(self._status, found[0], [JSON_TYPE, *found[1], *call.headers])
+        before = len(call.headers)
+        if self._path is not None:
+            call.path = self._path(dict(request.params))
+        if self._query is not None:
+            call.query = self._query(query_values(request.query_string))
+        result = await self._handler(call)
+        if isinstance(result, RawResponse):
+            result.headers.extend(call.headers)
+            return result
+        body = orjson.dumps(result)
+        self._kept.put(key, version, now, body, call.headers[before:])
+        return RawResponse(self._status, body, [JSON_TYPE, *call.headers])
 
     async def _verify(self, call: Call[Any, Any, Any], raw: bytes) -> None:
         request = call.request

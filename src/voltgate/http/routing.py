@@ -18,6 +18,7 @@ from starlette.types import Send
 
 from voltgate.errors import ErrorFormat, VoltgateError, challenge_headers
 from voltgate.http.guards import Guard
+from voltgate.http.kept import Keep
 from voltgate.http.request import RawRequest
 from voltgate.identity.guard import Principal
 
@@ -163,6 +164,7 @@ class Operation:
     description: str = ""
     tags: tuple[str, ...] = ()
     public: bool = True  # listed in the OpenAPI document
+    keep: Keep | None = None  # a read whose 200s are kept while their data is unchanged
 
     def statuses(self) -> list[int]:
         """Every error status this route can answer."""

@@ -23,6 +23,7 @@ class SiteReadModel:
         self._table: Table[str, Site] = Table(
             "site", changes, Index(_id, _operator), sql.all, sql.by_id, str
         )
+        self.versions = self._table.index.versions
 
     async def add(self, site: Site) -> None:
         await self._sql.add(site)

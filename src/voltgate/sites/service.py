@@ -14,6 +14,7 @@ from voltgate.sites.store import Site, SiteStore
 class Sites:
     def __init__(self, store: SiteStore, clock: Clock) -> None:
         self._store = store
+        self.versions = store.versions  # per operator: what kept answers are made from
         self._clock = clock
 
     async def create(self, operator_id: str, spec: SiteCreate) -> Site:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from voltgate.readmodel import Versions
+
 
 @dataclass(frozen=True, slots=True)
 class Site:
@@ -20,6 +22,8 @@ class Site:
 
 
 class SiteStore(Protocol):
+    versions: Versions  # per operator
+
     async def add(self, site: Site) -> None: ...
 
     async def get(self, operator_id: str, site_id: str) -> Site | None:

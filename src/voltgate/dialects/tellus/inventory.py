@@ -21,6 +21,7 @@ from voltgate.devices.service import Devices
 from voltgate.devices.store import Device
 from voltgate.dialects.tellus.envelope import Envelope, PageQuery, TellusPage, envelope, paged
 from voltgate.dialects.tellus.guards import DEVICE, READER, WRITER
+from voltgate.http.kept import by_client
 from voltgate.http.routing import Body, Call, RouteTable
 from voltgate.sites.schemas import SiteCreate, SiteView, site_view
 from voltgate.sites.service import Sites
@@ -117,6 +118,7 @@ def mount(
         routes.sites,
         guard=READER,
         query=PageQuery,
+        keep=by_client(sites.versions),
         response=Envelope[TellusPage[SiteView]],
         summary="The operator's sites, a page at a time",
     )
@@ -133,6 +135,7 @@ def mount(
         "/sites/{site_id}",
         routes.site,
         guard=READER,
+        keep=by_client(sites.versions),
         response=Envelope[SiteView],
         failures=(404,),
         summary="One of the operator's sites",
@@ -142,6 +145,7 @@ def mount(
         routes.devices,
         guard=READER,
         query=PageQuery,
+        keep=by_client(devices.versions),
         response=Envelope[TellusPage[DeviceView]],
         summary="The operator's chargers, a page at a time",
     )
@@ -149,6 +153,7 @@ def mount(
         "/devices/{device_id}",
         routes.device,
         guard=READER,
+        keep=by_client(devices.versions),
         response=Envelope[DeviceView],
         failures=(404,),
         summary="One of the operator's chargers",
