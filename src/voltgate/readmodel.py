@@ -33,12 +33,13 @@ _TICKS = count(1)
 class Versions:
     """When each owner's rows last changed in this process's view, as a number that only
     grows: an answer made from an owner's rows holds while `of(owner)` is unchanged
-    (`http.kept`). `changed_all` (a whole reload) moves every owner at once."""
+    (`http.kept`). `changed_all` (a whole reload) moves every owner at once; `last` moves
+    with any change (for answers that cut across owners)."""
 
-    __slots__ = ("_all", "_owners")
+    __slots__ = ("_all", "_owners", "last")
 
     def __init__(self) -> None:
-        self._all = next(_TICKS)
+        self._all = self.last = next(_TICKS)
         self._owners: dict[str, int] = {}
 
     def of(self, owner: str) -> int:
@@ -46,11 +47,11 @@ class Versions:
 
     def changed(self, owner: str | None) -> None:
         if owner is not None:
-            self._owners[owner] = next(_TICKS)
+            self._owners[owner] = self.last = next(_TICKS)
 
     def changed_all(self) -> None:
         self._owners = {}
-        self._all = next(_TICKS)
+        self._all = self.last = next(_TICKS)
 
 
 class Tracked:
@@ -64,12 +65,12 @@ class Tracked:
         self._changes = changes
         changes.subscribe(topic, self._heard, self._reload)
 
-    async def changed(self, owners: Iterable[str]) -> None:
+    async def changed(self, owners: Iterable[str | None]) -> None:
         """Call after the write has committed."""
-        owners = set(owners)
-        for owner in owners:
+        moved = {owner for owner in owners if owner is not None}
+        for owner in moved:
             self.versions.changed(owner)
-        await self._changes.publish(self._topic, owners)
+        await self._changes.publish(self._topic, moved)
 
     async def _heard(self, owners: list[str]) -> None:
         for owner in owners:

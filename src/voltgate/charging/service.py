@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from voltgate.changes import Changes
 from voltgate.charging.aggregate import (
     EnergyReport,
     build_report,
@@ -32,6 +33,7 @@ from voltgate.pagination import (
     offset_of,
     slice_of,
 )
+from voltgate.readmodel import Tracked
 from voltgate.sites.service import Sites
 
 # A start time up to this far ahead of the server's clock is the charger's clock drift.
@@ -47,7 +49,11 @@ class Charging:
         clock: Clock,
         heard_from: Callable[[str, float], None],
         sites: Sites,
+        changes: Changes,
     ) -> None:
+        # Per operator and per home charger's owner: moved by every stored report.
+        self._tracked = Tracked("charging-record", changes)
+        self.versions = self._tracked.versions
         self._store = store
         self._devices = devices
         self._sites = sites
@@ -87,12 +93,14 @@ class Charging:
                     await self._store.add(wanted)
                 except TransactionTaken:
                     continue  # a concurrent report created it: judge against that one
+                await self._tracked.changed((device.operator_id, device.owner_user_id))
                 return wanted, True
             if _same_report(stored, wanted):
                 return stored, False
             _check_compatible(stored, wanted)
             updated = replace(wanted, id=stored.id, created_at=stored.created_at)
             if await self._store.update_open(updated):
+                await self._tracked.changed((device.operator_id, device.owner_user_id))
                 return updated, False
             # Stopped by a concurrent report since we read it: judge against that one.
         raise Conflict(f"transaction {body.transaction_id!r} is being reported concurrently")

@@ -73,7 +73,7 @@ def build_fleet(
         raw_retention=settings.telemetry_raw_retention_days * 86_400.0,
         rollup_retention=settings.telemetry_rollup_retention_days * 86_400.0,
     )
-    charging = Charging(SqlChargingStore(db), devices, clock, telemetry.heard_from, sites)
+    charging = Charging(SqlChargingStore(db), devices, clock, telemetry.heard_from, sites, changes)
     commands = Commands(
         CommandReadModel(SqlCommandStore(db), changes, clock),
         SqlConnectorStates(db),
