@@ -60,6 +60,15 @@ class Charging:
         self._clock = clock
         self._heard_from = heard_from
 
+    def version(self, operator_id: str) -> tuple[int, int, int]:
+        """What a kept answer over the operator's records holds to: the records, and the
+        chargers and sites they are filtered by and summed in the time zones of."""
+        return (
+            self.versions.of(operator_id),
+            self._devices.versions.of(operator_id),
+            self._sites.versions.of(operator_id),
+        )
+
     async def report(self, device_id: str, body: RecordIn) -> tuple[ChargingRecord, bool]:
         """The stored record, and whether this report created it."""
         device = await self._devices.find(device_id)

@@ -28,6 +28,7 @@ from voltgate.changes import Changes
 from voltgate.clock import Clock
 from voltgate.commands.repository import SqlCommandStore
 from voltgate.commands.store import Claim, Command, Status
+from voltgate.readmodel import Versions
 
 log = structlog.get_logger("voltgate.commands")
 
@@ -58,6 +59,7 @@ class CommandReadModel:
         self._next: dict[str, float] = {}  # operator → no queued one expires before this
         self._loaded = False
         self._evicted_at = -math.inf
+        self.versions = Versions()  # per operator
         changes.subscribe(TOPIC, self._changed, self.reload)
 
     def __len__(self) -> int:
@@ -90,6 +92,13 @@ class CommandReadModel:
         limit: int,
     ) -> tuple[list[Command], int]:
         return await self._sql.page(operator_id, device_id, status, offset, limit)
+
+    def version(self, operator_id: str, now: float) -> object:
+        """What an answer over the operator's commands is made from: their versions, or a
+        fresh object (never equal to a kept one) once one of the queued is due to expire."""
+        if now < self._next.get(operator_id, math.inf):
+            return self.versions.of(operator_id)
+        return object()
 
     async def claim(self, operator_id: str, key: str, now: float) -> Claim | None:
         return await self._sql.claim(operator_id, key, now)
@@ -155,6 +164,7 @@ class CommandReadModel:
         await self._refresh(
             [i for i, c in self._rows.items() if c.status not in _FINAL and i not in seen]
         )
+        self.versions.changed_all()
 
     async def _changed(self, keys: list[str]) -> None:
         """Another instance wrote these commands: read them again."""
@@ -184,6 +194,7 @@ class CommandReadModel:
             return held
         self._rows[command.id] = command
         operator = command.operator_id
+        self.versions.changed(operator)
         if command.status is Status.QUEUED:
             self._queued.setdefault(operator, {})[command.id] = command.expires_at
             self._next[operator] = min(self._next.get(operator, math.inf), command.expires_at)

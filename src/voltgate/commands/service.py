@@ -180,6 +180,11 @@ class Commands:
         )
         return [c.id for c in batch]
 
+    def version(self, operator_id: str) -> object:
+        """What a kept answer over the operator's commands holds to: it renews with any change
+        to them and once one of them is due to expire."""
+        return self._store.version(operator_id, self._clock.now())
+
     async def get(self, operator_id: str, command_id: str) -> Command:
         found = None if "\x00" in command_id else await self._store.get(command_id[:64])
         if found is None or found.operator_id != operator_id:

@@ -73,6 +73,9 @@ Level = tuple[float, float]  # (state of charge %, reported at)
 
 
 class CommandStore(Protocol):
+    def version(self, operator_id: str, now: float) -> object:
+        """What an answer over the operator's commands holds to (`http.kept`)."""
+
     async def add(self, commands: list[Command], claim: Claim | None) -> Claim | None:
         """Insert the commands (and the claim, in the same transaction). If another request
         holds an unexpired claim on the same key, nothing is inserted and that claim returned."""

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 import structlog
 
 from voltgate.changes import Changes
+from voltgate.readmodel import Versions
 from voltgate.telemetry.store import Reading, TelemetryStore
 
 log = structlog.get_logger("voltgate.telemetry")
@@ -33,12 +34,17 @@ class LatestReadings:
         self._rows: dict[tuple[str, int], Reading] = {}
         self._held: dict[str, tuple[int, ...]] = {}  # device → its connectors, once asked for
         self._loaded: set[str] = set()
+        # Per device: moved by every reading accepted here and every flush stored anywhere,
+        # so answers kept from a charger's telemetry (latest, ranges, series, events) renew.
+        self.versions = Versions()
         changes.subscribe(TOPIC, self._changed, self._reload)
 
     def ingested(self, readings: Iterable[Reading]) -> None:
         """Readings this process accepted (a later or equal time replaces the held one)."""
         rows = self._rows
+        moved = self.versions.changed
         for reading in readings:
+            moved(reading.device_id)
             key = (reading.device_id, reading.connector)
             known = rows.get(key)
             if known is None or reading.at >= known.at:
@@ -56,6 +62,8 @@ class LatestReadings:
 
     async def stored(self, device_ids: list[str]) -> None:
         """A flush stored readings of these devices: tell the other instances."""
+        for device_id in device_ids:
+            self.versions.changed(device_id)
         try:
             await self._changes.publish(TOPIC, device_ids)
         except Exception:
@@ -67,12 +75,16 @@ class LatestReadings:
         self._rows.clear()
         self._held.clear()
         self._loaded.clear()
+        self.versions.changed_all()
 
     async def _changed(self, device_ids: list[str]) -> None:
         await self._read([d for d in device_ids if d in self._held])
+        for device_id in device_ids:
+            self.versions.changed(device_id)
 
     async def _reload(self) -> None:
         await self._read(list(self._held))
+        self.versions.changed_all()
 
     async def _read(self, device_ids: list[str]) -> None:
         pairs = [(d, n) for d in device_ids for n in self._held.get(d, ())]

@@ -69,6 +69,7 @@ class Telemetry:
         self._ports: dict[str, dict[int, float]] = {}  # device -> connector -> max kW
         self._pending: list[Reading] = []
         self._latest = latest
+        self.versions = latest.versions  # per device: what kept telemetry answers hold to
         self._heard: dict[str, float] = {}  # device -> when it last called
         self._written: dict[str, float] = {}  # device -> when its last touch was queued
         self._due: dict[str, None] = {}  # devices whose last_seen_at is to be moved
@@ -105,9 +106,15 @@ class Telemetry:
     def heard_from(self, device_id: str, at: float) -> None:
         """The device called at `at`: it counts as a heartbeat (written by the next flush)."""
         self._heard[device_id] = at
+        self.versions.changed(device_id)  # `latest` shows the time heard from
         if at - self._written.get(device_id, -math.inf) >= self._touch_every:
             self._written[device_id] = at
             self._due[device_id] = None
+
+    def version(self, operator_id: str, device_id: str) -> tuple[int, int]:
+        """What a kept answer over a charger's telemetry holds to: the charger's readings and
+        events, and the operator's chargers (which the answer checks it against)."""
+        return self.versions.of(device_id), self._devices.versions.of(operator_id)
 
     def last_heard(self, device_id: str) -> float | None:
         return self._heard.get(device_id)
@@ -117,6 +124,7 @@ class Telemetry:
         found = schemas.events(batch, device_id, await self.ports(device_id), now)
         await self._store.add_events(found)
         self.heard_from(device_id, now)
+        await self._latest.stored([device_id])  # moves its version here and elsewhere
         return len(found)
 
     async def latest(self, operator_id: str, device_id: str) -> tuple[Device, list[Reading]]:

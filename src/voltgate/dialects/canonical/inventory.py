@@ -12,6 +12,7 @@ from voltgate.devices.service import Devices
 from voltgate.devices.store import Device
 from voltgate.errors import RESOURCE_ERRORS
 from voltgate.http.guards import Guard
+from voltgate.http.kept import by_client
 from voltgate.http.routing import Body, Call, RouteTable
 from voltgate.identity.clients import ClientKind
 from voltgate.pagination import DEFAULT_LIMIT, MAX_SIZE, SliceView, slice_view
@@ -75,6 +76,7 @@ def mount(table: RouteTable, sites: Sites, devices: Devices, clock: Clock) -> No
         routes.sites,
         guard=READER,
         query=CursorQuery,
+        keep=by_client(sites.versions),
         response=SliceView[SiteView],
         summary="The operator's sites, by cursor",
     )
@@ -91,11 +93,18 @@ def mount(table: RouteTable, sites: Sites, devices: Devices, clock: Clock) -> No
         "/{site_id}",
         routes.site,
         guard=READER,
+        keep=by_client(sites.versions),
         response=SiteView,
         failures=(404,),
         summary="One of the operator's sites",
     )
-    device = table.scope("/v1/devices", errors=RESOURCE_ERRORS, guard=READER, tags=("devices",))
+    device = table.scope(
+        "/v1/devices",
+        errors=RESOURCE_ERRORS,
+        guard=READER,
+        tags=("devices",),
+        keep=by_client(devices.versions),
+    )
     device.get(
         "",
         routes.devices,

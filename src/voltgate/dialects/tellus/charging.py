@@ -21,6 +21,7 @@ from voltgate.clock import Clock
 from voltgate.dialects.tellus.envelope import Envelope, TellusPage, envelope, page
 from voltgate.dialects.tellus.guards import READER, SIGNED_DEVICE
 from voltgate.errors import ValidationFailed
+from voltgate.http.kept import Keep
 from voltgate.http.routing import Body, Call, RawResponse, RouteTable, json
 from voltgate.http.times import instant
 from voltgate.pagination import DEFAULT_LIMIT, DEFAULT_SIZE, MAX_PAGE, MAX_SIZE, SliceView
@@ -150,7 +151,10 @@ def mount(tellus: RouteTable, charging: Charging, clock: Clock) -> None:
         tags=CHARGER_TAGS,
         summary="Report a charging session (201 new; 200 updated or repeated)",
     )
-    operator = tellus.scope("/v1/operator", guard=READER, tags=OPERATOR_TAGS)
+    # Kept per caller and request while the operator's records, chargers and sites are
+    # unchanged, at most a second (a defaulted `to` is the time).
+    kept = Keep(lambda call: charging.version(call.principal.claims.client_id))
+    operator = tellus.scope("/v1/operator", guard=READER, tags=OPERATOR_TAGS, keep=kept)
     operator.get(
         "/charging-records",
         routes.listing,

@@ -26,6 +26,7 @@ from voltgate.commands.store import Command, Status
 from voltgate.dialects.tellus.envelope import Envelope, PageQuery, TellusPage, envelope, paged
 from voltgate.dialects.tellus.guards import READER, ROUTINE, SENSITIVE
 from voltgate.http.guards import Guard
+from voltgate.http.kept import Keep
 from voltgate.http.routing import Body, Call, HeaderDoc, RouteTable
 
 TAGS = ("tellus: commands",)
@@ -198,6 +199,7 @@ def mount(tellus: RouteTable, commands: Commands) -> None:
         routes.show,
         guard=READER,
         path_model=CommandPath,
+        keep=Keep(lambda call: commands.version(call.principal.claims.client_id)),
         response=Envelope[CommandView],
         failures=(404,),
         summary="One command and where it is in its lifecycle",
@@ -207,6 +209,7 @@ def mount(tellus: RouteTable, commands: Commands) -> None:
         routes.listing,
         guard=READER,
         query=CommandQuery,
+        keep=Keep(lambda call: commands.version(call.principal.claims.client_id)),
         response=Envelope[TellusPage[CommandView]],
         summary="The operator's commands, newest first",
     )

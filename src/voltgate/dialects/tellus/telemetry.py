@@ -16,6 +16,7 @@ from typing_extensions import TypedDict
 from voltgate.clock import Clock
 from voltgate.dialects.tellus.envelope import Envelope, envelope
 from voltgate.dialects.tellus.guards import READER, SIGNED_DEVICE
+from voltgate.http.kept import Keep
 from voltgate.http.routing import NO_STORE, Body, Call, RawResponse, RouteTable, json
 from voltgate.http.times import instant
 from voltgate.pagination import MAX_SIZE
@@ -219,8 +220,17 @@ def mount(tellus: RouteTable, telemetry: Telemetry, clock: Clock) -> None:
         failures=(404,),
         summary="Report events: faults, plug in/out, … (stored at once)",
     )
+    # Kept per caller and request while the charger's telemetry and the operator's chargers
+    # are unchanged, at most a second (`online` and a defaulted `to` come from the clock).
+    kept = Keep(
+        lambda call: telemetry.version(call.principal.claims.client_id, call.params["device_id"])
+    )
     device = tellus.scope(
-        "/v1/operator/devices/{device_id}", guard=READER, failures=(404,), tags=OPERATOR_TAGS
+        "/v1/operator/devices/{device_id}",
+        guard=READER,
+        failures=(404,),
+        tags=OPERATOR_TAGS,
+        keep=kept,
     )
     device.get(
         "/telemetry/latest",
