@@ -12,6 +12,10 @@ instances re-read those rows. A status only moves forward (queued → delivered 
 delivered → accepted | rejected, accepted → completed | failed), so a row read out of order
 never replaces a later one, and an instance needs no lock to merge what it hears.
 
+A charger's poll asks memory first (`may_have_queued`): with nothing queued for it, it
+writes nothing. A queued command heard of from elsewhere wakes the charger's long-poll here
+(`on_queued`), so a poll that looked just before it was heard still gets it at once.
+
 Expiry on read: an operator's list first expires its overdue queued commands. Every queued
 command is held (it is open), so memory answers "is any overdue?" without a query; the sweep
 (every 30 s, on every instance) expires through SQL whatever memory missed.
@@ -20,7 +24,7 @@ command is held (it is open), so memory answers "is any overdue?" without a quer
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import structlog
 
@@ -60,6 +64,8 @@ class CommandReadModel:
         self._loaded = False
         self._evicted_at = -math.inf
         self.versions = Versions()  # per operator
+        self._for_device: dict[str, set[str]] = {}  # device → its queued command ids
+        self.on_queued: Callable[[str], None] = _nobody  # a device's command became queued
         changes.subscribe(TOPIC, self._changed, self.reload)
 
     def __len__(self) -> int:
@@ -99,6 +105,13 @@ class CommandReadModel:
         if now < self._next.get(operator_id, math.inf):
             return self.versions.of(operator_id)
         return object()
+
+    async def may_have_queued(self, device_id: str) -> bool:
+        """False only when no queued command for the device is held (so none exists, or one
+        queued elsewhere is not heard of yet: hearing of it wakes the device's long-poll)."""
+        if not self._loaded:
+            await self.reload()
+        return device_id in self._for_device
 
     async def claim(self, operator_id: str, key: str, now: float) -> Claim | None:
         return await self._sql.claim(operator_id, key, now)
@@ -198,8 +211,16 @@ class CommandReadModel:
         if command.status is Status.QUEUED:
             self._queued.setdefault(operator, {})[command.id] = command.expires_at
             self._next[operator] = min(self._next.get(operator, math.inf), command.expires_at)
+            self._for_device.setdefault(command.device_id, set()).add(command.id)
+            if held is None:
+                self.on_queued(command.device_id)
         elif held is not None and held.status is Status.QUEUED:
             self._unqueue(operator, command.id)
+            ids = self._for_device.get(command.device_id)
+            if ids is not None:
+                ids.discard(command.id)
+                if not ids:
+                    del self._for_device[command.device_id]
         return command
 
     def _unqueue(self, operator: str, command_id: str) -> None:
@@ -237,3 +258,7 @@ class CommandReadModel:
         ]
         for command_id in gone:
             del self._rows[command_id]
+
+
+def _nobody(_device_id: str) -> None:
+    pass

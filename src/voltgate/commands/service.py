@@ -106,6 +106,7 @@ class Commands:
         self._clock = clock
         self._audit = audit
         self._waiters = Waiters()
+        store.on_queued = self._waiters.wake  # heard of from elsewhere: wake its long-poll
         self._sweeper: asyncio.Task[None] | None = None
 
     # The operator's side.
@@ -218,6 +219,7 @@ class Commands:
         await self._devices.touch(device_id, self._clock.now())
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
+        first = True
         with self._waiters.waiting(device_id) as woken:
             relay = None if hangup is None else loop.create_task(_relay(hangup, woken))
             try:
@@ -225,7 +227,12 @@ class Commands:
                     woken.clear()  # before looking, so a command queued meanwhile wakes us again
                     if hangup is not None and hangup.is_set():
                         return []
-                    found = await self._store.deliver(device_id, self._clock.now(), DELIVERY_BATCH)
+                    if first and not await self._store.may_have_queued(device_id):
+                        found = []  # nothing queued: the common poll writes nothing
+                    else:
+                        now = self._clock.now()
+                        found = await self._store.deliver(device_id, now, DELIVERY_BATCH)
+                    first = False
                     remaining = deadline - loop.time()
                     if found or remaining <= 0 or self._waiters.closed:
                         return found

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
@@ -73,6 +74,11 @@ Level = tuple[float, float]  # (state of charge %, reported at)
 
 
 class CommandStore(Protocol):
+    on_queued: Callable[[str], None]  # called with a device whose command became queued
+
+    async def may_have_queued(self, device_id: str) -> bool:
+        """False if surely no command is queued for the device (a poll need not write)."""
+
     def version(self, operator_id: str, now: float) -> object:
         """What an answer over the operator's commands holds to (`http.kept`)."""
 

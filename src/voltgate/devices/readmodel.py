@@ -29,6 +29,8 @@ def _id(device: Device) -> str:
 
 # A heartbeat (or long-poll) is written at most this often per device.
 TOUCH_EVERY = 10.0
+# Between writes, the held time moves when it is this much behind (answers show seconds).
+SHOWN_WITHIN = 1.0
 
 
 class DeviceReadModel:
@@ -70,10 +72,11 @@ class DeviceReadModel:
         held = self._table.index.get(device_id)
         written = self._written.get(device_id)
         if held is not None and written is not None and 0 <= at - written < TOUCH_EVERY:
-            # Written less than TOUCH_EVERY ago: this process shows the new time at once, the
-            # database and the other instances get it with the next write (a charger is
-            # online for 90 s after it was heard from, so they never show it offline).
-            if held.last_seen_at is None or held.last_seen_at < at:
+            # Written less than TOUCH_EVERY ago: this process shows the new time (to the
+            # second) at once, the database and the other instances get it with the next
+            # write (a charger is online for 90 s after it was heard from, so they never
+            # show it offline).
+            if held.last_seen_at is None or held.last_seen_at <= at - SHOWN_WITHIN:
                 self._table.index.put(replace(held, last_seen_at=at))
             return True
         if not await self._sql.touch(device_id, at):

@@ -89,14 +89,15 @@ class Channel:
         )
 
     async def poll(self, call: Call[None, WaitQuery, None]) -> Envelope[Deliveries]:
-        request = call.request
+        request, device_id = call.request, call.principal.claims.client_id
+        if call.query.wait <= 0:  # a look, no wait: nothing to hang up on
+            delivered = await self._commands.poll(device_id, 0)
+            return envelope({"commands": [delivery_view(c) for c in delivered]})
         await request.body(self._max_body)  # after the body, the next message is the hang-up
         gone = asyncio.Event()
         watcher = asyncio.create_task(_hangup(request, gone))
         try:
-            delivered = await self._commands.poll(
-                call.principal.claims.client_id, call.query.wait, gone
-            )
+            delivered = await self._commands.poll(device_id, call.query.wait, gone)
         finally:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
