@@ -207,6 +207,8 @@ class Commands:
         now = self._clock.now()
         await self._devices.touch(device_id, now)
         await self.states.record(device_id, reports, now)
+        if not await self._store.may_have_queued(device_id):
+            return []  # nothing queued for it: the common heartbeat reads memory only
         return await self._store.deliver(device_id, now, DELIVERY_BATCH)
 
     async def poll(
