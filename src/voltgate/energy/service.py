@@ -59,6 +59,7 @@ def new_site_id() -> int:
 class EnergySites:
     def __init__(self, store: EnergySiteStore, clock: Clock) -> None:
         self._store = store
+        self.versions = store.versions  # per user: what kept answers are made from
         self.clock = clock
         self.model = Model()
         self.history = History(self.model)
