@@ -156,7 +156,6 @@ class Model:
                 self._totals.popitem(last=False)
         return sums
 
-
     def window_totals(self, spec: SiteSpec, day: date, a: float, b: float) -> dict[str, float]:
         """Wh of the day's steps within [a, b), a step cut by either end pro rata (`totals` of
         them), from running sums kept per day: today's part is asked for on every read."""
