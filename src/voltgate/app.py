@@ -83,8 +83,9 @@ def create_app(
             access_log.flush()
 
     table = RouteTable()
+    kept = Kept()  # the router's kept answers and the handlers' own, in one budget
     for name in names:
-        DIALECTS[name](table, runtime)
+        DIALECTS[name](table, runtime, kept)
 
     def openapi() -> dict[str, Any]:
         return document(table.operations, title=TITLE, version=__version__, description=DESCRIPTION)
@@ -104,7 +105,7 @@ def create_app(
         ),
         max_body=settings.max_body_bytes,
         clock=runtime.clock,
-        kept=Kept(),
+        kept=kept,
     )
     app.entry = RequestContext(Router(table, binding, pages))
     return app

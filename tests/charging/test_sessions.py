@@ -292,3 +292,99 @@ async def test_past_the_limit_for_an_app_and_user_it_is_429_with_the_headers(
     assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["1", "0", "0"]
     assert answers[2].headers["X-RateLimit-Limit"] == "2" and answers[2].headers["Retry-After"]
     assert answers[2].json()["code"] == 5001
+
+
+# -- kept renderings: the checks run on every request, the answer is made once per change ----
+
+
+def _counted(monkeypatch: pytest.MonkeyPatch, app: App, name: str) -> list[tuple[Any, ...]]:
+    """The calls the routes make to the charging service's `name` from now on."""
+    charging = app.rt.fleet.charging
+    calls: list[tuple[Any, ...]] = []
+    real = getattr(charging, name)
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(charging, name, counting)
+    return calls
+
+
+def _ids(response: httpx.Response) -> list[str]:
+    assert response.status_code == 200, response.text
+    return [s["id"] for s in response.json()["data"]]
+
+
+async def test_an_answer_is_made_once_and_every_read_is_still_counted(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = await _world(app)
+    headers = await _user_token(app, world)
+    listed, detailed = _counted(monkeypatch, app, "owned"), _counted(monkeypatch, app, "owned_one")
+    one = f"{URL}/{_sid(world.sessions[0])}"
+    answers = [await app.http.get(path, headers=headers) for path in (URL, one, URL, one)]
+    assert [a.status_code for a in answers] == [200] * 4
+    assert answers[2].content == answers[0].content and answers[3].content == answers[1].content
+    assert (len(listed), len(detailed)) == (1, 1)
+    remaining = [int(a.headers["X-RateLimit-Remaining"]) for a in answers]
+    assert remaining == [remaining[0] - i for i in range(4)]
+
+    app.clock.advance(1.0)  # at most a second old
+    assert _ids(await app.http.get(URL, headers=headers)) == _ids(answers[0])
+    assert len(listed) == 2
+
+
+async def test_a_report_and_an_owner_change_show_in_the_very_next_read(app: App) -> None:
+    world = await _world(app)
+    headers = await _user_token(app, world)
+    one = f"{URL}/{_sid(world.sessions[-1])}"
+    mine = [_sid(r) for r in reversed(world.sessions)]
+    assert _ids(await app.http.get(URL, headers=headers)) == mine
+    assert (await app.http.get(one, headers=headers)).json()["data"]["status"] == "completed"
+
+    started = app.clock.now() - 600
+    body = {"transaction_id": "tx-kept", "connector": 1, "started_at": started, "energy_kwh": 1}
+    reported = await app.http.post(
+        "/v1/device/charging-records", json=body, headers=world.home.headers
+    )
+    assert reported.status_code == 201, reported.text
+    opened = _sid(reported.json()["data"])
+    listed = (await app.http.get(URL, headers=headers)).json()["data"]
+    assert [s["id"] for s in listed] == [opened, *mine]
+    assert listed[0]["status"] == "in_progress"
+
+    body |= {"stopped_at": started + 300, "energy_kwh": 2}
+    stopped = await app.http.post(
+        "/v1/device/charging-records", json=body, headers=world.home.headers
+    )
+    assert stopped.status_code == 200, stopped.text
+    listed = (await app.http.get(URL, headers=headers)).json()["data"]
+    assert (listed[0]["status"], listed[0]["energy_kwh"]) == ("completed", 2)
+
+    await app.rt.fleet.devices.set_owner(world.depot.device_id, world.driver.id)
+    assert len(_ids(await app.http.get(URL, headers=headers))) == len(mine) + 2
+    await app.rt.fleet.devices.set_owner(world.home.device_id, None)
+    assert len(_ids(await app.http.get(URL, headers=headers))) == 1  # the depot's
+    gone = await app.http.get(one, headers=headers)
+    assert gone.status_code == 404
+
+
+async def test_an_app_the_user_has_not_allowed_is_refused_though_an_answer_is_kept(
+    app: App,
+) -> None:
+    world = await _world(app)
+    await _user_token(app, world)  # the driver allowed Charge Planner
+    planner = await _app_token(app, world) | {"EvEnergy-User": world.driver.id}
+    assert (await app.http.get(URL, headers=planner)).status_code == 200
+
+    other_id, other_secret = await app.client(
+        kind="third_party", scopes=SCOPE, redirect_uris=[REDIRECT], name="Other app"
+    )
+    other = bearer((await app.token(other_id, other_secret, scope=SCOPE))["access_token"])
+    refused = await app.http.get(URL, headers=other | {"EvEnergy-User": world.driver.id})
+    assert refused.status_code == 403 and refused.json()["code"] == 2003
+
+    await app.rt.identity.consents.disconnect(world.driver.id, world.app_id)
+    withdrawn = await app.http.get(URL, headers=planner)
+    assert withdrawn.status_code == 403 and withdrawn.json()["code"] == 2003

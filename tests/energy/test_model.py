@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from tests.conftest import App
 from tests.energy.driver import driver
+from voltgate.energy.model import Model, SiteSpec, totals
 
 STEP = 300
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -90,3 +93,24 @@ async def test_longer_periods_sum_the_same_days(app: App) -> None:
     assert abs(sum(e["solar_energy_exported"] for e in today) - may["solar_energy_exported"]) < 1
     backup = (await d.get(site, token, kind="backup")).json()["response"]
     assert backup["events"] == [] and backup["total_events"] == 0
+
+
+def test_a_part_of_a_day_read_from_running_sums_equals_the_sum_of_its_steps() -> None:
+    model = Model()
+    spec = SiteSpec(1, "Europe/Berlin", 52.5, 8.0, 13.5, 5.0, 20, "self_consumption", False)
+    for day in (date(2027, 3, 28), date(2027, 5, 3), date(2027, 10, 31)):  # 23, 24, 25 hours
+        flows = model.day(spec, day)
+        midnight = datetime(day.year, day.month, day.day, tzinfo=BERLIN).timestamp()
+        end = flows[-1].start + STEP
+        for a, b in [
+            (midnight, end),
+            (midnight, midnight + 9 * 3600 + 17),  # today, up to now
+            (midnight + 3 * STEP, midnight + 40 * STEP),  # whole steps only
+            (midnight + 100.5, midnight + 250.25),  # within one step
+            (midnight + 7 * 3600 + 1, end - 1),  # installed that morning
+            (midnight - 900, end + 900),
+        ]:
+            steps = totals([f for f in flows if a - STEP < f.start < b], a, b)
+            read = model.window_totals(spec, day, a, b)
+            assert read == pytest.approx(steps, abs=1e-6), (day, a - midnight, b - midnight)
+            assert read["solar_energy_exported"] >= 0

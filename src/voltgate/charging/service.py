@@ -182,6 +182,11 @@ class Charging:
         return which
 
     # -- a user's own chargers (home chargers), for the ev.energy sessions view -------------
+    def owner_version(self, user_id: str) -> tuple[int, int]:
+        """What `owned` and `owned_one` answer from: the reports of the user's chargers and
+        which chargers are the user's."""
+        return self.versions.of(user_id), self._devices.owners.of(user_id)
+
     async def owned(
         self, user_id: str, *, before: str | None, after: str | None, limit: int
     ) -> tuple[list[ChargingRecord], bool]:

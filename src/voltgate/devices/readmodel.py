@@ -10,12 +10,13 @@ apply from the message itself.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 from voltgate.changes import Changes
 from voltgate.devices.repository import SqlDeviceStore
 from voltgate.devices.store import Device, OwnerChange
-from voltgate.readmodel import Index, Table
+from voltgate.readmodel import Index, Table, Versions
 from voltgate.stamps import Stamps
 
 
@@ -25,6 +26,33 @@ def _operator(device: Device) -> str:
 
 def _id(device: Device) -> str:
     return device.id
+
+
+class _DeviceIndex(Index[str, Device]):
+    """Devices by id and per operator; `owners` moves for a user whose set of (home) chargers
+    changes, old owner and new."""
+
+    def __init__(self) -> None:
+        super().__init__(_id, _operator)
+        self.owners = Versions()
+
+    def put(self, row: Device) -> None:
+        held = self.get(row.id)
+        super().put(row)
+        if held is None or held.owner_user_id != row.owner_user_id:
+            if held is not None:
+                self.owners.changed(held.owner_user_id)
+            self.owners.changed(row.owner_user_id)
+
+    def remove(self, key: str) -> None:
+        held = self.get(key)
+        super().remove(key)
+        if held is not None:
+            self.owners.changed(held.owner_user_id)
+
+    def replace_all(self, rows: Iterable[Device]) -> None:
+        super().replace_all(rows)
+        self.owners.changed_all()
 
 
 # A heartbeat (or long-poll) is written at most this often per device.
@@ -39,10 +67,12 @@ class DeviceReadModel:
         self._serials: set[str] = set()
         self._written: dict[str, float] = {}  # when each device's last touch was written
         self._seen = Stamps("device-seen", changes, self._heard)
+        index = _DeviceIndex()
         self._table: Table[str, Device] = Table(
-            "device", changes, Index(_id, _operator), self._load_all, self._load_one, str
+            "device", changes, index, self._load_all, self._load_one, str
         )
-        self.versions = self._table.index.versions
+        self.versions = index.versions
+        self.owners = index.owners
 
     async def add(self, device: Device) -> None:
         await self._sql.add(device)

@@ -62,6 +62,7 @@ class Devices:
     ) -> None:
         self._store = store
         self.versions = store.versions  # per operator: what kept answers are made from
+        self.owners = store.owners  # per owning user: which chargers are whose
         self._enrollments = enrollments
         self._admin = admin
         self._clock = clock

@@ -64,6 +64,7 @@ class Enrollment:
 
 class DeviceStore(Protocol):
     versions: Versions  # per operator
+    owners: Versions  # per home charger's owner (a user): moved when a device's owner changes
 
     async def add(self, device: Device) -> None:
         """Insert the device and its connectors; raises SerialTaken for a known serial."""

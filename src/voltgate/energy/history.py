@@ -12,8 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from voltgate.energy.model import ENERGY_FIELDS, STEP, Model, SiteSpec, local_midnight
-from voltgate.energy.model import totals as sum_flows
+from voltgate.energy.model import ENERGY_FIELDS, Model, SiteSpec, local_midnight
 from voltgate.errors import InvalidRequest
 
 KINDS = ("energy", "backup")
@@ -98,8 +97,7 @@ class History:
             if a <= local_midnight(day, site_zone) and local_midnight(following, site_zone) <= b:
                 part = self._model.day_totals(spec, day)
             else:
-                flows = [f for f in self._model.day(spec, day) if a - STEP < f.start < b]
-                part = sum_flows(flows, a, b)
+                part = self._model.window_totals(spec, day, a, b)
             for name in ENERGY_FIELDS:
                 sums[name] += part[name]
             day = following

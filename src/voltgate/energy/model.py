@@ -14,6 +14,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import accumulate
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -107,11 +108,15 @@ class Model:
     Thread-safe: calendar_history computes long ranges on a worker thread.
     """
 
-    def __init__(self, max_days: int = 2048, max_totals: int = 65_536) -> None:
+    def __init__(
+        self, max_days: int = 2048, max_totals: int = 65_536, max_running: int = 256
+    ) -> None:
         self._days: OrderedDict[tuple[SiteSpec, date], list[Flow]] = OrderedDict()
         self._totals: OrderedDict[tuple[SiteSpec, date], dict[str, float]] = OrderedDict()
+        self._running: OrderedDict[tuple[SiteSpec, date], list[list[float]]] = OrderedDict()
         self._max = max_days
         self._max_totals = max_totals
+        self._max_running = max_running
         self._lock = threading.Lock()
 
     def at(self, spec: SiteSpec, now: float) -> Flow:
@@ -150,6 +155,53 @@ class Model:
             while len(self._totals) > self._max_totals:
                 self._totals.popitem(last=False)
         return sums
+
+    def window_totals(self, spec: SiteSpec, day: date, a: float, b: float) -> dict[str, float]:
+        """Wh of the day's steps within [a, b), a step cut by either end pro rata (`totals` of
+        them), from running sums kept per day: today's part is asked for on every read."""
+        flows = self.day(spec, day)
+        running = self._running_sums(spec, day, flows)
+        first, n = flows[0].start, len(flows)
+        i = min(n, max(0, math.ceil((a - first) / STEP)))  # the first whole step
+        j = min(n, max(i, math.floor((b - first) / STEP)))  # whole steps end before j
+        cut = [f for f in flows[max(0, i - 1) : i] if f.start + STEP > a]
+        cut += [f for f in flows[j : j + 1] if f.start < b]
+        sums = totals(cut, a, b)
+        for name, column in zip(ENERGY_FIELDS, running, strict=True):
+            sums[name] += column[j] - column[i]
+        return sums
+
+    def _running_sums(self, spec: SiteSpec, day: date, flows: list[Flow]) -> list[list[float]]:
+        """Per field (ENERGY_FIELDS' order), the Wh of the day's first k whole steps at k."""
+        key = (spec, day)
+        with self._lock:
+            found = self._running.get(key)
+            if found is not None:
+                self._running.move_to_end(key)
+                return found
+        wh = _HOURS * 1000
+        steps = [
+            (
+                f.solar,
+                f.grid_to_home + f.grid_to_battery,
+                f.solar_to_grid,
+                0.0,
+                f.battery_to_home,
+                f.grid_to_battery,
+                f.solar_to_battery,
+                f.grid_to_home,
+                f.solar_to_home,
+                f.battery_to_home,
+                f.load,
+            )
+            for f in flows
+        ]
+        running = [[0.0, *accumulate(step[k] * wh for step in steps)] for k in range(11)]
+        with self._lock:
+            self._running[key] = running
+            while len(self._running) > self._max_running:
+                self._running.popitem(last=False)
+        return running
 
 
 def _simulate_day(spec: SiteSpec, day: date) -> list[Flow]:

@@ -29,6 +29,7 @@ class EnergySiteReadModel:
         self._writes = 0  # this process's committed changes, counted
         self._index: Index[int, EnergySite] = Index(_id, _user)
         self._table = Table("energy_site", changes, self._index, sql.all, self._stored, int)
+        self.versions = self._index.versions
 
     async def add(self, site: EnergySite) -> None:
         await self._sql.add(site)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from voltgate.readmodel import Versions
+
 
 @dataclass(frozen=True, slots=True)
 class EnergySite:
@@ -29,6 +31,8 @@ class EnergySite:
 
 
 class EnergySiteStore(Protocol):
+    versions: Versions  # per user: moved by every change to one of the user's sites
+
     async def add(self, site: EnergySite) -> None: ...
 
     async def get(self, site_id: int) -> EnergySite | None:

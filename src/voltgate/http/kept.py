@@ -11,13 +11,21 @@ already outdated: a process reads its own writes at once, and other processes' w
 soon as their read models hear of them.
 
 Memory is bounded by bytes (`Kept.budget`): the oldest answers go first.
+
+A handler that must run on every request (its own checks of who it acts for, a count per
+user, per-request headers) keeps only its rendering: `Rendered.encoded(key, version, make)`
+after its checks, in the same store (one budget), under the key it names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+import orjson
+
+from voltgate.clock import Clock
 
 Headers = list[tuple[bytes, bytes]]
 BUDGET = 32 * 1024 * 1024
@@ -68,6 +76,32 @@ class Kept:
         while self._size > self._budget:
             oldest = next(iter(self._entries))
             self._size -= len(self._entries.pop(oldest)[2])
+
+
+class Rendered:
+    """A handler's own kept renderings (`Kept` entries keyed under this instance)."""
+
+    __slots__ = ("_clock", "_kept", "_seconds")
+
+    def __init__(self, kept: Kept, clock: Clock, seconds: float = 1.0) -> None:
+        self._kept = kept
+        self._clock = clock
+        self._seconds = seconds
+
+    async def encoded(
+        self, key: Hashable, version: Hashable, make: Callable[[], Awaitable[object]]
+    ) -> bytes:
+        """The JSON of `make()`'s answer, kept under `key` while `version` holds and for at
+        most `seconds`. Read `version` before anything the answer is made from (so before
+        this is awaited); an exception from `make` keeps nothing."""
+        now = self._clock.now()
+        entry = (self, key)
+        found = self._kept.get(entry, version, now, self._seconds)
+        if found is not None:
+            return found[0]
+        body = orjson.dumps(await make())
+        self._kept.put(entry, version, now, body, [])
+        return body
 
 
 class Owned(Protocol):

@@ -40,7 +40,8 @@ class VehicleIndex(Index[int, Vehicle]):
 
     def put(self, row: Vehicle) -> None:
         held = self.get(row.id)
-        if held is not None and held.version > row.version:
+        # The same row read again (a reread, a reload) is no change: kept answers stay good.
+        if held is not None and (held.version > row.version or held == row):
             return
         super().put(row)
         self._vins[row.vin] = row.id
@@ -63,6 +64,7 @@ class VehicleReadModel:
         self._table: Table[int, Vehicle] = Table(
             "vehicle", changes, self._index, sql.all, sql.get, int
         )
+        self.versions = self._index.versions
 
     async def add_all(self, vehicles: list[Vehicle]) -> bool:
         if not await self._sql.add_all(vehicles):

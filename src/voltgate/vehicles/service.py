@@ -14,6 +14,7 @@ from typing import Any
 
 from voltgate.clock import Clock
 from voltgate.errors import Conflict, NotFound, Unavailable
+from voltgate.readmodel import Versions
 from voltgate.vehicles import commands
 from voltgate.vehicles.commands import Outcome
 from voltgate.vehicles.physics import Policy, Present, present, rebase, settle
@@ -32,6 +33,12 @@ class Vehicles:
         self._store = store
         self.clock = clock
         self.policy = policy
+
+    @property
+    def versions(self) -> Versions:
+        """Per user: what kept answers about a user's vehicles (and their finished charging
+        sessions, written only with a change to the vehicle) are made from."""
+        return self._store.versions
 
     async def owned(self, user_id: str) -> list[tuple[Vehicle, Present]]:
         return [await self._settled(v) for v in await self._store.of_user(user_id)]

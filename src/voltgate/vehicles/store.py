@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from voltgate.readmodel import Versions
+
 
 @dataclass(frozen=True, slots=True)
 class Vehicle:
@@ -93,6 +95,8 @@ class Transition:
 
 
 class VehicleStore(Protocol):
+    versions: Versions  # per user: moved by every change to one of the user's vehicles
+
     async def add_all(self, vehicles: list[Vehicle]) -> bool:
         """Insert together; False (nothing inserted) when a VIN or a user's seed slot exists."""
 

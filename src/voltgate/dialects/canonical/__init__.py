@@ -5,11 +5,12 @@ canonical inventory (plain JSON, cursors). The authorization endpoint and pages 
 from __future__ import annotations
 
 from voltgate.dialects.canonical import account, admin, health, inventory, oauth
+from voltgate.http.kept import Kept
 from voltgate.http.routing import RouteTable
 from voltgate.runtime import Runtime
 
 
-def mount(table: RouteTable, rt: Runtime) -> None:
+def mount(table: RouteTable, rt: Runtime, _kept: Kept) -> None:
     identity = rt.identity
     oauth.mount(table, identity, rt.settings.issuer)
     account.mount(table, identity.consents)

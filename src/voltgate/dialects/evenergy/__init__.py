@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from voltgate.dialects.evenergy import sessions
 from voltgate.errors import RFC_ERRORS, MethodNotAllowed
+from voltgate.http.kept import Kept, Rendered
 from voltgate.http.limits import ApiRateLimiter
 from voltgate.http.oauth import TokenResponse, oauth_endpoint
 from voltgate.http.routing import Body, Call, RawResponse, RouteTable
@@ -19,7 +20,7 @@ async def revoke_without_slash(_call: Call[None, None, None]) -> RawResponse:
     raise MethodNotAllowed("the revocation URL needs its trailing slash: /o/revoke_token/")
 
 
-def mount(table: RouteTable, rt: Runtime) -> None:
+def mount(table: RouteTable, rt: Runtime, kept: Kept) -> None:
     identity = rt.identity
     oauth = table.scope(errors=RFC_ERRORS, tags=("ev.energy",))
     oauth.post(
@@ -45,4 +46,5 @@ def mount(table: RouteTable, rt: Runtime) -> None:
     limiter = ApiRateLimiter(
         rt.coordinator, rt.clock, settings.api_rate_limit, settings.api_rate_window
     )
-    sessions.mount(table, rt.fleet.charging, identity.users, identity.consents, limiter)
+    rendered = Rendered(kept, rt.clock)
+    sessions.mount(table, rt.fleet.charging, identity.users, identity.consents, limiter, rendered)

@@ -7,6 +7,10 @@ acts for one user named by `EvEnergy-User`, and only while that user's consent t
 covers the scope. ev.energy conventions: prefixed ids (`chrg…`, `evse…`, `user…`), cursor pages
 (`page_before` / `page_after` / `page_size`), rate-limit state in `X-RateLimit-*` headers,
 counted per app and user.
+
+Who a request acts for, the consent and the count are decided on every request; the rendered
+answer is then kept (`http.kept.Rendered`) per user and request while the user's chargers'
+reports and which chargers are theirs are unchanged, and for at most a second.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ from voltgate.charging.service import Charging
 from voltgate.charging.store import ChargingRecord
 from voltgate.errors import RESOURCE_ERRORS, Forbidden, InvalidRequest, NotFound, ValidationFailed
 from voltgate.http.guards import ANY_TOKEN
+from voltgate.http.kept import Rendered
 from voltgate.http.limits import ApiRateLimiter
-from voltgate.http.routing import Call, HeaderDoc, RouteTable
+from voltgate.http.routing import JSON_TYPE, Call, HeaderDoc, RawResponse, RouteTable
 from voltgate.identity.clients import DELEGATED_KINDS, ClientKind
 from voltgate.identity.consent import Consents
 from voltgate.identity.guard import Principal
@@ -155,41 +160,57 @@ def _cursor(value: str | None, name: str) -> str | None:
 
 class SessionRoutes:
     def __init__(
-        self, charging: Charging, users: Users, consents: Consents, limiter: ApiRateLimiter
+        self,
+        charging: Charging,
+        users: Users,
+        consents: Consents,
+        limiter: ApiRateLimiter,
+        rendered: Rendered,
     ) -> None:
         self._charging = charging
         self._users = users
         self._consents = consents
         self._limiter = limiter
+        self._rendered = rendered
 
-    async def list_sessions(self, call: Call[None, SessionPage, None]) -> SessionList:
+    async def list_sessions(self, call: Call[None, SessionPage, None]) -> RawResponse:
         user_id = await self._acting_user(call)
         query = call.query
         if query.page_before is not None and query.page_after is not None:
             raise ValidationFailed("send page_before or page_after, not both")
         before = _cursor(query.page_before, "page_before")
         after = _cursor(query.page_after, "page_after")
-        rows, more = await self._charging.owned(
-            user_id, before=before, after=after, limit=query.page_size
-        )
-        newer = (more if before is not None else after is not None) and bool(rows)
-        older = (more if before is None else True) and bool(rows)
-        return {
-            "data": [session_view(r, user_id) for r in rows],
-            "pagination": {
-                "page_size": query.page_size,
-                "page_before": session_id(rows[0].id) if newer else None,
-                "page_after": session_id(rows[-1].id) if older else None,
-            },
-        }
+        size = query.page_size
 
-    async def get_session(self, call: Call[None, None, None]) -> OneSession:
+        async def make() -> SessionList:
+            rows, more = await self._charging.owned(user_id, before=before, after=after, limit=size)
+            newer = (more if before is not None else after is not None) and bool(rows)
+            older = (more if before is None else True) and bool(rows)
+            return {
+                "data": [session_view(r, user_id) for r in rows],
+                "pagination": {
+                    "page_size": size,
+                    "page_before": session_id(rows[0].id) if newer else None,
+                    "page_after": session_id(rows[-1].id) if older else None,
+                },
+            }
+
+        version = self._charging.owner_version(user_id)
+        key = (user_id, size, before, after)
+        return _json(await self._rendered.encoded(key, version, make))
+
+    async def get_session(self, call: Call[None, None, None]) -> RawResponse:
         user_id = await self._acting_user(call)
         found = record_id(call.params["session"])
         if found is None:
             raise NotFound("no such charging session")
-        record = await self._charging.owned_one(user_id, found)
-        return {"data": session_detail(record, user_id)}
+
+        async def make() -> OneSession:
+            record = await self._charging.owned_one(user_id, found)
+            return {"data": session_detail(record, user_id)}
+
+        version = self._charging.owner_version(user_id)
+        return _json(await self._rendered.encoded((user_id, found), version, make))
 
     async def _acting_user(self, call: Call[Any, Any, Any]) -> str:
         """The user this request reads for: the token's own user, or the consenting user an
@@ -232,14 +253,19 @@ class SessionRoutes:
         return await self._consents.covers(user_id, client_id, (SCOPE,))
 
 
+def _json(body: bytes) -> RawResponse:
+    return RawResponse(200, body, [JSON_TYPE])
+
+
 def mount(
     table: RouteTable,
     charging: Charging,
     users: Users,
     consents: Consents,
     limiter: ApiRateLimiter,
+    rendered: Rendered,
 ) -> None:
-    routes = SessionRoutes(charging, users, consents, limiter)
+    routes = SessionRoutes(charging, users, consents, limiter, rendered)
     api = table.scope(
         "/v2/charging_sessions",
         errors=RESOURCE_ERRORS,

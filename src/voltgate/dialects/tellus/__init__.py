@@ -2,18 +2,19 @@
 error codes (`errors.TELLUS_ERRORS`), page/size lists; the operator's inventory and controls
 and the charger's channel.
 
-`mount(table, rt)` picks the services each group of routes uses, once, at start-up.
+`mount(table, rt, kept)` picks the services each group of routes uses, once, at start-up.
 """
 
 from __future__ import annotations
 
 from voltgate.dialects.tellus import channel, charging, commands, inventory, telemetry, tokens
 from voltgate.errors import TELLUS_ERRORS
+from voltgate.http.kept import Kept
 from voltgate.http.routing import RouteTable
 from voltgate.runtime import Runtime
 
 
-def mount(table: RouteTable, rt: Runtime) -> None:
+def mount(table: RouteTable, rt: Runtime, _kept: Kept) -> None:
     tellus = table.scope(errors=TELLUS_ERRORS)
     fleet = rt.fleet
     tokens.mount(tellus, rt.identity.token_endpoint)

@@ -15,6 +15,7 @@ from voltgate.dialects.canonical.oauth import OAuth
 from voltgate.dialects.tesla import energy, partners, products, vehicles
 from voltgate.dialects.tesla.errors import TESLA_ERRORS
 from voltgate.errors import RESOURCE_ERRORS, RFC_ERRORS
+from voltgate.http.kept import Kept
 from voltgate.http.limits import PER_APP
 from voltgate.http.oauth import TokenResponse
 from voltgate.http.routing import Body, RouteTable
@@ -24,7 +25,7 @@ from voltgate.runtime import Runtime
 PATHS = EndpointPaths(authorization="/oauth2/v3/authorize", token="/oauth2/v3/token")  # noqa: S106
 
 
-def mount(table: RouteTable, rt: Runtime) -> None:
+def mount(table: RouteTable, rt: Runtime, _kept: Kept) -> None:
     identity = rt.identity
     oauth = OAuth(identity, rt.settings.issuer)
     table.post(

@@ -3,6 +3,11 @@
 
 Reads need `energy_device_data`, changes `energy_cmds`, both on a token a user granted;
 another user's site is 404, exactly like a missing one.
+
+The reads keep their answers (`http.kept`) while the user's sites are unchanged (a backup,
+mode or storm-mode change moves them, here at once and on other instances when heard) and for
+at most a second: live power flows and charge, and the "today" of a calendar history, are up
+to 1 s old.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from voltgate.energy.schemas import (
 from voltgate.energy.service import EnergySites
 from voltgate.energy.store import EnergySite
 from voltgate.http.guards import Guard
+from voltgate.http.kept import by_subject
 from voltgate.http.routing import Body, Call, RouteTable
 from voltgate.identity.clients import DELEGATED_KINDS
 
@@ -106,7 +112,7 @@ def mount(table: RouteTable, energy: EnergySites) -> None:
     """`table` carries the dialect's error body and the per-app limit."""
     routes = EnergyRoutes(energy)
     site = table.scope("/api/1/energy_sites/{site_id}", tags=("tesla: energy",))
-    reads = {"guard": READER, "failures": (404,)}
+    reads = {"guard": READER, "failures": (404,), "keep": by_subject(energy.versions)}
     site.get(
         "/live_status",
         routes.live_status,

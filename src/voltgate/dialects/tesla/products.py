@@ -1,6 +1,9 @@
 """`GET /api/1/products`: everything a user owns, as Tesla lists it: vehicles first, then energy
 sites, each kind only when the token may reach it (vehicles with any vehicle scope, energy
-sites with `energy_device_data`)."""
+sites with `energy_device_data`).
+
+The answer is kept (`http.kept`) while the user's vehicles and sites are unchanged and for at
+most a second (the vehicles' and sites' present is computed from the clock)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from voltgate.dialects.tesla.vehicles import VEHICLE_SCOPES
 from voltgate.energy.schemas import EnergyProduct, product
 from voltgate.energy.service import EnergySites
 from voltgate.http.guards import Guard
+from voltgate.http.kept import by_subject
 from voltgate.http.routing import Call, RouteTable
 from voltgate.identity.clients import DELEGATED_KINDS
 from voltgate.vehicles.schemas import summary
@@ -49,6 +53,7 @@ def mount(table: RouteTable, vehicles: Vehicles, energy: EnergySites) -> None:
         "/api/1/products",
         routes.list_products,
         guard=OWNER,
+        keep=by_subject(vehicles.versions, energy.versions),
         response=ProductList,
         failures=(409,),  # listing vehicles settles finished charges: 409 if that keeps losing
         tags=("tesla: energy",),

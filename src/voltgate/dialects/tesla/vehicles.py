@@ -4,6 +4,13 @@
 Only a user's delegated token reaches them (kinds `third_party`, `open_source`: the token's
 subject is the user); any other kind is 403. `{vehicle}` is the vehicle's id or VIN; another
 user's vehicle is 404, exactly like a missing one.
+
+The reads keep their answers (`http.kept`) while the user's vehicles are unchanged (every
+command, wake-up and settled charge moves them, here at once and on other instances when
+heard) and for at most a second: the present computed from the clock (battery level while
+charging, asleep or online, a charge that just finished entering the history) is up to 1 s
+old. A read settles a finished charge in the database; a kept answer skips that, and the next
+read that is made does it.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 from voltgate.http.guards import Guard
+from voltgate.http.kept import by_subject
 from voltgate.http.routing import Body, Call, RouteTable
 from voltgate.identity.clients import DELEGATED_KINDS
 from voltgate.pagination import MAX_SIZE
@@ -174,6 +182,7 @@ class VehicleRoutes:
 def mount(table: RouteTable, vehicles: Vehicles) -> None:
     """`table` carries the dialect's error body and the per-app limit."""
     routes = VehicleRoutes(vehicles)
+    keep = by_subject(vehicles.versions)
     api = table.scope("/api/1/vehicles", tags=("tesla: vehicles",))
     # Every read settles a charge that finished since the last look: 409 if that keeps losing.
     api.get(
@@ -181,6 +190,7 @@ def mount(table: RouteTable, vehicles: Vehicles) -> None:
         routes.list_vehicles,
         guard=ANY_VEHICLE_SCOPE,
         query=VehiclePage,
+        keep=keep,
         response=VehicleList,
         failures=(409,),
         summary="The user's vehicles (any vehicle scope)",
@@ -189,6 +199,7 @@ def mount(table: RouteTable, vehicles: Vehicles) -> None:
         "/{vehicle}",
         routes.show,
         guard=ANY_VEHICLE_SCOPE,
+        keep=keep,
         response=OneVehicle,
         failures=(404, 409),
         summary="One of the user's vehicles, asleep or not",
@@ -198,6 +209,7 @@ def mount(table: RouteTable, vehicles: Vehicles) -> None:
         routes.data,
         guard=DEVICE_DATA,
         query=DataQuery,
+        keep=keep,
         response=VehicleDataResponse,
         failures=(404, 408, 409),
         summary="Live vehicle data (vehicle_device_data; the location needs vehicle_location)",
@@ -228,6 +240,7 @@ def mount(table: RouteTable, vehicles: Vehicles) -> None:
         routes.history,
         guard=CHARGING_READER,
         query=HistoryQuery,
+        keep=keep,
         response=ChargingHistoryResponse,
         failures=(404, 409),
         tags=("tesla: vehicles",),
