@@ -31,16 +31,12 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".voltgate-installed"
 LOCK = ROOT / "requirements.lock"
 PYPROJECT = ROOT / "pyproject.toml"
-# pyproject's [build-system] backend, in the lock; it also builds the lock's one sdist
-# (openapi-ui-bundles publishes no wheel).
-BUILD_BACKEND = "setuptools"
 # The resolver that writes the lock, itself pinned so its output does not drift.
 PIP_TOOLS = ["pip==26.3", "pip-tools==7.7.0"]
 PIP_COMPILE = [
     "--generate-hashes",
     "--extra=test",
-    "--build-deps-for=editable",  # setuptools, for the editable install without isolation
-    "--allow-unsafe",
+    "--allow-unsafe",  # setuptools is pinned too
     "--strip-extras",
     "--no-emit-index-url",
     "--no-emit-find-links",
@@ -57,17 +53,26 @@ def _pip(*args: str) -> None:
     subprocess.run([*command, *args], check=True, cwd=ROOT)
 
 
-def _locked(name: str) -> str:
+def _build_requires() -> list[str]:
+    """pyproject's [build-system] requires: locked, and installed first, so that an sdist in the
+    lock (openapi-ui-bundles publishes no wheel) and voltgate itself build without isolation,
+    which would fetch a backend the lock does not pin."""
+    import tomllib  # after the version check: 3.11+
+
+    requires: list[str] = tomllib.loads(PYPROJECT.read_text())["build-system"]["requires"]
+    return requires
+
+
+def _locked(requirement: str) -> str:
     """One package's entry in the lock (its pin and hashes), a requirements file of its own."""
-    found = re.search(rf"^{name}==.*?(?=^\S|\Z)", LOCK.read_text(), re.M | re.S)
+    name = re.sub(r"[-_.]+", "-", re.split(r"[^A-Za-z0-9._-]", requirement)[0]).lower()
+    found = re.search(rf"^{re.escape(name)}==.*?(?=^\S|\Z)", LOCK.read_text(), re.M | re.S)
     if found is None:
         sys.exit(f"{LOCK.name} does not pin {name}: run python3 dev.py lock")
     return found.group()
 
 
 def ensure_venv() -> None:
-    if sys.version_info < (3, 11):
-        sys.exit("voltgate needs Python 3.11 or newer")
     lock, project = _digest(LOCK), _digest(PYPROJECT)
     installed = STAMP.read_text().split() if STAMP.exists() else []
     if installed == [lock, project]:
@@ -76,11 +81,9 @@ def ensure_venv() -> None:
         # Afresh, so a package the lock no longer names does not linger.
         print("creating .venv from requirements.lock …", file=sys.stderr)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-        # The locked backend first, so that an sdist in the lock is built without isolation:
-        # an isolated build would fetch a backend the lock does not pin.
         with tempfile.TemporaryDirectory(prefix="voltgate-") as tmp:
-            backend = Path(tmp) / "backend.txt"
-            backend.write_text(_locked(BUILD_BACKEND))
+            backend = Path(tmp) / "build-requires.txt"
+            backend.write_text("".join(_locked(r) for r in _build_requires()))
             _pip("--require-hashes", "--no-deps", "-r", str(backend))
         _pip("--require-hashes", "--no-deps", "--no-build-isolation", "-r", str(LOCK))
     print("installing voltgate (editable) into .venv …", file=sys.stderr)
@@ -99,17 +102,21 @@ def lock(options: list[str]) -> int:
         if LOCK.exists():  # pip-compile keeps the pins it finds in its output file
             out.write_bytes(LOCK.read_bytes())
         compile_ = [python, "-m", "piptools", "compile", *PIP_COMPILE, *options]
+        compile_ += [f"--output-file={out}", PYPROJECT.name, "-"]
+        # From stdin (`-r -`): the build backend, and async-timeout, which redis needs on Python
+        # 3.11.0-3.11.2 (its marker drops it when resolving on a later 3.11).
+        also = "".join(f"{r}\n" for r in [*_build_requires(), "async-timeout>=4.0.3"])
         env = {**os.environ, "CUSTOM_COMPILE_COMMAND": "python3 dev.py lock"}  # for its header
-        compile_ += [f"--output-file={out}", PYPROJECT.name]
-        code = subprocess.call(compile_, cwd=ROOT, env=env)
-        if code:
-            return code
+        done = subprocess.run(compile_, cwd=ROOT, env=env, input=also, text=True, check=False)
+        if done.returncode:
+            return done.returncode
         made = (
             "# voltgate's runtime, test and dev tools, pinned with a hash for every file of each\n"
             "# release; dev.py installs exactly these into .venv (pyproject.toml keeps ranges for\n"
             f"# library users). Resolved by {' and '.join(PIP_TOOLS)} on\n"
             f"# {platform.python_implementation()} {platform.python_version()}, "
             f"{platform.system()} {platform.machine()}; for Python 3.11+ on Linux x86_64.\n"
+            "# `-r -`: the build backend, and async-timeout for redis on Python 3.11.0-3.11.2.\n"
         )
         LOCK.write_text(made + out.read_text())
     return 0
@@ -121,6 +128,8 @@ def run(argv: list[str]) -> int:
 
 
 def main() -> int:
+    if sys.version_info < (3, 11):
+        sys.exit("voltgate needs Python 3.11 or newer")
     commands = {"sandbox", "test", "bench", "lint", "serve", "lock"}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__, file=sys.stderr)
