@@ -1,7 +1,8 @@
 """Live: simulated chargers against a real `voltgate sandbox` (embedded default) — 200 of them
-for 60 s with no failed call, an operator's command reaching its charger through the long-poll
-within a second and flowing back to `completed`, every accepted reading stored; and the
-sandbox's own small fleet showing up in the operator API."""
+for 60 s with no failed call, each reporting throughout, an operator's command reaching its
+charger through the long-poll within a second and flowing back to `completed`, every accepted
+reading stored and nothing else; and the sandbox's own small fleet showing up in the operator
+API."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import orjson
 
 from tests.fixtures.live import free_port, server_env, voltgate_process
 from voltgate.sdk.operator import OperatorClient
+from voltgate.sdk.session import unwrap
 from voltgate.simulator.charger import Behaviour, SimulatedCharger
 from voltgate.simulator.fleet import Fleet, FleetConfig
 
@@ -57,8 +59,10 @@ def _idle(fleet: Fleet, bidirectional: bool | None = None) -> tuple[SimulatedCha
 
 
 async def _settled(
-    ops: OperatorClient, command_id: str, timeout: float = 10.0
+    ops: OperatorClient, command_id: str, timeout: float = 30.0
 ) -> dict[str, object]:
+    """The command once it has settled. The timeout only catches one that never does: between
+    arriving and `completed` its charger makes four calls, seconds apart on a busy machine."""
     deadline = time.monotonic() + timeout
     while True:
         command = await ops.command(command_id)
@@ -68,9 +72,43 @@ async def _settled(
         await asyncio.sleep(0.1)
 
 
-def _telemetry_rows(database: Path) -> int:
+def _query(database: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
     with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
-        return int(db.execute("SELECT count(*) FROM telemetry").fetchone()[0])
+        return db.execute(sql, args).fetchall()
+
+
+async def _stored(database: Path, accepted: int, timeout: float = 10.0) -> int:
+    """Telemetry rows once the server has written what it acknowledged (it writes in batches
+    every 0.25 s), or as many as there are at the timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = int(_query(database, "SELECT count(*) FROM telemetry")[0][0])
+        if rows >= accepted or time.monotonic() > deadline:
+            return rows
+        await asyncio.sleep(0.1)
+
+
+def _reports(database: Path) -> dict[str, tuple[int, float]]:
+    """Each charger's telemetry posts stored (one `received_at` each) and when the last came."""
+    sql = "SELECT device_id, count(DISTINCT received_at), max(received_at) FROM telemetry"
+    return {device: (posts, last) for device, posts, last in _query(database, sql + " GROUP BY 1")}
+
+
+def _acknowledged(http: httpx.AsyncClient) -> list[int]:
+    """The `accepted` of each telemetry post the server acknowledged (2xx), as its answer
+    reaches the fleet's connection pool. Not `Stats.readings`: adding across an await, it can
+    lose an increment when many chargers stop mid-post at once."""
+    accepted: list[int] = []
+
+    async def count(response: httpx.Response) -> None:
+        request = response.request
+        path = (request.method, request.url.path)
+        if path == ("POST", "/v1/device/telemetry") and response.is_success:
+            await response.aread()
+            accepted.append(int(unwrap(response)["accepted"]))
+
+    http.event_hooks["response"].append(count)
+    return accepted
 
 
 async def test_200_chargers_for_60_s_with_no_errors_and_a_command_round_trip(
@@ -88,6 +126,8 @@ async def test_200_chargers_for_60_s_with_no_errors_and_a_command_round_trip(
         ):
             await fleet.register()
             assert len(fleet.chargers) == CHARGERS, list(fleet.stats.recent_errors)
+            acknowledged = _acknowledged(fleet.http)
+            began = time.time()
             running = asyncio.create_task(fleet.run(RUN_SECONDS))
             await asyncio.sleep(15)  # every charger has reported and holds a long-poll
 
@@ -126,19 +166,27 @@ async def test_200_chargers_for_60_s_with_no_errors_and_a_command_round_trip(
             assert (await _settled(ops, refused["command_id"]))["status"] == "rejected"
 
             stats = await running
-        await asyncio.sleep(1.0)  # accepted readings are durable within a second
-        stored = _telemetry_rows(sb.database)
+            devices = {c.device_id for c in fleet.chargers}
+        stored = await _stored(sb.database, sum(acknowledged))
+        reports = _reports(sb.database)
     assert stats.error_count == 0, (dict(stats.errors), list(stats.recent_errors))
-    # About every 5 s each; the floor only shows every charger kept reporting (a busy CI box
-    # stretches each 5 s pause by the post's own latency).
-    assert stats.ok["telemetry"] >= CHARGERS * (RUN_SECONDS / 5 - 4)
+    # Every charger kept reporting: more than one post of each stored, the last in the final
+    # third of the run. Not a rate: how soon 200 chargers get their first token, and how far a
+    # busy machine stretches each 5 s pause, depend on the machine.
+    final_third = began + RUN_SECONDS * 2 / 3
+    stalled = {
+        device: reports.get(device)
+        for device in devices
+        if device not in reports or reports[device][0] < 2 or reports[device][1] < final_third
+    }
+    assert not stalled, f"(posts, last) of chargers that stopped reporting: {stalled}"
     assert stats.ok["heartbeat"] >= CHARGERS and stats.ok["commands"] > 0
     assert stats.ok["events"] > 0 and stats.ok["charging_record"] > 0
-    # Every reading the server accepted is stored. A post still on the wire when the fleet
-    # stops may be stored without its answer reaching the simulator (at most one per charger).
-    assert stats.readings <= stored <= stats.readings + 2 * CHARGERS, (stored, stats.readings)
+    # Nothing the server acknowledged was lost, and nothing was stored unacknowledged: a post on
+    # the wire when the fleet stops is finished (SimulatedCharger.report).
+    assert stored == sum(acknowledged), (stored, sum(acknowledged), len(acknowledged))
     took = f"{latency * 1000:.1f} ms (answered in {answered * 1000:.1f} ms)"
-    print(f"command latency {took}; {stats.summary()}")
+    print(f"command latency {took}; {stored} readings stored; {stats.summary()}")
 
 
 async def test_the_sandbox_starts_a_small_fleet_the_operator_sees(tmp_path: Path) -> None:
