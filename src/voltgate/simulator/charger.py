@@ -215,7 +215,8 @@ class SimulatedCharger:
             accepted = await asyncio.shield(post)
         except asyncio.CancelledError:
             # Stopping: a post already on the wire may be stored; finish it so it is counted.
-            self.stats.readings += await post or 0
+            finished = await post  # read the count after the await: others add meanwhile
+            self.stats.readings += finished or 0
             raise
         self.stats.readings += accepted or 0
         events = [e for c in self.connectors for e in c.pending]
