@@ -8,6 +8,7 @@ trie; nothing is resolved per request.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -145,21 +146,32 @@ class Endpoint:
         )
         version = self._keep.version(call)  # read before the handler awaits anything
         now = self._clock.now()
-        found = self._kept.get(key, version, now, self._keep.seconds)
+        kept = self._kept
+        found = kept.get(key, version, now, self._keep.seconds)
+        if found is None:
+            flight = kept.flight(key, version)
+            if flight is not None:  # being made: wait for it rather than make it again
+                found = await asyncio.shield(flight)
         if found is not None:
             return RawResponse(self._status, found[0], [JSON_TYPE, *found[1], *call.headers])
         before = len(call.headers)
-        if self._path is not None:
-            call.path = self._path(dict(request.params))
-        if self._query is not None:
-            call.query = self._query(query_values(request.query_string))
-        result = await self._handler(call)
-        if isinstance(result, RawResponse):
-            result.headers.extend(call.headers)
-            return result
-        body = orjson.dumps(result)
-        self._kept.put(key, version, now, body, call.headers[before:])
-        return RawResponse(self._status, body, [JSON_TYPE, *call.headers])
+        future = kept.take_off(key, version)
+        made: tuple[bytes, list[tuple[bytes, bytes]]] | None = None
+        try:
+            if self._path is not None:
+                call.path = self._path(dict(request.params))
+            if self._query is not None:
+                call.query = self._query(query_values(request.query_string))
+            result = await self._handler(call)
+            if isinstance(result, RawResponse):
+                result.headers.extend(call.headers)
+                return result
+            body = orjson.dumps(result)
+            made = body, call.headers[before:]
+            kept.put(key, version, now, *made)
+            return RawResponse(self._status, body, [JSON_TYPE, *call.headers])
+        finally:
+            kept.land(key, future, made)
 
     async def _verify(self, call: Call[Any, Any, Any], raw: bytes) -> None:
         request = call.request

@@ -10,7 +10,9 @@ handler runs, so a write that lands while an answer is being made leaves that an
 already outdated: a process reads its own writes at once, and other processes' writes as
 soon as their read models hear of them.
 
-Memory is bounded by bytes (`Kept.budget`): the oldest answers go first.
+Memory is bounded by bytes (`Kept.budget`): the oldest answers go first. An answer being
+made is made once: requests for the same key and version that come meanwhile wait for it
+(`flight`), so an answer that lapses under load is not made by every waiting request at once.
 
 A handler that must run on every request (its own checks of who it acts for, a count per
 user, per-request headers) keeps only its rendering: `Rendered.encoded(key, version, make)`
@@ -19,6 +21,7 @@ after its checks, in the same store (one budget), under the key it names.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -37,13 +40,34 @@ class Keep:
     seconds: float = 1.0
 
 
+Made = tuple[bytes, Headers] | None  # what a flight ends with (None: not kept, make your own)
+
+
 class Kept:
-    __slots__ = ("_budget", "_entries", "_size")
+    __slots__ = ("_budget", "_entries", "_flights", "_size")
 
     def __init__(self, budget: int = BUDGET) -> None:
         self._budget = budget
         self._entries: dict[Hashable, tuple[Hashable, float, bytes, Headers]] = {}
+        self._flights: dict[Hashable, tuple[Hashable, asyncio.Future[Made]]] = {}
         self._size = 0
+
+    def flight(self, key: Hashable, version: Hashable) -> asyncio.Future[Made] | None:
+        """The answer for `key` at `version` another request is making now, if any."""
+        found = self._flights.get(key)
+        return found[1] if found is not None and found[0] == version else None
+
+    def take_off(self, key: Hashable, version: Hashable) -> asyncio.Future[Made]:
+        """This request makes the answer; `land` it when done, whatever happens."""
+        future: asyncio.Future[Made] = asyncio.get_running_loop().create_future()
+        self._flights[key] = (version, future)
+        return future
+
+    def land(self, key: Hashable, future: asyncio.Future[Made], made: Made) -> None:
+        if self._flights.get(key, (None, None))[1] is future:
+            del self._flights[key]
+        if not future.done():
+            future.set_result(made)
 
     def __len__(self) -> int:
         return len(self._entries)

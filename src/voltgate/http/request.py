@@ -63,6 +63,9 @@ class RawRequest:
         if self._body is not None:
             return self._body
         declared = self.header(b"content-length")
+        if declared is None and self._bodiless():
+            self._body = b""
+            return self._body
         if declared is not None:
             if not declared.isdigit():
                 raise InvalidRequest("Content-Length is not a number")
@@ -83,6 +86,13 @@ class RawRequest:
                 break
         self._body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         return self._body
+
+    def _bodiless(self) -> bool:
+        """HTTP/1.x without Content-Length or Transfer-Encoding has no body (RFC 9112 §6.3):
+        nothing to wait for."""
+        return self.scope.get("http_version") in ("1.1", "1.0") and (
+            self.header(b"transfer-encoding") is None
+        )
 
     async def disconnected(self) -> None:
         """Returns when the client hangs up (call after the body has been read)."""
