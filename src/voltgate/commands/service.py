@@ -218,7 +218,12 @@ class Commands:
 
         `hangup` is set when the charger goes away: then nothing more is marked delivered.
         """
-        await self._devices.touch(device_id, self._clock.now())
+        now = self._clock.now()
+        await self._devices.touch(device_id, now)
+        if wait <= 0:  # a look: nothing to wait for, no waiter to register
+            if not await self._store.may_have_queued(device_id):
+                return []
+            return await self._store.deliver(device_id, now, DELIVERY_BATCH)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         first = True
