@@ -47,7 +47,10 @@ def _direct(
         "raw_path": path.encode(),
         "query_string": query.encode(),
         "root_path": "",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "headers": [
+            *[(k.lower().encode(), v.encode()) for k, v in headers.items()],
+            *([(b"content-length", str(len(body)).encode())] if body else []),
+        ],
         "client": ("127.0.0.1", 40000),
         "server": ("127.0.0.1", 80),
     }

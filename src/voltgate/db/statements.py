@@ -116,7 +116,7 @@ class PostgresReader:
                     import asyncpg
 
                     self._pool = await asyncpg.create_pool(
-                        self._dsn, min_size=1, max_size=self._size
+                        self._dsn, min_size=1, max_size=self._size, reset=_reset
                     )
         return self._pool
 
@@ -143,3 +143,12 @@ def postgres_dsn(sqlalchemy_url: str) -> str:
     """`postgresql+asyncpg://…` as asyncpg takes it."""
     scheme, sep, rest = sqlalchemy_url.partition("://")
     return f"{scheme.split('+', 1)[0]}{sep}{rest}"
+
+
+async def _reset(conn: Any) -> None:
+    """What a connection needs on its way back to the pool. These connections take no
+    session state (no SET, LISTEN, advisory lock or open cursor), so asyncpg's default reset
+    (a round trip of RESET ALL and friends on every release) is skipped; a transaction left
+    open by a cancelled caller is rolled back."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")

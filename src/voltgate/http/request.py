@@ -88,10 +88,13 @@ class RawRequest:
         return self._body
 
     def _bodiless(self) -> bool:
-        """HTTP/1.x without Content-Length or Transfer-Encoding has no body (RFC 9112 §6.3):
-        nothing to wait for."""
-        return self.scope.get("http_version") in ("1.1", "1.0") and (
-            self.header(b"transfer-encoding") is None
+        """A GET or HEAD over HTTP/1.x without Content-Length or Transfer-Encoding has no
+        body (RFC 9112 §6.3): nothing to wait for."""
+        scope = self.scope
+        return (
+            scope["method"] in ("GET", "HEAD")
+            and scope.get("http_version") in ("1.1", "1.0")
+            and self.header(b"transfer-encoding") is None
         )
 
     async def disconnected(self) -> None:
