@@ -134,6 +134,23 @@ async def test_rate_limit_is_shared_across_instances(backend: Backend) -> None:
     assert not (await first.hit("ip", limit=2, window=60)).allowed
 
 
+async def test_take_adds_to_a_windows_count_shared_across_instances(backend: Backend) -> None:
+    first = await backend.new()
+    assert await first.take("app", 5, window=60) == 5
+    assert await first.take("app", 1, window=60) == 6
+    assert await first.take("other", 2, window=60) == 2
+    if backend.kind == "redis":
+        second = await backend.new()
+        assert await second.take("app", 10, window=60) == 16
+    backend.clock.advance(60)  # the next window starts from nothing
+    assert await first.take("app", 1, window=60) == 1
+
+
+async def test_concurrent_takes_each_get_their_own_total(coordinator: Coordinator) -> None:
+    totals = await asyncio.gather(*(coordinator.take("k", 3, window=60) for _ in range(10)))
+    assert sorted(totals) == list(range(3, 31, 3))
+
+
 # Single-use claims
 
 

@@ -58,6 +58,14 @@ class InProcessCoordinator:
     async def hit_many(self, hits: list[tuple[str, int]], window: int) -> list[RateDecision]:
         return [await self.hit(key, limit, window) for key, limit in hits]
 
+    async def take(self, key: str, count: int, window: int) -> int:
+        index = int(self._clock.now() // window)
+        current, total, _ = self._windows.get(f"take:{key}", (index, 0, 0.0))
+        total = (total if current == index else 0) + count
+        self._windows[f"take:{key}"] = (index, total, (index + 1) * window)
+        self._maybe_prune()
+        return total
+
     async def claim_once(self, key: str, ttl: float) -> bool:
         now = self._clock.now()
         until = self._nonces.get(key)

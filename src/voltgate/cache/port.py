@@ -38,6 +38,10 @@ class Coordinator(Protocol):
     async def hit_many(self, hits: list[tuple[str, int]], window: int) -> list[RateDecision]:
         """`hit` for several (key, limit) pairs in one round trip; decisions in the same order."""
 
+    async def take(self, key: str, count: int, window: int) -> int:
+        """Add `count` events to `key`'s count in the current fixed window of `window` seconds
+        (shared by every instance); the count after adding them."""
+
     async def claim_once(self, key: str, ttl: float) -> bool:
         """True the first time `key` is claimed within `ttl` seconds, on any instance."""
 

@@ -31,6 +31,11 @@ for i, key in ipairs(KEYS) do
 end
 return counts
 """
+_TAKE = """
+local total = redis.call('INCRBY', KEYS[1], ARGV[1])
+if total == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return total
+"""
 _BATCH_MAX = 512  # hits sent in one script call at most
 
 # Delete only our own token: a lock that outlived its TTL may already belong to someone else.
@@ -53,6 +58,7 @@ class RedisCoordinator:
         )
         self._pubsub = self._redis.pubsub()
         self._hit_script = self._redis.register_script(_HIT)
+        self._take_script = self._redis.register_script(_TAKE)
         self._release_script = self._redis.register_script(_RELEASE)
         self._revoked: dict[str, float] = {}
         self._handlers: list[Callable[[str], None]] = []
@@ -156,6 +162,16 @@ class RedisCoordinator:
                         future.set_result(int(count))
         finally:
             self._hitting = False
+
+    async def take(self, key: str, count: int, window: int) -> int:
+        now = self._clock.now()
+        index = int(now // window)
+        # Kept a second past the window's end to absorb clock skew between instances.
+        ttl_ms = int(((index + 1) * window - now) * 1000) + 1000
+        total = await self._take_script(
+            keys=[f"{self._prefix}take:{index}:{key}"], args=[count, ttl_ms]
+        )
+        return int(total)
 
     async def claim_once(self, key: str, ttl: float) -> bool:
         ttl_ms = max(1, int(ttl * 1000))
