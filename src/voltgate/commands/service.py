@@ -45,7 +45,6 @@ SOC_FRESH = 600  # a state of charge older than this is not known any more
 DELIVERY_BATCH = 50
 RECHECK = 10.0  # a long-poll looks at the database this often if no wake-up came
 SWEEP_INTERVAL = 30.0
-WAKE_ALL_OVER = 64  # a larger fan-out wakes every long-poll instead of one message each
 REPORTABLE = frozenset({Status.ACCEPTED, Status.REJECTED, Status.COMPLETED, Status.FAILED})
 
 
@@ -283,10 +282,6 @@ class Commands:
         """Long-polls open in this process."""
         return len(self._waiters)
 
-    def wake(self, device_id: str) -> None:
-        """A `cmd:<device_id>` broadcast arrived (from this instance or another)."""
-        self._waiters.wake(device_id)
-
     async def sweep(self) -> int:
         """Expire undelivered commands past their expiry; forget expired Idempotency-Keys."""
         now = self._clock.now()
@@ -387,19 +382,11 @@ class Commands:
         held = await self._store.add(batch, claim)
         if held is not None:
             return replay(held, fingerprint)
-        await self._notify(sorted({c.device_id for c in batch}))
+        # Long-polls wake from the read model: here as it holds the new commands, on other
+        # instances as they hear of them (no broadcast of our own in the request's path).
         return None
 
     async def _issued(self, operator_id: str, command_id: str, now: float) -> Issued:
         command = await self.get(operator_id, command_id)
         device = await self._devices.get(operator_id, command.device_id)
         return Issued(command, device.online_at(now))
-
-    async def _notify(self, device_ids: list[str]) -> None:
-        targets = ["*"] if len(device_ids) > WAKE_ALL_OVER else device_ids
-        try:
-            for device_id in targets:
-                await self._coordinator.broadcast(f"cmd:{device_id}")
-        except Exception:
-            # Stored all the same: the long-polls' periodic look finds them.
-            log.warning("command_wakeup_failed", devices=len(device_ids), exc_info=True)

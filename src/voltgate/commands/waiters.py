@@ -1,8 +1,8 @@
 """Long-polls waiting for their charger's next command, woken the moment one is queued.
 
-The service queueing a command broadcasts `cmd:<device_id>` through the coordination port, so
-the wake-up reaches the instance holding the charger's long-poll wherever it runs; `wake("*")`
-wakes every waiter (a large fan-out, or shutdown).
+The command read model wakes a charger's waiters when it comes to hold a queued command for
+it: at once on the instance that queued it, and on any other as it hears of the command
+through the read models' broadcast; `wake("*")` wakes every waiter (shutdown).
 """
 
 from __future__ import annotations

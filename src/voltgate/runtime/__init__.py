@@ -128,8 +128,6 @@ class Runtime:
         kind, _, arg = message.partition(":")
         if kind == "client":
             self.identity.clients.invalidate(None if arg == "*" else arg)
-        elif kind == "cmd":
-            self.fleet.commands.wake(arg)
         elif kind == "keys" and self.identity.keys.ring is not None:
             task = asyncio.get_running_loop().create_task(self.identity.keys.load())
             self._background.add(task)
