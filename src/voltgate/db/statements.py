@@ -18,16 +18,19 @@ from typing import Any, Protocol
 
 Row = Sequence[Any]
 _PLACEHOLDER = re.compile(r"\?")
+_ONE_ROW_INSERT = re.compile(r"^INSERT INTO \w+ \([\w, ]+\) VALUES \([?, ]+\)$", re.IGNORECASE)
 
 
 class Statement:
     """One SQL statement in both dialects: `?` marks a parameter (never write a literal `?`);
     pass `postgres` where the dialects differ by more than placeholders."""
 
-    __slots__ = ("postgres", "sqlite")
+    __slots__ = ("one_row_insert", "postgres", "sqlite")
 
     def __init__(self, sql: str, postgres: str | None = None) -> None:
         self.sqlite = " ".join(sql.split())
+        # Exactly one row when it succeeds: a writer may send a run of these together.
+        self.one_row_insert = _ONE_ROW_INSERT.match(self.sqlite) is not None
         if postgres is not None:
             self.postgres = " ".join(postgres.split())
             return

@@ -220,13 +220,26 @@ class StatementWriter:
         results = []
         try:
             async with pool.acquire() as conn, conn.transaction():
-                for run, _ in batch:
+                at = 0
+                while at < len(batch):
+                    run = batch[at][0]
                     sql, args = run.statement.postgres, run.args
+                    if run.statement.one_row_insert and not run.returning:
+                        # A run of the same single-row insert goes in one pipelined trip.
+                        end = at + 1
+                        while end < len(batch) and batch[end][0].statement is run.statement:
+                            end += 1
+                        if end - at > 1:
+                            await conn.executemany(sql, [r.args for r, _ in batch[at:end]])
+                            results += [1] * (end - at)
+                            at = end
+                            continue
                     if run.returning:
                         results.append(await conn.fetch(sql, *args))
                     else:
                         status: str = await conn.execute(sql, *args)
                         results.append(int(status.rsplit(" ", 1)[-1]))
+                    at += 1
         except Exception as exc:
             if len(batch) == 1:
                 return [(batch[0][1], None, exc)]
