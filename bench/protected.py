@@ -104,7 +104,9 @@ ROUTES = (
     # ev.energy.
     Route("charging sessions", "GET", "/v2/charging_sessions", "user"),
     Route("charging session", "GET", "/v2/charging_sessions/{session}", "user"),
-    # Writes.
+    # Writes. The heartbeat goes first: after the start commands its charger would have tens
+    # of thousands of commands queued, and each heartbeat would deliver fifty of them.
+    Route("heartbeat", "POST", "/v1/device/heartbeat", "device", '{"status":"ok"}'),
     Route(
         "start command",
         "POST",
@@ -119,7 +121,6 @@ ROUTES = (
         "operator",
         '{"name":"Bench site","timezone":"Europe/Berlin"}',
     ),
-    Route("heartbeat", "POST", "/v1/device/heartbeat", "device", '{"status":"ok"}'),
 )
 
 
