@@ -22,6 +22,7 @@ class _Counter:
 
 def _bus() -> tuple[InProcessCoordinator, list[str]]:
     coordinator = InProcessCoordinator(FrozenClock())
+    coordinator.shared = True  # standing in for a bus other processes hear
     heard: list[str] = []
     coordinator.on_broadcast(heard.append)
     return coordinator, heard
@@ -62,3 +63,15 @@ async def test_what_is_pending_goes_out_when_stopping_and_later_ones_at_once() -
     assert heard == ["rm:a:device-seen:d1@1.0,d2@1.0"]
     await changes.publish_soon("device-seen", ["d3@1.0"])  # a last flush during shutdown
     assert heard[1:] == ["rm:a:device-seen:d3@1.0"]
+
+
+async def test_a_lone_server_tells_nobody() -> None:
+    coordinator, heard = _bus()
+    coordinator.shared = False  # the in-process coordinator: this process alone hears it
+    counter = _Counter()
+    changes = Changes(coordinator, counter, origin="a", batch_interval=0.01)
+    changes.serving = True
+    await changes.publish("site", ["s1"])
+    await changes.publish_soon("device-seen", ["d1@1.0"])
+    await asyncio.sleep(0.05)
+    assert heard == [] and counter.value == 0

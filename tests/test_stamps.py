@@ -17,6 +17,7 @@ class _Counter:
 
 async def test_another_process_hears_each_later_time_once_and_never_an_earlier_one() -> None:
     coordinator = InProcessCoordinator(FrozenClock())
+    coordinator.shared = True  # standing in for a bus both processes hear
     here = Changes(coordinator, _Counter(), origin="here", batch_interval=0.02)
     there = Changes(coordinator, _Counter(), origin="there", batch_interval=0.02)
     coordinator.on_broadcast(here.receive)

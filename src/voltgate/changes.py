@@ -77,6 +77,8 @@ class Changes:
         sent, else with the next message (one message a topic however many writes came
         meanwhile). A process that is not a server (the CLI) bumps the generation and sends
         before it returns, as it may exit right after."""
+        if self.serving and not self._coordinator.shared:
+            return  # a lone server (in-process coordinator): nobody else to tell
         wanted = set(keys)
         if not wanted:
             return
@@ -111,6 +113,8 @@ class Changes:
         if self._stopping:
             await self.publish(topic, keys)
             return
+        if not self._coordinator.shared:
+            return  # a lone server: nobody else to tell
         self._batches.setdefault(topic, set()).update(keys)
         if topic not in self._senders:
             task = asyncio.get_running_loop().create_task(self._send_later(topic))

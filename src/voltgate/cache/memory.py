@@ -15,6 +15,8 @@ log = structlog.get_logger("voltgate.cache")
 
 
 class InProcessCoordinator:
+    shared = False  # its broadcasts reach this process only
+
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._revoked: dict[str, float] = {}

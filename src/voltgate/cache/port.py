@@ -18,6 +18,8 @@ class LockTimeout(Exception):
 
 
 class Coordinator(Protocol):
+    shared: bool  # True when other processes hear this one's broadcasts
+
     async def start(self) -> None:
         """Connect, subscribe to broadcasts and load the shared revocation set."""
 

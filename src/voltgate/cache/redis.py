@@ -46,6 +46,8 @@ return 0
 
 
 class RedisCoordinator:
+    shared = True  # its broadcasts reach every instance on the same Redis
+
     def __init__(self, url: str, namespace: str, clock: Clock) -> None:
         self._clock = clock
         self._prefix = f"voltgate:{namespace}:"

@@ -122,7 +122,11 @@ class Commands:
     ) -> Issued:
         """Queue `body` for one connector of one of the operator's devices."""
         now = self._clock.now()
-        fingerprint = request_hash([device_id, connector, body.kind], body.model_dump(mode="json"))
+        fingerprint = ""  # what an Idempotency-Key's request asked for, if it has one
+        if key is not None:
+            fingerprint = request_hash(
+                [device_id, connector, body.kind], body.model_dump(mode="json")
+            )
         if key is not None:
             held = await self._held(operator_id, key, fingerprint, now)
             if held is not None:
