@@ -82,3 +82,18 @@ async def test_concurrent_requests_share_one_take() -> None:
     remaining = sorted(int(dict(c.headers)[b"ratelimit-remaining"]) for c in calls)
     assert remaining == list(range(10_000 - 50, 10_000))  # each its own position
     assert trips < 50
+
+
+async def test_leases_of_past_windows_are_dropped_once_many_keys_are_held(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import voltgate.http.limits as limits
+
+    monkeypatch.setattr(limits, "_KEYS_HELD", 3)
+    clock = FrozenClock(1_800_000_000.0)
+    limiter = ApiRateLimiter(InProcessCoordinator(clock), clock, 100, 60)
+    for key in ("a", "b", "c"):
+        await limiter.count(_call(), key, "this app", "RateLimit-")
+    clock.advance(60)
+    await limiter.count(_call(), "d", "this app", "RateLimit-")
+    assert list(limiter._leases) == ["d"]

@@ -19,6 +19,7 @@ from voltgate.http.routing import Call, Limiter, RatePolicy
 from voltgate.identity.guard import Principal
 
 _MOST = 1000  # the largest block of the count one instance takes at once
+_KEYS_HELD = 10_000  # leases held before those of past windows are dropped
 
 
 class _Lease:
@@ -69,6 +70,8 @@ class ApiRateLimiter(Limiter):
             self._taking[key] = done
             try:
                 total = await self._coordinator.take(key, size, self._window)
+                if len(self._leases) >= _KEYS_HELD:  # forget the keys of past windows
+                    self._leases = {k: v for k, v in self._leases.items() if v.index == index}
                 self._leases[key] = _Lease(index, total, size)
             finally:
                 del self._taking[key]
