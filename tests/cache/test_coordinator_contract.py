@@ -134,6 +134,17 @@ async def test_rate_limit_is_shared_across_instances(backend: Backend) -> None:
     assert not (await first.hit("ip", limit=2, window=60)).allowed
 
 
+async def test_unhit_takes_back_one_hit_or_clears_them(coordinator: Coordinator) -> None:
+    for _ in range(3):
+        await coordinator.hit("acct", limit=3, window=60)
+    await coordinator.unhit("acct", 60)
+    assert await coordinator.hit("acct", limit=3, window=60) == RateDecision(True, 0, 0)
+    await coordinator.unhit("acct", 60, clear=True)
+    assert await coordinator.hit("acct", limit=3, window=60) == RateDecision(True, 2, 0)
+    await coordinator.unhit("never", 60)  # nothing to take back: nothing happens
+    assert await coordinator.hit("never", limit=3, window=60) == RateDecision(True, 2, 0)
+
+
 async def test_take_adds_to_a_windows_count_shared_across_instances(backend: Backend) -> None:
     first = await backend.new()
     assert await first.take("app", 5, window=60) == 5

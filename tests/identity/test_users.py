@@ -68,6 +68,36 @@ async def test_sign_in_is_throttled_per_account_even_for_unknown_emails(app: App
         await app.rt.identity.users.authenticate("ghost@example.com", "guess guess", "10.0.0.2")
 
 
+async def test_successful_sign_ins_do_not_count_and_clear_the_accounts_failures(
+    app: App,
+) -> None:
+    users = app.rt.identity.users
+    await users.create("driver@example.com", "correct horse battery")
+    for _ in range(12):  # more than the account's 10 in the window, all good
+        await users.authenticate("driver@example.com", "correct horse battery", "10.0.0.1")
+    for _ in range(9):
+        with pytest.raises(InvalidGrant):
+            await users.authenticate("driver@example.com", "wrong password!", "10.0.0.1")
+    await users.authenticate("driver@example.com", "correct horse battery", "10.0.0.1")
+    for _ in range(10):  # the success cleared the nine: ten more failures are let through
+        with pytest.raises(InvalidGrant):
+            await users.authenticate("driver@example.com", "wrong password!", "10.0.0.1")
+    with pytest.raises(RateLimited):  # the eleventh, even with the right password
+        await users.authenticate("driver@example.com", "correct horse battery", "10.0.0.1")
+
+
+async def test_an_address_is_throttled_on_its_failures_across_accounts(app: App) -> None:
+    users = app.rt.identity.users
+    await users.create("driver@example.com", "correct horse battery")
+    for _ in range(5):  # successes from the address do not count against it
+        await users.authenticate("driver@example.com", "correct horse battery", "10.0.0.9")
+    for n in range(50):  # the address's 50, spread over accounts under their own limit
+        with pytest.raises(InvalidGrant):
+            await users.authenticate(f"ghost{n // 5}@example.com", "guess guess", "10.0.0.9")
+    with pytest.raises(RateLimited):
+        await users.authenticate("driver@example.com", "correct horse battery", "10.0.0.9")
+
+
 async def test_bad_user_input(app: App) -> None:
     with pytest.raises(ValidationFailed):
         await app.rt.identity.users.create("not-an-email", "correct horse battery")

@@ -60,6 +60,16 @@ class InProcessCoordinator:
     async def hit_many(self, hits: list[tuple[str, int]], window: int) -> list[RateDecision]:
         return [await self.hit(key, limit, window) for key, limit in hits]
 
+    async def unhit(self, key: str, window: int, *, clear: bool = False) -> None:
+        index = int(self._clock.now() // window)
+        found = self._windows.get(key)
+        if found is None or found[0] != index:
+            return
+        if clear or found[1] <= 1:
+            del self._windows[key]
+        else:
+            self._windows[key] = (index, found[1] - 1, found[2])
+
     async def take(self, key: str, count: int, window: int) -> int:
         index = int(self._clock.now() // window)
         current, total, _ = self._windows.get(f"take:{key}", (index, 0, 0.0))

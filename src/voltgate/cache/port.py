@@ -40,6 +40,9 @@ class Coordinator(Protocol):
     async def hit_many(self, hits: list[tuple[str, int]], window: int) -> list[RateDecision]:
         """`hit` for several (key, limit) pairs in one round trip; decisions in the same order."""
 
+    async def unhit(self, key: str, window: int, *, clear: bool = False) -> None:
+        """Take back one `hit` on `key` in the current window, or with `clear` all of them."""
+
     async def take(self, key: str, count: int, window: int) -> int:
         """Add `count` events to `key`'s count in the current fixed window of `window` seconds
         (shared by every instance); the count after adding them."""

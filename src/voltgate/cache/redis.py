@@ -36,6 +36,12 @@ local total = redis.call('INCRBY', KEYS[1], ARGV[1])
 if total == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return total
 """
+# Never below zero, and a counter taken back to zero goes.
+_UNHIT = """
+local count = redis.call('DECR', KEYS[1])
+if count <= 0 then redis.call('DEL', KEYS[1]) end
+return count
+"""
 _BATCH_MAX = 512  # hits sent in one script call at most
 
 # Delete only our own token: a lock that outlived its TTL may already belong to someone else.
@@ -61,6 +67,7 @@ class RedisCoordinator:
         self._pubsub = self._redis.pubsub()
         self._hit_script = self._redis.register_script(_HIT)
         self._take_script = self._redis.register_script(_TAKE)
+        self._unhit_script = self._redis.register_script(_UNHIT)
         self._release_script = self._redis.register_script(_RELEASE)
         self._revoked: dict[str, float] = {}
         self._handlers: list[Callable[[str], None]] = []
@@ -164,6 +171,13 @@ class RedisCoordinator:
                         future.set_result(int(count))
         finally:
             self._hitting = False
+
+    async def unhit(self, key: str, window: int, *, clear: bool = False) -> None:
+        counter = f"{self._prefix}rate:{int(self._clock.now() // window)}:{key}"
+        if clear:
+            await self._redis.delete(counter)
+        else:
+            await self._unhit_script(keys=[counter])
 
     async def take(self, key: str, count: int, window: int) -> int:
         now = self._clock.now()

@@ -80,9 +80,14 @@ class Users:
         return user
 
     async def authenticate(self, email: str, password: str, address: str | None) -> User:
-        """The user, or InvalidGrant with one message for every failure (no enumeration)."""
+        """The user, or InvalidGrant with one message for every failure (no enumeration).
+
+        Each attempt counts against the account and the address before the password is
+        checked (so parallel guesses are counted too); a successful one is taken back, and
+        clears the account's count: only failures add up to the limits."""
         email = normalize_email(email)
-        hits = [(f"login:acct:{email[:320]}", self._per_account)]
+        account = f"login:acct:{email[:320]}"
+        hits = [(account, self._per_account)]
         if address:
             hits.append((f"login:addr:{address}", self._per_address))
         for decision in await self._coordinator.hit_many(hits, self._window):
@@ -96,6 +101,9 @@ class Users:
         valid = await asyncio.to_thread(self._verify, stored, password[:1024])
         if found is None or not valid or found[0].disabled_at is not None:
             raise InvalidGrant(BAD_LOGIN)
+        await self._coordinator.unhit(account, self._window, clear=True)
+        if address:
+            await self._coordinator.unhit(f"login:addr:{address}", self._window)
         return found[0]
 
     async def set_password(self, user_id: str, password: str) -> None:
