@@ -16,7 +16,6 @@ from typing import Any
 
 import structlog
 
-from voltgate.cache.port import Coordinator
 from voltgate.clock import Clock
 from voltgate.commands.idempotency import CLAIM_TTL, check_key, replay, request_hash
 from voltgate.commands.schemas import ConnectorCommand, Flexibility, StatusReport
@@ -91,7 +90,6 @@ class Commands:
         states: ConnectorStates,
         devices: Devices,
         sites: Sites,
-        coordinator: Coordinator,
         clock: Clock,
         audit: AuditLog,
         levels: Sequence[ChargeLevels] = (),
@@ -101,7 +99,6 @@ class Commands:
         self._levels: tuple[ChargeLevels, ...] = (states, *levels)
         self._devices = devices
         self._sites = sites
-        self._coordinator = coordinator
         self._clock = clock
         self._audit = audit
         self._waiters = Waiters()

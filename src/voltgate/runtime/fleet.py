@@ -79,7 +79,6 @@ def build_fleet(
         SqlConnectorStates(db),
         devices,
         sites,
-        coordinator,
         clock,
         identity.audit,
         levels=(TelemetryLevels(telemetry),),
