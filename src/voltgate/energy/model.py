@@ -15,7 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import accumulate
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 STEP = 300  # seconds
@@ -102,6 +102,32 @@ def local_midnight(day: date, zone: ZoneInfo) -> float:
     return datetime(day.year, day.month, day.day, tzinfo=zone).timestamp()
 
 
+V = TypeVar("V")
+
+
+class _Recent(Generic[V]):
+    """Values per (spec, day), the most recently used `most` of them, shared by threads."""
+
+    def __init__(self, most: int, lock: threading.Lock) -> None:
+        self._values: OrderedDict[tuple[SiteSpec, date], V] = OrderedDict()
+        self._most = most
+        self._lock = lock
+
+    def get(self, key: tuple[SiteSpec, date]) -> V | None:
+        with self._lock:
+            found = self._values.get(key)
+            if found is not None:
+                self._values.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[SiteSpec, date], value: V) -> V:
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self._most:
+                self._values.popitem(last=False)
+        return value
+
+
 class Model:
     """Days of flows per site spec, computed once and kept (bounded); day totals kept longer.
 
@@ -111,13 +137,10 @@ class Model:
     def __init__(
         self, max_days: int = 2048, max_totals: int = 65_536, max_running: int = 256
     ) -> None:
-        self._days: OrderedDict[tuple[SiteSpec, date], list[Flow]] = OrderedDict()
-        self._totals: OrderedDict[tuple[SiteSpec, date], dict[str, float]] = OrderedDict()
-        self._running: OrderedDict[tuple[SiteSpec, date], list[list[float]]] = OrderedDict()
-        self._max = max_days
-        self._max_totals = max_totals
-        self._max_running = max_running
-        self._lock = threading.Lock()
+        lock = threading.Lock()
+        self._days: _Recent[list[Flow]] = _Recent(max_days, lock)
+        self._totals: _Recent[dict[str, float]] = _Recent(max_totals, lock)
+        self._running: _Recent[list[list[float]]] = _Recent(max_running, lock)
 
     def at(self, spec: SiteSpec, now: float) -> Flow:
         """The step containing `now`."""
@@ -128,33 +151,15 @@ class Model:
         return flows[min(len(flows) - 1, int((now - start) // STEP))]
 
     def day(self, spec: SiteSpec, day: date) -> list[Flow]:
-        key = (spec, day)
-        with self._lock:
-            flows = self._days.get(key)
-            if flows is not None:
-                self._days.move_to_end(key)
-                return flows
-        flows = _simulate_day(spec, day)
-        with self._lock:
-            self._days[key] = flows
-            while len(self._days) > self._max:
-                self._days.popitem(last=False)
-        return flows
+        flows = self._days.get((spec, day))
+        return flows if flows is not None else self._days.put((spec, day), _simulate_day(spec, day))
 
     def day_totals(self, spec: SiteSpec, day: date) -> dict[str, float]:
         """Wh of the whole local day (the site's time zone)."""
-        key = (spec, day)
-        with self._lock:
-            sums = self._totals.get(key)
-            if sums is not None:
-                self._totals.move_to_end(key)
-                return sums
-        sums = totals(self.day(spec, day))
-        with self._lock:
-            self._totals[key] = sums
-            while len(self._totals) > self._max_totals:
-                self._totals.popitem(last=False)
-        return sums
+        sums = self._totals.get((spec, day))
+        return (
+            sums if sums is not None else self._totals.put((spec, day), totals(self.day(spec, day)))
+        )
 
     def window_totals(self, spec: SiteSpec, day: date, a: float, b: float) -> dict[str, float]:
         """Wh of the day's steps within [a, b), a step cut by either end pro rata (`totals` of
@@ -173,12 +178,9 @@ class Model:
 
     def _running_sums(self, spec: SiteSpec, day: date, flows: list[Flow]) -> list[list[float]]:
         """Per field (ENERGY_FIELDS' order), the Wh of the day's first k whole steps at k."""
-        key = (spec, day)
-        with self._lock:
-            found = self._running.get(key)
-            if found is not None:
-                self._running.move_to_end(key)
-                return found
+        found = self._running.get((spec, day))
+        if found is not None:
+            return found
         wh = _HOURS * 1000
         steps = [
             (
@@ -197,11 +199,7 @@ class Model:
             for f in flows
         ]
         running = [[0.0, *accumulate(step[k] * wh for step in steps)] for k in range(11)]
-        with self._lock:
-            self._running[key] = running
-            while len(self._running) > self._max_running:
-                self._running.popitem(last=False)
-        return running
+        return self._running.put((spec, day), running)
 
 
 def _simulate_day(spec: SiteSpec, day: date) -> list[Flow]:
