@@ -138,24 +138,18 @@ def _answer(outcomes: list[tuple[Any, ...]]) -> None:
             future.set_exception(exc)
 
 
-class AsyncGroupWriter:
-    """Group commit on PostgreSQL: one connection of the pool writes; every write waiting when
-    it is free goes into one transaction, committed once.
+class _Batches:
+    """What the PostgreSQL writers share: writes wait in a queue; one task commits every write
+    waiting (up to _MAX_BATCH) at a time through `_commit`, which answers each caller."""
 
-    Savepoints would cost a round trip each, so a batch runs its writes bare; when one raises,
-    the batch is rolled back and every write of it runs again alone, so each caller gets its
-    own outcome (and a write fails only for itself) — the rare path pays for the common one.
-    """
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._waiting: deque[tuple[Work, asyncio.Future[Any]]] = deque()
+    def __init__(self) -> None:
+        self._waiting: deque[tuple[Any, asyncio.Future[Any]]] = deque()
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         self.writes = 0
 
-    async def write(self, work: Callable[[sa.Connection], T]) -> T:
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+    async def _queue(self, work: Any) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiting.append((work, future))
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._drain())
@@ -170,7 +164,32 @@ class AsyncGroupWriter:
         finally:
             self._task = None
 
-    async def _commit(self, batch: list[tuple[Work, asyncio.Future[Any]]]) -> list[tuple[Any, ...]]:
+    async def _commit(self, batch: list[tuple[Any, asyncio.Future[Any]]]) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        if self._task is not None:
+            await asyncio.wait({self._task})
+
+
+class AsyncGroupWriter(_Batches):
+    """Group commit on PostgreSQL: one connection of the pool writes; every write waiting when
+    it is free goes into one transaction, committed once.
+
+    Savepoints would cost a round trip each, so a batch runs its writes bare; when one raises,
+    the batch is rolled back and every write of it runs again alone, so each caller gets its
+    own outcome (and a write fails only for itself) — the rare path pays for the common one.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__()
+        self._engine = engine
+
+    async def write(self, work: Callable[[sa.Connection], T]) -> T:
+        result: T = await self._queue(work)
+        return result
+
+    async def _commit(self, batch: list[tuple[Any, asyncio.Future[Any]]]) -> list[tuple[Any, ...]]:
         try:
             async with self._engine.begin() as conn:
                 results = [await conn.run_sync(work) for work, _ in batch]
@@ -182,40 +201,20 @@ class AsyncGroupWriter:
         self.writes += len(batch)
         return [(future, result, None) for (_, future), result in zip(batch, results, strict=True)]
 
-    async def close(self) -> None:
-        if self._task is not None:
-            await asyncio.wait({self._task})
 
-
-class StatementWriter:
+class StatementWriter(_Batches):
     """Group commit of statements on PostgreSQL, straight through asyncpg: one connection of
     the reader's pool runs every statement waiting in one transaction (a failure reruns the
     batch one by one, as `AsyncGroupWriter` does)."""
 
     def __init__(self, pool: Callable[[], Awaitable[Any]]) -> None:
+        super().__init__()
         self._pool = pool
-        self._waiting: deque[tuple[Run, asyncio.Future[Any]]] = deque()
-        self._task: asyncio.Task[None] | None = None
-        self.batches = 0
-        self.writes = 0
 
     async def write(self, run: Run) -> Any:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiting.append((run, future))
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._drain())
-        return await future
+        return await self._queue(run)
 
-    async def _drain(self) -> None:
-        try:
-            while self._waiting:
-                count = min(_MAX_BATCH, len(self._waiting))
-                batch = [self._waiting.popleft() for _ in range(count)]
-                _answer(await self._commit(batch))
-        finally:
-            self._task = None
-
-    async def _commit(self, batch: list[tuple[Run, asyncio.Future[Any]]]) -> list[tuple[Any, ...]]:
+    async def _commit(self, batch: list[tuple[Any, asyncio.Future[Any]]]) -> list[tuple[Any, ...]]:
         pool = await self._pool()
         results = []
         try:
@@ -247,7 +246,3 @@ class StatementWriter:
         self.batches += 1
         self.writes += len(batch)
         return [(future, result, None) for (_, future), result in zip(batch, results, strict=True)]
-
-    async def close(self) -> None:
-        if self._task is not None:
-            await asyncio.wait({self._task})
