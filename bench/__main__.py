@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import importlib.metadata
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bench import proctree, services
+from bench import proctree, pyspy, services
 from bench.loadgen import (
     LoadgenUnavailable,
     LoadResult,
@@ -38,8 +35,6 @@ ALL_SERVERS: dict[str, ServerFactory] = {**SERVERS, **peer_servers()}
 GROUPS = {"all": list(ALL_SERVERS), "voltgate": list(SERVERS), "peers": list(peer_servers())}
 # Audit rows are flushed every 0.25 s; the promise checked here is "durable within 1 s".
 DURABILITY_WAIT = 1.0
-# py-spy's sampling rate for --profile (a prime, so it does not beat with periodic work).
-PROFILE_RATE = 997
 
 
 @dataclass(frozen=True)
@@ -130,66 +125,6 @@ def _parse(argv: list[str] | None) -> Options:
     )
 
 
-@contextlib.contextmanager
-def _profiling(server: RunningServer, out: Path | None, seconds: float) -> Iterator[list[Path]]:
-    """py-spy on each worker process (the app runs there; granian's main process only
-    supervises), one raw file per worker, with thread ids so the event loop stands apart.
-
-    --nonblocking: py-spy's default stops the whole process for every sample, which at this
-    rate cut token throughput ~15x (to ~200 req/s) and broke its idle detection (every thread,
-    the waiting aiosqlite threads included, counted as busy in every sample). Unpaused, the
-    server keeps ~80 % of its throughput and idle threads drop out of the samples; a sample
-    may now and then tear (a stack read while it changes), which is noise at these counts.
-    """
-    if out is None:
-        yield []
-        return
-    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    workers = server.worker_pids()
-    paths = [
-        out if len(workers) == 1 else out.with_name(f"{out.stem}-worker{i}{out.suffix}")
-        for i in range(1, len(workers) + 1)
-    ]
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        for pid, path in zip(workers, paths, strict=True):
-            procs.append(
-                subprocess.Popen(
-                    [
-                        spy,
-                        "record",
-                        "-d",
-                        f"{max(1, int(seconds))}",
-                        "-r",
-                        str(PROFILE_RATE),
-                        "--nonblocking",
-                        "--threads",
-                        "--format",
-                        "raw",
-                        "-o",
-                        str(path),
-                        "-p",
-                        str(pid),
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-        yield paths
-    except BaseException:
-        for proc in procs:
-            proc.terminate()
-        raise
-    finally:
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except (subprocess.TimeoutExpired, KeyboardInterrupt):
-                proc.kill()
-                proc.wait()
-
-
 @dataclass(frozen=True)
 class Measured:
     row: Row
@@ -230,7 +165,7 @@ def _measure(server: RunningServer, workload: Workload, wrk: str, opts: Options)
     services_before = proctree.cpu_by_pid(server.service_pids()) if server.service_pids else None
     cpu_before, main_before = server.cpu_seconds(), server.main_cpu_seconds()
     log_before, host_before = server.log_bytes(), host_busy_seconds()
-    with _profiling(server, profile, s.duration) as profiles:
+    with pyspy.recording(server.worker_pids(), profile, s.duration) as profiles:
         result = run_wrk(wrk, server.base_url, request, s, s.duration)
         # Read at once, not after py-spy has finished writing its files.
         host = host_busy_seconds() - host_before

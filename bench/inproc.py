@@ -5,7 +5,7 @@ functions that route spends its time in. For finding where a route's time goes; 
 count come from `python -m bench.protected`.
 
     .venv/bin/python -m bench.inproc [--backend sqlite|postgres] [--only SUBSTRING]
-        [--requests 2000] [--profile ROUTE-NAME]
+        [--requests 2000] [--concurrency 1] [--profile ROUTE-NAME]
 """
 
 from __future__ import annotations
@@ -90,6 +90,19 @@ def _asgi_http(client: httpx.AsyncClient) -> Http:
     return call
 
 
+async def _load(once: Callable[[], Awaitable[None]], requests: int, concurrency: int) -> None:
+    """`requests` calls, `concurrency` at a time (writes then share group commits)."""
+    left = requests
+
+    async def caller() -> None:
+        nonlocal left
+        while left > 0:
+            left -= 1
+            await once()
+
+    await asyncio.gather(*(caller() for _ in range(concurrency)))
+
+
 async def _run(opts: argparse.Namespace, data: Path) -> list[tuple[str, float, float]]:
     values: dict[str, Any] = {
         "data_dir": str(data),
@@ -129,15 +142,14 @@ async def _run(opts: argparse.Namespace, data: Path) -> list[tuple[str, float, f
                 cpu, wall = time.process_time(), time.perf_counter()
                 if profiler is not None:
                     profiler.enable()
-                for _ in range(opts.requests):
-                    await once()
+                await _load(once, opts.requests, opts.concurrency)
                 if profiler is not None:
                     profiler.disable()
                 cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
                 rows.append((route.name, cpu / opts.requests * 1e6, wall / opts.requests * 1e6))
                 if profiler is not None:
                     out = io.StringIO()
-                    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
+                    pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("INPROC_SORT", "cumulative")).print_stats(40)
                     print(out.getvalue())
     return rows
 
@@ -148,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--profile", help="the route name to profile")
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="requests in flight at once (default 1)"
+    )
     opts = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="voltgate-inproc-") as tmp:
         rows = asyncio.run(_run(opts, Path(tmp)))

@@ -29,6 +29,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
+from bench import pyspy
 from bench.loadgen import HttpRequest, LoadSettings, ensure_wrk, run_wrk
 from bench.machine import describe, wait_quiet
 from bench.servers import ROOT, Credentials, http_request, start_voltgate
@@ -287,7 +288,9 @@ def _prepare(holder: dict[str, Any], state: Path) -> Any:
     return prepare
 
 
-def run(server_kind: str, settings: LoadSettings, only: str | None) -> list[dict[str, Any]]:
+def run(
+    server_kind: str, settings: LoadSettings, only: str | None, profile: Path | None = None
+) -> list[dict[str, Any]]:
     wrk = ensure_wrk()
     made: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
@@ -323,7 +326,11 @@ def run(server_kind: str, settings: LoadSettings, only: str | None) -> list[dict
                     raise RuntimeError(f"{route.name} {path}: {exc.code} {detail!r}") from None
                 wait_quiet(25.0, 20.0)
                 run_wrk(wrk, server.base_url, request, settings, settings.warmup)
-                result = run_wrk(wrk, server.base_url, request, settings, settings.duration)
+                out = None
+                if profile is not None and route.name not in FLOORS:
+                    out = profile / f"{server_kind}-{route.name.replace(' ', '-')}.txt"
+                with pyspy.recording(server.worker_pids(), out, settings.duration):
+                    result = run_wrk(wrk, server.base_url, request, settings, settings.duration)
                 rows.append(
                     {
                         "server": server_kind,
@@ -385,12 +392,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--only", help="routes whose name contains this (plus the floors)")
     parser.add_argument("--out", type=Path, help="write the results (markdown) here")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="record py-spy (raw) of the worker during each route's run into DIR; "
+        "summarise with `python -m bench.pyspy FILE`",
+    )
     opts = parser.parse_args(args)
     settings = LoadSettings(
         duration=opts.duration, warmup=opts.warmup, connections=opts.connections
     )
     kinds = ["sqlite", "postgres"] if opts.server == "both" else [opts.server]
-    rows = [row for kind in kinds for row in run(kind, settings, opts.only)]
+    rows = [row for kind in kinds for row in run(kind, settings, opts.only, opts.profile)]
     text = table(rows)
     print(text)
     if opts.out is not None:

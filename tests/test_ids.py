@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import time
 
 from voltgate.ids import ulid, unique_hex
 
@@ -24,3 +25,26 @@ def test_a_forked_worker_draws_other_ids_than_its_parent() -> None:
     hexes = {d[0] for d in drawn} | {mine[0]}
     randoms = {d[1] for d in drawn} | {mine[1]}
     assert len(hexes) == 3 and len(randoms) == 3
+
+
+def test_a_ulid_is_its_millisecond_then_80_random_bits_in_crockford_base32() -> None:
+    alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+    before = int(time.time() * 1000)
+    drawn = [ulid() for _ in range(2000)]
+    after = int(time.time() * 1000)
+    for value in drawn:
+        assert len(value) == 26 and set(value) <= set(alphabet)
+        number = _decode(value)
+        assert number < 1 << 128
+        assert before <= number >> 80 <= after
+    assert len(set(drawn)) == len(drawn)
+    # Time first: ids drawn in a later millisecond sort after.
+    later = [v for v in drawn if int(_decode(v) >> 80) > before]
+    assert all(v > drawn[0] for v in later)
+
+
+def _decode(value: str) -> int:
+    number = 0
+    for char in value:
+        number = number * 32 + "0123456789abcdefghjkmnpqrstvwxyz".index(char)
+    return number

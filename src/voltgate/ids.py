@@ -17,13 +17,15 @@ _fast = random.Random(secrets.token_bytes(32))  # noqa: S311 - uniqueness, not s
 os.register_at_fork(after_in_child=lambda: _fast.seed(secrets.token_bytes(32)))
 
 
+# Every pair of characters, by the 10 bits it stands for: a ULID is 13 look-ups.
+_PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]
+_SHIFTS = tuple(range(120, -1, -10))
+
+
 def ulid() -> str:
+    """48 bits of milliseconds then 80 random bits, as 26 Crockford base32 characters."""
     value = (int(time.time() * 1000) << 80) | _fast.getrandbits(80)
-    chars = []
-    for _ in range(26):
-        chars.append(_CROCKFORD[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
+    return "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])
 
 
 def new_id(prefix: str) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from voltgate.config import Settings
+from voltgate.db.pgwriter import AsyncGroupWriter, StatementWriter
 from voltgate.db.statements import (
     PostgresReader,
     Reader,
@@ -26,13 +27,7 @@ from voltgate.db.statements import (
     Statement,
     postgres_dsn,
 )
-from voltgate.db.writer import (
-    AsyncGroupWriter,
-    GroupWriter,
-    Run,
-    StatementWriter,
-    writer_engine,
-)
+from voltgate.db.writer import GroupWriter, Run, writer_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -77,8 +72,9 @@ class Database:
             sync_url = self.engine.url.set(drivername="sqlite")
             self._sync = sa.create_engine(sync_url)
             event.listen(self._sync, "connect", _sqlite_pragmas)
-            # Writes are group-committed on their own thread and connection (db/writer.py).
-            self._writer = GroupWriter(writer_engine(sync_url, _sqlite_pragmas))
+            # Writes are group-committed: statements on the loop, the rest on a thread of
+            # their own (db/writer.py).
+            self._writer = GroupWriter(writer_engine(sync_url, _sqlite_pragmas), _sqlite_pragmas)
             # begin()'s writers (aiosqlite) take turns here for the same reason. busy_timeout
             # is left for other processes (the CLI) and a write() meeting a begin().
             self._write_lock = asyncio.Lock()
@@ -167,7 +163,7 @@ class Database:
         await self.reader.close()
         await self.engine.dispose()
         if self._writer is not None:
-            await asyncio.to_thread(self._writer.close)
+            await self._writer.close()
         for thread in self._threads.values():
             await asyncio.to_thread(thread.shutdown)  # lets queued work finish first
         self._threads.clear()
