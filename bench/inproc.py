@@ -5,7 +5,7 @@ functions that route spends its time in. For finding where a route's time goes; 
 count come from `python -m bench.protected`.
 
     .venv/bin/python -m bench.inproc [--backend sqlite|postgres] [--only SUBSTRING]
-        [--requests 2000] [--concurrency 1] [--profile ROUTE-NAME]
+        [--requests 2000] [--concurrency 1] [--profile ROUTE-NAME [--sort tottime]]
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ async def _run(opts: argparse.Namespace, data: Path) -> list[tuple[str, float, f
                 rows.append((route.name, cpu / opts.requests * 1e6, wall / opts.requests * 1e6))
                 if profiler is not None:
                     out = io.StringIO()
-                    pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("INPROC_SORT", "cumulative")).print_stats(40)
+                    pstats.Stats(profiler, stream=out).sort_stats(opts.sort).print_stats(40)
                     print(out.getvalue())
     return rows
 
@@ -160,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--profile", help="the route name to profile")
+    parser.add_argument(
+        "--sort", default="cumulative", help="the profile's order: cumulative or tottime"
+    )
     parser.add_argument(
         "--concurrency", type=int, default=1, help="requests in flight at once (default 1)"
     )
