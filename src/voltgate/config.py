@@ -47,7 +47,6 @@ class Settings(BaseSettings):
     token_rate_per_client: int = 300
     token_rate_per_address: int = 600
     token_rate_window: int = 60
-    audit_flush_interval: float = 0.25
     # Telemetry readings are written in batches this often; ingest answers 429 past the backlog.
     telemetry_flush_interval: float = 0.25
     telemetry_max_pending: int = 200_000
