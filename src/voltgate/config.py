@@ -47,9 +47,7 @@ class Settings(BaseSettings):
     token_rate_per_client: int = 300
     token_rate_per_address: int = 600
     token_rate_window: int = 60
-    audit_flush_interval: float = 0.25
-    # Telemetry readings are written in batches this often; ingest answers 429 past the backlog.
-    telemetry_flush_interval: float = 0.25
+    # Readings waiting for the next group commit past which ingest answers 429.
     telemetry_max_pending: int = 200_000
     # Raw readings are deleted after this many days, 1-minute rollups (downsampled series) after
     # the second, which must be at least the first.

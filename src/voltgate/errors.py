@@ -138,6 +138,18 @@ class ServerError(VoltgateError):
     pass
 
 
+class NotStored(VoltgateError):
+    """A write could not be committed (the database refused or is unreachable): nothing of
+    the request is stored; the client retries it."""
+
+    error = "temporarily_unavailable"
+    status_code = 503
+    code = 5002
+
+    def __init__(self, description: str, retry_after: int = 1) -> None:
+        super().__init__(description, {"Retry-After": str(retry_after)})
+
+
 class Unavailable(VoltgateError):
     """The device is asleep or offline (Tesla: 408); no Tellus code, so one in the 4xxx
     family of "the resource's state refuses this"."""

@@ -3,6 +3,9 @@ its charger never came for it; illegal steps are refused and change nothing."""
 
 from __future__ import annotations
 
+import orjson
+import sqlalchemy as sa
+
 from tests.commands.support import (
     DISCHARGE,
     START,
@@ -14,6 +17,7 @@ from tests.commands.support import (
     show,
 )
 from tests.conftest import App
+from voltgate.db.schema import audit_events
 
 
 async def test_a_command_goes_from_queued_to_completed(app: App) -> None:
@@ -152,3 +156,25 @@ async def test_a_schedule_waits_a_day_for_its_charger(app: App) -> None:
     app.clock.advance(3600)
     [delivered] = (await heartbeat(app, fl))["commands"]
     assert delivered["type"] == "schedule" and delivered["params"] == body
+
+
+async def test_a_queued_command_and_its_audit_row_are_stored_when_it_is_answered(
+    app: App,
+) -> None:
+    """Acknowledged means stored: no flush, no wait; the row came in the command's commit."""
+    fl = await fleet(app)
+    answered = await app.http.post(
+        fl.path("start"), json=START, headers={**fl.op.headers, "X-Request-ID": "req-audit-1"}
+    )
+    assert answered.status_code == 202
+    command_id = answered.json()["data"]["command_id"]
+    async with app.rt.db.connect() as conn:
+        rows = (
+            await conn.execute(
+                sa.select(audit_events.c.event, audit_events.c.request_id, audit_events.c.detail)
+            )
+        ).all()
+    queued_rows = [r for r in rows if r.event == "command_queued"]
+    assert len(queued_rows) == 1
+    assert queued_rows[0].request_id == "req-audit-1"
+    assert orjson.loads(queued_rows[0].detail)["command_id"] == command_id

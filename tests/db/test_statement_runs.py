@@ -63,3 +63,20 @@ async def test_updates_in_a_batch_of_inserts_keep_their_own_counts(db: Database)
     runs = [db.run(_PUT, "b", "2"), db.run(_SET, "9", "a"), db.run(_SET, "9", "zz")]
     runs += [db.run(_PUT, "c", "3"), db.run(_PUT, "d", "4")]
     assert await asyncio.gather(*runs) == [1, 1, 0, 1, 1]
+
+
+async def test_statements_together_commit_all_or_none_beside_the_others_of_their_batch(
+    db: Database,
+) -> None:
+    await db.run(_PUT, "taken", "first")
+    together_ok, together_bad, alone = await asyncio.gather(
+        db.run_together((_PUT, ("a", "1")), (_SET, ("2", "a"))),
+        db.run_together((_PUT, ("b", "1")), (_PUT, ("taken", "again"))),
+        db.run(_PUT, "c", "1"),
+        return_exceptions=True,
+    )
+    assert together_ok == [1, 1] and alone == 1
+    assert isinstance(together_bad, Exception)
+    rows = {row[0]: row[1] for row in await db.reader.all(_ALL)}
+    # "b" went with the failed duplicate; the rest of the batch is stored.
+    assert rows == {"taken": "first", "a": "2", "c": "1"}

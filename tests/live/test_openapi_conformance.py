@@ -65,7 +65,6 @@ async def _provision(settings: Settings, state: Path) -> dict[str, Any]:
             scopes=tuple(APP_SCOPES.split()),
             auth_time=rt.clock.now(),
         )
-        await rt.identity.audit.flush()
     return {"creds": creds, "partner": (partner.client.id, partner.secret), "code": code}
 
 

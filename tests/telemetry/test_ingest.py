@@ -3,6 +3,8 @@ operator; bad readings are refused whole, with code 1002, and nothing is stored.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from typing import Any
 
 import orjson
@@ -42,7 +44,7 @@ async def _stored(app: App) -> list[Any]:
     return await app.rt.db.read(lambda conn: list(conn.execute(query)))
 
 
-async def test_telemetry_is_accepted_stored_within_a_flush_and_shown_as_latest(app: App) -> None:
+async def test_telemetry_is_stored_when_accepted_and_shown_as_latest(app: App) -> None:
     op, charger, headers = await _fleet(app)
     body = {"connectors": [reading(1), reading(2, state="available", power_kw=0, energy_kwh=0)]}
     response = await app.http.post("/v1/device/telemetry", json=body, headers=headers)
@@ -66,8 +68,7 @@ async def test_telemetry_is_accepted_stored_within_a_flush_and_shown_as_latest(a
     assert first["at"] == pytest.approx(app.clock.now())
     assert [c["state"] for c in data["connectors"]] == ["charging", "available"]
 
-    await app.rt.fleet.telemetry.flush()  # what the background task does every 0.25 s
-    rows = await _stored(app)
+    rows = await _stored(app)  # no flush: the 202 came after the commit
     assert [(r.device_id, r.connector, r.state, r.power_kw) for r in rows] == [
         (charger.device_id, 1, "charging", 50.5),
         (charger.device_id, 2, "available", 0.0),
@@ -195,21 +196,57 @@ async def test_operators_see_only_their_own_chargers_telemetry(app: App) -> None
     assert response.status_code == 403 and response.json()["code"] == 2003
 
 
-async def test_ingest_pushes_back_with_429_when_storage_is_behind(app: App) -> None:
+async def test_ingest_pushes_back_with_429_when_storage_is_behind(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, _, headers = await _fleet(app)
-    await (
-        app.rt.fleet.telemetry.stop()
-    )  # no background flush between the two posts: storage "behind"
+    store = app.rt.fleet.telemetry._store
+    slow, release = asyncio.Event(), asyncio.Event()
+    real_append = store.append
+
+    async def held_append(readings: Any) -> None:
+        slow.set()
+        await release.wait()  # a commit that takes its time: storage is "behind"
+        await real_append(readings)
+
+    monkeypatch.setattr(store, "append", held_append)
     app.rt.fleet.telemetry._max_pending = 3
     body = {"connectors": [reading(1), reading(2, state="available", power_kw=0)]}
-    first = await app.http.post("/v1/device/telemetry", json=body, headers=headers)
-    assert first.status_code == 202
-    second = await app.http.post("/v1/device/telemetry", json=body, headers=headers)
-    assert second.status_code == 429 and second.json()["code"] == 5001
-    assert second.headers["retry-after"] == "1"
-    await app.rt.fleet.telemetry.flush()
+    post = functools.partial(app.http.post, "/v1/device/telemetry", json=body, headers=headers)
+    first = asyncio.create_task(post())  # its batch is being committed
+    await slow.wait()
+    second = asyncio.create_task(post())  # gathered for the next batch: 2 of 3 waiting
+    while len(app.rt.fleet.telemetry._pending) < 2:
+        await asyncio.sleep(0)
+    third = await post()
+    assert third.status_code == 429 and third.json()["code"] == 5001
+    assert third.headers["retry-after"] == "1"
+    assert not first.done() and not second.done()  # not answered before stored
+    release.set()
+    assert (await first).status_code == 202 and (await second).status_code == 202
+    assert len(await _stored(app)) == 4
+
+
+async def test_a_202_means_committed_and_a_failed_commit_is_a_503_storing_nothing(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, _, headers = await _fleet(app)
+    body = {"connectors": [reading(1), reading(2, state="available", power_kw=0)]}
+    accepted = await app.http.post("/v1/device/telemetry", json=body, headers=headers)
+    assert accepted.status_code == 202
+    assert len(await _stored(app)) == 2  # no flush: the answer came after the commit
+
+    async def refused(readings: Any) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(app.rt.fleet.telemetry._store, "append", refused)
+    failed = await app.http.post("/v1/device/telemetry", json=body, headers=headers)
+    assert failed.status_code == 503 and failed.json()["code"] == 5002
+    assert failed.headers["retry-after"] == "1"
+    monkeypatch.undo()
+    assert len(await _stored(app)) == 2
     again = await app.http.post("/v1/device/telemetry", json=body, headers=headers)
-    assert again.status_code == 202
+    assert again.status_code == 202 and len(await _stored(app)) == 4
 
 
 async def test_a_device_that_must_sign_has_its_telemetry_signature_verified(app: App) -> None:

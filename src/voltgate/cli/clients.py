@@ -40,7 +40,6 @@ def create(
             redirect_uris=redirect_uri,
             grant_types=grant_type,
         )
-        await rt.identity.audit.flush()
         return describe(created.client, rt.clock.now()), created.secret
 
     view, secret = run(work)
@@ -108,7 +107,6 @@ def rotate_secret(
     async def work(rt: Runtime) -> tuple[str, int]:
         seconds = parse_duration(overlap)
         secret = await rt.identity.admin.rotate_secret(client_id, seconds, via="cli")
-        await rt.identity.audit.flush()
         return secret, seconds
 
     secret, seconds = run(work)
@@ -128,7 +126,6 @@ def set_signing(client_id: str, mode: Mode, as_json: Json = False) -> None:
 
     async def work(rt: Runtime) -> ClientView:
         client = await rt.identity.admin.set_signing(client_id, mode, via="cli")
-        await rt.identity.audit.flush()
         return describe(client, rt.clock.now())
 
     view = run(work)
@@ -144,7 +141,6 @@ def disable(client_id: str, as_json: Json = False) -> None:
 
     async def work(rt: Runtime) -> ClientView:
         client = await rt.identity.admin.disable(client_id, via="cli")
-        await rt.identity.audit.flush()
         return describe(client, rt.clock.now())
 
     view = run(work)

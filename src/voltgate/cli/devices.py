@@ -29,7 +29,6 @@ def set_signing(
         client = await rt.identity.admin.set_signing(
             device_id, mode, kind=ClientKind.DEVICE, via="cli"
         )
-        await rt.identity.audit.flush()
         return describe(client, rt.clock.now())
 
     view = run(work)
@@ -55,7 +54,6 @@ def set_owner(
     async def work(rt: Runtime) -> dict[str, object]:
         owner = None if user is None else await _user_id(rt, user)
         device = await rt.fleet.devices.set_owner(device_id, owner)
-        await rt.identity.audit.flush()
         return {"device_id": device.id, "owner_user_id": device.owner_user_id}
 
     view = run(work)

@@ -43,8 +43,7 @@ def rotate(as_json: Json = False) -> None:
 
     async def work(rt: Runtime) -> str:
         kid = await rt.rotate_keys()
-        rt.identity.audit.record("signing_key_rotated", kid=kid, via="cli")
-        await rt.identity.audit.flush()
+        await rt.identity.audit.record("signing_key_rotated", kid=kid, via="cli")
         return kid
 
     kid = run(work)

@@ -80,7 +80,6 @@ async def _sandbox_credentials(config: Settings, fleet: int) -> dict[str, Any]:
         creds = await provision_sandbox(
             rt, config.issuer, fleet=fleet, fleet_state=config.data_dir / FLEET_STATE
         )
-        await rt.identity.audit.flush()
     return creds
 
 

@@ -32,6 +32,7 @@ from voltgate.changes import Changes
 from voltgate.clock import Clock
 from voltgate.commands.repository import SqlCommandStore
 from voltgate.commands.store import Claim, Command, Status
+from voltgate.identity.stores import AuditEvent
 from voltgate.readmodel import Versions
 
 log = structlog.get_logger("voltgate.commands")
@@ -121,8 +122,10 @@ class CommandReadModel:
 
     # Writes: SQL, then memory, then the other instances.
 
-    async def add(self, commands: list[Command], claim: Claim | None) -> Claim | None:
-        held = await self._sql.add(commands, claim)
+    async def add(
+        self, commands: list[Command], claim: Claim | None, event: AuditEvent
+    ) -> Claim | None:
+        held = await self._sql.add(commands, claim, event)
         if held is None:
             await self._stored(commands)
         return held

@@ -23,9 +23,11 @@ from voltgate.commands.store import (
     predecessors,
 )
 from voltgate.db.engine import Database
-from voltgate.db.schema import command_requests, commands, connector_states
+from voltgate.db.schema import audit_events, command_requests, commands, connector_states
 from voltgate.db.statements import Row, Statement
+from voltgate.db.stores import audit_row, audit_values
 from voltgate.devices.store import Device
+from voltgate.identity.stores import AuditEvent
 
 _STATUS = {status.value: status for status in Status}
 # In the order of the table's columns, so a RETURNING of every column maps the same way.
@@ -143,7 +145,9 @@ def _find_claim(conn: sa.Connection, operator_id: str, key: str, now: float) -> 
     return None if row is None else _claim(row)
 
 
-def _insert(conn: sa.Connection, batch: list[Command], claim: Claim | None) -> Claim | None:
+def _insert(
+    conn: sa.Connection, batch: list[Command], claim: Claim | None, event: AuditEvent
+) -> Claim | None:
     if claim is not None:
         held = _find_claim(conn, claim.operator_id, claim.key, claim.created_at)
         if held is not None:
@@ -163,6 +167,7 @@ def _insert(conn: sa.Connection, batch: list[Command], claim: Claim | None) -> C
         )
     if batch:
         conn.execute(commands.insert(), [_row(c) for c in batch])
+    conn.execute(audit_events.insert(), audit_values(event))
     return None
 
 
@@ -170,12 +175,14 @@ class SqlCommandStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def add(self, batch: list[Command], claim: Claim | None) -> Claim | None:
+    async def add(
+        self, batch: list[Command], claim: Claim | None, event: AuditEvent
+    ) -> Claim | None:
         if claim is None and len(batch) == 1:  # the common case: one command, no key
-            await self._db.run(_INSERT, *_values(batch[0]))
+            await self._db.run_together((_INSERT, _values(batch[0])), audit_row(event))
             return None
         try:
-            return await self._db.write(lambda conn: _insert(conn, batch, claim))
+            return await self._db.write(lambda conn: _insert(conn, batch, claim, event))
         except sa.exc.IntegrityError:
             if claim is None:
                 raise

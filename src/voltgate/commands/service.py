@@ -34,6 +34,7 @@ from voltgate.devices.service import Devices
 from voltgate.devices.store import Device
 from voltgate.errors import Conflict, NotFound, ValidationFailed
 from voltgate.identity.audit import AuditLog
+from voltgate.identity.stores import AuditEvent
 from voltgate.ids import new_id
 from voltgate.pagination import Page, offset_of
 from voltgate.sites.service import Sites
@@ -132,10 +133,7 @@ class Commands:
         await self._check(device, connector, body, now)
         params = body.model_dump(mode="json", exclude_none=True)
         command = _new(operator_id, device.id, body.kind, connector, params, now, body.window)
-        held = await self._add(operator_id, [command], key, fingerprint, now)
-        if held is not None:
-            return await self._issued(operator_id, held[0], now)
-        self._audit.record(
+        event = self._audit.event(
             "command_queued",
             client_id=operator_id,
             request_id=request_id,
@@ -144,6 +142,9 @@ class Commands:
             type=command.type,
             connector=connector,
         )
+        held = await self._add(operator_id, [command], key, fingerprint, now, event)
+        if held is not None:
+            return await self._issued(operator_id, held[0], now)
         return Issued(command, device.online_at(now))
 
     async def flexibility(
@@ -167,10 +168,7 @@ class Commands:
             _new(operator_id, device_id, body.command, None, params, now, body.window)
             for device_id in await self._store.device_ids(operator_id, site_id)
         ]
-        held = await self._add(operator_id, batch, key, fingerprint, now)
-        if held is not None:
-            return held
-        self._audit.record(
+        event = self._audit.event(
             "flexibility_queued",
             client_id=operator_id,
             request_id=request_id,
@@ -179,6 +177,9 @@ class Commands:
             site_id=site_id,
             commands=len(batch),
         )
+        held = await self._add(operator_id, batch, key, fingerprint, now, event)
+        if held is not None:
+            return held
         return [c.id for c in batch]
 
     def version(self, operator_id: str) -> object:
@@ -373,14 +374,21 @@ class Commands:
         return None if claim is None else replay(claim, fingerprint)
 
     async def _add(
-        self, operator_id: str, batch: list[Command], key: str | None, fingerprint: str, now: float
+        self,
+        operator_id: str,
+        batch: list[Command],
+        key: str | None,
+        fingerprint: str,
+        now: float,
+        event: AuditEvent,
     ) -> list[str] | None:
-        """Store the batch; the commands of an earlier request if it holds the key."""
+        """Store the batch with its audit event; the commands of an earlier request if it
+        holds the key (and then neither is stored)."""
         claim = None
         if key is not None:
             ids = tuple(c.id for c in batch)
             claim = Claim(operator_id, key, fingerprint, ids, now, now + CLAIM_TTL)
-        held = await self._store.add(batch, claim)
+        held = await self._store.add(batch, claim, event)
         if held is not None:
             return replay(held, fingerprint)
         # Long-polls wake from the read model: here as it holds the new commands, on other

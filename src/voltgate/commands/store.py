@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from voltgate.devices.store import Device
+    from voltgate.identity.stores import AuditEvent
 
 
 class Status(StrEnum):
@@ -82,9 +83,12 @@ class CommandStore(Protocol):
     def version(self, operator_id: str, now: float) -> object:
         """What an answer over the operator's commands holds to (`http.kept`)."""
 
-    async def add(self, commands: list[Command], claim: Claim | None) -> Claim | None:
-        """Insert the commands (and the claim, in the same transaction). If another request
-        holds an unexpired claim on the same key, nothing is inserted and that claim returned."""
+    async def add(
+        self, commands: list[Command], claim: Claim | None, event: AuditEvent
+    ) -> Claim | None:
+        """Insert the commands (and the claim and the audit event, in the same transaction).
+        If another request holds an unexpired claim on the same key, nothing is inserted and
+        that claim returned."""
 
     async def claim(self, operator_id: str, key: str, now: float) -> Claim | None:
         """The unexpired claim on `key`, if any."""

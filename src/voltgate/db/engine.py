@@ -27,7 +27,7 @@ from voltgate.db.statements import (
     Statement,
     postgres_dsn,
 )
-from voltgate.db.writer import GroupWriter, Run, writer_engine
+from voltgate.db.writer import GroupWriter, Run, Together, writer_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -126,7 +126,15 @@ class Database:
         rows: list[Row] = await self._statement(Run(statement, args, returning=True))
         return rows
 
-    async def _statement(self, run: Run) -> Any:
+    async def run_together(self, *runs: tuple[Statement, tuple[Any, ...]]) -> list[int]:
+        """Statements committed together or not at all (an action and its audit row), in
+        order, as one write of a group commit: each one's row count, once committed."""
+        counts: list[int] = await self._statement(
+            Together(tuple(Run(statement, args, returning=False) for statement, args in runs))
+        )
+        return counts
+
+    async def _statement(self, run: Run | Together) -> Any:
         if self._writer is not None:
             return await self._writer.write(run)
         assert self._pg_statements is not None

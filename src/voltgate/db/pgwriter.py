@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from voltgate.db.writer import MAX_BATCH, Run, answer
+from voltgate.db.writer import MAX_BATCH, Run, Statements, Together, answer
 
 T = TypeVar("T")
 
@@ -90,18 +90,14 @@ class StatementWriter(_Batches):
         super().__init__()
         self._pool = pool
 
-    async def write(self, run: Run) -> Any:
+    async def write(self, run: Statements) -> Any:
         return await self._queue(run)
 
     async def _commit(self, batch: list[tuple[Any, asyncio.Future[Any]]]) -> list[tuple[Any, ...]]:
         pool = await self._pool()
         try:
             async with pool.acquire() as conn:
-                first = batch[0][0].statement
-                if len(batch) == 1 or (
-                    first.one_row_insert
-                    and all(r.statement is first and not r.returning for r, _ in batch)
-                ):
+                if _on_its_own(batch):
                     # One statement, or one insert's rows (asyncpg's executemany is atomic):
                     # committed on its own, one round trip instead of three.
                     results = await _statements(conn, batch)
@@ -117,26 +113,51 @@ class StatementWriter(_Batches):
         return [(future, result, None) for (_, future), result in zip(batch, results, strict=True)]
 
 
-async def _statements(conn: Any, batch: list[tuple[Run, asyncio.Future[Any]]]) -> list[Any]:
+async def _statements(conn: Any, batch: list[tuple[Statements, asyncio.Future[Any]]]) -> list[Any]:
     results: list[Any] = []
     at = 0
     while at < len(batch):
         run = batch[at][0]
-        sql, args = run.statement.postgres, run.args
-        if run.statement.one_row_insert and not run.returning:
-            # A run of the same single-row insert goes in one pipelined trip.
-            end = at + 1
-            while end < len(batch) and batch[end][0].statement is run.statement:
-                end += 1
-            if end - at > 1:
-                await conn.executemany(sql, [r.args for r, _ in batch[at:end]])
-                results += [1] * (end - at)
-                at = end
-                continue
-        if run.returning:
-            results.append(await conn.fetch(sql, *args))
-        else:
-            status: str = await conn.execute(sql, *args)
-            results.append(int(status.rsplit(" ", 1)[-1]))
+        if type(run) is Together:  # in the batch's transaction, so all or none of it
+            results.append([await _statement(conn, one) for one in run.runs])
+            at += 1
+            continue
+        assert isinstance(run, Run)
+        end = _same_insert(batch, at)
+        if end - at > 1:  # a run of the same single-row insert goes in one pipelined trip
+            rows = [r.args for r, _ in batch[at:end] if isinstance(r, Run)]
+            await conn.executemany(run.statement.postgres, rows)
+            results += [1] * (end - at)
+            at = end
+            continue
+        results.append(await _statement(conn, run))
         at += 1
     return results
+
+
+async def _statement(conn: Any, run: Run) -> Any:
+    if run.returning:
+        return await conn.fetch(run.statement.postgres, *run.args)
+    status: str = await conn.execute(run.statement.postgres, *run.args)
+    return int(status.rsplit(" ", 1)[-1])
+
+
+def _same_insert(batch: list[tuple[Statements, asyncio.Future[Any]]], at: int) -> int:
+    """Where the run of rows for the single-row insert at `at` ends (`at + 1`: no run)."""
+    first = batch[at][0]
+    end = at + 1
+    if not isinstance(first, Run) or not first.statement.one_row_insert or first.returning:
+        return end
+    while end < len(batch):
+        run = batch[end][0]
+        if not isinstance(run, Run) or run.statement is not first.statement or run.returning:
+            break
+        end += 1
+    return end
+
+
+def _on_its_own(batch: list[tuple[Statements, asyncio.Future[Any]]]) -> bool:
+    """One statement, or one insert's rows: atomic without a transaction of its own."""
+    return isinstance(batch[0][0], Run) and (
+        len(batch) == 1 or _same_insert(batch, 0) == len(batch)
+    )

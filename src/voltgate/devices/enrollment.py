@@ -119,7 +119,7 @@ class Enrollments:
             expires_at=now + spec.expires_in,
         )
         await self._store.add(enrollment, self._crypto.hasher.hash(token))
-        self._audit.record(
+        await self._audit.record(
             "enrollment_created",
             client_id=operator_id,
             request_id=request_id,

@@ -106,7 +106,7 @@ class Devices:
             await self._admin.disable(device.id, via="registration")
             await self._enrollments.release(admission)
             raise Conflict(f"a device with serial {spec.sn!r} is already registered") from None
-        self._audit.record(
+        await self._audit.record(
             "device_registered",
             client_id=device.id,
             request_id=request_id,
@@ -151,7 +151,7 @@ class Devices:
             raise NotFound(f"no device {device_id[:64]!r}")
         if result is OwnerChange.NO_USER:
             raise NotFound(f"no user {user_id!r}")
-        self._audit.record("device_owner_set", client_id=device_id, owner=user_id)
+        await self._audit.record("device_owner_set", client_id=device_id, owner=user_id)
         found = await self._store.by_id(device_id[:64])
         assert found is not None
         return found

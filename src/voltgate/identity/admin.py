@@ -107,7 +107,7 @@ class ClientAdmin:
             secret, sealed = self._new_secret(client.id, now)
         await self._store.create(client, sealed)
         await self._on_change(client.id)
-        self._audit.record("client_created", client_id=client.id, kind=client_kind.value)
+        await self._audit.record("client_created", client_id=client.id, kind=client_kind.value)
         return NewClient(await self.show(client.id), secret)
 
     async def rotate_secret(
@@ -122,7 +122,7 @@ class ClientAdmin:
         secret, sealed = self._new_secret(client.id, now)
         await self._store.rotate_secret(client.id, sealed, now + overlap)
         await self._on_change(client.id)
-        self._audit.record(
+        await self._audit.record(
             "secret_rotated", client_id=client.id, request_id=request_id, overlap=overlap, via=via
         )
         return secret
@@ -131,7 +131,7 @@ class ClientAdmin:
         await self.show(client_id)
         await self._store.disable(client_id, self._clock.now())
         await self._on_change(client_id)
-        self._audit.record("client_disabled", client_id=client_id, via=via)
+        await self._audit.record("client_disabled", client_id=client_id, via=via)
         return await self.show(client_id)
 
     async def set_signing(
@@ -145,7 +145,7 @@ class ClientAdmin:
             raise NotFound(f"no {kind.value} {client_id!r}")
         await self._modes.set_signing(client_id, mode)
         await self._on_change(client_id)
-        self._audit.record("signing_changed", client_id=client_id, mode=mode, via=via)
+        await self._audit.record("signing_changed", client_id=client_id, mode=mode, via=via)
         return await self.show(client_id)
 
     async def show(self, client_id: str) -> Client:

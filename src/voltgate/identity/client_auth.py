@@ -84,31 +84,31 @@ class ClientAuthenticator:
             formats.foreign_environment(creds.secret) if creds.secret else None
         )
         if foreign is not None:
-            self._fail(request, creds, "foreign_environment")
+            await self._fail(request, creds, "foreign_environment")
             raise InvalidClient(
                 f"these credentials belong to the {foreign.value} environment; "
                 f"this deployment is {formats.environment.value}",
                 headers,
             )
         if len(creds.client_id) > 128 or (creds.secret is not None and len(creds.secret) > 256):
-            self._fail(request, creds, "oversized")
+            await self._fail(request, creds, "oversized")
             raise InvalidClient(_FAILED, headers)
         # Hash before the look-up so an unknown client costs the same as a wrong secret.
         presented = self._crypto.hasher.hash(creds.secret) if creds.secret is not None else None
         client = await self._registry.get(creds.client_id)
         if client is None or client.disabled:
-            self._fail(request, creds, "unknown_or_disabled")
+            await self._fail(request, creds, "unknown_or_disabled")
             raise InvalidClient(_FAILED, headers)
         if presented is None:
             if allow_public and client.kind.is_public:
                 return client
-            self._fail(request, creds, "missing_secret")
+            await self._fail(request, creds, "missing_secret")
             raise InvalidClient(_FAILED, headers)
         if not self._matches(client, presented):
             # The cache may predate a rotation made by another process: look once more.
             client = await self._registry.get(creds.client_id, fresh=True)
             if client is None or client.disabled or not self._matches(client, presented):
-                self._fail(request, creds, "bad_secret")
+                await self._fail(request, creds, "bad_secret")
                 raise InvalidClient(_FAILED, headers)
         return client
 
@@ -120,8 +120,8 @@ class ClientAuthenticator:
                 matched = True
         return matched
 
-    def _fail(self, request: OAuthRequest, creds: Credentials, reason: str) -> None:
-        self._audit.record(
+    async def _fail(self, request: OAuthRequest, creds: Credentials, reason: str) -> None:
+        await self._audit.record(
             "client_auth_failed",
             client_id=creds.client_id[:64],
             request_id=request.request_id,

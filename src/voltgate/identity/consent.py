@@ -85,7 +85,7 @@ class Consents:
         for family_id in families:
             await self._revocations.revoke_family(family_id)
         if found:
-            self._audit.record(
+            await self._audit.record(
                 "app_disconnected",
                 client_id=client_id,
                 request_id=request_id,

@@ -119,7 +119,7 @@ class Delegation:
         await self._store.create_family(
             Family(record.family_id, client.id, record.user_id, record.scope, now)
         )
-        self._audit.record(
+        await self._audit.record(
             "code_redeemed",
             client_id=client.id,
             request_id=request.request_id,
@@ -170,7 +170,7 @@ class Delegation:
             async with self._coordinator.lock(f"refresh:{token_hash}", ttl=10, wait=10):
                 won = await self._rotate(record, client, narrowed, granted)
                 if won is not None:
-                    self._audit.record(
+                    await self._audit.record(
                         "refresh_rotated",
                         client_id=client.id,
                         request_id=request.request_id,
@@ -321,7 +321,7 @@ class Delegation:
     ) -> None:
         await self._store.revoke_family(family_id, self._clock.now(), reason)
         await self._revocations.revoke_family(family_id)
-        self._audit.record(
+        await self._audit.record(
             "family_revoked",
             client_id=client_id,
             request_id=request.request_id,

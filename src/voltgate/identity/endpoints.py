@@ -114,7 +114,7 @@ class RevocationEndpoint:
             return
         if not await self._revocations.revoke_access(claims, token):
             return
-        self._audit.record(
+        await self._audit.record(
             "token_revoked",
             client_id=client.id,
             request_id=request.request_id,

@@ -75,7 +75,6 @@ class Runtime:
                 await self.identity.keys.load()
             await self.identity.revocations.load()
             await self.changes.reload_all()
-            await self.identity.audit.start()
             await self.fleet.telemetry.start()
             self._poller = asyncio.create_task(self._poll_changes(), name="voltgate-changes")
             self.fleet.commands.start()
@@ -90,7 +89,6 @@ class Runtime:
             task.cancel()
         await self.changes.stop()
         await self.fleet.telemetry.stop()
-        await self.identity.audit.stop()
         await self.coordinator.close()
         await self.db.dispose()
 

@@ -68,7 +68,6 @@ def build_fleet(
         devices,
         clock,
         LatestReadings(telemetry_store, changes),
-        interval=settings.telemetry_flush_interval,
         max_pending=settings.telemetry_max_pending,
         raw_retention=settings.telemetry_raw_retention_days * 86_400.0,
         rollup_retention=settings.telemetry_rollup_retention_days * 86_400.0,

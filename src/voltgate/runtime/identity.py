@@ -77,7 +77,7 @@ def build_identity(
     changes: Changes,
 ) -> Identity:
     clients = ClientRegistry(SqlClientStore(db), clock)
-    audit = AuditLog(SqlAuditStore(db), clock, settings.audit_flush_interval)
+    audit = AuditLog(SqlAuditStore(db), clock)
     keys = KeyManager(
         SqlKeyStore(db), crypto.envelope, clock, settings.max_access_token_ttl, settings.clock_skew
     )

@@ -1,19 +1,24 @@
-"""Telemetry: readings accepted in microseconds, stored in batches, latest kept in memory.
+"""Telemetry: readings stored by group commit before they are acknowledged, latest kept in
+memory.
 
 Every charger posts a reading about every 5 s. The request path checks the body against the
-charger's connectors (cached per process: connectors never change after registration), appends
-the readings to an in-memory queue and answers 202; a background task writes the queue every
-`interval` (0.25 s) with one `executemany`, so an accepted reading is durable within a second
-(a crash loses at most the last interval). The queue is bounded: when storage falls behind,
-ingest answers 429 (code 5001) instead of growing without limit.
+charger's connectors (cached per process: connectors never change after registration), adds
+the readings to the batch being gathered and waits for that batch's commit; only then does it
+answer 202. One batch is written at a time, with one `executemany`, and the next starts as soon
+as the last has committed: idle, a batch is one request's readings and is written at once;
+under load the readings that arrive during a commit form the next batch, so batches (and the
+work a commit shares) grow with the load, and no timer adds latency. An accepted reading is
+never lost to a crash. The batch being gathered is bounded: when storage falls behind, ingest
+answers 429 (code 5001) instead of growing without limit; when a commit fails, each request of
+its batch answers 503 (code 5002) and nothing of it is stored.
 
 The same flush merges the batch into 1-minute rollups, from which downsampled series (1 min,
 15 min, 1 h) are answered; a sweep every few minutes deletes raw readings and rollups past their
 retention, in bounded chunks, so it never holds the database for long.
 
 Each call also counts as the device being heard from (its heartbeat): `last_seen_at` is moved
-in the same background task, at most once per `touch_every` seconds per device, far inside
-the 90 s after which a device shows offline.
+by the writing task after a batch, at most once per `touch_every` seconds per device, far
+inside the 90 s after which a device shows offline.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import structlog
 from voltgate.clock import Clock
 from voltgate.devices.service import Devices
 from voltgate.devices.store import Device
-from voltgate.errors import NotFound, RateLimited, ValidationFailed
+from voltgate.errors import NotFound, NotStored, RateLimited, ValidationFailed
 from voltgate.pagination import Slice, decode_cursor, encode_cursor
 from voltgate.telemetry import rollups, schemas
 from voltgate.telemetry.latest import LatestReadings
@@ -50,7 +55,6 @@ class Telemetry:
         clock: Clock,
         latest: LatestReadings,
         *,
-        interval: float = 0.25,
         max_pending: int = 200_000,
         touch_every: float = TOUCH_EVERY,
         raw_retention: float = 7 * 86_400.0,
@@ -60,22 +64,21 @@ class Telemetry:
         self._store = store
         self._devices = devices
         self._clock = clock
-        self._interval = interval
         self._max_pending = max_pending
         self._touch_every = touch_every
         self._raw_retention = raw_retention
         self._rollup_retention = rollup_retention
         self._sweep_every = sweep_every
         self._ports: dict[str, dict[int, float]] = {}  # device -> connector -> max kW
-        self._pending: list[Reading] = []
+        self._pending: list[Reading] = []  # the batch being gathered
+        self._committed: asyncio.Future[None] | None = None  # answered when it is stored
         self._latest = latest
         self.versions = latest.versions  # per device: what kept telemetry answers hold to
         self._heard: dict[str, float] = {}  # device -> when it last called
         self._written: dict[str, float] = {}  # device -> when its last touch was queued
         self._due: dict[str, None] = {}  # devices whose last_seen_at is to be moved
-        self._task: asyncio.Task[None] | None = None
+        self._writer: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
-        self._flushing = asyncio.Lock()
 
     async def ports(self, device_id: str) -> dict[int, float]:
         """The charger's connectors and their max power; NotFound for an unregistered one."""
@@ -89,7 +92,7 @@ class Telemetry:
         return ports
 
     async def ingest(self, device_id: str, body: bytes) -> int:
-        """Check and queue one telemetry body; the number of readings accepted."""
+        """Check and store one telemetry body; the number of readings, once committed."""
         try:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -98,10 +101,21 @@ class Telemetry:
         found = schemas.readings(payload, device_id, await self.ports(device_id), now)
         if len(self._pending) + len(found) > self._max_pending:
             raise RateLimited("telemetry storage is behind; retry in a second", retry_after=1)
-        self._pending += found
-        self._latest.ingested(found)
         self.heard_from(device_id, now)
+        if not found:
+            return 0
+        await asyncio.shield(self._join(found))  # a caller gone does not take the batch along
         return len(found)
+
+    def _join(self, readings: list[Reading]) -> asyncio.Future[None]:
+        """Add readings to the batch being gathered; its commit, which a writing task runs
+        as soon as the batch before it has committed."""
+        self._pending += readings
+        if self._committed is None:
+            self._committed = asyncio.get_running_loop().create_future()
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write(), name="voltgate-telemetry")
+        return self._committed
 
     def heard_from(self, device_id: str, at: float) -> None:
         """The device called at `at`: it counts as a heartbeat (written by the next flush)."""
@@ -110,6 +124,8 @@ class Telemetry:
         if at - self._written.get(device_id, -math.inf) >= self._touch_every:
             self._written[device_id] = at
             self._due[device_id] = None
+            if self._writer is None:
+                self._writer = asyncio.create_task(self._write(), name="voltgate-telemetry")
 
     def version(self, operator_id: str, device_id: str) -> tuple[int, int]:
         """What a kept answer over a charger's telemetry holds to: the charger's readings and
@@ -202,22 +218,37 @@ class Telemetry:
                 return total
 
     async def flush(self) -> None:
-        """Store what was accepted so far. One flush at a time: one that finds another under
-        way waits for it, so everything accepted before the call is stored when it returns."""
-        async with self._flushing:
-            await self._flush()
+        """Wait until everything accepted so far is written (and the heartbeats due)."""
+        while self._writer is not None:
+            await asyncio.shield(self._writer)
 
-    async def _flush(self) -> None:
-        batch, self._pending = self._pending, []
-        due, self._due = self._due, {}
-        if batch:
-            try:
-                await self._store.append(batch)
-            except Exception:
-                self._pending[:0] = batch  # kept for the next attempt; ingest pushes back
-                log.exception("telemetry_flush_failed", readings=len(batch))
-            else:
+    async def _write(self) -> None:
+        """Batches, one at a time, until none is gathered; then the heartbeats due."""
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                committed, self._committed = self._committed, None
+                assert committed is not None
+                try:
+                    await self._store.append(batch)
+                except Exception:
+                    log.exception("telemetry_write_failed", readings=len(batch))
+                    committed.set_exception(
+                        NotStored("the readings could not be stored; send them again")
+                    )
+                    committed.exception()  # retrieved here: its callers may have gone
+                    continue
+                committed.set_result(None)
+                self._latest.ingested(batch)
                 await self._latest.stored(list(dict.fromkeys(r.device_id for r in batch)))
+            await self._touch()
+        finally:
+            self._writer = None
+            if self._pending:  # gathered while this task was finishing
+                self._writer = asyncio.create_task(self._write(), name="voltgate-telemetry")
+
+    async def _touch(self) -> None:
+        due, self._due = self._due, {}
         for device_id in due:
             try:
                 await self._devices.touch(device_id, self._heard[device_id])
@@ -226,24 +257,15 @@ class Telemetry:
                 log.exception("device_touch_failed", device_id=device_id)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="voltgate-telemetry")
         self._sweeper = asyncio.create_task(self._sweep_often(), name="voltgate-telemetry-sweep")
 
     async def stop(self) -> None:
-        for task in (self._sweeper, self._task):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        self._task = self._sweeper = None
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        self._sweeper = None
         await self.flush()
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            # Shielded: stopping cancels this task, never a write under way; stop()'s own
-            # flush waits for it.
-            await asyncio.shield(self.flush())
 
     async def _sweep_often(self) -> None:
         while True:

@@ -207,9 +207,10 @@ def mount(tellus: RouteTable, telemetry: Telemetry, clock: Clock) -> None:
         body=Body.raw(TelemetryBody),
         status=202,
         response=Envelope[Accepted],
-        # 404: no charger registered under this token; 429: storage is behind, retry in 1 s.
-        failures=(404, 429),
-        summary="Tellus charger telemetry (202 {accepted}; stored within a second)",
+        # 404: no charger registered under this token; 429: storage is behind, retry in 1 s;
+        # 503: the commit failed, nothing stored.
+        failures=(404, 429, 503),
+        summary="Tellus charger telemetry (202 {accepted}: committed before the answer)",
     )
     charger.post(
         "/events",

@@ -32,7 +32,7 @@ class ClientCredentialsGrant:
             kind=client.kind.value,
             ttl=min(client.token_ttl, self._max_ttl),
         )
-        self._audit.record(
+        await self._audit.record(
             "token_issued",
             client_id=client.id,
             request_id=request.request_id,
