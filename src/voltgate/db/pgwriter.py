@@ -1,5 +1,5 @@
-"""Group commit on PostgreSQL: one task writes at a time, and every write waiting when it
-is free goes into one transaction, committed once; then every caller is answered."""
+"""Group commit on PostgreSQL: a writing task takes every write waiting when it is free into
+one transaction, committed once; then every caller is answered."""
 
 from __future__ import annotations
 
@@ -11,26 +11,32 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from voltgate.db.statements import Statement
 from voltgate.db.writer import MAX_BATCH, Run, Statements, Together, answer
 
 T = TypeVar("T")
 
 
 class _Batches:
-    """What the PostgreSQL writers share: writes wait in a queue; one task commits every write
-    waiting (up to MAX_BATCH) at a time through `_commit`, which answers each caller."""
+    """What the PostgreSQL writers share: writes wait in a queue; a task commits every write
+    waiting (up to MAX_BATCH) at a time through `_commit`, which answers each caller. Up to
+    `depth` tasks write at once, each on its own connection: while one batch is on its way to
+    the server and back, the next is already being sent, so the event loop does not sit idle
+    for a round trip. The writes of a batch come from separate requests, so batches in flight
+    together are independent; one request's writes follow each other (it awaits each)."""
 
-    def __init__(self) -> None:
+    def __init__(self, depth: int = 1) -> None:
         self._waiting: deque[tuple[Any, asyncio.Future[Any]]] = deque()
-        self._task: asyncio.Task[None] | None = None
+        self._depth = depth
+        self._tasks: set[asyncio.Task[None]] = set()
         self.batches = 0
         self.writes = 0
 
     async def _queue(self, work: Any) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiting.append((work, future))
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._drain())
+        if len(self._tasks) < self._depth:
+            self._tasks.add(asyncio.get_running_loop().create_task(self._drain()))
         return await future
 
     async def _drain(self) -> None:
@@ -40,14 +46,18 @@ class _Batches:
                 batch = [self._waiting.popleft() for _ in range(count)]
                 answer(await self._commit(batch))
         finally:
-            self._task = None
+            # Gone from the set in the same step as the queue is seen empty: a write queued
+            # after this starts a task of its own (a done-callback would come a step late).
+            task = asyncio.current_task()
+            assert task is not None
+            self._tasks.discard(task)
 
     async def _commit(self, batch: list[tuple[Any, asyncio.Future[Any]]]) -> list[tuple[Any, ...]]:
         raise NotImplementedError
 
     async def close(self) -> None:
-        if self._task is not None:
-            await asyncio.wait({self._task})
+        if self._tasks:
+            await asyncio.wait(set(self._tasks))
 
 
 class AsyncGroupWriter(_Batches):
@@ -81,13 +91,13 @@ class AsyncGroupWriter(_Batches):
 
 
 class StatementWriter(_Batches):
-    """Group commit of statements on PostgreSQL, straight through asyncpg: one connection of
-    the reader's pool runs every statement waiting in one transaction (a failure reruns the
-    batch one by one, as `AsyncGroupWriter` does). A batch that is one statement, or rows
-    of one insert, needs no BEGIN and COMMIT of its own."""
+    """Group commit of statements on PostgreSQL, straight through asyncpg: a connection of the
+    reader's pool runs every statement waiting in one transaction, two batches in flight at
+    most (a failure reruns the batch one by one, as `AsyncGroupWriter` does). A batch that is
+    one statement, or rows of one insert, needs no BEGIN and COMMIT of its own."""
 
-    def __init__(self, pool: Callable[[], Awaitable[Any]]) -> None:
-        super().__init__()
+    def __init__(self, pool: Callable[[], Awaitable[Any]], depth: int = 2) -> None:
+        super().__init__(depth)
         self._pool = pool
 
     async def write(self, run: Statements) -> Any:
@@ -114,25 +124,35 @@ class StatementWriter(_Batches):
 
 
 async def _statements(conn: Any, batch: list[tuple[Statements, asyncio.Future[Any]]]) -> list[Any]:
-    results: list[Any] = []
-    at = 0
-    while at < len(batch):
-        run = batch[at][0]
-        if type(run) is Together:  # in the batch's transaction, so all or none of it
-            results.append([await _statement(conn, one) for one in run.runs])
-            at += 1
-            continue
-        assert isinstance(run, Run)
-        end = _same_insert(batch, at)
-        if end - at > 1:  # a run of the same single-row insert goes in one pipelined trip
-            rows = [r.args for r, _ in batch[at:end] if isinstance(r, Run)]
-            await conn.executemany(run.statement.postgres, rows)
-            results += [1] * (end - at)
-            at = end
-            continue
-        results.append(await _statement(conn, run))
-        at += 1
+    """Each write's result, in the batch's order. The writes of a batch are independent (each
+    came from its own request), so they may run in any order, each one's own statements in
+    theirs: writes made of the same single-row inserts (a command and its audit row) go
+    column by column, one pipelined `executemany` per statement; the rest one by one."""
+    results: list[Any] = [None] * len(batch)
+    alike: dict[tuple[Statement, ...], list[int]] = {}
+    for at, (write, _) in enumerate(batch):
+        runs = _runs(write)
+        if all(r.statement.one_row_insert and not r.returning for r in runs):
+            alike.setdefault(tuple(r.statement for r in runs), []).append(at)
+        elif isinstance(write, Together):
+            results[at] = [await _statement(conn, one) for one in write.runs]
+        else:
+            results[at] = await _statement(conn, write)
+    for statements, where in alike.items():
+        for column, statement in enumerate(statements):
+            rows = [_runs(batch[at][0])[column].args for at in where]
+            if len(rows) == 1:
+                await conn.execute(statement.postgres, *rows[0])
+            else:
+                await conn.executemany(statement.postgres, rows)
+        for at in where:
+            write = batch[at][0]
+            results[at] = [1] * len(statements) if isinstance(write, Together) else 1
     return results
+
+
+def _runs(write: Statements) -> tuple[Run, ...]:
+    return write.runs if isinstance(write, Together) else (write,)
 
 
 async def _statement(conn: Any, run: Run) -> Any:
@@ -142,22 +162,19 @@ async def _statement(conn: Any, run: Run) -> Any:
     return int(status.rsplit(" ", 1)[-1])
 
 
-def _same_insert(batch: list[tuple[Statements, asyncio.Future[Any]]], at: int) -> int:
-    """Where the run of rows for the single-row insert at `at` ends (`at + 1`: no run)."""
-    first = batch[at][0]
-    end = at + 1
-    if not isinstance(first, Run) or not first.statement.one_row_insert or first.returning:
-        return end
-    while end < len(batch):
-        run = batch[end][0]
-        if not isinstance(run, Run) or run.statement is not first.statement or run.returning:
-            break
-        end += 1
-    return end
-
-
 def _on_its_own(batch: list[tuple[Statements, asyncio.Future[Any]]]) -> bool:
-    """One statement, or one insert's rows: atomic without a transaction of its own."""
-    return isinstance(batch[0][0], Run) and (
-        len(batch) == 1 or _same_insert(batch, 0) == len(batch)
+    """One statement, or one insert's rows: atomic without a transaction of its own (asyncpg's
+    `executemany` is)."""
+    first = batch[0][0]
+    if not isinstance(first, Run):
+        return False
+    if len(batch) == 1:
+        return True
+    return (
+        first.statement.one_row_insert
+        and not first.returning
+        and all(
+            isinstance(w, Run) and w.statement is first.statement and not w.returning
+            for w, _ in batch
+        )
     )
