@@ -81,7 +81,8 @@ class GroupWriter:
     """Statements (`Run`, `Together`) commit on the event loop's thread, with a connection of
     its own: every statement asked for in one turn of the loop goes into one transaction, run
     and committed at the end of that turn. That costs no thread hop and no wait for the GIL
-    (~30 % of a one-insert request's CPU on the two-core box), and SQLite's work per
+    (a start command, 64 at a time in process: ~200 µs of CPU against 213-234 µs through
+    the thread; 0.18x of /healthz under wrk against 0.15-0.16x), and SQLite's work per
     statement is tens of microseconds, so the loop is held no longer than a busy handler's
     first sleep. The loop never waits for a lock: its connection does not wait when another
     connection holds the write lock (the thread's, a CLI's, another worker's); the batch
@@ -108,8 +109,8 @@ class GroupWriter:
         self._closed = False
         self.batches = 0  # how many transactions, for tests and metrics
         self.writes = 0
-        self.handed_over = 0
-        self.checkpoints = 0  # loop batches the thread committed (the write lock was taken)
+        self.handed_over = 0  # loop batches the thread committed (the write lock was taken)
+        self.checkpoints = 0  # WAL checkpoints the thread ran for the loop's commits
 
     async def write(self, work: Callable[[sa.Connection], T] | Statements) -> Any:
         """`work(conn)` (or a statement) in a transaction, committed before this returns."""
