@@ -53,6 +53,20 @@ class _Batches:
             self._tasks.discard(task)
 
     async def _commit(self, batch: list[tuple[Any, asyncio.Future[Any]]]) -> list[tuple[Any, ...]]:
+        """The batch in one transaction, each caller's outcome. When a write raises, the batch
+        is rolled back and each write runs again alone, so a write fails only for itself."""
+        try:
+            results = await self._run(batch)
+        except Exception as exc:
+            if len(batch) == 1:
+                return [(batch[0][1], None, exc)]
+            return [outcome for one in batch for outcome in await self._commit([one])]
+        self.batches += 1
+        self.writes += len(batch)
+        return [(future, result, None) for (_, future), result in zip(batch, results, strict=True)]
+
+    async def _run(self, batch: list[tuple[Any, asyncio.Future[Any]]]) -> list[Any]:
+        """Every write of the batch, committed together: their results."""
         raise NotImplementedError
 
     async def close(self) -> None:
@@ -62,12 +76,9 @@ class _Batches:
 
 class AsyncGroupWriter(_Batches):
     """Group commit on PostgreSQL: one connection of the pool writes; every write waiting when
-    it is free goes into one transaction, committed once.
-
-    Savepoints would cost a round trip each, so a batch runs its writes bare; when one raises,
-    the batch is rolled back and every write of it runs again alone, so each caller gets its
-    own outcome (and a write fails only for itself) — the rare path pays for the common one.
-    """
+    it is free goes into one transaction, committed once. Savepoints would cost a round trip
+    each, so a batch runs its writes bare (and reruns them alone if one raises: the rare path
+    pays for the common one)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         super().__init__()
@@ -77,17 +88,9 @@ class AsyncGroupWriter(_Batches):
         result: T = await self._queue(work)
         return result
 
-    async def _commit(self, batch: list[tuple[Any, asyncio.Future[Any]]]) -> list[tuple[Any, ...]]:
-        try:
-            async with self._engine.begin() as conn:
-                results = [await conn.run_sync(work) for work, _ in batch]
-        except Exception as exc:
-            if len(batch) == 1:
-                return [(batch[0][1], None, exc)]
-            return [outcome for one in batch for outcome in await self._commit([one])]
-        self.batches += 1
-        self.writes += len(batch)
-        return [(future, result, None) for (_, future), result in zip(batch, results, strict=True)]
+    async def _run(self, batch: list[tuple[Any, asyncio.Future[Any]]]) -> list[Any]:
+        async with self._engine.begin() as conn:
+            return [await conn.run_sync(work) for work, _ in batch]
 
 
 class StatementWriter(_Batches):
@@ -103,24 +106,15 @@ class StatementWriter(_Batches):
     async def write(self, run: Statements) -> Any:
         return await self._queue(run)
 
-    async def _commit(self, batch: list[tuple[Any, asyncio.Future[Any]]]) -> list[tuple[Any, ...]]:
+    async def _run(self, batch: list[tuple[Any, asyncio.Future[Any]]]) -> list[Any]:
         pool = await self._pool()
-        try:
-            async with pool.acquire() as conn:
-                if _on_its_own(batch):
-                    # One statement, or one insert's rows (asyncpg's executemany is atomic):
-                    # committed on its own, one round trip instead of three.
-                    results = await _statements(conn, batch)
-                else:
-                    async with conn.transaction():
-                        results = await _statements(conn, batch)
-        except Exception as exc:
-            if len(batch) == 1:
-                return [(batch[0][1], None, exc)]
-            return [outcome for one in batch for outcome in await self._commit([one])]
-        self.batches += 1
-        self.writes += len(batch)
-        return [(future, result, None) for (_, future), result in zip(batch, results, strict=True)]
+        async with pool.acquire() as conn:
+            if _on_its_own(batch):
+                # One statement, or one insert's rows (asyncpg's executemany is atomic):
+                # committed on its own, one round trip instead of three.
+                return await _statements(conn, batch)
+            async with conn.transaction():
+                return await _statements(conn, batch)
 
 
 async def _statements(conn: Any, batch: list[tuple[Statements, asyncio.Future[Any]]]) -> list[Any]:
