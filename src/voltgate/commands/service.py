@@ -382,18 +382,16 @@ class Commands:
         now: float,
         event: AuditEvent,
     ) -> list[str] | None:
-        """Store the batch with its audit event; the commands of an earlier request if it
-        holds the key (and then neither is stored)."""
+        """Store the batch and its audit event, or neither and return the commands of an
+        earlier request holding the key."""
         claim = None
         if key is not None:
             ids = tuple(c.id for c in batch)
             claim = Claim(operator_id, key, fingerprint, ids, now, now + CLAIM_TTL)
         held = await self._store.add(batch, claim, event)
-        if held is not None:
-            return replay(held, fingerprint)
         # Long-polls wake from the read model: here as it holds the new commands, on other
         # instances as they hear of them (no broadcast of our own in the request's path).
-        return None
+        return None if held is None else replay(held, fingerprint)
 
     async def _issued(self, operator_id: str, command_id: str, now: float) -> Issued:
         command = await self.get(operator_id, command_id)

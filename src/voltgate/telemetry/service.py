@@ -17,8 +17,8 @@ The same flush merges the batch into 1-minute rollups, from which downsampled se
 retention, in bounded chunks, so it never holds the database for long.
 
 Each call also counts as the device being heard from (its heartbeat): `last_seen_at` is moved
-by the writing task after a batch, at most once per `touch_every` seconds per device, far
-inside the 90 s after which a device shows offline.
+by the writing task with the batch (before its 202), at most once per `touch_every` seconds
+per device, far inside the 90 s after which a device shows offline.
 """
 
 from __future__ import annotations
@@ -230,7 +230,8 @@ class Telemetry:
                 committed, self._committed = self._committed, None
                 assert committed is not None
                 try:
-                    await self._store.append(batch)
+                    # The heartbeats due go with it: a 202 shows the charger online at once.
+                    await asyncio.gather(self._store.append(batch), self._touch())
                 except Exception:
                     log.exception("telemetry_write_failed", readings=len(batch))
                     committed.set_exception(
