@@ -12,7 +12,7 @@ never lost to a crash. The batch being gathered is bounded: when storage falls b
 answers 429 (code 5001) instead of growing without limit; when a commit fails, each request of
 its batch answers 503 (code 5002) and nothing of it is stored.
 
-The same flush merges the batch into 1-minute rollups, from which downsampled series (1 min,
+The same write merges the batch into 1-minute rollups, from which downsampled series (1 min,
 15 min, 1 h) are answered; a sweep every few minutes deletes raw readings and rollups past their
 retention, in bounded chunks, so it never holds the database for long.
 
@@ -118,7 +118,7 @@ class Telemetry:
         return self._committed
 
     def heard_from(self, device_id: str, at: float) -> None:
-        """The device called at `at`: it counts as a heartbeat (written by the next flush)."""
+        """The device called at `at`: it counts as a heartbeat (written by the writing task)."""
         self._heard[device_id] = at
         self.versions.changed(device_id)  # `latest` shows the time heard from
         if at - self._written.get(device_id, -math.inf) >= self._touch_every:
