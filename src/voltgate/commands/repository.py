@@ -1,14 +1,14 @@
 """SQL for commands, Idempotency-Key claims and connector states (SQLite and PostgreSQL).
 
-Reads are statements built once at import (`db.statements`): a point read, a list page per
-filter combination, rows read by position. Writes (insert, deliver, advance, expire) go through
-SQLAlchemy Core in a transaction; those that change commands return the changed rows, so the
-read model (`readmodel.py`) applies exactly what was stored.
+Reads and writes are statements built once at import (`db.statements`): a point read, a list
+page per filter combination, rows read by position. The writes are group-committed on the
+event loop (`Database.run_returning`); those that change commands return the changed rows, so
+the read model (`readmodel.py`) applies exactly what was stored. Only an insert with an
+Idempotency-Key (a claim to check in the same transaction) goes through SQLAlchemy Core.
 """
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import orjson
@@ -23,16 +23,17 @@ from voltgate.commands.store import (
     predecessors,
 )
 from voltgate.db.engine import Database
-from voltgate.db.schema import audit_events, command_requests, commands, connector_states
+from voltgate.db.schema import audit_events, command_requests, commands
 from voltgate.db.statements import Row, Statement
 from voltgate.db.stores import audit_row, audit_values
 from voltgate.devices.store import Device
 from voltgate.identity.stores import AuditEvent
 
 _STATUS = {status.value: status for status in Status}
-# In the order of the table's columns, so a RETURNING of every column maps the same way.
-_SELECT = """SELECT id, operator_id, device_id, type, connector, params, status, reason,
-    created_at, expires_at, delivered_at, updated_at FROM commands"""
+# `command_of`'s order: the SELECTs and the writes' RETURNING read rows the same way.
+_COLUMNS = """id, operator_id, device_id, type, connector, params, status, reason,
+    created_at, expires_at, delivered_at, updated_at"""
+_SELECT = f"SELECT {_COLUMNS} FROM commands"  # noqa: S608 - constants
 _GET = Statement(_SELECT + " WHERE id = ?")
 # A JSON array of ids: one statement however many (SQLite has no array parameter).
 _MANY = Statement(
@@ -58,6 +59,43 @@ _DEVICES_AT = Statement("SELECT id FROM devices WHERE operator_id = ? AND site_i
 _SOC = Statement(
     """SELECT soc, reported_at FROM connector_states
        WHERE device_id = ? AND connector = ? AND reported_at >= ? AND soc IS NOT NULL"""
+)
+
+# Writes, built once: each answers the rows it changed, as stored.
+# The status is checked again by the UPDATE: a concurrent delivery may have taken a row first.
+_DELIVER = Statement(
+    f"""UPDATE commands SET status = 'delivered', delivered_at = ?, updated_at = ?
+        WHERE status = 'queued' AND id IN (
+            SELECT id FROM commands WHERE device_id = ? AND status = 'queued' AND expires_at > ?
+            ORDER BY created_at, id LIMIT ?)
+        RETURNING {_COLUMNS}"""  # noqa: S608 - constants
+)
+
+
+def _advance(status: Status) -> Statement:
+    """The move to `status` from any status it may follow; a report without a reason keeps
+    the earlier one."""
+    before = ", ".join(f"'{s.value}'" for s in predecessors(status))
+    return Statement(
+        f"""UPDATE commands SET status = '{status.value}', updated_at = ?,
+                reason = COALESCE(?, reason)
+            WHERE id = ? AND device_id = ? AND status IN ({before})
+            RETURNING {_COLUMNS}"""  # noqa: S608 - constants
+    )
+
+
+_ADVANCE = {status: _advance(status) for status in Status if predecessors(status)}
+_EXPIRE = """UPDATE commands SET status = 'expired', updated_at = ?
+    WHERE status = 'queued' AND expires_at <= ?"""
+_EXPIRE_ALL = Statement(f"{_EXPIRE} RETURNING {_COLUMNS}")
+_EXPIRE_OF = Statement(f"{_EXPIRE} AND operator_id = ? RETURNING {_COLUMNS}")
+_PRUNE = Statement("DELETE FROM command_requests WHERE expires_at <= ?")
+# A connector's latest report replaces the one before.
+_STATE = Statement(
+    """INSERT INTO connector_states (device_id, connector, state, soc, reported_at)
+       VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (device_id, connector) DO UPDATE SET
+           state = excluded.state, soc = excluded.soc, reported_at = excluded.reported_at"""
 )
 
 
@@ -233,26 +271,8 @@ class SqlCommandStore:
         # the write.
         if await self._db.reader.one(_PENDING, device_id, now) is None:
             return []
-        pending = (
-            sa.select(commands.c.id)
-            .where(
-                commands.c.device_id == device_id,
-                commands.c.status == Status.QUEUED.value,
-                commands.c.expires_at > now,
-            )
-            .order_by(commands.c.created_at, commands.c.id)
-            .limit(limit)
-        )
-        take = (
-            commands.update()
-            # The status is checked again by the UPDATE: a concurrent delivery took it first.
-            .where(commands.c.id.in_(pending.scalar_subquery()))
-            .where(commands.c.status == Status.QUEUED.value)
-            .values(status=Status.DELIVERED.value, delivered_at=now, updated_at=now)
-            .returning(*commands.c)
-        )
-        found = await self._db.write(lambda conn: [command_of(r) for r in conn.execute(take)])
-        return sorted(found, key=lambda c: (c.created_at, c.id))
+        rows = await self._db.run_returning(_DELIVER, now, now, device_id, now, limit)
+        return sorted(map(command_of, rows), key=lambda c: (c.created_at, c.id))
 
     async def advance(
         self, device_id: str, command_id: str, status: Status, reason: str | None, now: float
@@ -263,20 +283,11 @@ class SqlCommandStore:
         self, device_id: str, command_id: str, status: Status, reason: str | None, now: float
     ) -> Command | None:
         """`advance`, answering the command as stored after the move (None: not moved)."""
-        move = (
-            commands.update()
-            .where(
-                commands.c.id == command_id,
-                commands.c.device_id == device_id,
-                commands.c.status.in_([s.value for s in predecessors(status)]),
-            )
-            .values(status=status.value, updated_at=now)
-            .returning(*commands.c)
-        )
-        if reason is not None:  # a later report without one keeps the earlier reason
-            move = move.values(reason=reason)
-        row = await self._db.write(lambda conn: conn.execute(move).first())
-        return None if row is None else command_of(row)
+        move = _ADVANCE.get(status)
+        if move is None:  # nothing moves a command back to queued
+            return None
+        rows = await self._db.run_returning(move, now, reason, command_id, device_id)
+        return command_of(rows[0]) if rows else None
 
     async def expire(self, now: float, *, operator_id: str | None = None) -> int:
         return len(await self.expired(now, operator_id=operator_id))
@@ -290,20 +301,14 @@ class SqlCommandStore:
             found = await self._db.reader.one(_OVERDUE_OF, now, operator_id)
         if found is None:
             return []
-        overdue = [commands.c.status == Status.QUEUED.value, commands.c.expires_at <= now]
-        if operator_id is not None:
-            overdue.append(commands.c.operator_id == operator_id)
-        mark = (
-            commands.update()
-            .where(*overdue)
-            .values(status=Status.EXPIRED.value, updated_at=now)
-            .returning(*commands.c)
-        )
-        return await self._db.write(lambda conn: [command_of(r) for r in conn.execute(mark)])
+        if operator_id is None:
+            rows = await self._db.run_returning(_EXPIRE_ALL, now, now)
+        else:
+            rows = await self._db.run_returning(_EXPIRE_OF, now, now, operator_id)
+        return [command_of(row) for row in rows]
 
     async def prune_claims(self, now: float) -> int:
-        old = command_requests.delete().where(command_requests.c.expires_at <= now)
-        return await self._db.write(lambda conn: int(conn.execute(old).rowcount))
+        return await self._db.run(_PRUNE, now)
 
     async def device_ids(self, operator_id: str, site_id: str | None) -> list[str]:
         if site_id is None:
@@ -320,29 +325,10 @@ class SqlConnectorStates:
     async def record(self, device_id: str, reports: list[ConnectorReport], at: float) -> None:
         if not reports:
             return
-        latest = {r.connector: r for r in reports}
-        mine = connector_states.c.device_id == device_id
-        clear = connector_states.delete().where(
-            mine, connector_states.c.connector.in_(list(latest))
+        latest = {r.connector: r for r in reports}  # the last report of a connector counts
+        await self._db.run_together(
+            *((_STATE, (device_id, r.connector, r.state, r.soc, at)) for r in latest.values())
         )
-        rows = [
-            {
-                "device_id": device_id,
-                "connector": r.connector,
-                "state": r.state,
-                "soc": r.soc,
-                "reported_at": at,
-            }
-            for r in latest.values()
-        ]
-
-        def work(conn: sa.Connection) -> None:
-            conn.execute(clear)
-            conn.execute(connector_states.insert(), rows)
-
-        # Two reports of one device at once (PostgreSQL): the other one's rows stand.
-        with contextlib.suppress(sa.exc.IntegrityError):
-            await self._db.write(work)
 
     async def soc(self, device: Device, connector: int, since: float) -> Level | None:
         row = await self._db.reader.one(_SOC, device.id, connector, since)
