@@ -58,17 +58,26 @@ def _idle(fleet: Fleet, bidirectional: bool | None = None) -> tuple[SimulatedCha
     raise AssertionError("no idle connector in the fleet")
 
 
+_SHOWN = ("status", "reason", "device_id", "created_at", "delivered_at", "updated_at")
+
+
 async def _settled(
-    ops: OperatorClient, command_id: str, timeout: float = 30.0
+    ops: OperatorClient, fleet: Fleet, command_id: str, timeout: float = 30.0
 ) -> dict[str, object]:
     """The command once it has settled. The timeout only catches one that never does: between
-    arriving and `completed` its charger makes four calls, seconds apart on a busy machine."""
+    arriving and `completed` its charger makes four calls, seconds apart on a busy machine.
+    Failing, it shows where the command and the fleet were."""
     deadline = time.monotonic() + timeout
     while True:
         command = await ops.command(command_id)
         if command["status"] in ("completed", "failed", "rejected", "expired"):
             return command
-        assert time.monotonic() < deadline, command
+        assert time.monotonic() < deadline, (
+            {k: command.get(k) for k in _SHOWN},
+            f"received by its charger at {fleet.stats.received.get(command_id)}",
+            fleet.stats.summary(),
+            list(fleet.stats.recent_errors),
+        )
         await asyncio.sleep(0.1)
 
 
@@ -148,7 +157,7 @@ async def test_200_chargers_for_60_s_with_no_errors_and_a_command_round_trip(
             assert latency < 1.0, (
                 f"arrived {latency:.3f} s after sending; answered in {answered:.3f}"
             )
-            assert (await _settled(ops, issued["command_id"]))["status"] == "completed"
+            assert (await _settled(ops, fleet, issued["command_id"]))["status"] == "completed"
             latest = await ops.latest_telemetry(charger.device_id)
             session = next(c for c in latest["connectors"] if c["connector"] == connector)
             assert session["state"] == "charging"
@@ -158,12 +167,12 @@ async def test_200_chargers_for_60_s_with_no_errors_and_a_command_round_trip(
             discharge = await ops.discharge(
                 v2g.device_id, number, discharge_power=5.0, duration=600, min_soc=20
             )
-            assert (await _settled(ops, discharge["command_id"]))["status"] == "completed"
+            assert (await _settled(ops, fleet, discharge["command_id"]))["status"] == "completed"
             ac, number = _idle(fleet, bidirectional=False)
             refused = await ops.discharge(
                 ac.device_id, number, discharge_power=5.0, duration=600, min_soc=20
             )
-            assert (await _settled(ops, refused["command_id"]))["status"] == "rejected"
+            assert (await _settled(ops, fleet, refused["command_id"]))["status"] == "rejected"
 
             stats = await running
             devices = {c.device_id for c in fleet.chargers}

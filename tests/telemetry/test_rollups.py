@@ -17,7 +17,7 @@ from tests.conftest import App
 from tests.fixtures.fleet import Charger, Operator, device_headers, enroll, operator, register
 from voltgate.config import Settings
 from voltgate.db.schema import telemetry, telemetry_rollups
-from voltgate.telemetry import repository, service
+from voltgate.telemetry import service
 from voltgate.telemetry.rollups import FIELDS
 from voltgate.telemetry.store import Bucket
 
@@ -85,7 +85,6 @@ def _same(got: list[Bucket], expected: list[Bucket]) -> None:
 async def test_the_downsample_agrees_with_the_raw_readings_at_every_resolution(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(repository, "_UPSERT_ROWS", 7)  # a flush's upsert in several statements
     op, charger, headers = await _fleet(app)
     rng = random.Random(5)
     # Three hours ending an hour ago, readings at random times, posted out of order and

@@ -126,11 +126,18 @@ class Database:
         rows: list[Row] = await self._statement(Run(statement, args, returning=True))
         return rows
 
-    async def run_together(self, *runs: tuple[Statement, tuple[Any, ...]]) -> list[int]:
+    async def run_together(self, *runs: tuple[Statement, tuple[Any, ...] | list[Any]]) -> list[int]:
         """Statements committed together or not at all (an action and its audit row), in
-        order, as one write of a group commit: each one's row count, once committed."""
+        order, as one write of a group commit: each one's row count, once committed. A list
+        of argument tuples runs its statement once for each (a batch of rows); its count is
+        the number of tuples."""
         counts: list[int] = await self._statement(
-            Together(tuple(Run(statement, args, returning=False) for statement, args in runs))
+            Together(
+                tuple(
+                    Run(statement, args, returning=False, many=type(args) is list)
+                    for statement, args in runs
+                )
+            )
         )
         return counts
 

@@ -126,7 +126,7 @@ async def _statements(conn: Any, batch: list[tuple[Statements, asyncio.Future[An
     alike: dict[tuple[Statement, ...], list[int]] = {}
     for at, (write, _) in enumerate(batch):
         runs = _runs(write)
-        if all(r.statement.one_row_insert and not r.returning for r in runs):
+        if all(r.statement.one_row_insert and not r.returning and not r.many for r in runs):
             alike.setdefault(tuple(r.statement for r in runs), []).append(at)
         elif isinstance(write, Together):
             results[at] = [await _statement(conn, one) for one in write.runs]
@@ -150,6 +150,9 @@ def _runs(write: Statements) -> tuple[Run, ...]:
 
 
 async def _statement(conn: Any, run: Run) -> Any:
+    if run.many:
+        await conn.executemany(run.statement.postgres, run.args)
+        return len(run.args)
     if run.returning:
         return await conn.fetch(run.statement.postgres, *run.args)
     status: str = await conn.execute(run.statement.postgres, *run.args)
@@ -167,6 +170,7 @@ def _on_its_own(batch: list[tuple[Statements, asyncio.Future[Any]]]) -> bool:
     return (
         first.statement.one_row_insert
         and not first.returning
+        and not first.many
         and all(
             isinstance(w, Run) and w.statement is first.statement and not w.returning
             for w, _ in batch

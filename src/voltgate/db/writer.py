@@ -35,14 +35,19 @@ _CHECKPOINT_EVERY = 200
 
 class Run:
     """A statement built once, with its arguments, as a write of a batch: the driver runs it
-    (no SQLAlchemy on the way); the result is the row count, or the rows with `returning`."""
+    (no SQLAlchemy on the way); the result is the row count, or the rows with `returning`.
+    With `many`, `args` is a list of argument tuples and the statement runs once for each
+    (the driver's executemany); the result is the number of tuples."""
 
-    __slots__ = ("args", "returning", "statement")
+    __slots__ = ("args", "many", "returning", "statement")
 
-    def __init__(self, statement: Statement, args: tuple[Any, ...], returning: bool) -> None:
+    def __init__(
+        self, statement: Statement, args: Any, returning: bool, many: bool = False
+    ) -> None:
         self.statement = statement
         self.args = args
         self.returning = returning
+        self.many = many
 
 
 class Together:
@@ -287,6 +292,9 @@ class GroupWriter:
 def execute(raw: Any, item: Statements) -> Any:
     """A write's statements on the driver's connection, in the batch's transaction."""
     if type(item) is Run:
+        if item.many:
+            raw.executemany(item.statement.sqlite, item.args)
+            return len(item.args)
         cursor = raw.execute(item.statement.sqlite, item.args)
         return cursor.fetchall() if item.returning else cursor.rowcount
     assert isinstance(item, Together)

@@ -3,8 +3,9 @@ PostgreSQL).
 
 Readings arrive in batches of thousands: they are inserted with one `executemany` of plain
 tuples on the driver, without building a dict per row, and the batch's rollups (aggregated in
-Python, `rollups.rollup`) are merged in with one `INSERT … ON CONFLICT … DO UPDATE` in the same
-transaction, so raw rows and rollups never disagree.
+Python, `rollups.rollup`) are merged in with an `INSERT … ON CONFLICT … DO UPDATE` run once
+per partial, together with the readings (`Database.run_together`: group-committed, on SQLite
+on the event loop), so raw rows and rollups never disagree.
 
 Reads are statements built once (`db.statements`), rows read by position: a page of raw
 readings, the latest per connector and the newest events with `db.reader.all` (on SQLite on
@@ -13,7 +14,6 @@ the loop's own thread); a series, which may span a year of rollups, with `db.rea
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -88,17 +88,14 @@ _ROLLUP_KEY = ["device_id", "connector", "bucket"]
 _ROLLUP_COLUMNS = _ROLLUP_KEY + [f"{f}_{part}" for f in FIELDS for part, _, _ in ROLLUP_PARTS]
 
 
-def _insert_sql(conn: sa.Connection, table: str, columns: list[str]) -> str:
-    style = conn.dialect.paramstyle
-    if style == "qmark":
-        marks = ", ".join("?" for _ in columns)
-    elif style == "numeric_dollar":
-        marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
-    elif style == "format":
-        marks = ", ".join("%s" for _ in columns)
-    else:
-        raise RuntimeError(f"unsupported DB-API paramstyle {style}")
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - constants
+def _insert(table: str, columns: list[str]) -> Statement:
+    """One row into `table`, run once per row of a batch (executemany)."""
+    marks = ", ".join("?" for _ in columns)
+    return Statement(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})")  # noqa: S608
+
+
+_INSERT_READING = _insert("telemetry", _READING_COLUMNS)
+_INSERT_EVENT = _insert("device_events", _EVENT_COLUMNS)
 
 
 def _merge(field: str) -> list[str]:
@@ -121,41 +118,14 @@ def _merge(field: str) -> list[str]:
     ]
 
 
-# Rollup rows a statement: one multi-row upsert is ~2x faster than executemany on PostgreSQL;
-# 400 rows x 33 columns stay under both databases' 32,766 parameters.
-_UPSERT_ROWS = 400
-
-
-@functools.lru_cache(maxsize=16)
-def _upsert_sql(style: str, rows: int) -> str:
-    width = len(_ROLLUP_COLUMNS)
-    if style == "qmark":
-        row = "(" + ", ".join("?" * width) + ")"
-        values = ", ".join(row for _ in range(rows))
-    elif style == "numeric_dollar":
-        values = ", ".join(
-            "(" + ", ".join(f"${n * width + i}" for i in range(1, width + 1)) + ")"
-            for n in range(rows)
-        )
-    elif style == "format":
-        row = "(" + ", ".join(["%s"] * width) + ")"
-        values = ", ".join(row for _ in range(rows))
-    else:
-        raise RuntimeError(f"unsupported DB-API paramstyle {style}")
-    merges = ", ".join(clause for field in FIELDS for clause in _merge(field))
-    return (
-        f"INSERT INTO telemetry_rollups ({', '.join(_ROLLUP_COLUMNS)}) VALUES {values}"  # noqa: S608
-        f" ON CONFLICT ({', '.join(_ROLLUP_KEY)}) DO UPDATE SET {merges}"
-    )
-
-
-def _upsert(conn: sa.Connection, partials: list[tuple[Any, ...]]) -> None:
-    """Merge the batch's partials (one per key: a statement may not update a row twice)."""
-    style = conn.dialect.paramstyle
-    for first in range(0, len(partials), _UPSERT_ROWS):
-        chunk = partials[first : first + _UPSERT_ROWS]
-        params = tuple(value for row in chunk for value in row)
-        conn.exec_driver_sql(_upsert_sql(style, len(chunk)), params)
+# One partial of a batch merged into its stored rollup, run once per partial (a batch has one
+# per key, and a statement may not update a row twice).
+_UPSERT = Statement(
+    f"INSERT INTO telemetry_rollups ({', '.join(_ROLLUP_COLUMNS)})"  # noqa: S608 - constants
+    f" VALUES ({', '.join('?' for _ in _ROLLUP_COLUMNS)})"
+    f" ON CONFLICT ({', '.join(_ROLLUP_KEY)}) DO UPDATE SET"
+    f" {', '.join(clause for field in FIELDS for clause in _merge(field))}"
+)
 
 
 class SqlTelemetryStore:
@@ -164,13 +134,7 @@ class SqlTelemetryStore:
 
     async def append(self, readings: Sequence[Reading]) -> None:
         rows = list(readings)
-
-        def insert(conn: sa.Connection) -> None:
-            conn.exec_driver_sql(_insert_sql(conn, "telemetry", _READING_COLUMNS), rows)
-            # Aggregated here: on SQLite this is the writer thread, off the event loop.
-            _upsert(conn, rollup(rows))
-
-        await self._db.write(insert)
+        await self._db.run_together((_INSERT_READING, rows), (_UPSERT, rollup(rows)))
 
     async def readings(
         self,
@@ -222,12 +186,7 @@ class SqlTelemetryStore:
         return [Reading(*row) for row in rows]
 
     async def add_events(self, events: Sequence[Event]) -> None:
-        rows = list(events)
-
-        def insert(conn: sa.Connection) -> None:
-            conn.exec_driver_sql(_insert_sql(conn, "device_events", _EVENT_COLUMNS), rows)
-
-        await self._db.write(insert)
+        await self._db.run_together((_INSERT_EVENT, list(events)))
 
     async def events(self, device_id: str, limit: int) -> list[Event]:
         return [Event(*row) for row in await self._db.reader.all(_EVENTS, device_id, limit)]
