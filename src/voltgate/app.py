@@ -1,8 +1,9 @@
 """`create_app(settings)`: the ASGI application with the core routes and every enabled dialect.
 
 A request goes RequestContext (correlation id, access line, no 500 trace) → Router (every API
-route on the route table) → the pages (this app's own Starlette routes: authorize, sign-in,
-consent, connected apps, docs, the landing page) → a JSON 404.
+route on the route table, each reading at most its body cap) → the pages (this app's own
+Starlette routes: authorize, sign-in, consent, connected apps, docs, the landing page; bodies
+capped at a form's size) → a JSON 404.
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ from voltgate.http.dispatch import Binding, Router
 from voltgate.http.kept import Kept
 from voltgate.http.limits import ApiRateLimiter
 from voltgate.http.openapi import document
+from voltgate.http.request import BodyCap
 from voltgate.http.routing import RouteTable
 from voltgate.observability import RequestContext, access_log, configure_logging
 from voltgate.runtime import Runtime
 from voltgate.web.docs import Docs
 from voltgate.web.landing import Landing
+from voltgate.web.page import FORM_MAX
 from voltgate.web.pages import Pages
 from voltgate.web.sandbox import SandboxCallback
 
@@ -96,7 +99,8 @@ def create_app(
     app.docs = docs
     app.router.redirect_slashes = False
     app.router.default = fallback.not_found
-    pages = ExceptionMiddleware(app.router, handlers=fallback.HANDLERS)
+    # No page reads more than a form: the cap holds whatever a page uses to read its body.
+    pages = ExceptionMiddleware(BodyCap(app.router, FORM_MAX), handlers=fallback.HANDLERS)
     binding = Binding(
         auth=runtime.identity.guard,
         signatures=runtime.identity.signatures,

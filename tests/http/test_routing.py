@@ -77,6 +77,13 @@ def _client() -> httpx.AsyncClient:
     table.get("/items", listing, query=Page)
     table.post("/items", create, body=Body.json(Item), guard=Guard(scopes=("read",)), status=201)
     table.get("/missing", missing, failures=(404,))
+
+    async def size(call: Call[None, None, bytes]) -> dict[str, Any]:
+        return {"size": len(call.body)}
+
+    table.post("/raw", size, body=Body.raw())
+    table.post("/raw/small", size, body=Body.raw(max_bytes=40))
+    table.post("/raw/large", size, body=Body.raw(max_bytes=1000))
     binding = Binding(_Auth(), _no_signatures, Limiter(), 100, SystemClock(), Kept())
     router = Router(table, binding, _fallback)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=router), base_url="http://t")
@@ -121,6 +128,15 @@ async def test_query_and_body_are_validated_with_their_place_named() -> None:
         assert form.status_code == 415
         large = await http.post("/items", json={"name": "x" * 200}, headers=auth)
         assert large.status_code == 413
+
+
+@pytest.mark.parametrize(("path", "cap"), [("/raw", 100), ("/raw/small", 40), ("/raw/large", 100)])
+async def test_a_route_may_declare_a_lower_body_cap_never_a_higher_one(path: str, cap: int) -> None:
+    async with _client() as http:  # the server's cap: 100 bytes
+        assert (await http.post(path, content=b"x" * cap)).json() == {"size": cap}
+        over = await http.post(path, content=b"x" * (cap + 1))
+        assert over.status_code == 413
+        assert over.json()["message"] == f"request body exceeds {cap} bytes"
 
 
 @pytest.mark.parametrize("header", [None, "Bearer bad"])

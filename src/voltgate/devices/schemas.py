@@ -22,6 +22,8 @@ Mac = Annotated[
 ]
 ConnectorType = Literal["Type1", "Type2", "CCS1", "CCS2", "CHAdeMO", "GBT", "NACS"]
 MAX_CONNECTORS = 16
+# The largest valid registration is ~4 KiB even with every character \u-escaped: twice that.
+MAX_REGISTRATION_BODY = 8_192
 MAX_USES = 100_000
 MAX_ENROLLMENT_LIFETIME = 365 * 86_400
 

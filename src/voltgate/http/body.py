@@ -15,6 +15,9 @@ from voltgate.errors import InvalidRequest, UnsupportedMediaType
 
 MAX_VALUE = 4096
 MAX_FIELDS = 64
+# A token, revocation or introspection request is a handful of parameters, none past
+# MAX_VALUE: 16 KiB holds four at their longest, so one too long is still named (400).
+MAX_PARAMS_BODY = 16_384
 
 
 def parse_params(

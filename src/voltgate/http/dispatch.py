@@ -36,7 +36,8 @@ from voltgate.http.validation import JsonBody, Params, json_object, query_values
 
 @dataclass(frozen=True, slots=True)
 class Binding:
-    """The shared services routes are bound to at start-up."""
+    """The shared services routes are bound to at start-up; `max_body` is the largest body
+    any route reads (a route's `Body.max_bytes` may lower it for that route)."""
 
     auth: Authenticator
     signatures: SignatureCheck
@@ -81,7 +82,8 @@ class Endpoint:
         self._sensitive = op.guard is not None and op.guard.signing is Signing.SENSITIVE
         self._limit = op.limit
         self._limiter = binding.limiter
-        self._max_body = binding.max_body
+        cap = None if op.body is None else op.body.max_bytes
+        self._max_body = binding.max_body if cap is None else min(cap, binding.max_body)
         self._status = op.status
         self._keep = op.keep
         self._kept = binding.kept

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from starlette.types import Receive, Scope
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from voltgate.errors import InvalidRequest, PayloadTooLarge
 
@@ -70,7 +70,7 @@ class RawRequest:
             if not declared.isdigit():
                 raise InvalidRequest("Content-Length is not a number")
             if int(declared) > limit:
-                raise PayloadTooLarge(f"request body exceeds {limit} bytes")
+                raise _too_large(limit)
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -80,7 +80,7 @@ class RawRequest:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                raise PayloadTooLarge(f"request body exceeds {limit} bytes")
+                raise _too_large(limit)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
@@ -101,6 +101,53 @@ class RawRequest:
         """Returns when the client hangs up (call after the body has been read)."""
         while (await self._receive())["type"] != "http.disconnect":
             pass
+
+
+class BodyCap:
+    """ASGI: `app` reads at most `limit` bytes of a request body, however it reads it
+    (Starlette's `body()`, `stream()`, `json()`, `form()`). A Content-Length past `limit` is
+    refused before anything is read, a streamed body as soon as a message takes it past:
+    PayloadTooLarge either way."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.app(scope, _Bounded(scope, receive, self.limit), send)
+
+
+class _Bounded:
+    """A `receive` that counts the body; the Content-Length is checked on the first call, so
+    a request whose body is never read costs nothing more."""
+
+    __slots__ = ("_left", "_limit", "_receive", "_scope")
+
+    def __init__(self, scope: Scope, receive: Receive, limit: int) -> None:
+        self._scope = scope
+        self._receive = receive
+        self._limit = limit
+        self._left: int | None = None
+
+    async def __call__(self) -> Message:
+        if self._left is None:
+            self._left = self._limit
+            for key, value in self._scope["headers"]:
+                if key == b"content-length" and value.isdigit() and int(value) > self._limit:
+                    raise _too_large(self._limit)
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self._left -= len(message.get("body", b""))
+            if self._left < 0:
+                raise _too_large(self._limit)
+        return message
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"request body exceeds {limit} bytes")
 
 
 def request_target(scope: Mapping[str, Any]) -> str:

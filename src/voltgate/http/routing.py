@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from starlette.types import Send
 
 from voltgate.errors import ErrorFormat, VoltgateError, challenge_headers
+from voltgate.http.body import MAX_PARAMS_BODY
 from voltgate.http.guards import Guard
 from voltgate.http.kept import Keep
 from voltgate.http.request import RawRequest
@@ -85,36 +86,45 @@ Handler = Callable[[Call[Any, Any, Any]], Awaitable[Any]]
 
 
 class Body:
-    """How a route reads its body."""
+    """How a route reads its body, and at most how much of it: `max_bytes` where the route
+    needs less than the server's `max_body_bytes` (which stays the ceiling); past it, 413."""
 
-    __slots__ = ("kind", "model", "optional")
+    __slots__ = ("kind", "max_bytes", "model", "optional")
 
     def __init__(
-        self, kind: str, model: type[BaseModel] | None = None, *, optional: bool = False
+        self,
+        kind: str,
+        model: type[BaseModel] | None = None,
+        *,
+        optional: bool = False,
+        max_bytes: int | None = None,
     ) -> None:
         self.kind = kind
         self.model = model
         self.optional = optional
+        self.max_bytes = max_bytes
 
     @classmethod
-    def json(cls, model: type[BaseModel], *, optional: bool = False) -> Body:
+    def json(
+        cls, model: type[BaseModel], *, optional: bool = False, max_bytes: int | None = None
+    ) -> Body:
         """A JSON object validated by `model` (which refuses unknown fields)."""
-        return cls("model", model, optional=optional)
+        return cls("model", model, optional=optional, max_bytes=max_bytes)
 
     @classmethod
-    def object(cls) -> Body:
+    def object(cls, *, max_bytes: int | None = None) -> Body:
         """Nothing, or any JSON object: the handler checks it (`call.body` is a dict)."""
-        return cls("object")
+        return cls("object", max_bytes=max_bytes)
 
     @classmethod
-    def raw(cls, model: type[BaseModel] | None = None) -> Body:
+    def raw(cls, model: type[BaseModel] | None = None, *, max_bytes: int | None = None) -> Body:
         """The bytes, parsed by the handler; `model` documents them."""
-        return cls("raw", model)
+        return cls("raw", model, max_bytes=max_bytes)
 
     @classmethod
-    def oauth(cls) -> Body:
+    def oauth(cls, *, max_bytes: int = MAX_PARAMS_BODY) -> Body:
         """OAuth parameters, form-encoded (or a JSON object of strings): the handler parses."""
-        return cls("oauth")
+        return cls("oauth", max_bytes=max_bytes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,8 @@ templates = Environment(
     autoescape=select_autoescape(default=True, default_for_string=True),
 )
 ACCOUNT_HOME = "/account/apps"
+# A page form holds at most an authorization request (one whose sealed form passes 8,192
+# characters is refused, web.session) and a CSRF token: 16 KiB holds them, encoded.
 FORM_MAX = 16_384
 
 

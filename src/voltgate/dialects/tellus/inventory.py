@@ -10,6 +10,7 @@ from typing_extensions import TypedDict
 from voltgate.clock import Clock
 from voltgate.devices.enrollment import Enrollments
 from voltgate.devices.schemas import (
+    MAX_REGISTRATION_BODY,
     DeviceRegistration,
     DeviceView,
     EnrollmentCreate,
@@ -172,7 +173,7 @@ def mount(
     charger.post(
         "/register",
         routes.register,
-        body=Body.json(DeviceRegistration),
+        body=Body.json(DeviceRegistration, max_bytes=MAX_REGISTRATION_BODY),
         status=201,
         response=Envelope[Registered],
         # The enrollment token is checked by the enrollments, not a route guard: 401 code

@@ -14,6 +14,8 @@ from voltgate.identity.partners import PartnerAccount, Partners
 
 PARTNER = Guard(kinds=(ClientKind.PARTNER.value,))
 _KEY_PATH = "/.well-known/appspecific/com.tesla.3p.public-key.pem"
+# {"domain": …}: 253 characters, 12 bytes each at worst (\u-escaped surrogate pairs).
+_MAX_BODY = 4_096
 
 
 class PartnerDomain(BaseModel):
@@ -64,7 +66,7 @@ def mount(table: RouteTable, partners: Partners) -> None:
     api.post(
         "",
         routes.register,
-        body=Body.json(PartnerDomain),
+        body=Body.json(PartnerDomain, max_bytes=_MAX_BODY),
         response=AccountResponse,
         summary="Register the partner app's domain",
     )
