@@ -23,13 +23,12 @@ _SELECT = """SELECT d.id, d.operator_id, d.site_id, d.serial, d.model, d.manufac
 _ALL = Statement(f"{_SELECT} ORDER BY d.id, c.number")
 _ONE = Statement(f"{_SELECT} WHERE d.id = ? ORDER BY c.number")
 # A heartbeat: last_seen_at moves forward only; 0 rows when unknown or already as recent.
-_TOUCH = (
-    devices.update()
-    .where(devices.c.id == sa.bindparam("device_id"))
-    .where(sa.or_(devices.c.last_seen_at.is_(None), devices.c.last_seen_at < sa.bindparam("at")))
-    .values(last_seen_at=sa.bindparam("at"))
+# Heard from at `at`, unless heard from at or after it already.
+_TOUCH = Statement(
+    """UPDATE devices SET last_seen_at = ?
+       WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)"""
 )
-_KNOWN = sa.select(devices.c.id).where(devices.c.id == sa.bindparam("device_id"))
+_KNOWN = Statement("SELECT 1 FROM devices WHERE id = ?")
 
 
 def _device(row: Any, ports: Sequence[Connector]) -> Device:
@@ -197,14 +196,10 @@ class SqlDeviceStore:
         return await self._db.read(lambda conn: _devices(conn, query))
 
     async def touch(self, device_id: str, at: float) -> bool:
-        params = {"device_id": device_id, "at": at}
-
-        def work(conn: sa.Connection) -> bool:
-            # Not moved: unknown, or already heard from at or after `at`.
-            moved = conn.execute(_TOUCH, params).rowcount
-            return bool(moved) or conn.execute(_KNOWN, params).first() is not None
-
-        return await self._db.write(work)
+        if await self._db.run(_TOUCH, at, device_id, at):
+            return True
+        # Not moved: unknown, or already heard from at or after `at`.
+        return await self._db.reader.one(_KNOWN, device_id) is not None
 
     async def set_owner(self, device_id: str, user_id: str | None) -> OwnerChange:
         change = devices.update().where(devices.c.id == device_id).values(owner_user_id=user_id)
