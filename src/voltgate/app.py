@@ -88,7 +88,7 @@ def create_app(
     table = RouteTable()
     kept = Kept()  # the router's kept answers and the handlers' own, in one budget
     for name in names:
-        DIALECTS[name](table, runtime, kept)
+        DIALECTS[name](table.scope(dialect=name), runtime, kept)
 
     def openapi() -> dict[str, Any]:
         return document(table.operations, title=TITLE, version=__version__, description=DESCRIPTION)
@@ -110,6 +110,7 @@ def create_app(
         max_body=settings.max_body_bytes,
         clock=runtime.clock,
         kept=kept,
+        requests=runtime.metrics.requests,
     )
     app.entry = RequestContext(Router(table, binding, pages))
     return app

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     vehicle_sleep_after: float = 900.0
     vehicle_wake_seconds: float = 10.0
     log_level: str = "info"
+    # Also serve GET /metrics without a token on 127.0.0.1 at this port (one worker only);
+    # /metrics on the API's port always answers a token with `voltgate:admin`.
+    metrics_port: int | None = Field(default=None, ge=0, le=65_535)
     # Where `voltgate sandbox --credentials-out` wrote the sandbox's credentials: the landing
     # page names the file (never its contents).
     credentials_file: Path | None = None

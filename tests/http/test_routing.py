@@ -16,6 +16,7 @@ from voltgate.http.kept import Kept
 from voltgate.http.routing import Body, Call, Limiter, RouteTable
 from voltgate.identity.guard import Principal
 from voltgate.identity.tokens import AccessClaims
+from voltgate.metrics.requests import Requests
 
 
 class _Auth:
@@ -158,3 +159,35 @@ async def test_errors_render_in_the_route_format() -> None:
             "code": 3001,
             "message": "nothing here",
         }
+
+
+async def test_each_answer_is_measured_once_under_its_route_template_a_crash_as_500() -> None:
+    requests = Requests()
+    table = RouteTable().scope(errors=RESOURCE_ERRORS, dialect="tellus")
+
+    async def one(call: Call[None, None, None]) -> dict[str, Any]:
+        return {"id": call.params["item"]}
+
+    async def crash(call: Call[None, None, None]) -> None:
+        raise RuntimeError("a bug")
+
+    table.get("/items/{item}", one)
+    table.get("/crash", crash)
+    binding = Binding(_Auth(), _no_signatures, Limiter(), 100, SystemClock(), Kept(), requests)
+    router = Router(table, binding, _fallback)
+    transport = httpx.ASGITransport(app=router, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        assert (await http.get("/items/a")).status_code == 200
+        assert (await http.head("/items/b")).status_code == 200  # the GET route's answer
+        assert (await http.get("/crash")).status_code == 500
+        assert (await http.get("/elsewhere")).status_code == 418  # not a route: not measured
+    [family] = requests.collect()
+    counts = {
+        (s.labels["method"], s.labels["route"], s.labels["status"], s.labels["dialect"]): s.value
+        for s in family.samples
+        if s.name.endswith("_count")
+    }
+    assert counts == {
+        ("GET", "/items/{item}", "200", "tellus"): 2,
+        ("GET", "/crash", "500", "tellus"): 1,
+    }

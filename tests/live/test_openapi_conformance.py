@@ -40,7 +40,7 @@ GROUPS = (
     ("partner", r"^/api/1/partner_accounts", "partner"),
     (
         "public",
-        r"^/(oauth/(token|revoke|introspect)$|o/|oauth2/|\.well-known/|healthz|readyz|admin/)",
+        r"^/(oauth/(token|revoke|introspect)$|o/|oauth2/|\.well-known/|healthz|readyz|metrics|admin/)",
         "none",
     ),
 )

@@ -56,6 +56,9 @@ def _run_server(config: Settings, host: str, port: int, workers: int = 1) -> Non
 
     if workers > 1 and not config.redis_url:
         fail("--workers > 1 needs VOLTGATE_REDIS_URL: revocations and limits must be shared")
+    if workers > 1 and config.metrics_port is not None:
+        # Each worker keeps its own series, and one port cannot serve them all.
+        fail("VOLTGATE_METRICS_PORT needs one worker; scrape /metrics with an admin token instead")
     configure_logging(config.log_level)
     Server(
         target="voltgate.app:from_environment",
@@ -121,6 +124,21 @@ def _print_operator(base: str, op: dict[str, Any]) -> None:
     site = op["site_ids"][0] if op.get("site_ids") else None
     site_part = f"&site={site}" if site else ""
     _show(f"  curl -s {auth} '{base}/v1/operator/aggregated/energy?granularity=hour{site_part}'")
+
+
+def _print_metrics(base: str, port: int | None) -> None:
+    """Where the metrics are. No sandbox client has `voltgate:admin` (it can create and disable
+    clients): the scraper's client is made on purpose, with the CLI."""
+    console.print("[bold]Metrics[/bold] (Prometheus text): /metrics, for a voltgate:admin token.")
+    if port is not None:
+        _show(f"  without a token, from this machine: curl -s http://127.0.0.1:{port}/metrics")
+    _show("  An admin client (its secret shown once), in a shell with the same VOLTGATE_DATA_DIR:")
+    _show("  voltgate clients create --name scraper --kind operator --scopes voltgate:admin")
+    _show(
+        "  export ADMIN=$(curl -s -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials "
+        f"{base}/oauth/token | {_ACCESS_FIELD})"
+    )
+    _show(f'  curl -s -H "Authorization: Bearer $ADMIN" {base}/metrics')
 
 
 def _print_delegated_flow(base: str, user: dict[str, Any], app: dict[str, str]) -> None:
@@ -218,6 +236,7 @@ def sandbox(
     others = ", ".join(f"{u['email']} / {u['password']}" for u in users[1:])
     if others:
         _show(f"  Other users (same flow, their own vehicles and home site): {others}")
+    _print_metrics(base, config.metrics_port)
     console.print(f"API docs: {base}/docs  (links to everything: {base}/)")
     count = len(creds["chargers"])
     chargers = _start_fleet(config, count) if count else None

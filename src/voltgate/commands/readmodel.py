@@ -67,6 +67,7 @@ class CommandReadModel:
         self.versions = Versions()  # per operator
         self._for_device: dict[str, set[str]] = {}  # device → its queued command ids
         self.on_queued: Callable[[str], None] = _nobody  # a device's command became queued
+        self.moved: dict[tuple[str, str], int] = {}  # (type, status) → commands written here
         changes.subscribe(TOPIC, self._changed, self.reload)
 
     def __len__(self) -> int:
@@ -99,6 +100,16 @@ class CommandReadModel:
         limit: int,
     ) -> tuple[list[Command], int]:
         return await self._sql.page(operator_id, device_id, status, offset, limit)
+
+    def queued_by_type(self) -> dict[str, int]:
+        """The queued commands held (all of them, once loaded), counted by type."""
+        counts: dict[str, int] = {}
+        for ids in list(self._queued.values()):
+            for command_id in list(ids):
+                held = self._rows.get(command_id)
+                if held is not None:
+                    counts[held.type] = counts.get(held.type, 0) + 1
+        return counts
 
     def version(self, operator_id: str, now: float) -> object:
         """What an answer over the operator's commands is made from: their versions, or a
@@ -192,7 +203,11 @@ class CommandReadModel:
                 self._put(found)
 
     async def _stored(self, commands: Iterable[Command]) -> None:
-        ids = [self._put(command).id for command in commands]
+        ids = []
+        for command in commands:
+            ids.append(self._put(command).id)
+            moved = (command.type, command.status.value)
+            self.moved[moved] = self.moved.get(moved, 0) + 1
         if not ids:
             return
         self._evict_if_due()

@@ -147,6 +147,15 @@ class Database:
         assert self._pg_statements is not None
         return await self._pg_statements.write(run)
 
+    def writers(self) -> dict[str, GroupWriter | AsyncGroupWriter | StatementWriter]:
+        """The group-commit writers by name; each counts its `batches` (commits) and `writes`."""
+        found = {
+            "sqlite": self._writer,
+            "postgres_work": self._pg_writer,
+            "postgres_statements": self._pg_statements,
+        }
+        return {name: writer for name, writer in found.items() if writer is not None}
+
     async def _on_thread(self, name: str, call: Callable[[], T]) -> T:
         thread = self._threads.get(name)
         if thread is None:

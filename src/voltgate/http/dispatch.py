@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from time import perf_counter
 from typing import Any
 
 import orjson
@@ -32,6 +33,7 @@ from voltgate.http.routing import (
     error,
 )
 from voltgate.http.validation import JsonBody, Params, json_object, query_values
+from voltgate.metrics.requests import Requests
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,7 @@ class Binding:
     max_body: int
     clock: Clock
     kept: Kept
+    requests: Requests = field(default_factory=Requests)  # each route's latency series
 
 
 class Endpoint:
@@ -69,6 +72,7 @@ class Endpoint:
         "_status",
         "errors",
         "op",
+        "series",
     )
 
     def __init__(self, op: Operation, binding: Binding) -> None:
@@ -88,6 +92,7 @@ class Endpoint:
         self._keep = op.keep
         self._kept = binding.kept
         self._clock = binding.clock
+        self.series = binding.requests.route(op.method, op.path, op.dialect)
         if op.keep is not None and (op.guard is None or op.method != "GET" or op.body):
             raise ValueError(f"{op.path}: only a guarded GET keeps its answers")
         self._path = None if op.path_model is None else Params(op.path_model, "path")
@@ -260,10 +265,16 @@ class Router:
         if endpoint is None and method == "HEAD":
             endpoint, head = methods.get("GET"), True
         if endpoint is None:
-            response = _not_allowed(methods, method)
-        else:
+            await _not_allowed(methods, method).send(send)
+            return
+        # The one place a request is measured: its route's series, bound at start-up.
+        started, status = perf_counter(), 500
+        try:
             response = await endpoint(RawRequest(scope, receive, params))
-        await response.send(send, head=head)
+            status = response.status
+            await response.send(send, head=head)
+        finally:
+            endpoint.series.observe(status, perf_counter() - started)
 
 
 def _walk(node: _Node, parts: list[str], index: int, params: dict[str, str]) -> Any:

@@ -175,6 +175,7 @@ class Operation:
     tags: tuple[str, ...] = ()
     public: bool = True  # listed in the OpenAPI document
     keep: Keep | None = None  # a read whose 200s are kept while their data is unchanged
+    dialect: str = ""  # the dialect that registered it (a label of its metrics)
 
     def statuses(self) -> list[int]:
         """Every error status this route can answer."""

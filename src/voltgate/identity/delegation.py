@@ -62,6 +62,7 @@ class Delegation:
         self._policy = policy
         self._id_tokens = id_tokens
         self._refresh_prefix = crypto.formats.prefix("rt")
+        self.rotations = self.grace_hits = self.reuse_detected = 0  # refreshes, by outcome
 
     # -- codes -----------------------------------------------------------------------------
     async def issue_code(
@@ -170,6 +171,7 @@ class Delegation:
             async with self._coordinator.lock(f"refresh:{token_hash}", ttl=10, wait=10):
                 won = await self._rotate(record, client, narrowed, granted)
                 if won is not None:
+                    self.rotations += 1
                     await self._audit.record(
                         "refresh_rotated",
                         client_id=client.id,
@@ -206,7 +208,9 @@ class Delegation:
             and record.successor_sealed is not None
             and self._clock.now() - consumed <= self._policy.grace
         ):
+            self.grace_hits += 1
             return self._unseal(record.successor_sealed, record.token_hash)
+        self.reuse_detected += 1
         await self._revoke(record.family_id, "refresh_reuse", request, client.id)
         raise InvalidGrant("the refresh token was already used; the grant has been revoked")
 

@@ -51,6 +51,7 @@ class TokenEndpoint:
         self._authenticator = authenticator
         self._limiter = limiter
         self._grants: dict[str, Grant] = {}
+        self.issued: dict[tuple[str, str], int] = {}  # (grant type, client kind) → responses
 
     def register(self, grant: Grant) -> None:
         self._grants[grant.grant_type] = grant
@@ -81,7 +82,10 @@ class TokenEndpoint:
             )
         if grant_type not in client.grant_types:
             raise UnauthorizedClient(f"this client may not use the {grant_type} grant")
-        return await grant.issue(request, client)
+        response = await grant.issue(request, client)
+        counted = (grant_type, client.kind.value)
+        self.issued[counted] = self.issued.get(counted, 0) + 1
+        return response
 
 
 class RevocationEndpoint:

@@ -45,6 +45,7 @@ class RequestVerifier:
         self._envelope = envelope
         self._coordinator = coordinator
         self._clock = clock
+        self.failures = 0  # requests refused for their signature
 
     async def verify(
         self,
@@ -63,6 +64,25 @@ class RequestVerifier:
         `sealed_secrets` are (sealed secret, envelope context) pairs, newest first: during a
         secret rotation's overlap either secret verifies.
         """
+        try:
+            return await self._verify(
+                mode, sensitive, method, path, body, timestamp, signature, sealed_secrets
+            )
+        except InvalidSignature:
+            self.failures += 1
+            raise
+
+    async def _verify(
+        self,
+        mode: str,
+        sensitive: bool,
+        method: str,
+        path: str,
+        body: bytes,
+        timestamp: str | None,
+        signature: str | None,
+        sealed_secrets: list[tuple[str, str]],
+    ) -> bool:
         if signature is None and timestamp is None:
             if mode == SigningMode.REQUIRED:
                 raise InvalidSignature("this client requires signed requests: send X-Signature")

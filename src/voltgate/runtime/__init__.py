@@ -20,6 +20,8 @@ from voltgate.db.engine import Database, head_revision
 from voltgate.db.stores import SqlStateStore
 from voltgate.identity.secrets import Crypto
 from voltgate.ids import unique_hex
+from voltgate.metrics import Metrics
+from voltgate.metrics.collector import RuntimeCollector, Sources
 from voltgate.runtime.fleet import Fleet, build_fleet
 from voltgate.runtime.identity import Identity, build_identity
 from voltgate.runtime.owner import Owner, build_owner
@@ -58,6 +60,20 @@ class Runtime:
             self.identity,
         )
         self.owner: Owner = build_owner(settings, self.clock, self.db, self.changes)
+        self.metrics = Metrics(settings.metrics_port)
+        self.metrics.watch(
+            RuntimeCollector(
+                Sources(
+                    token_endpoint=self.identity.token_endpoint,
+                    delegation=self.identity.delegation,
+                    verifier=self.identity.verifier,
+                    telemetry=self.fleet.telemetry,
+                    commands=self.fleet.commands,
+                    command_store=self.fleet.command_store,
+                    db=self.db,
+                )
+            )
+        )
         self._generation = self._data_generation = 0
         self._poller: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[object]] = set()
@@ -78,8 +94,10 @@ class Runtime:
             await self.fleet.telemetry.start()
             self._poller = asyncio.create_task(self._poll_changes(), name="voltgate-changes")
             self.fleet.commands.start()
+            await self.metrics.start()
 
     async def stop(self) -> None:
+        await self.metrics.stop()
         await self.fleet.commands.stop()
         if self._poller is not None:
             self._poller.cancel()

@@ -38,6 +38,7 @@ class Fleet:
     telemetry: Telemetry
     charging: Charging
     commands: Commands
+    command_store: CommandReadModel  # its counts, for metrics
 
 
 def build_fleet(
@@ -73,8 +74,9 @@ def build_fleet(
         rollup_retention=settings.telemetry_rollup_retention_days * 86_400.0,
     )
     charging = Charging(SqlChargingStore(db), devices, clock, telemetry.heard_from, sites, changes)
+    command_store = CommandReadModel(SqlCommandStore(db), changes, clock)
     commands = Commands(
-        CommandReadModel(SqlCommandStore(db), changes, clock),
+        command_store,
         SqlConnectorStates(db),
         devices,
         sites,
@@ -82,4 +84,4 @@ def build_fleet(
         identity.audit,
         levels=(TelemetryLevels(telemetry),),
     )
-    return Fleet(sites, enrollments, devices, telemetry, charging, commands)
+    return Fleet(sites, enrollments, devices, telemetry, charging, commands, command_store)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import time
 
 import orjson
 import structlog
@@ -34,6 +35,7 @@ from voltgate.clock import Clock
 from voltgate.devices.service import Devices
 from voltgate.devices.store import Device
 from voltgate.errors import NotFound, NotStored, RateLimited, ValidationFailed
+from voltgate.histogram import Histogram
 from voltgate.pagination import Slice, decode_cursor, encode_cursor
 from voltgate.telemetry import rollups, schemas
 from voltgate.telemetry.latest import LatestReadings
@@ -45,6 +47,8 @@ TOUCH_EVERY = 10.0
 SWEEP_EVERY = 300.0
 SWEEP_CHUNK = 5_000
 MAX_LIMIT = 1_000
+BATCH_BOUNDS = (1, 5, 10, 50, 100, 500, 1_000, 5_000, 10_000, 50_000)
+COMMIT_BOUNDS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
 class Telemetry:
@@ -79,6 +83,9 @@ class Telemetry:
         self._due: dict[str, None] = {}  # devices whose last_seen_at is to be moved
         self._writer: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self.accepted = self.commit_failures = 0  # readings committed; batches that failed
+        self.batch_sizes = Histogram(BATCH_BOUNDS)  # readings per commit
+        self.commit_seconds = Histogram(COMMIT_BOUNDS)
 
     async def ports(self, device_id: str) -> dict[int, float]:
         """The charger's connectors and their max power; NotFound for an unregistered one."""
@@ -116,6 +123,11 @@ class Telemetry:
         if self._writer is None:
             self._writer = asyncio.create_task(self._write(), name="voltgate-telemetry")
         return self._committed
+
+    @property
+    def pending(self) -> int:
+        """Readings gathered for the next commit."""
+        return len(self._pending)
 
     def heard_from(self, device_id: str, at: float) -> None:
         """The device called at `at`: it counts as a heartbeat (written by the writing task)."""
@@ -229,16 +241,21 @@ class Telemetry:
                 batch, self._pending = self._pending, []
                 committed, self._committed = self._committed, None
                 assert committed is not None
+                started = time.perf_counter()
                 try:
                     # The heartbeats due go with it: a 202 shows the charger online at once.
                     await asyncio.gather(self._store.append(batch), self._touch())
                 except Exception:
+                    self.commit_failures += 1
                     log.exception("telemetry_write_failed", readings=len(batch))
                     committed.set_exception(
                         NotStored("the readings could not be stored; send them again")
                     )
                     committed.exception()  # retrieved here: its callers may have gone
                     continue
+                self.commit_seconds.observe(time.perf_counter() - started)
+                self.batch_sizes.observe(len(batch))
+                self.accepted += len(batch)
                 committed.set_result(None)
                 self._latest.ingested(batch)
                 await self._latest.stored(list(dict.fromkeys(r.device_id for r in batch)))

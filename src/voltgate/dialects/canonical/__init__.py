@@ -1,10 +1,10 @@
-"""voltgate's own paths: the OAuth2/OIDC endpoints, `/v1/me`, health, the admin API, and the
-canonical inventory (plain JSON, cursors). The authorization endpoint and pages are
+"""voltgate's own paths: the OAuth2/OIDC endpoints, `/v1/me`, health, metrics, the admin API,
+and the canonical inventory (plain JSON, cursors). The authorization endpoint and pages are
 `voltgate.web`'s."""
 
 from __future__ import annotations
 
-from voltgate.dialects.canonical import account, admin, health, inventory, oauth
+from voltgate.dialects.canonical import account, admin, health, inventory, metrics, oauth
 from voltgate.http.kept import Kept
 from voltgate.http.routing import RouteTable
 from voltgate.runtime import Runtime
@@ -16,4 +16,5 @@ def mount(table: RouteTable, rt: Runtime, _kept: Kept) -> None:
     account.mount(table, identity.consents)
     admin.mount(table, identity.admin, rt.clock)
     health.mount(table, rt.db.ping, rt.coordinator.ping)
+    metrics.mount(table, rt.metrics.render)
     inventory.mount(table, rt.fleet.sites, rt.fleet.devices, rt.clock)
