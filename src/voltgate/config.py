@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     vehicle_sleep_after: float = 900.0
     vehicle_wake_seconds: float = 10.0
     log_level: str = "info"
+    # Also append the log (at log_level) to this file; console_log_level, when set, is the
+    # console's (stderr's) own level. `voltgate sandbox` sets both.
+    log_file: Path | None = None
+    console_log_level: str | None = None
     # Where `voltgate sandbox --credentials-out` wrote the sandbox's credentials: the landing
     # page names the file (never its contents).
     credentials_file: Path | None = None
