@@ -19,6 +19,7 @@ import hashlib
 import os
 import platform
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -123,8 +124,15 @@ def lock(options: list[str]) -> int:
 
 
 def run(argv: list[str]) -> int:
+    """The command in the foreground. Ctrl-C reaches it directly (same process group), so this
+    wrapper ignores SIGINT and waits while the command stops in its own time (subprocess.call
+    would kill it 0.25 s later, mid-shutdown); a SIGTERM is passed on."""
     os.chdir(ROOT)
-    return subprocess.call(argv)
+    child = subprocess.Popen(argv)
+    # Set after the child started: an ignored signal would be inherited across exec.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: child.terminate())
+    return child.wait()
 
 
 def main() -> int:

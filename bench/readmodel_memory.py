@@ -3,7 +3,7 @@ models hold in memory, measured with tracemalloc around their load from a scratc
 
 Chargers are shaped like a real fleet: 20 operators with 10 sites each, a few models and
 firmware versions, two connectors each (Type2 22 kW, CCS2 150 kW), every one heard from.
-Prints bytes in total and per device / per user (the README states the figure per 10,000), and
+Prints bytes in total and per device / per user (docs/design.md states the figure per 10,000), and
 how long a whole reload of both takes (what a server spends when a CLI wrote to its file).
 """
 

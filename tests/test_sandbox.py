@@ -7,6 +7,8 @@ import html
 import os
 import re
 import shlex
+import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,16 +28,31 @@ from voltgate.app import create_app
 from voltgate.config import Environment, Settings
 from voltgate.errors import InvalidGrant
 from voltgate.sandbox.world import provision_sandbox
-from voltgate.web.sandbox import TRY_SCOPE
+from voltgate.web.sandbox import ACCESS_FIELD, TRY_SCOPE
 
 HOSTILE = "<script>alert(1)</script>'; touch /tmp/pwned #\"><img src=x>"
 
 
-def _command(page: str) -> list[str]:
-    """The redeem command the page shows, split as a POSIX shell would."""
+def _command(page: str) -> str:
+    """The line the page shows to redeem the code, as it reads in a browser."""
     match = re.search(r"<pre><code>(.*?)</code></pre>", page, re.S)
     assert match, page
-    return shlex.split(html.unescape(match.group(1)))
+    return html.unescape(match.group(1))
+
+
+def _curl(line: str) -> list[str]:
+    """The curl of `export ACCESS_TOKEN=$(curl … | python3 …)`, split as a POSIX shell would."""
+    head, _, tail = line.partition("$(")
+    assert head == "export ACCESS_TOKEN=" and tail.endswith(")"), line
+    curl, _, keep = tail[:-1].rpartition(" | ")
+    assert keep == ACCESS_FIELD, line
+    return shlex.split(curl)
+
+
+def _paste(*lines: str) -> subprocess.CompletedProcess[str]:
+    """The lines pasted into a fresh shell, which then prints $ACCESS_TOKEN."""
+    script = "\n".join([*lines, 'printf %s "$ACCESS_TOKEN"'])
+    return subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30)
 
 
 def _assert_hardened(response: httpx.Response) -> None:
@@ -55,7 +72,7 @@ async def test_callback_page_escapes_the_code_and_state_and_quotes_the_code_for_
     _assert_hardened(response)
     assert "<script>" not in response.text and "<img" not in response.text
     assert response.text.count(str(escape(HOSTILE))) == 2  # code and state, as text
-    argv = _command(response.text)
+    argv = _curl(_command(response.text))
     assert argv[argv.index("-u") + 1] == f"{creds['third_party_app']['client_id']}:$CLIENT_SECRET"
     assert f"code={HOSTILE}" in argv  # one argument: nothing of it reaches the shell as syntax
     assert f"redirect_uri={creds['third_party_app']['redirect_uri']}" in argv
@@ -173,6 +190,7 @@ def _sign_in(http: httpx.Client, page: httpx.Response, email: str, password: str
     return http.post("/login", data={**form.fields, "email": email, "password": password})
 
 
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the printed lines need curl")
 def test_the_printed_delegated_flow_works_in_a_browser_and_restarts_reissue_secrets(
     tmp_path: Path,
 ) -> None:
@@ -207,8 +225,8 @@ def test_the_printed_delegated_flow_works_in_a_browser_and_restarts_reissue_secr
         callback = http.get(location)
         assert callback.status_code == 200
         assert code in callback.text and state in callback.text
-        argv = _command(callback.text)
-        assert argv == [
+        line = _command(callback.text)
+        assert _curl(line) == [
             "curl",
             "-s",
             "-u",
@@ -223,25 +241,23 @@ def test_the_printed_delegated_flow_works_in_a_browser_and_restarts_reissue_secr
             "code_verifier=$VERIFIER",
             f"{sb.base_url}/oauth/token",
         ]
+        # The terminal printed the same line, reading the code from $CODE.
+        printed = re.search(r"^\s+(export ACCESS_TOKEN=.*)$", sb.console, re.M)
+        assert printed, sb.console
+        assert printed.group(1).replace('"code=$CODE"', shlex.quote(f"code={code}")) == line
 
-        tokens = http.post(
-            "/oauth/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": app["redirect_uri"],
-                "code_verifier": sb.verifier,
-            },
-            auth=(app["client_id"], app["client_secret"]),
-        )
-        assert tokens.status_code == 200, tokens.text
-        assert tokens.json()["refresh_token"]
-        userinfo = http.get(
-            "/oauth/userinfo",
-            headers={"Authorization": f"Bearer {tokens.json()['access_token']}"},
-        )
+        # Pasted into a shell as printed: the secret and verifier, then the page's line.
+        exports = re.search(r"^\s+(export CLIENT_SECRET=.*)$", sb.console, re.M)
+        assert exports, sb.console
+        pasted = _paste(exports.group(1), line)
+        token = pasted.stdout
+        assert pasted.returncode == 0 and token.startswith("eyJ"), pasted
+        userinfo = http.get("/oauth/userinfo", headers={"Authorization": f"Bearer {token}"})
         assert userinfo.status_code == 200, userinfo.text
         assert userinfo.json()["sub"] == user["user_id"]
+        # A second paste is refused (a code works once) and says why instead of keeping it.
+        again = _paste(exports.group(1), line)
+        assert again.stdout == "" and '"invalid_grant"' in again.stderr, again
     logs = [line for line in sb.console.splitlines() if line.startswith("{")]
     for secret in (user["password"], app["client_secret"], code):
         assert not any(secret in line for line in logs)

@@ -142,7 +142,9 @@ def _pages(runtime: Runtime, names: list[str], table: RouteTable, docs: Docs) ->
 def from_environment() -> VoltgateApp:
     """The server worker's factory: settings read once from VOLTGATE_* in the worker process."""
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(
+        settings.log_level, file=settings.log_file, console_level=settings.console_log_level
+    )
     return create_app(settings, drain_on_signals=True)
 
 

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     # Also serve GET /metrics without a token on 127.0.0.1 at this port (one worker only);
     # /metrics on the API's port always answers a token with `voltgate:admin`.
     metrics_port: int | None = Field(default=None, ge=0, le=65_535)
+    # Also append the log (at log_level) to this file; console_log_level, when set, is the
+    # console's (stderr's) own level. `voltgate sandbox` sets both.
+    log_file: Path | None = None
+    console_log_level: str | None = None
     # Where `voltgate sandbox --credentials-out` wrote the sandbox's credentials: the landing
     # page names the file (never its contents).
     credentials_file: Path | None = None

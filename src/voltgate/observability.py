@@ -11,10 +11,12 @@ import asyncio
 import logging
 import re
 import sys
+import threading
 import time
 from collections.abc import MutableMapping
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 import orjson
 import structlog
@@ -75,7 +77,7 @@ class AccessLog:
     MAX_LINES = 256
 
     def __init__(self) -> None:
-        self.stream: Any = sys.stderr
+        self.streams: list[Any] = [sys.stderr]
         self.enabled = True
         self._lines: list[str] = []
 
@@ -100,18 +102,81 @@ class AccessLog:
     def flush(self) -> None:
         if self._lines:
             lines, self._lines = self._lines, []
-            self.stream.write("\n".join(lines) + "\n")
-            self.stream.flush()
+            text = "\n".join(lines) + "\n"
+            for stream in self.streams:
+                stream.write(text)
+                stream.flush()
 
 
 access_log = AccessLog()
 
 
-def configure_logging(level: str = "info", stream: Any = None) -> None:
-    numeric = logging.getLevelName(level.upper())
+class _Lines:
+    """structlog's logger: each rendered line goes to every destination whose level it meets
+    (structlog's PrintLogger writes to one)."""
+
+    def __init__(self, sinks: list[tuple[Any, int]]) -> None:
+        self._sinks = sinks
+        self._lock = threading.Lock()  # the SQLite writer thread logs too
+
+    def _emit(self, level: int, line: str) -> None:
+        with self._lock:
+            for stream, least in self._sinks:
+                if level >= least:
+                    stream.write(line + "\n")
+                    stream.flush()
+
+    def debug(self, line: str) -> None:
+        self._emit(logging.DEBUG, line)
+
+    def info(self, line: str) -> None:
+        self._emit(logging.INFO, line)
+
+    def warning(self, line: str) -> None:
+        self._emit(logging.WARNING, line)
+
+    def error(self, line: str) -> None:
+        self._emit(logging.ERROR, line)
+
+    def critical(self, line: str) -> None:
+        self._emit(logging.CRITICAL, line)
+
+    msg = info
+    warn = warning
+    exception = error
+    fatal = critical
+
+
+def _level(name: str | None, default: int = logging.INFO) -> int:
+    numeric = logging.getLevelName(name.upper()) if name else default
+    return numeric if isinstance(numeric, int) else default
+
+
+_opened: list[TextIO] = []  # log files this process opened, closed when logging is set again
+
+
+def configure_logging(
+    level: str = "info",
+    stream: Any = None,
+    *,
+    file: Path | None = None,
+    console_level: str | None = None,
+) -> None:
+    """JSON lines at `level` and above to `stream` (stderr) and, when given, appended to `file`;
+    with `console_level` the stream shows only that level and above (the file keeps `level`)."""
+    numeric = _level(level)
+    sinks: list[tuple[Any, int]] = [(stream or sys.stderr, _level(console_level, numeric))]
     access_log.flush()
-    access_log.stream = stream or sys.stderr
-    access_log.enabled = not isinstance(numeric, int) or numeric <= logging.INFO
+    previous = _opened[:]
+    _opened.clear()
+    if file is not None:
+        handle = file.open("a", encoding="utf-8")
+        _opened.append(handle)
+        sinks.append((handle, numeric))
+    lowest = min(least for _, least in sinks)
+    access_log.streams = [out for out, least in sinks if least <= logging.INFO]
+    access_log.enabled = bool(access_log.streams)
+    lines = _Lines(sinks)
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -122,31 +187,34 @@ def configure_logging(level: str = "info", stream: Any = None) -> None:
     ]
     structlog.configure(
         processors=processors,
-        wrapper_class=structlog.make_filtering_bound_logger(
-            numeric if isinstance(numeric, int) else 20
-        ),
-        logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
+        wrapper_class=structlog.make_filtering_bound_logger(lowest),
+        logger_factory=lambda *_names: lines,
         cache_logger_on_first_use=False,
     )
     # Route stdlib logging (granian, sqlalchemy, alembic) through the same JSON + redaction.
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info,
-                _redact,
-                structlog.processors.JSONRenderer(serializer=_dumps),
-            ],
-            foreign_pre_chain=[
-                structlog.processors.add_log_level,
-                structlog.processors.TimeStamper(fmt="iso", utc=True),
-            ],
-        )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            _redact,
+            structlog.processors.JSONRenderer(serializer=_dumps),
+        ],
+        foreign_pre_chain=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+        ],
     )
+    handlers: list[logging.Handler] = []
+    for out, least in sinks:
+        handler = logging.StreamHandler(out)
+        handler.setLevel(least)
+        handler.setFormatter(formatter)
+        handlers.append(handler)
     root = logging.getLogger()
-    root.handlers = [handler]
-    root.setLevel(numeric if isinstance(numeric, int) else logging.INFO)
+    root.handlers = handlers
+    root.setLevel(lowest)
+    for old in previous:  # nothing writes to them any more
+        old.close()
 
 
 error_log = structlog.get_logger("voltgate.error")

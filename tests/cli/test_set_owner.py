@@ -11,7 +11,7 @@ from tests.fixtures.fleet import description
 from tests.fixtures.live import LiveServer
 from tests.web.support import PASSWORD, REDIRECT, Flow
 
-PROMISE = 1.0  # seconds: a CLI write is seen by a running server within this (README)
+PROMISE = 1.0  # seconds: a CLI write is seen by a running server within this (docs/operating.md)
 
 SCOPE = "charging_session:read"
 

@@ -1,4 +1,4 @@
-"""The client-side signer: the canonical string and the worked example in the README."""
+"""The client-side signer: the canonical string and the worked example in docs/tellus.md."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def test_the_canonical_string_separates_its_parts_with_newlines() -> None:
     )
 
 
-def test_the_readme_worked_example() -> None:
+def test_the_worked_example_in_the_tellus_reference() -> None:
     expected = "e70cd63825cf381093f8982e9bb9d61b1030b3100aef40788b0c51bf327797bd"
     assert signature("vgcs_test_example-secret", "POST", PATH, "1763719200", BODY) == expected
     independent = hmac.new(

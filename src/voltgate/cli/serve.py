@@ -8,6 +8,9 @@ import secrets
 import shlex
 import subprocess
 import sys
+import threading
+import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -49,6 +52,12 @@ _GRANIAN_LOGGING: dict[str, Any] = {
 }
 
 
+def _configure_logging(config: Settings) -> None:
+    configure_logging(
+        config.log_level, file=config.log_file, console_level=config.console_log_level
+    )
+
+
 def _run_server(config: Settings, host: str, port: int, workers: int = 1) -> None:
     """granian: measured here at twice uvicorn's throughput for the same ASGI app."""
     from granian.constants import Interfaces, Loops
@@ -59,7 +68,7 @@ def _run_server(config: Settings, host: str, port: int, workers: int = 1) -> Non
     if workers > 1 and config.metrics_port is not None:
         # Each worker keeps its own series, and one port cannot serve them all.
         fail("VOLTGATE_METRICS_PORT needs one worker; scrape /metrics with an admin token instead")
-    configure_logging(config.log_level)
+    _configure_logging(config)
     Server(
         target="voltgate.app:from_environment",
         factory=True,
@@ -91,9 +100,6 @@ def _show(text: str) -> None:
     console.print(text, markup=False, emoji=False, soft_wrap=True)
 
 
-_ACCESS_FIELD = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
-
-
 def _print_operator(base: str, op: dict[str, Any]) -> None:
     console.print("[bold]The operator[/bold] (Tellus: sites, chargers, commands, energy data):")
     _show(f"  operator client_id:     {op['client_id']}")
@@ -102,7 +108,7 @@ def _print_operator(base: str, op: dict[str, Any]) -> None:
     basic = shlex.quote(op["client_id"] + ":" + op["client_secret"])
     _show(
         f"  export TOKEN=$(curl -s -u {basic} -d grant_type=client_credentials "
-        f"{base}/oauth/token | {_ACCESS_FIELD})"
+        f"{base}/oauth/token | {sandbox_page.ACCESS_FIELD})"
     )
     body = orjson.dumps(
         {
@@ -153,10 +159,14 @@ def _print_delegated_flow(base: str, user: dict[str, Any], app: dict[str, str]) 
     _show(f"     export CLIENT_SECRET={secret} VERIFIER={shlex.quote(verifier)}")
     _show(f"  2. Open in a browser, sign in as the user and Allow (state: {state}):")
     _show(f"     {sandbox_page.authorize_url(base, app['client_id'], verifier, state)}")
-    _show(f"  3. {app['redirect_uri']} shows the code and the command to redeem it:")
+    _show(
+        f"  3. The browser lands on {app['redirect_uri']}, which shows the code and this line "
+        "with the code in place (or set CODE): it redeems the code, once, and keeps the "
+        "access token:"
+    )
     _show(f"     {sandbox_page.redeem_command(base, app['client_id'])}")
     auth = '-H "Authorization: Bearer $ACCESS_TOKEN"'
-    _show("  Then, as that user (Tesla Fleet API and ev.energy shapes):")
+    _show("  4. Then, as that user (Tesla Fleet API and ev.energy shapes):")
     _show(f"     curl -s {auth} {base}/oauth/userinfo")
     _show(f"     curl -s {auth} {base}/api/1/products")
     _show(f"     curl -s {auth} {base}/api/1/vehicles")
@@ -196,6 +206,48 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+class LogLevel(StrEnum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+    CRITICAL = "critical"
+
+
+SANDBOX_LOG = "sandbox.log"
+
+
+def _log_to_file(config: Settings, console_level: LogLevel) -> Settings:
+    """The sandbox's terminal is for what it prints: the server's log (JSON lines, a line per
+    request) goes to a file in the data dir, afresh each start, and only `console_level` and
+    above also to the terminal. Through the environment, since the server's workers read it."""
+    path = (config.data_dir / SANDBOX_LOG).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"")
+    os.environ["VOLTGATE_LOG_FILE"] = str(path)
+    os.environ["VOLTGATE_CONSOLE_LOG_LEVEL"] = console_level.value
+    return settings()
+
+
+def _announce_ready(base: str) -> None:
+    """Say when the server answers (its own "listening" line went to the log file)."""
+    import httpx
+
+    def wait() -> None:
+        deadline = time.monotonic() + 120
+        with httpx.Client(timeout=1.0, trust_env=False) as http:
+            while time.monotonic() < deadline:
+                try:
+                    if http.get(base + "/readyz").status_code == 200:
+                        _show(f"Ready: {base} is answering.")
+                        return
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.1)
+
+    threading.Thread(target=wait, name="sandbox-ready", daemon=True).start()
+
+
 def sandbox(
     host: Host = "127.0.0.1",
     port: Port = 8000,
@@ -210,6 +262,16 @@ def sandbox(
             help="Simulated public chargers to run beside it, plus a home charger (0: none).",
         ),
     ] = SANDBOX_FLEET,
+    log_level: Annotated[
+        LogLevel,
+        typer.Option(
+            "--log-level",
+            case_sensitive=False,
+            help=f"The server's log shown in this terminal: this level and above (info: every "
+            f"request). The whole log (VOLTGATE_LOG_LEVEL, default info) is in <data dir>/"
+            f"{SANDBOX_LOG}.",
+        ),
+    ] = LogLevel.WARNING,
 ) -> None:
     """Start a sandbox on the embedded default: a believable world (an operator with sites and
     chargers, users with vehicles and a home energy site, a third-party app) kept live by
@@ -217,6 +279,8 @@ def sandbox(
     config = _configured(host, port)
     if config.environment is not Environment.SANDBOX:
         fail("`voltgate sandbox` runs only with VOLTGATE_ENVIRONMENT=sandbox")
+    config = _log_to_file(config, log_level)
+    _configure_logging(config)
     creds = asyncio.run(_sandbox_credentials(config, fleet))
     if credentials_out is not None:
         fd = os.open(credentials_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -225,8 +289,8 @@ def sandbox(
         # The server's workers read their settings from the environment: the landing page
         # names this file.
         os.environ["VOLTGATE_CREDENTIALS_FILE"] = str(credentials_out.resolve())
-    base = config.issuer
-    console.print(f"[bold green]voltgate sandbox[/bold green] on {base}  (data: {config.data_dir})")
+    base, data = config.issuer, config.data_dir.resolve()
+    console.print(f"[bold green]voltgate sandbox[/bold green] on {base}  (data: {data})")
     _print_operator(base, creds["operator"])
     users = creds["users"]
     _print_delegated_flow(base, users[0], creds["third_party_app"])
@@ -237,7 +301,7 @@ def sandbox(
     if others:
         _show(f"  Other users (same flow, their own vehicles and home site): {others}")
     _print_metrics(base, config.metrics_port)
-    console.print(f"API docs: {base}/docs  (links to everything: {base}/)")
+    _show(f"API docs: {base}/docs  (links to everything: {base}/)")
     count = len(creds["chargers"])
     chargers = _start_fleet(config, count) if count else None
     if chargers is not None:
@@ -245,6 +309,10 @@ def sandbox(
             f"Simulated chargers: {count} (`voltgate sim chargers`): {count - 1} public ones in "
             f"the operator's sites and {users[0]['email']}'s home charger."
         )
+    shown = "every line" if log_level is LogLevel.DEBUG else f"{log_level.value} and above"
+    _show(f"Server log: {config.log_file} (here: {shown}; --log-level changes it)")
+    _show(f"Ctrl-C stops the sandbox; to start afresh, stop it and delete {data}")
+    _announce_ready(base)
     try:
         _run_server(config, host, port)
     finally:

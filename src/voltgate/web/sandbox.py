@@ -48,19 +48,30 @@ def authorize_url(issuer: str, client_id: str, verifier: str, state: str) -> str
     return f"{issuer}/oauth/authorize?{query}"
 
 
+# Reads a token answer on stdin and prints its access_token; an error answer goes to stderr
+# instead (exit status 1), so `export X=$(… | ACCESS_FIELD)` shows what went wrong.
+ACCESS_FIELD = (
+    "python3 -c 'import json,sys; a=json.load(sys.stdin); "
+    "print(a.get(\"access_token\") or sys.exit(json.dumps(a)))'"
+)
+
+
 def redeem_command(issuer: str, client_id: str, code: str | None = None) -> str:
-    """The curl that redeems a code (RFC 6749 §4.1.3); secret and verifier come from the shell.
+    """The line that redeems a code (RFC 6749 §4.1.3) and keeps the access token in
+    `$ACCESS_TOKEN`; the secret and the verifier come from the shell.
 
     `client_id` is ours (or a `$CLIENT_ID` placeholder). Without `code`, the command reads it
     from `$CODE`; a received code is shell-quoted, since anyone can craft the URL it came in.
+    One line, one redemption: a code works once, and a second use revokes what the first got.
     """
     code_arg = '"code=$CODE"' if code is None else shlex.quote(f"code={code}")
-    return (
+    curl = (
         f'curl -s -u "{client_id}:$CLIENT_SECRET" -d grant_type=authorization_code '
         f"--data-urlencode {code_arg} "
         f"--data-urlencode {shlex.quote('redirect_uri=' + callback_uri(issuer))} "
         f'--data-urlencode "code_verifier=$VERIFIER" {shlex.quote(issuer + "/oauth/token")}'
     )
+    return f"export ACCESS_TOKEN=$({curl} | {ACCESS_FIELD})"
 
 
 def _param(request: Request, name: str) -> str | None:
@@ -93,6 +104,7 @@ class SandboxCallback:
         )
         html = templates.get_template("sandbox_callback.html").render(
             environment=self._environment,
+            issuer=issuer,
             code=code,
             state=_param(request, "state"),
             iss=_param(request, "iss"),
