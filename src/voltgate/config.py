@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     vehicle_sleep_after: float = 900.0
     vehicle_wake_seconds: float = 10.0
     log_level: str = "info"
+    # Connection limits, per worker process. Every open connection holds one of
+    # max_connections from accept to close, idle or not (granian's backpressure); when all are
+    # held, new connections wait in the kernel's listen queue (listen_backlog, capped by
+    # net.core.somaxconn). Each connection is one open file in its worker.
+    max_connections: int = Field(default=10_000, ge=1)
+    # Seconds a connection gets to send a request's headers, counted from accept or from the
+    # previous response: it also closes idle keep-alive connections and sockets that send nothing.
+    header_timeout: float = Field(default=10.0, ge=0.001)
+    listen_backlog: int = Field(default=1024, ge=128)
     # Where `voltgate sandbox --credentials-out` wrote the sandbox's credentials: the landing
     # page names the file (never its contents).
     credentials_file: Path | None = None
