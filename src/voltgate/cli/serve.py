@@ -31,8 +31,8 @@ MaxConnections = Annotated[
     typer.Option(
         "--max-connections",
         min=1,
-        help="Open connections per worker, idle ones included; more wait to be accepted "
-        "[default: VOLTGATE_MAX_CONNECTIONS or 10000].",
+        help="Open connections per worker, idle ones included; more wait to be accepted. "
+        "Default: VOLTGATE_MAX_CONNECTIONS, else 10000.",
         show_default=False,
     ),
 ]
@@ -42,7 +42,7 @@ HeaderTimeout = Annotated[
         "--header-timeout",
         min=0.001,
         help="Seconds a connection gets to send a request's headers, also the idle keep-alive "
-        "time [default: VOLTGATE_HEADER_TIMEOUT or 10].",
+        "time. Default: VOLTGATE_HEADER_TIMEOUT, else 10.",
         show_default=False,
     ),
 ]
