@@ -70,6 +70,15 @@ class Settings(BaseSettings):
     # console's (stderr's) own level. `voltgate sandbox` sets both.
     log_file: Path | None = None
     console_log_level: str | None = None
+    # Connection limits, per worker process. Every open connection holds one of
+    # max_connections from accept to close, idle or not (granian's backpressure); when all are
+    # held, new connections wait in the kernel's listen queue (listen_backlog, capped by
+    # net.core.somaxconn). Each connection is one open file in its worker.
+    max_connections: int = Field(default=10_000, ge=1)
+    # Seconds a connection gets to send a request's headers, counted from accept or from the
+    # previous response: it also closes idle keep-alive connections and sockets that send nothing.
+    header_timeout: float = Field(default=10.0, ge=0.001)
+    listen_backlog: int = Field(default=1024, ge=128)
     # Where `voltgate sandbox --credentials-out` wrote the sandbox's credentials: the landing
     # page names the file (never its contents).
     credentials_file: Path | None = None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
+import structlog
 import typer
 
 from voltgate.cli.common import console, err_console, fail, settings, started_runtime
@@ -28,15 +29,41 @@ Port = Annotated[int, typer.Option("--port", help="Port to bind.")]
 Workers = Annotated[
     int, typer.Option("--workers", help="Server processes; more than one needs VOLTGATE_REDIS_URL.")
 ]
+MaxConnections = Annotated[
+    int | None,
+    typer.Option(
+        "--max-connections",
+        min=1,
+        help="Open connections per worker, idle ones included; more wait to be accepted. "
+        "Default: VOLTGATE_MAX_CONNECTIONS, else 10000.",
+        show_default=False,
+    ),
+]
+HeaderTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--header-timeout",
+        min=0.001,
+        help="Seconds a connection gets to send a request's headers, also the idle keep-alive "
+        "time. Default: VOLTGATE_HEADER_TIMEOUT, else 10.",
+        show_default=False,
+    ),
+]
+
+log = structlog.get_logger("voltgate.serve")
 
 
-def _configured(host: str, port: int) -> Settings:
+def _configured(
+    host: str, port: int, max_connections: int | None = None, header_timeout: float | None = None
+) -> Settings:
     base = settings()
-    if "issuer" in base.model_fields_set:
-        return base
-    # Worker processes read their settings from the environment: hand the issuer down.
-    os.environ["VOLTGATE_ISSUER"] = f"http://{host}:{port}"
-    return settings()
+    if "issuer" not in base.model_fields_set:
+        # Worker processes read their settings from the environment: hand the issuer down.
+        os.environ["VOLTGATE_ISSUER"] = f"http://{host}:{port}"
+        base = settings()
+    # The limits are read here, in granian's main process, not by the workers.
+    limits = {"max_connections": max_connections, "header_timeout": header_timeout}
+    return base.model_copy(update={k: v for k, v in limits.items() if v is not None})
 
 
 # granian's own loggers propagate to the root handler that configure_logging installs (JSON).
@@ -56,11 +83,49 @@ def _configure_logging(config: Settings) -> None:
     configure_logging(
         config.log_level, file=config.log_file, console_level=config.console_log_level
     )
+# Open files a worker holds besides its connections: the listener, event loops, database and
+# cache connections, logs (33 measured at rest on SQLite), with room to spare.
+_FILES_BESIDES_CONNECTIONS = 256
+
+
+def _open_file_limit(wanted: int) -> int:
+    """Raise the soft RLIMIT_NOFILE to the hard limit (the workers inherit it); the soft limit."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    infinity = resource.RLIM_INFINITY
+    target = max(soft, wanted) if hard == infinity else hard
+    if soft != infinity and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError) as exc:
+            log.warning("open_file_limit_not_raised", soft=soft, hard=hard, error=str(exc))
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return wanted if soft == infinity else soft
+
+
+def _connections_allowed(config: Settings) -> int:
+    """max_connections, lowered to what the open-file limit leaves: connections that took every
+    file would leave none for the worker's database, cache and log files."""
+    needed = config.max_connections + _FILES_BESIDES_CONNECTIONS
+    limit = _open_file_limit(needed)
+    allowed = min(config.max_connections, limit - min(_FILES_BESIDES_CONNECTIONS, limit // 4))
+    log.info("open_file_limit", limit=limit, needed=needed, max_connections=allowed)
+    if allowed < config.max_connections:
+        log.warning(
+            "open_file_limit_below_max_connections",
+            limit=limit,
+            needed=needed,
+            max_connections=allowed,
+            hint="raise the hard limit (ulimit -Hn; systemd LimitNOFILE=) or lower max_connections",
+        )
+    return allowed
 
 
 def _run_server(config: Settings, host: str, port: int, workers: int = 1) -> None:
     """granian: measured here at twice uvicorn's throughput for the same ASGI app."""
-    from granian.constants import Interfaces, Loops
+    from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.http import HTTP1Settings
     from granian.server import Server
 
     if workers > 1 and not config.redis_url:
@@ -77,14 +142,27 @@ def _run_server(config: Settings, host: str, port: int, workers: int = 1) -> Non
         interface=Interfaces.ASGI,
         workers=workers,
         loop=Loops.uvloop,
+        # HTTP/1 only: in `auto` mode a socket that sends nothing waits for the HTTP/2 preface
+        # with no timeout; in HTTP/1 mode header_timeout runs from accept.
+        http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(header_read_timeout=round(config.header_timeout * 1000)),
+        backpressure=_connections_allowed(config),
+        backlog=config.listen_backlog,
         log_access=False,
         log_dictconfig=_GRANIAN_LOGGING,
     ).serve()
 
 
-def serve(host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1) -> None:
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    workers: Workers = 1,
+    max_connections: MaxConnections = None,
+    header_timeout: HeaderTimeout = None,
+) -> None:
     """Run the API server (data under VOLTGATE_DATA_DIR, SQLite unless VOLTGATE_DATABASE_URL)."""
-    _run_server(_configured(host, port), host, port, workers)
+    config = _configured(host, port, max_connections, header_timeout)
+    _run_server(config, host, port, workers)
 
 
 async def _sandbox_credentials(config: Settings, fleet: int) -> dict[str, Any]:
@@ -142,7 +220,7 @@ def _print_metrics(base: str, port: int | None) -> None:
     _show("  voltgate clients create --name scraper --kind operator --scopes voltgate:admin")
     _show(
         "  export ADMIN=$(curl -s -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials "
-        f"{base}/oauth/token | {_ACCESS_FIELD})"
+        f"{base}/oauth/token | {sandbox_page.ACCESS_FIELD})"
     )
     _show(f'  curl -s -H "Authorization: Bearer $ADMIN" {base}/metrics')
 
@@ -272,11 +350,13 @@ def sandbox(
             f"{SANDBOX_LOG}.",
         ),
     ] = LogLevel.WARNING,
+    max_connections: MaxConnections = None,
+    header_timeout: HeaderTimeout = None,
 ) -> None:
     """Start a sandbox on the embedded default: a believable world (an operator with sites and
     chargers, users with vehicles and a home energy site, a third-party app) kept live by
     simulated chargers; print how to use it."""
-    config = _configured(host, port)
+    config = _configured(host, port, max_connections, header_timeout)
     if config.environment is not Environment.SANDBOX:
         fail("`voltgate sandbox` runs only with VOLTGATE_ENVIRONMENT=sandbox")
     config = _log_to_file(config, log_level)
