@@ -35,7 +35,8 @@ _EMPTY = (0, 0.0, None, None, None, None)
 def rollup(readings: Sequence[Reading]) -> list[tuple[Any, ...]]:
     """One row per (device, connector, minute) of the batch, in the column order of
     `telemetry_rollups`: device_id, connector, bucket, then per field count, sum, min, max,
-    last, last_at (count 0, sum 0 and NULLs when the field was always null)."""
+    last, last_at (count 0, sum 0 and NULLs when the field was always null). In key order, so
+    batches committing at once lock the rows they share in one order (no deadlock)."""
     groups: dict[tuple[str, int, int], list[Reading]] = {}
     for reading in readings:
         key = (reading.device_id, reading.connector, int(reading.at // MINUTE) * MINUTE)
@@ -45,7 +46,8 @@ def rollup(readings: Sequence[Reading]) -> list[tuple[Any, ...]]:
         else:
             group.append(reading)
     found = []
-    for key, group in groups.items():
+    for key in sorted(groups):
+        group = groups[key]
         row: list[Any] = list(key)
         if len(group) == 1:  # the common case: a charger reports every ~5 s, a flush is 0.25 s
             at = group[0].at

@@ -4,8 +4,9 @@ memory.
 Every charger posts a reading about every 5 s. The request path checks the body against the
 charger's connectors (cached per process: connectors never change after registration), adds
 the readings to the batch being gathered and waits for that batch's commit; only then does it
-answer 202. One batch is written at a time, with one `executemany`, and the next starts as soon
-as the last has committed: idle, a batch is one request's readings and is written at once;
+answer 202. A batch is written with one `executemany` as soon as a writing task is free; two
+tasks write at once (`WRITERS`), so while one batch is on its way to the database and back the
+next is already being sent: idle, a batch is one request's readings and is written at once;
 under load the readings that arrive during a commit form the next batch, so batches (and the
 work a commit shares) grow with the load, and no timer adds latency. An accepted reading is
 never lost to a crash. The batch being gathered is bounded: when storage falls behind, ingest
@@ -41,6 +42,7 @@ from voltgate.telemetry import rollups, schemas
 from voltgate.telemetry.latest import LatestReadings
 from voltgate.telemetry.store import Bucket, Event, Reading, TelemetryStore
 
+WRITERS = 2  # batches being committed at once
 log = structlog.get_logger("voltgate.telemetry")
 
 TOUCH_EVERY = 10.0
@@ -81,7 +83,7 @@ class Telemetry:
         self._heard: dict[str, float] = {}  # device -> when it last called
         self._written: dict[str, float] = {}  # device -> when its last touch was queued
         self._due: dict[str, None] = {}  # devices whose last_seen_at is to be moved
-        self._writer: asyncio.Task[None] | None = None
+        self._writers: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
         self.accepted = self.commit_failures = 0  # readings committed; batches that failed
         self.batch_sizes = Histogram(BATCH_BOUNDS)  # readings per commit
@@ -120,9 +122,13 @@ class Telemetry:
         self._pending += readings
         if self._committed is None:
             self._committed = asyncio.get_running_loop().create_future()
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write(), name="voltgate-telemetry")
+        if len(self._writers) < WRITERS:
+            self._start_writer()
         return self._committed
+
+    def _start_writer(self) -> None:
+        task = asyncio.create_task(self._write(), name="voltgate-telemetry")
+        self._writers.add(task)
 
     @property
     def pending(self) -> int:
@@ -136,8 +142,8 @@ class Telemetry:
         if at - self._written.get(device_id, -math.inf) >= self._touch_every:
             self._written[device_id] = at
             self._due[device_id] = None
-            if self._writer is None:
-                self._writer = asyncio.create_task(self._write(), name="voltgate-telemetry")
+            if not self._writers:
+                self._start_writer()
 
     def version(self, operator_id: str, device_id: str) -> tuple[int, int]:
         """What a kept answer over a charger's telemetry holds to: the charger's readings and
@@ -231,11 +237,11 @@ class Telemetry:
 
     async def flush(self) -> None:
         """Wait until everything accepted so far is written (and the heartbeats due)."""
-        while self._writer is not None:
-            await asyncio.shield(self._writer)
+        while self._writers:
+            await asyncio.wait(set(self._writers))
 
     async def _write(self) -> None:
-        """Batches, one at a time, until none is gathered; then the heartbeats due."""
+        """Batches, one after another, until none is gathered; then the heartbeats due."""
         try:
             while self._pending:
                 batch, self._pending = self._pending, []
@@ -261,18 +267,25 @@ class Telemetry:
                 await self._latest.stored(list(dict.fromkeys(r.device_id for r in batch)))
             await self._touch()
         finally:
-            self._writer = None
-            if self._pending:  # gathered while this task was finishing
-                self._writer = asyncio.create_task(self._write(), name="voltgate-telemetry")
+            # Gone from the set in the same step as the batch is seen empty: readings gathered
+            # after this start a writer of their own.
+            task = asyncio.current_task()
+            assert task is not None
+            self._writers.discard(task)
+            if self._pending and len(self._writers) < WRITERS:  # gathered while finishing
+                self._start_writer()
 
     async def _touch(self) -> None:
+        """The heartbeats due, all at once: one group commit, not one after another."""
         due, self._due = self._due, {}
-        for device_id in due:
-            try:
-                await self._devices.touch(device_id, self._heard[device_id])
-            except Exception:
-                self._written.pop(device_id, None)  # the next call queues it again
-                log.exception("device_touch_failed", device_id=device_id)
+        await asyncio.gather(*(self._touch_one(device_id) for device_id in due))
+
+    async def _touch_one(self, device_id: str) -> None:
+        try:
+            await self._devices.touch(device_id, self._heard[device_id])
+        except Exception:
+            self._written.pop(device_id, None)  # the next call queues it again
+            log.exception("device_touch_failed", device_id=device_id)
 
     async def start(self) -> None:
         self._sweeper = asyncio.create_task(self._sweep_often(), name="voltgate-telemetry-sweep")
