@@ -65,47 +65,34 @@ class RequestVerifier:
         secret rotation's overlap either secret verifies.
         """
         try:
-            return await self._verify(
-                mode, sensitive, method, path, body, timestamp, signature, sealed_secrets
-            )
+            if signature is None and timestamp is None:
+                if mode == SigningMode.REQUIRED:
+                    raise InvalidSignature("this client requires signed requests: send X-Signature")
+                if sensitive and mode == SigningMode.OPTIONAL:
+                    raise InvalidSignature("this command must be signed: send X-Signature")
+                return False
+            if signature is None:
+                raise InvalidSignature("X-Timestamp was sent without X-Signature")
+            if timestamp is None:
+                raise InvalidSignature("X-Signature was sent without X-Timestamp")
+            self._check_time(timestamp)
+            if len(signature) != 64 or not set(signature) <= _HEX:
+                raise InvalidSignature(
+                    "X-Signature must be 64 lowercase hex characters (HMAC-SHA256)"
+                )
+            message = canonical(method, path, timestamp, body)
+            if not self._matches(message, signature, sealed_secrets):
+                raise InvalidSignature(
+                    "X-Signature does not match: wrong secret, or the method, path, timestamp or "
+                    "body differ from what was signed"
+                )
+            # Claimed only once verified, so forgeries cannot fill the cache.
+            if not await self._coordinator.claim_once(f"sig:{signature}", ttl=2 * WINDOW + 1):
+                raise InvalidSignature("this signature was already used (replay)")
+            return True
         except InvalidSignature:
             self.failures += 1
             raise
-
-    async def _verify(
-        self,
-        mode: str,
-        sensitive: bool,
-        method: str,
-        path: str,
-        body: bytes,
-        timestamp: str | None,
-        signature: str | None,
-        sealed_secrets: list[tuple[str, str]],
-    ) -> bool:
-        if signature is None and timestamp is None:
-            if mode == SigningMode.REQUIRED:
-                raise InvalidSignature("this client requires signed requests: send X-Signature")
-            if sensitive and mode == SigningMode.OPTIONAL:
-                raise InvalidSignature("this command must be signed: send X-Signature")
-            return False
-        if signature is None:
-            raise InvalidSignature("X-Timestamp was sent without X-Signature")
-        if timestamp is None:
-            raise InvalidSignature("X-Signature was sent without X-Timestamp")
-        self._check_time(timestamp)
-        if len(signature) != 64 or not set(signature) <= _HEX:
-            raise InvalidSignature("X-Signature must be 64 lowercase hex characters (HMAC-SHA256)")
-        message = canonical(method, path, timestamp, body)
-        if not self._matches(message, signature, sealed_secrets):
-            raise InvalidSignature(
-                "X-Signature does not match: wrong secret, or the method, path, timestamp or "
-                "body differ from what was signed"
-            )
-        # Claimed only once verified, so forgeries cannot fill the cache.
-        if not await self._coordinator.claim_once(f"sig:{signature}", ttl=2 * WINDOW + 1):
-            raise InvalidSignature("this signature was already used (replay)")
-        return True
 
     def _check_time(self, value: str) -> None:
         if not value.isdigit() or len(value) > 12:
