@@ -83,6 +83,8 @@ def _configure_logging(config: Settings) -> None:
     configure_logging(
         config.log_level, file=config.log_file, console_level=config.console_log_level
     )
+
+
 # Open files a worker holds besides its connections: the listener, event loops, database and
 # cache connections, logs (33 measured at rest on SQLite), with room to spare.
 _FILES_BESIDES_CONNECTIONS = 256

@@ -151,7 +151,14 @@ def _runs(write: Statements) -> tuple[Run, ...]:
 
 async def _statement(conn: Any, run: Run) -> Any:
     if run.many:
-        await conn.executemany(run.statement.postgres, run.args)
+        if not run.args:
+            return 0
+        if run.statement.arrays:  # one execution, an array per column
+            await conn.execute(
+                run.statement.postgres, *(list(c) for c in zip(*run.args, strict=True))
+            )
+        else:
+            await conn.executemany(run.statement.postgres, run.args)
         return len(run.args)
     if run.returning:
         return await conn.fetch(run.statement.postgres, *run.args)

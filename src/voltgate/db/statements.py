@@ -23,11 +23,14 @@ _ONE_ROW_INSERT = re.compile(r"^INSERT INTO \w+ \([\w, ]+\) VALUES \([?, ]+\)$",
 
 class Statement:
     """One SQL statement in both dialects: `?` marks a parameter (never write a literal `?`);
-    pass `postgres` where the dialects differ by more than placeholders."""
+    pass `postgres` where the dialects differ by more than placeholders. With `arrays`, a run
+    of the statement over many rows reaches PostgreSQL as one execution with an array per
+    column (its `postgres` text reads them with `unnest`), not one execution per row."""
 
-    __slots__ = ("one_row_insert", "postgres", "sqlite")
+    __slots__ = ("arrays", "one_row_insert", "postgres", "sqlite")
 
-    def __init__(self, sql: str, postgres: str | None = None) -> None:
+    def __init__(self, sql: str, postgres: str | None = None, *, arrays: bool = False) -> None:
+        self.arrays = arrays
         self.sqlite = " ".join(sql.split())
         # Exactly one row when it succeeds: a writer may send a run of these together.
         self.one_row_insert = _ONE_ROW_INSERT.match(self.sqlite) is not None

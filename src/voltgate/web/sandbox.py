@@ -52,7 +52,7 @@ def authorize_url(issuer: str, client_id: str, verifier: str, state: str) -> str
 # instead (exit status 1), so `export X=$(… | ACCESS_FIELD)` shows what went wrong.
 ACCESS_FIELD = (
     "python3 -c 'import json,sys; a=json.load(sys.stdin); "
-    "print(a.get(\"access_token\") or sys.exit(json.dumps(a)))'"
+    'print(a.get("access_token") or sys.exit(json.dumps(a)))\''
 )
 
 
