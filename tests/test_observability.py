@@ -54,18 +54,17 @@ def test_by_default_everything_from_the_level_up_goes_to_the_one_stream() -> Non
 
 
 @pytest.mark.usefixtures("restored")
-def test_with_a_file_the_console_shows_only_its_own_level(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("level", "shown"),
+    [("warning", ["structlog_warning", "stdlib error"]), ("info", EVERYTHING)],
+)
+def test_with_a_file_the_console_shows_only_its_own_level(
+    tmp_path: Path, level: str, shown: list[str]
+) -> None:
+    """The file has everything at the log's level; the console its own level up (a lower one
+    shows requests there too)."""
     console, file = io.StringIO(), tmp_path / "server.log"
-    configure_logging("info", console, file=file, console_level="warning")
+    configure_logging("info", console, file=file, console_level=level)
     _log_everything()
-    assert _events(console.getvalue()) == ["structlog_warning", "stdlib error"]
-    assert _events(file.read_text()) == EVERYTHING
-
-
-@pytest.mark.usefixtures("restored")
-def test_a_lower_console_level_shows_requests_on_the_console_too(tmp_path: Path) -> None:
-    console, file = io.StringIO(), tmp_path / "server.log"
-    configure_logging("info", console, file=file, console_level="info")
-    _log_everything()
-    assert _events(console.getvalue()) == EVERYTHING
+    assert _events(console.getvalue()) == shown
     assert _events(file.read_text()) == EVERYTHING

@@ -4,11 +4,11 @@ form-encoded), a 405 naming the allowed methods, and a JSON 404 past every page.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
 from tests.conftest import App, Backend, make_settings
+from tests.fixtures.bodies import StreamedPost
 from voltgate.app import VoltgateApp, create_app
 
 FORMS = ("/login", "/logout", "/oauth/authorize/decision", "/account/apps/revoke")
@@ -21,47 +21,13 @@ async def application(backend: Backend) -> AsyncIterator[VoltgateApp]:
         yield app
 
 
-async def _post(
-    app: VoltgateApp, path: str, chunks: list[bytes], headers: list[tuple[bytes, bytes]]
-) -> tuple[int, int]:
-    """POST `chunks` as raw ASGI; returns the status and how many chunks the app read."""
-    sent: list[dict[str, Any]] = []
-    read = 0
-
-    async def receive() -> dict[str, Any]:
-        nonlocal read
-        read += 1
-        if read > len(chunks):
-            return {"type": "http.disconnect"}
-        return {"type": "http.request", "body": chunks[read - 1], "more_body": read < len(chunks)}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "headers": [(b"content-type", b"application/x-www-form-urlencoded"), *headers],
-        "client": ("127.0.0.1", 40000),
-        "server": ("t", 80),
-    }
-    await app(scope, receive, send)
-    return sent[0]["status"], read
-
-
 async def test_a_form_over_16_kib_is_413_before_it_is_read(application: VoltgateApp) -> None:
-    chunks = [b"a=" + b"x" * 4094] * 64  # 256 KiB, never all needed
+    size = 64 * 4096  # 256 KiB in 4 KiB messages, never all needed
     for path in FORMS:
-        declared = [(b"content-length", str(4096 * 64).encode())]
-        assert await _post(application, path, chunks, declared) == (413, 0), path
-        status, read = await _post(application, path, chunks, [])  # chunked: no length
-        assert (status, read) == (413, 5), path
+        declared = await StreamedPost(path, size, declared=True, chunk=4096).to(application)
+        assert (declared.status, declared.pulled) == (413, 0), path
+        streamed = await StreamedPost(path, size, declared=False, chunk=4096).to(application)
+        assert (streamed.status, streamed.pulled) == (413, 5), path
 
 
 async def test_a_form_just_under_the_limit_is_read(app: App) -> None:
