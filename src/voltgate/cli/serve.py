@@ -8,8 +8,6 @@ import secrets
 import shlex
 import subprocess
 import sys
-import threading
-import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -268,23 +266,28 @@ def _log_to_file(config: Settings, console_level: LogLevel) -> Settings:
     return settings()
 
 
-def _announce_ready(base: str) -> None:
-    """Say when the server answers (its own "listening" line went to the log file)."""
-    import httpx
+# Polls /readyz and prints one line when the server answers (gives up after 120 s).
+_READY = """
+import sys, time, urllib.request
+base, deadline = sys.argv[1], time.monotonic() + 120
+while time.monotonic() < deadline:
+    try:
+        with urllib.request.urlopen(base + "/readyz", timeout=1) as answer:
+            if answer.status == 200:
+                print(f"Ready: {base} is answering.", flush=True)
+                break
+    except OSError:
+        pass
+    time.sleep(0.1)
+"""
 
-    def wait() -> None:
-        deadline = time.monotonic() + 120
-        with httpx.Client(timeout=1.0, trust_env=False) as http:
-            while time.monotonic() < deadline:
-                try:
-                    if http.get(base + "/readyz").status_code == 200:
-                        _show(f"Ready: {base} is answering.")
-                        return
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.1)
 
-    threading.Thread(target=wait, name="sandbox-ready", daemon=True).start()
+def _announce_ready(base: str) -> subprocess.Popen[bytes]:
+    """Say when the server answers (its own "listening" line went to the log file). A child
+    process, not a thread: the server forks its workers from this process, and a thread that
+    held a lock at that moment (an import, a logging handler) would leave the worker waiting
+    on it forever."""
+    return subprocess.Popen([sys.executable, "-c", _READY, base], stdin=subprocess.DEVNULL)  # noqa: S603
 
 
 def sandbox(
@@ -353,9 +356,10 @@ def sandbox(
     shown = "every line" if log_level is LogLevel.DEBUG else f"{log_level.value} and above"
     _show(f"Server log: {config.log_file} (here: {shown}; --log-level changes it)")
     _show(f"Ctrl-C stops the sandbox; to start afresh, stop it and delete {data}")
-    _announce_ready(base)
+    ready = _announce_ready(base)
     try:
         _run_server(config, host, port)
     finally:
+        _stop(ready)
         if chargers is not None:
             _stop(chargers)
