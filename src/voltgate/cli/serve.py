@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
+import structlog
 import typer
 
 from voltgate.cli.common import console, err_console, fail, settings, started_runtime
-from voltgate.cli.files import connections_allowed
 from voltgate.config import Environment, Settings
 from voltgate.observability import configure_logging
 from voltgate.sandbox.world import provision_sandbox
@@ -47,6 +47,8 @@ HeaderTimeout = Annotated[
         show_default=False,
     ),
 ]
+
+log = structlog.get_logger("voltgate.serve")
 
 
 def _configured(
@@ -81,6 +83,45 @@ def _configure_logging(config: Settings) -> None:
     )
 
 
+# Open files a worker holds besides its connections: the listener, event loops, database and
+# cache connections, logs (33 measured at rest on SQLite), with room to spare.
+_FILES_BESIDES_CONNECTIONS = 256
+
+
+def _open_file_limit(wanted: int) -> int:
+    """Raise the soft RLIMIT_NOFILE to the hard limit (the workers inherit it); the soft limit."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    infinity = resource.RLIM_INFINITY
+    target = max(soft, wanted) if hard == infinity else hard
+    if soft != infinity and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError) as exc:
+            log.warning("open_file_limit_not_raised", soft=soft, hard=hard, error=str(exc))
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return wanted if soft == infinity else soft
+
+
+def _connections_allowed(config: Settings) -> int:
+    """max_connections, lowered to what the open-file limit leaves: connections that took every
+    file would leave none for the worker's database, cache and log files."""
+    needed = config.max_connections + _FILES_BESIDES_CONNECTIONS
+    limit = _open_file_limit(needed)
+    allowed = min(config.max_connections, limit - min(_FILES_BESIDES_CONNECTIONS, limit // 4))
+    log.info("open_file_limit", limit=limit, needed=needed, max_connections=allowed)
+    if allowed < config.max_connections:
+        log.warning(
+            "open_file_limit_below_max_connections",
+            limit=limit,
+            needed=needed,
+            max_connections=allowed,
+            hint="raise the hard limit (ulimit -Hn; systemd LimitNOFILE=) or lower max_connections",
+        )
+    return allowed
+
+
 def _run_server(config: Settings, host: str, port: int, workers: int = 1) -> None:
     """granian: measured here at twice uvicorn's throughput for the same ASGI app."""
     from granian.constants import HTTPModes, Interfaces, Loops
@@ -105,7 +146,7 @@ def _run_server(config: Settings, host: str, port: int, workers: int = 1) -> Non
         # with no timeout; in HTTP/1 mode header_timeout runs from accept.
         http=HTTPModes.http1,
         http1_settings=HTTP1Settings(header_read_timeout=round(config.header_timeout * 1000)),
-        backpressure=connections_allowed(config),
+        backpressure=_connections_allowed(config),
         backlog=config.listen_backlog,
         log_access=False,
         log_dictconfig=_GRANIAN_LOGGING,
