@@ -307,27 +307,21 @@ def _log_to_file(config: Settings, console_level: LogLevel) -> Settings:
     return settings()
 
 
-# Polls /readyz and prints one line when the server answers (gives up after 120 s).
 _READY = """
-import sys, time, urllib.request
+import contextlib, sys, time, urllib.request
 base, deadline = sys.argv[1], time.monotonic() + 120
 while time.monotonic() < deadline:
-    try:
-        with urllib.request.urlopen(base + "/readyz", timeout=1) as answer:
-            if answer.status == 200:
-                print(f"Ready: {base} is answering.", flush=True)
-                break
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), urllib.request.urlopen(base + "/readyz", timeout=1) as a:
+        if a.status == 200:
+            sys.exit(print(f"Ready: {base} is answering.", flush=True))
     time.sleep(0.1)
 """
 
 
 def _announce_ready(base: str) -> subprocess.Popen[bytes]:
-    """Say when the server answers (its own "listening" line went to the log file). A child
-    process, not a thread: the server forks its workers from this process, and a thread that
-    held a lock at that moment (an import, a logging handler) would leave the worker waiting
-    on it forever."""
+    """Say when the server answers (polling /readyz for up to 120 s). A child process, not a
+    thread: the server forks its workers from this process, and a thread holding a lock (an
+    import's) at that moment would leave the worker waiting on it forever."""
     return subprocess.Popen([sys.executable, "-c", _READY, base], stdin=subprocess.DEVNULL)  # noqa: S603
 
 
