@@ -75,6 +75,7 @@ class SimulatedCharger:
 
     async def _call(self, name: str, work: Awaitable[T]) -> T | None:
         """Run one SDK call; every failure is counted, none stops the charger."""
+        number = self.stats.began(name)
         try:
             result = await work
         except asyncio.CancelledError:
@@ -82,6 +83,8 @@ class SimulatedCharger:
         except Exception as exc:
             self.stats.failed(name, exc)
             return None
+        finally:
+            self.stats.ended(number)
         self.stats.ok[name] += 1
         return result
 
