@@ -1,9 +1,10 @@
 """`create_app(settings)`: the ASGI application with the core routes and every enabled dialect.
 
-A request goes RequestContext (correlation id, access line, no 500 trace) → Router (every API
-route on the route table, each reading at most its body cap) → the pages (this app's own
-Starlette routes: authorize, sign-in, consent, connected apps, docs, the landing page; bodies
-capped at a form's size) → a JSON 404.
+A request goes to the Router (every API route on the route table, each reading at most its
+body cap; correlation id, access line and no 500 trace inline) or, on no API route, through
+RequestContext (the same, as middleware) to the pages (this app's own Starlette routes:
+authorize, sign-in, consent, connected apps, docs, the landing page; bodies capped at a form's
+size) → a JSON 404.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ AUTHORIZE_PATHS = {"evenergy": "/o/authorize/", "tesla": tesla.PATHS.authorizati
 
 class VoltgateApp(Starlette):
     """Starlette whose own routes are the pages; HTTP and WebSocket requests enter `entry`
-    (RequestContext → Router → the pages), only the lifespan takes Starlette's stack."""
+    (Router → RequestContext → the pages), only the lifespan takes Starlette's stack."""
 
     entry: ASGIApp
     docs: Docs
@@ -112,7 +113,7 @@ def create_app(
         kept=kept,
         requests=runtime.metrics.requests,
     )
-    app.entry = RequestContext(Router(table, binding, pages))
+    app.entry = Router(table, binding, RequestContext(pages))
     return app
 
 

@@ -220,8 +220,56 @@ def configure_logging(
 error_log = structlog.get_logger("voltgate.error")
 
 
+def request_id(scope: Scope) -> str:
+    """The caller's X-Request-Id when it is a sane one, else a new id; kept in the scope."""
+    found = None
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            candidate = value.decode("latin-1")
+            if _REQUEST_ID.match(candidate):
+                found = candidate
+            break
+    if found is None:
+        found = unique_hex(12)
+    scope.setdefault("state", {})["request_id"] = found
+    return found
+
+
+def log_request(scope: Scope, status: int, seconds: float, request_id: str) -> None:
+    """The request's access line."""
+    access_log.write(
+        {
+            "event": "request",
+            "method": scope["method"],
+            "path": scope["path"],
+            "status": status,
+            "ms": round(seconds * 1000, 2),
+            "request_id": request_id,
+            "address": (scope.get("client") or ("", 0))[0],
+        }
+    )
+
+
+async def crashed(scope: Scope, send: Send, request_id: str, *, answered: bool) -> None:
+    """An exception no handler caught: logged with its trace, answered (unless the answer had
+    begun) with a 500 that carries the request id and no trace."""
+    error_log.exception("unhandled_error", request_id=request_id, path=scope["path"])
+    if answered:
+        return
+    exc = ServerError("internal error; quote the request id to support")
+    body = orjson.dumps({**resource_body(exc), "request_id": request_id})
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", request_id.encode()),
+    ]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 class RequestContext:
-    """Pure ASGI middleware: correlation id in and out, one access line, no 500 stack traces."""
+    """Pure ASGI middleware: correlation id in and out, one access line, no 500 stack traces.
+    The API's router does the same inline (`http.dispatch.Router`); this wraps the rest."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -230,20 +278,11 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = None
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                candidate = value.decode("latin-1")
-                if _REQUEST_ID.match(candidate):
-                    request_id = candidate
-                break
-        if request_id is None:
-            request_id = unique_hex(12)
-        scope.setdefault("state", {})["request_id"] = request_id
+        rid = request_id(scope)
         started = time.perf_counter()
         status = 500
         response_started = False
-        header = (b"x-request-id", request_id.encode())
+        header = (b"x-request-id", rid.encode())
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status, response_started
@@ -256,30 +295,6 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_wrapper)
         except Exception:
-            error_log.exception("unhandled_error", request_id=request_id, path=scope["path"])
-            if not response_started:
-                exc = ServerError("internal error; quote the request id to support")
-                body = orjson.dumps({**resource_body(exc), "request_id": request_id})
-                await send_wrapper(
-                    {
-                        "type": "http.response.start",
-                        "status": 500,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
+            await crashed(scope, send, rid, answered=response_started)
         finally:
-            access_log.write(
-                {
-                    "event": "request",
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "ms": round((time.perf_counter() - started) * 1000, 2),
-                    "request_id": request_id,
-                    "address": (scope.get("client") or ("", 0))[0],
-                }
-            )
+            log_request(scope, status, time.perf_counter() - started, rid)

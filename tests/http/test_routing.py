@@ -161,7 +161,7 @@ async def test_errors_render_in_the_route_format() -> None:
         }
 
 
-async def test_each_answer_is_measured_once_under_its_route_template_a_crash_as_500() -> None:
+async def test_each_answer_is_measured_once_by_its_route_template_a_crash_as_a_bare_500() -> None:
     requests = Requests()
     table = RouteTable().scope(errors=RESOURCE_ERRORS, dialect="tellus")
 
@@ -179,7 +179,10 @@ async def test_each_answer_is_measured_once_under_its_route_template_a_crash_as_
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
         assert (await http.get("/items/a")).status_code == 200
         assert (await http.head("/items/b")).status_code == 200  # the GET route's answer
-        assert (await http.get("/crash")).status_code == 500
+        crashed = await http.get("/crash", headers={"X-Request-ID": "trace-9"})
+        # The router's own 500: the request id to quote, in the body and header; no trace.
+        assert crashed.status_code == 500 and crashed.headers["x-request-id"] == "trace-9"
+        assert crashed.json()["request_id"] == "trace-9" and "a bug" not in crashed.text
         assert (await http.get("/elsewhere")).status_code == 418  # not a route: not measured
     [family] = requests.collect()
     counts = {

@@ -34,6 +34,7 @@ from voltgate.http.routing import (
 )
 from voltgate.http.validation import JsonBody, Params, json_object, query_values
 from voltgate.metrics.requests import Requests
+from voltgate.observability import crashed, log_request, request_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,17 +265,26 @@ class Router:
         head = False
         if endpoint is None and method == "HEAD":
             endpoint, head = methods.get("GET"), True
-        if endpoint is None:
-            await _not_allowed(methods, method).send(send)
-            return
-        # The one place a request is measured: its route's series, bound at start-up.
-        started, status = perf_counter(), 500
+        # The request's id, access line and 500 as `RequestContext` gives the pages, inline:
+        # no wrapper around `send`. The one place a request is measured: its route's series,
+        # bound at start-up.
+        rid = request_id(scope)
+        started, status, answering = perf_counter(), 500, False
         try:
-            response = await endpoint(RawRequest(scope, receive, params))
+            if endpoint is None:
+                response = _not_allowed(methods, method)
+            else:
+                response = await endpoint(RawRequest(scope, receive, params))
             status = response.status
-            await response.send(send, head=head)
+            answering = True
+            await response.send(send, head=head, request_id=rid.encode())
+        except Exception:
+            await crashed(scope, send, rid, answered=answering)
         finally:
-            endpoint.series.observe(status, perf_counter() - started)
+            seconds = perf_counter() - started
+            if endpoint is not None:
+                endpoint.series.observe(status, seconds)
+            log_request(scope, status, seconds, rid)
 
 
 def _walk(node: _Node, parts: list[str], index: int, params: dict[str, str]) -> Any:

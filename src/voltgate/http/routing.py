@@ -39,8 +39,10 @@ class RawResponse:
         self.body = body
         self.headers = headers
 
-    async def send(self, send: Send, *, head: bool = False) -> None:
+    async def send(self, send: Send, *, head: bool = False, request_id: bytes = b"") -> None:
         headers = [(b"content-length", str(len(self.body)).encode()), *self.headers]
+        if request_id:
+            headers.append((b"x-request-id", request_id))
         await send({"type": "http.response.start", "status": self.status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if head else self.body})
 
