@@ -33,6 +33,7 @@ from voltgate.http.limits import ApiRateLimiter
 from voltgate.http.openapi import document
 from voltgate.http.request import BodyCap
 from voltgate.http.routing import RouteTable
+from voltgate.identity.profiles import CORE, EVENERGY, Profile
 from voltgate.observability import RequestContext, access_log, configure_logging
 from voltgate.runtime import Runtime
 from voltgate.web.docs import Docs
@@ -43,8 +44,13 @@ from voltgate.web.sandbox import SandboxCallback
 
 TITLE = "voltgate"
 DESCRIPTION = "EV-charging and energy platform API: one OAuth2/OIDC core, several dialects."
-# The authorization endpoint at the dialects' own paths (voltgate's `/oauth/authorize` always).
-AUTHORIZE_PATHS = {"evenergy": "/o/authorize/", "tesla": tesla.PATHS.authorization}
+# The authorization endpoint at the dialects' own paths, with their rules (voltgate's
+# `/oauth/authorize` always, under its own). ev.energy's guide writes it with and without the
+# trailing slash.
+AUTHORIZE_PATHS: dict[str, dict[str, Profile]] = {
+    "evenergy": {"/o/authorize/": EVENERGY, "/o/authorize": EVENERGY},
+    "tesla": {tesla.PATHS.authorization: CORE},
+}
 
 
 class VoltgateApp(Starlette):
@@ -130,7 +136,11 @@ def _pages(runtime: Runtime, names: list[str], table: RouteTable, docs: Docs) ->
         clock=runtime.clock,
         issuer=settings.issuer,
         environment=environment,
-        authorize_paths=[AUTHORIZE_PATHS[n] for n in names if n in AUTHORIZE_PATHS],
+        authorize_paths={
+            path: profile
+            for name in names
+            for path, profile in AUTHORIZE_PATHS.get(name, {}).items()
+        },
     )
     served = {op.path for op in table.operations if op.method == "GET"}
     landing = Landing(environment, served, settings.credentials_file)

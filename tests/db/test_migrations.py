@@ -8,13 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from tests.conftest import Backend, make_settings
 from tests.fixtures.services import Postgres, sqlalchemy_url
 from voltgate.config import Settings
-from voltgate.db.engine import Database, head_revision
+from voltgate.db.engine import Database, alembic_config, head_revision
 from voltgate.db.schema import metadata
 from voltgate.runtime import Runtime, SchemaOutdated
 
@@ -33,6 +35,44 @@ async def test_migrated_schema_matches_the_declared_tables(backend: Backend) -> 
         await db.dispose()
 
 
+async def _ttls_after_0012(settings: Settings) -> dict[str, int | None]:
+    """Apps stored at 0011, then the upgrade: each one's token_ttl."""
+    db = Database(settings)
+    rows = [("a", "third_party", 3_600), ("b", "third_party", 600), ("c", "operator", 86_400)]
+
+    def before(conn: sa.Connection) -> None:
+        command.upgrade(alembic_config(conn), "0011")
+        for client_id, kind, ttl in rows:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO clients (id, name, kind, scopes, grant_types, token_ttl,"
+                    " environment, created_at) VALUES (:id, 'n', :kind, 'read', 'x', :ttl,"
+                    " 'test', 0)"
+                ),
+                {"id": client_id, "kind": kind, "ttl": ttl},
+            )
+
+    try:
+        async with db.begin() as conn:
+            await conn.run_sync(before)
+        await db.upgrade()
+        async with db.connect() as conn:
+            return dict((await conn.execute(sa.text("SELECT id, token_ttl FROM clients"))).all())
+    finally:
+        await db.dispose()
+
+
+# 0012: a lifetime equal to the kind's default was never chosen (there was no other way to
+# have one); the rest are the apps' own.
+CHOSEN = {"a": None, "b": 600, "c": None}
+
+
+async def test_sqlite_apps_at_their_kinds_default_lifetime_had_chosen_none(
+    tmp_path: Path,
+) -> None:
+    assert await _ttls_after_0012(Settings(data_dir=tmp_path)) == CHOSEN
+
+
 async def test_sqlite_upgrades_itself_on_first_start(tmp_path: Path) -> None:
     runtime = Runtime(Settings(data_dir=tmp_path / "fresh"))
     await runtime.start()
@@ -48,6 +88,13 @@ def empty_postgres(postgres: Postgres) -> Iterator[str]:
     name = postgres.create_database(template=None)
     yield name
     postgres.drop_database(name)
+
+
+async def test_postgres_apps_at_their_kinds_default_lifetime_had_chosen_none(
+    empty_postgres: str, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=sqlalchemy_url(empty_postgres))
+    assert await _ttls_after_0012(settings) == CHOSEN
 
 
 async def test_postgres_needs_db_upgrade_and_the_cli_does_it(

@@ -52,11 +52,11 @@ class Flow:
 
     http: httpx.AsyncClient
     client_id: str
-    scope: str = "openid offline_access vehicle_device_data"
+    scope: str | None = "openid offline_access vehicle_device_data"
     redirect_uri: str = REDIRECT
-    verifier: str = "v" * 43
-    state: str = "st-123"
-    nonce: str = "n-456"
+    verifier: str | None = "v" * 43  # None: no PKCE
+    state: str | None = "st-123"
+    nonce: str | None = "n-456"
     path: str = "/oauth/authorize"
 
     def url(self, **extra: str) -> str:
@@ -67,8 +67,8 @@ class Flow:
             "scope": self.scope,
             "state": self.state,
             "nonce": self.nonce,
-            "code_challenge": pkce.s256(self.verifier),
-            "code_challenge_method": "S256",
+            "code_challenge": pkce.s256(self.verifier) if self.verifier else None,
+            "code_challenge_method": "S256" if self.verifier else None,
             **extra,
         }
         return f"{self.path}?{urlencode({k: v for k, v in params.items() if v is not None})}"

@@ -23,7 +23,12 @@ def create(
     ],
     scopes: Annotated[str, typer.Option("--scopes", help='Allowed scopes, e.g. "read write".')],
     token_ttl: Annotated[
-        int | None, typer.Option("--token-ttl", help="Access-token TTL (s).")
+        int | None,
+        typer.Option(
+            "--token-ttl",
+            help="Access-token TTL (s). Default: the kind's (24 h operators, 1 h apps), "
+            "or a dialect's own (10 h on ev.energy's /o/token).",
+        ),
     ] = None,
     redirect_uri: Annotated[list[str] | None, typer.Option("--redirect-uri")] = None,
     grant_type: Annotated[list[str] | None, typer.Option("--grant-type")] = None,

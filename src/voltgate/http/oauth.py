@@ -10,6 +10,7 @@ from typing_extensions import TypedDict
 
 from voltgate.http.body import parse_params
 from voltgate.http.routing import NO_STORE, Call, Handler, RawResponse, json
+from voltgate.identity.profiles import CORE, Profile
 from voltgate.identity.requests import OAuthRequest
 
 Action = Callable[[OAuthRequest], Awaitable[Any]]
@@ -27,21 +28,27 @@ class TokenResponse(TypedDict):
     id_token: NotRequired[str]
 
 
-def oauth_request(call: Call[Any, Any, bytes], *, allow_json: bool = True) -> OAuthRequest:
+def oauth_request(
+    call: Call[Any, Any, bytes], *, allow_json: bool = True, profile: Profile = CORE
+) -> OAuthRequest:
     request = call.request
     return OAuthRequest(
         params=parse_params(call.body, request.header(b"content-type"), allow_json=allow_json),
         authorization=request.header(b"authorization"),
         address=request.address,
         request_id=request.request_id,
+        profile=profile,
     )
 
 
-def oauth_endpoint(action: Action, *, shape: Shape | None = None) -> Handler:
-    """A handler running `action` on the request's OAuth parameters; never cached."""
+def oauth_endpoint(
+    action: Action, *, shape: Shape | None = None, profile: Profile = CORE
+) -> Handler:
+    """A handler running `action` on the request's OAuth parameters (under the rules of
+    `profile`, the dialect's path); never cached."""
 
     async def endpoint(call: Call[Any, Any, bytes]) -> RawResponse:
-        result = await action(oauth_request(call))
+        result = await action(oauth_request(call, profile=profile))
         if result is None:
             return RawResponse(200, b"", list(NO_STORE))
         return json(shape(result) if shape else result, 200, NO_STORE)

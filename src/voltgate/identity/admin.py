@@ -80,8 +80,7 @@ class ClientAdmin:
         allowed = tuple(dict.fromkeys(scopes.split()))
         if not allowed or not all(scope_rules.is_valid(s) for s in allowed):
             raise ValidationFailed("scopes must be one or more valid scope tokens")
-        ttl = token_ttl if token_ttl is not None else client_kind.default_ttl
-        if not 60 <= ttl <= self._max_ttl:
+        if token_ttl is not None and not 60 <= token_ttl <= self._max_ttl:
             raise ValidationFailed(f"token TTL must be between 60 and {self._max_ttl} seconds")
         uris = tuple(redirect_uris or ())
         for uri in uris:
@@ -95,7 +94,7 @@ class ClientAdmin:
             kind=client_kind,
             scopes=allowed,
             grant_types=tuple(grant_types or client_kind.default_grants),
-            token_ttl=ttl,
+            token_ttl=token_ttl,
             environment=self._crypto.formats.environment.value,
             created_at=now,
             redirect_uris=uris,
@@ -212,7 +211,7 @@ def describe(client: Client, now: float) -> ClientView:
         "kind": client.kind.value,
         "scopes": list(client.scopes),
         "grant_types": list(client.grant_types),
-        "token_ttl": client.token_ttl,
+        "token_ttl": client.access_ttl(),  # on voltgate's own paths
         "redirect_uris": list(client.redirect_uris),
         "environment": client.environment,
         "signing": client.signing,

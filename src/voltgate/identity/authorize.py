@@ -15,6 +15,7 @@ from voltgate.errors import InvalidRequest, InvalidScope, VoltgateError
 from voltgate.identity import pkce
 from voltgate.identity import scopes as scope_rules
 from voltgate.identity.clients import Client, ClientRegistry
+from voltgate.identity.profiles import CORE, Profile
 
 PROMPTS = frozenset({"none", "login", "consent", "select_account"})
 MAX_STATE = 2048
@@ -88,13 +89,14 @@ def _single(params: Mapping[str, list[str]], name: str) -> str | None:
 
 
 async def validate(
-    params: Mapping[str, list[str]], registry: ClientRegistry
+    params: Mapping[str, list[str]], registry: ClientRegistry, profile: Profile = CORE
 ) -> AuthorizationRequest:
+    """The request as the authorization endpoint at `profile`'s path reads it."""
     client, redirect_uri = await _trusted(params, registry)
     state_values = params.get("state") or []
     state = state_values[0] if len(state_values) == 1 else None
     try:
-        return _validate_rest(params, client, redirect_uri)
+        return _validate_rest(params, client, redirect_uri, profile)
     except VoltgateError as exc:
         raise RedirectError(exc.error, exc.description, redirect_uri, state) from None
 
@@ -120,7 +122,7 @@ async def _trusted(params: Mapping[str, list[str]], registry: ClientRegistry) ->
 
 
 def _validate_rest(
-    params: Mapping[str, list[str]], client: Client, redirect_uri: str
+    params: Mapping[str, list[str]], client: Client, redirect_uri: str, profile: Profile
 ) -> AuthorizationRequest:
     for name, values in params.items():
         if len(values) > 1:
@@ -144,6 +146,11 @@ def _validate_rest(
     if nonce is not None and len(nonce) > MAX_NONCE:
         raise InvalidRequest(f"nonce is longer than {MAX_NONCE} characters")
     requested = scope_rules.parse(get.get("scope"))
+    if not requested and profile.scopes_by_default:
+        # Named in the request kept for the consent form and the sign-in's return, so the
+        # rest of the flow reads it like any other.
+        requested = client.scopes
+        get["scope"] = " ".join(client.scopes)
     if not requested:
         raise InvalidScope("scope is missing: name what the app needs")
     scopes = scope_rules.narrow(requested, client.scopes)

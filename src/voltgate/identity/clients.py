@@ -67,7 +67,7 @@ class Client:
     kind: ClientKind
     scopes: tuple[str, ...]
     grant_types: tuple[str, ...]
-    token_ttl: int
+    token_ttl: int | None  # None: the app chose none (its kind's, or the dialect path's)
     environment: str
     created_at: float
     redirect_uris: tuple[str, ...] = ()
@@ -78,6 +78,13 @@ class Client:
     @property
     def disabled(self) -> bool:
         return self.disabled_at is not None
+
+    def access_ttl(self, path_default: int | None = None) -> int:
+        """Its access tokens' lifetime: the app's own, else the path's (a dialect whose
+        platform documents one), else its kind's."""
+        if self.token_ttl is not None:
+            return self.token_ttl
+        return path_default if path_default is not None else self.kind.default_ttl
 
 
 class ClientRegistry:

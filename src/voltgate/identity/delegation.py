@@ -113,7 +113,7 @@ class Delegation:
             raise InvalidGrant("redirect_uri does not match the authorization request")
         if client.kind.is_public and record.code_challenge is None:
             raise InvalidGrant("public clients must use PKCE")
-        pkce.verify(record.code_challenge, request.get("code_verifier"))
+        pkce.verify(record.code_challenge, request.get("code_verifier"), request.profile.verifier)
         if not await self._store.claim_code(code_hash, now):
             await self._code_replayed(record, request)  # lost a race with a concurrent use
         granted = tuple(record.scope.split())
@@ -128,7 +128,10 @@ class Delegation:
             family=record.family_id,
             user=record.user_id,
         )
-        pair = await self._issue_pair(client, record.user_id, record.family_id, granted, granted)
+        ttl = client.access_ttl(request.profile.access_ttl)
+        pair = await self._issue_pair(
+            client, record.user_id, record.family_id, granted, granted, ttl
+        )
         if "openid" in granted:
             pair["id_token"] = await self._id_tokens.issue(
                 user_id=record.user_id,
@@ -169,7 +172,8 @@ class Delegation:
             # One rotation at a time per token (across instances with Redis); the database's
             # compare-and-set below stays the arbiter either way.
             async with self._coordinator.lock(f"refresh:{token_hash}", ttl=10, wait=10):
-                won = await self._rotate(record, client, narrowed, granted)
+                ttl = client.access_ttl(request.profile.access_ttl)
+                won = await self._rotate(record, client, narrowed, granted, ttl)
                 if won is not None:
                     self.rotations += 1
                     await self._audit.record(
@@ -190,8 +194,9 @@ class Delegation:
         client: Client,
         scopes: tuple[str, ...],
         granted: tuple[str, ...],
+        ttl: int,
     ) -> dict[str, Any] | None:
-        pair = self._pair(client, record.user_id, record.family_id, scopes)
+        pair = self._pair(client, record.user_id, record.family_id, scopes, ttl)
         successor = self._refresh_record(pair["refresh_token"], client, record, granted)
         sealed = self._seal(pair, record.token_hash)
         won = await self._store.rotate_refresh(
@@ -256,8 +261,9 @@ class Delegation:
         family_id: str,
         scopes: tuple[str, ...],
         granted: tuple[str, ...],
+        ttl: int,
     ) -> dict[str, Any]:
-        pair = self._pair(client, user_id, family_id, scopes)
+        pair = self._pair(client, user_id, family_id, scopes, ttl)
         if "refresh_token" in pair:
             now = self._clock.now()
             await self._store.add_refresh(
@@ -274,14 +280,14 @@ class Delegation:
         return pair
 
     def _pair(
-        self, client: Client, user_id: str, family_id: str, scopes: tuple[str, ...]
+        self, client: Client, user_id: str, family_id: str, scopes: tuple[str, ...], ttl: int
     ) -> dict[str, Any]:
         issued = self._tokens.issue(
             subject=user_id,
             client_id=client.id,
             scopes=scopes,
             kind=client.kind.value,
-            ttl=min(client.token_ttl, self._policy.max_access_ttl),
+            ttl=min(ttl, self._policy.max_access_ttl),
             extra={"fid": family_id},
         )
         body = issued.response()

@@ -9,7 +9,9 @@ import re
 
 from voltgate.errors import InvalidGrant, InvalidRequest
 
-_VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
+VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")  # §4.1
+# What ev.energy's guide makes: URL-safe base64 of 43-128 characters, `=`-padded (60-172).
+BASE64_VERIFIER = re.compile(r"^(?:[A-Za-z0-9\-._~]{43,128}|[A-Za-z0-9\-_]{58,172}={0,2})$")
 _CHALLENGE = re.compile(r"^[A-Za-z0-9\-_]{43}$")
 
 
@@ -31,15 +33,21 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def verify(challenge: str | None, verifier: str | None) -> None:
-    """§4.6: a challenge needs the matching verifier; a verifier needs a challenge."""
+def verify(
+    challenge: str | None, verifier: str | None, shape: re.Pattern[str] = VERIFIER
+) -> None:
+    """§4.6: a challenge needs the matching verifier; a verifier needs a challenge. `shape`:
+    the verifiers accepted (RFC 7636's unless a dialect's guide makes others)."""
     if challenge is None:
         if verifier is not None:
             raise InvalidGrant("code_verifier sent but the authorization request had no challenge")
         return
     if verifier is None:
         raise InvalidGrant("code_verifier is required (the authorization request used PKCE)")
-    if not _VERIFIER.match(verifier):
-        raise InvalidGrant("code_verifier is malformed (43-128 unreserved characters)")
+    if not shape.match(verifier):
+        expected = "43-128 unreserved characters"
+        if shape is not VERIFIER:
+            expected += ", or URL-safe base64 of them"
+        raise InvalidGrant(f"code_verifier is malformed ({expected})")
     if not hmac.compare_digest(s256(verifier), challenge):
         raise InvalidGrant("code_verifier does not match the code_challenge")

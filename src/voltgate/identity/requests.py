@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from voltgate.identity.profiles import CORE, Profile
+
 
 @dataclass(slots=True)
 class OAuthRequest:
@@ -12,6 +14,7 @@ class OAuthRequest:
     address: str | None = None
     request_id: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    profile: Profile = CORE  # the rules of the path it came to
 
     def get(self, name: str) -> str | None:
         value = self.params.get(name)

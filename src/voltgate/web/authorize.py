@@ -4,6 +4,7 @@ decisions are the identity core's."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -19,6 +20,7 @@ from voltgate.identity.authorize import (
 )
 from voltgate.identity.consent import Consents, describe_scope
 from voltgate.identity.delegation import Delegation
+from voltgate.identity.profiles import CORE, Profile
 from voltgate.web.page import Page, Site, origin_source, query_params, read_form
 from voltgate.web.session import WebSession
 
@@ -34,8 +36,10 @@ class Authorize:
         delegation: Delegation,
         clock: Clock,
         issuer: str,
+        profiles: Mapping[str, Profile],
     ) -> None:
         self._site = site
+        self._profiles = profiles  # by path
         self._consents = consents
         self._delegation = delegation
         self._clock = clock
@@ -45,7 +49,8 @@ class Authorize:
         site = self._site
         page = site.page(request)
         try:
-            auth = await validate(query_params(request), site.clients)
+            profile = self._profiles.get(request.url.path, CORE)
+            auth = await validate(query_params(request), site.clients, profile)
         except UntrustedRequest as exc:
             return page.error(exc.error, exc.description)
         except RedirectError as exc:

@@ -7,7 +7,7 @@ routes are bound methods, nothing is looked up per request.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Mapping
 from importlib.resources import files
 
 from starlette.requests import Request
@@ -18,6 +18,7 @@ from voltgate.clock import Clock
 from voltgate.identity.clients import ClientRegistry
 from voltgate.identity.consent import Consents
 from voltgate.identity.delegation import Delegation
+from voltgate.identity.profiles import CORE, Profile
 from voltgate.identity.secrets import Crypto
 from voltgate.identity.users import Users
 from voltgate.web.account import LOGIN_PATH, Account
@@ -58,12 +59,14 @@ class Pages:
         clock: Clock,
         issuer: str,
         environment: str,
-        authorize_paths: Iterable[str] = (),
+        authorize_paths: Mapping[str, Profile] | None = None,
     ) -> None:
-        self.authorize_paths = (AUTHORIZE_PATH, *authorize_paths)
+        """`authorize_paths`: the dialects' authorization endpoints, each with its rules."""
+        profiles = {AUTHORIZE_PATH: CORE, **(authorize_paths or {})}
+        self.authorize_paths = tuple(profiles)
         browser = BrowserState(crypto, clock)
         site = Site(browser, users, clients, environment, frozenset(self.authorize_paths))
-        self.authorization = Authorize(site, consents, delegation, clock, issuer)
+        self.authorization = Authorize(site, consents, delegation, clock, issuer, profiles)
         self.account = Account(site, consents)
 
     def routes(self) -> list[BaseRoute]:

@@ -15,7 +15,7 @@ clients = sa.Table(
     sa.Column("scopes", sa.Text, nullable=False),
     sa.Column("grant_types", sa.Text, nullable=False),
     sa.Column("redirect_uris", sa.Text, nullable=False, server_default="[]"),
-    sa.Column("token_ttl", sa.Integer, nullable=False),
+    sa.Column("token_ttl", sa.Integer, nullable=True),  # NULL: the app chose none
     sa.Column("environment", sa.String(16), nullable=False),
     sa.Column("signing", sa.String(16), nullable=False, server_default="off"),
     sa.Column("created_at", sa.Float, nullable=False),

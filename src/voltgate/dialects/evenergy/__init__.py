@@ -1,6 +1,12 @@
 """ev.energy: `/o/token` (form, Basic or body credentials), `/o/revoke_token/`, and the
 resources: `/v2/charging_sessions` (a user's home-charger sessions). The authorization endpoint
-(`/o/authorize/`) is served by the web pages.
+(`/o/authorize/`, and `/o/authorize` as the guide's PKCE URL writes it) is served by the web
+pages.
+
+The guide's rules hold on these paths (`identity.profiles.EVENERGY`): tokens live 10 hours
+unless the app chose a lifetime; an authorization request without `scope` is for the app's
+registered scopes; a PKCE verifier may be the URL-safe base64 the guide's snippet makes.
+voltgate's own `/oauth/*` paths keep to RFC 7636 (43-128 unreserved characters).
 
 The revocation path requires its trailing slash, as ev.energy's does: without it, 405.
 """
@@ -13,6 +19,7 @@ from voltgate.http.kept import Kept, Rendered
 from voltgate.http.limits import ApiRateLimiter
 from voltgate.http.oauth import TokenResponse, oauth_endpoint
 from voltgate.http.routing import Body, Call, RawResponse, RouteTable
+from voltgate.identity.profiles import EVENERGY
 from voltgate.runtime import Runtime
 
 
@@ -25,7 +32,7 @@ def mount(table: RouteTable, rt: Runtime, kept: Kept) -> None:
     oauth = table.scope(errors=RFC_ERRORS, tags=("ev.energy",))
     oauth.post(
         "/o/token",
-        oauth_endpoint(identity.token_endpoint.handle),
+        oauth_endpoint(identity.token_endpoint.handle, profile=EVENERGY),
         body=Body.oauth(),
         response=TokenResponse,
         failures=(429,),

@@ -30,7 +30,7 @@ class ClientCredentialsGrant:
             client_id=client.id,
             scopes=granted,
             kind=client.kind.value,
-            ttl=min(client.token_ttl, self._max_ttl),
+            ttl=min(client.access_ttl(request.profile.access_ttl), self._max_ttl),
         )
         await self._audit.record(
             "token_issued",
