@@ -33,7 +33,7 @@ from voltgate.http.limits import ApiRateLimiter
 from voltgate.http.openapi import document
 from voltgate.http.request import BodyCap
 from voltgate.http.routing import RouteTable
-from voltgate.identity.profiles import CORE, EVENERGY, Profile
+from voltgate.identity.profiles import EVENERGY, TESLA, Profile
 from voltgate.observability import RequestContext, access_log, configure_logging
 from voltgate.runtime import Runtime
 from voltgate.web.docs import Docs
@@ -49,7 +49,7 @@ DESCRIPTION = "EV-charging and energy platform API: one OAuth2/OIDC core, severa
 # trailing slash.
 AUTHORIZE_PATHS: dict[str, dict[str, Profile]] = {
     "evenergy": {"/o/authorize/": EVENERGY, "/o/authorize": EVENERGY},
-    "tesla": {tesla.PATHS.authorization: CORE},
+    "tesla": {tesla.PATHS.authorization: TESLA},
 }
 
 

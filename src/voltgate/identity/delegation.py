@@ -23,6 +23,7 @@ from voltgate.identity import scopes as scope_rules
 from voltgate.identity.audit import AuditLog
 from voltgate.identity.clients import Client
 from voltgate.identity.oidc import IdTokens
+from voltgate.identity.profiles import Profile
 from voltgate.identity.requests import OAuthRequest
 from voltgate.identity.revocation import Revocations
 from voltgate.identity.secrets import Crypto
@@ -128,9 +129,8 @@ class Delegation:
             family=record.family_id,
             user=record.user_id,
         )
-        ttl = client.access_ttl(request.profile.access_ttl)
         pair = await self._issue_pair(
-            client, record.user_id, record.family_id, granted, granted, ttl
+            client, record.user_id, record.family_id, granted, granted, request.profile
         )
         if "openid" in granted:
             pair["id_token"] = await self._id_tokens.issue(
@@ -172,8 +172,7 @@ class Delegation:
             # One rotation at a time per token (across instances with Redis); the database's
             # compare-and-set below stays the arbiter either way.
             async with self._coordinator.lock(f"refresh:{token_hash}", ttl=10, wait=10):
-                ttl = client.access_ttl(request.profile.access_ttl)
-                won = await self._rotate(record, client, narrowed, granted, ttl)
+                won = await self._rotate(record, client, narrowed, granted, request.profile)
                 if won is not None:
                     self.rotations += 1
                     await self._audit.record(
@@ -194,9 +193,9 @@ class Delegation:
         client: Client,
         scopes: tuple[str, ...],
         granted: tuple[str, ...],
-        ttl: int,
+        profile: Profile,
     ) -> dict[str, Any] | None:
-        pair = self._pair(client, record.user_id, record.family_id, scopes, ttl)
+        pair = self._pair(client, record.user_id, record.family_id, scopes, profile)
         successor = self._refresh_record(pair["refresh_token"], client, record, granted)
         sealed = self._seal(pair, record.token_hash)
         won = await self._store.rotate_refresh(
@@ -261,9 +260,9 @@ class Delegation:
         family_id: str,
         scopes: tuple[str, ...],
         granted: tuple[str, ...],
-        ttl: int,
+        profile: Profile,
     ) -> dict[str, Any]:
-        pair = self._pair(client, user_id, family_id, scopes, ttl)
+        pair = self._pair(client, user_id, family_id, scopes, profile)
         if "refresh_token" in pair:
             now = self._clock.now()
             await self._store.add_refresh(
@@ -280,26 +279,35 @@ class Delegation:
         return pair
 
     def _pair(
-        self, client: Client, user_id: str, family_id: str, scopes: tuple[str, ...], ttl: int
+        self,
+        client: Client,
+        user_id: str,
+        family_id: str,
+        scopes: tuple[str, ...],
+        profile: Profile,
     ) -> dict[str, Any]:
+        """An access token (the lifetime of the app, else of the path it came to) and a
+        refresh token if the path's rules give one for these scopes."""
         issued = self._tokens.issue(
             subject=user_id,
             client_id=client.id,
             scopes=scopes,
             kind=client.kind.value,
-            ttl=min(ttl, self._policy.max_access_ttl),
+            ttl=min(client.access_ttl(profile.access_ttl), self._policy.max_access_ttl),
             extra={"fid": family_id},
         )
         body = issued.response()
-        if self._may_refresh(client, scopes):
+        if self._may_refresh(client, scopes, profile):
             body["refresh_token"] = self._crypto.formats.secret("rt")
         return body
 
     @staticmethod
-    def _may_refresh(client: Client, scopes: tuple[str, ...]) -> bool:
-        # Tesla: with OpenID scopes a refresh token needs offline_access.
+    def _may_refresh(client: Client, scopes: tuple[str, ...], profile: Profile) -> bool:
         if "refresh_token" not in client.grant_types:
             return False
+        if profile.refresh_needs_offline_access:
+            return "offline_access" in scopes
+        # OpenID Connect Core §11: with OpenID scopes a refresh token needs offline_access.
         return "openid" not in scopes or "offline_access" in scopes
 
     def _refresh_record(

@@ -22,12 +22,18 @@ class Profile:
     scopes_by_default: bool = False
     # The shapes of `code_verifier` accepted at the token endpoint.
     verifier: re.Pattern[str] = pkce.VERIFIER
+    # A refresh token only for `offline_access`, whatever else is asked (else: OpenID
+    # Connect's rule, which asks it only of requests with `openid`).
+    refresh_needs_offline_access: bool = False
 
 
 CORE = Profile("voltgate")
 
 # ev.energy: 10-hour tokens; an app's scopes are fixed when it is created, so the guide's
 # authorize URL names none; its PKCE snippet sends base64 of 43-128 characters as the verifier.
+# Tesla: 8-hour access tokens; a refresh token (three months) only with `offline_access`.
+TESLA = Profile("tesla", access_ttl=28_800, refresh_needs_offline_access=True)
+
 EVENERGY = Profile(
     "evenergy", access_ttl=36_000, scopes_by_default=True, verifier=pkce.BASE64_VERIFIER
 )

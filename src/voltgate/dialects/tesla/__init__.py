@@ -5,6 +5,10 @@ bodies with `{"response": null, "error", "error_description", "code"}` errors.
 Every `/api/1` resource route counts against its app's limit (`RateLimit-*` on every answer,
 429 code 5001 with `Retry-After` past it). The authorization endpoint (`/oauth2/v3/authorize`)
 is served by the web pages.
+
+Tokens issued at `/oauth2/v3/token` follow Tesla's rules (`identity.profiles.TESLA`): access
+tokens live 8 hours unless the app chose a lifetime, and a refresh token comes only with
+`offline_access`, whatever else is asked.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from voltgate.dialects.tesla.errors import TESLA_ERRORS
 from voltgate.errors import RESOURCE_ERRORS, RFC_ERRORS
 from voltgate.http.kept import Kept
 from voltgate.http.limits import PER_APP
-from voltgate.http.oauth import TokenResponse
+from voltgate.http.oauth import TokenResponse, oauth_endpoint
 from voltgate.http.routing import Body, RouteTable
 from voltgate.identity.metadata import EndpointPaths
+from voltgate.identity.profiles import TESLA
 from voltgate.runtime import Runtime
 
 PATHS = EndpointPaths(authorization="/oauth2/v3/authorize", token="/oauth2/v3/token")  # noqa: S106
@@ -30,7 +35,7 @@ def mount(table: RouteTable, rt: Runtime, _kept: Kept) -> None:
     oauth = OAuth(identity, rt.settings.issuer)
     table.post(
         "/oauth2/v3/token",
-        oauth.token,
+        oauth_endpoint(identity.token_endpoint.handle, profile=TESLA),
         errors=RFC_ERRORS,
         body=Body.oauth(),
         response=TokenResponse,
