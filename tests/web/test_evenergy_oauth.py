@@ -46,6 +46,13 @@ async def _curl(app: App, path: str, **fields: str) -> httpx.Response:
     )
 
 
+async def _redeem(app: App, code: str, **client: str) -> httpx.Response:
+    """The guide's curl redeeming a code, with the app's fields (its secret, or a verifier)."""
+    return await _curl(
+        app, "/o/token", **client, code=code, redirect_uri=REDIRECT, grant_type="authorization_code"
+    )
+
+
 async def test_the_authorize_url_without_scope_asks_for_the_apps_scopes(app: App) -> None:
     cid, secret = await _app(app)
     # https://api.ev.energy/o/authorize/?response_type=code&client_id=…&redirect_uri=…
@@ -60,15 +67,7 @@ async def test_the_authorize_url_without_scope_asks_for_the_apps_scopes(app: App
     assert listed and "charging" in consent.text.lower() and "vehicle" in consent.text.lower()
     code = await flow.code(EMAIL)
 
-    redeemed = await _curl(
-        app,
-        "/o/token",
-        client_id=cid,
-        client_secret=secret,
-        code=code,
-        redirect_uri=REDIRECT,
-        grant_type="authorization_code",
-    )
+    redeemed = await _redeem(app, code, client_id=cid, client_secret=secret)
     assert redeemed.status_code == 200, redeemed.text
     body = redeemed.json()
     assert body["expires_in"] == 36_000 and body["token_type"] == "Bearer"
@@ -119,15 +118,7 @@ async def test_a_public_app_with_the_guides_pkce_url_and_snippet(app: App, lengt
     assert strict.status_code == 400 and strict.json()["error"] == "invalid_grant", strict.text
     assert "43-128" in strict.json()["error_description"]
 
-    redeemed = await _curl(
-        app,
-        "/o/token",
-        client_id=cid,
-        code=code,
-        code_verifier=verifier,
-        redirect_uri=REDIRECT,
-        grant_type="authorization_code",
-    )
+    redeemed = await _redeem(app, code, client_id=cid, code_verifier=verifier)
     assert redeemed.status_code == 200, redeemed.text
     assert redeemed.json()["expires_in"] == 36_000
 
@@ -140,15 +131,7 @@ async def test_a_wrong_verifier_of_the_guides_shape_is_still_refused(app: App) -
         app.http, cid, scope=None, verifier=None, state=None, nonce=None, path="/o/authorize"
     )
     code = await flow.code(EMAIL, code_challenge=challenge, code_challenge_method="S256")
-    refused = await _curl(
-        app,
-        "/o/token",
-        client_id=cid,
-        code=code,
-        code_verifier=other,
-        redirect_uri=REDIRECT,
-        grant_type="authorization_code",
-    )
+    refused = await _redeem(app, code, client_id=cid, code_verifier=other)
     assert refused.status_code == 400 and "does not match" in refused.json()["error_description"]
 
 

@@ -77,3 +77,35 @@ async def test_access_tokens_live_eight_hours_on_teslas_path_unless_the_app_chos
     assert own.json()["expires_in"] == 3_600  # the kind's default on voltgate's own path
     chosen, _ = await _redeem(app, "/oauth2/v3/token", "vehicle_device_data", token_ttl=900)
     assert chosen.json()["expires_in"] == 900
+
+
+@pytest.mark.parametrize(
+    ("granted", "issued_at", "refreshed_at", "narrowed"),
+    [
+        # Granted without offline_access on voltgate's path, refreshed at Tesla's.
+        ("vehicle_device_data", "/oauth/token", "/oauth2/v3/token", None),
+        # Narrowed on refresh to leave offline_access out, on either path.
+        (
+            "offline_access vehicle_device_data",
+            "/oauth2/v3/token",
+            "/oauth2/v3/token",
+            "vehicle_device_data",
+        ),
+        (
+            "openid offline_access vehicle_device_data",
+            "/oauth/token",
+            "/oauth/token",
+            "openid vehicle_device_data",
+        ),
+    ],
+)
+async def test_a_refresh_token_once_given_is_always_succeeded(
+    app: App, granted: str, issued_at: str, refreshed_at: str, narrowed: str | None
+) -> None:
+    first, credentials = await _redeem(app, issued_at, granted)
+    data = {"grant_type": "refresh_token", "refresh_token": first.json()["refresh_token"]}
+    if narrowed is not None:
+        data["scope"] = narrowed
+    rotated = await app.http.post(refreshed_at, data=data, auth=credentials)
+    assert rotated.status_code == 200, rotated.text
+    assert rotated.json()["refresh_token"] != data["refresh_token"]

@@ -195,7 +195,8 @@ class Delegation:
         granted: tuple[str, ...],
         profile: Profile,
     ) -> dict[str, Any] | None:
-        pair = self._pair(client, record.user_id, record.family_id, scopes, profile)
+        # A refresh token, once given, is always succeeded by another, whatever the path.
+        pair = self._pair(client, record.user_id, record.family_id, scopes, profile, refresh=True)
         successor = self._refresh_record(pair["refresh_token"], client, record, granted)
         sealed = self._seal(pair, record.token_hash)
         won = await self._store.rotate_refresh(
@@ -262,8 +263,9 @@ class Delegation:
         granted: tuple[str, ...],
         profile: Profile,
     ) -> dict[str, Any]:
-        pair = self._pair(client, user_id, family_id, scopes, profile)
-        if "refresh_token" in pair:
+        refresh = self._may_refresh(client, scopes, profile)
+        pair = self._pair(client, user_id, family_id, scopes, profile, refresh=refresh)
+        if refresh:
             now = self._clock.now()
             await self._store.add_refresh(
                 RefreshRecord(
@@ -285,9 +287,11 @@ class Delegation:
         family_id: str,
         scopes: tuple[str, ...],
         profile: Profile,
+        *,
+        refresh: bool,
     ) -> dict[str, Any]:
-        """An access token (the lifetime of the app, else of the path it came to) and a
-        refresh token if the path's rules give one for these scopes."""
+        """An access token (the lifetime of the app, else of the path it came to), and with
+        `refresh` a refresh token."""
         issued = self._tokens.issue(
             subject=user_id,
             client_id=client.id,
@@ -297,7 +301,7 @@ class Delegation:
             extra={"fid": family_id},
         )
         body = issued.response()
-        if self._may_refresh(client, scopes, profile):
+        if refresh:
             body["refresh_token"] = self._crypto.formats.secret("rt")
         return body
 
