@@ -1,4 +1,4 @@
-"""Identifiers stay unique across forked worker processes."""
+"""Identifiers stay unique across forked worker processes, and sort in the order made."""
 
 from __future__ import annotations
 
@@ -48,3 +48,8 @@ def _decode(value: str) -> int:
     for char in value:
         number = number * 32 + "0123456789abcdefghjkmnpqrstvwxyz".index(char)
     return number
+
+
+def test_ulids_made_in_one_millisecond_sort_in_the_order_made() -> None:
+    drawn = [ulid() for _ in range(5000)]  # hundreds in each millisecond
+    assert drawn == sorted(drawn) and len(set(drawn)) == len(drawn)

@@ -6,6 +6,7 @@ import base64
 import os
 import random
 import secrets
+import threading
 import time
 
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -22,9 +23,32 @@ _PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]
 _SHIFTS = tuple(range(120, -1, -10))
 
 
+_last = 0  # the last ULID made in this process, as a number
+_order = threading.Lock()
+
+
+def _forked() -> None:
+    # A worker orders its own ids from its own draws: two children going on from the
+    # parent's last id would make the same one.
+    global _last, _order
+    _last, _order = 0, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
 def ulid() -> str:
-    """48 bits of milliseconds then 80 random bits, as 26 Crockford base32 characters."""
+    """48 bits of milliseconds then 80 random bits, as 26 Crockford base32 characters.
+
+    Monotonic within a process (the ULID spec's monotonic mode): an id that would not sort
+    after the one before (made in the same millisecond, or the clock stepped back) is that one
+    plus one, so ids sort in the order they were made and lists "newest first" by id are."""
+    global _last
     value = (int(time.time() * 1000) << 80) | _fast.getrandbits(80)
+    with _order:
+        if value <= _last:
+            value = _last + 1
+        _last = value
     return "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])
 
 
