@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import App
 from tests.web.support import PASSWORD, REDIRECT, Flow, forms
 from voltgate.identity import pkce
+from voltgate.identity.consent import describe_scope
 
 SCOPES = "charging_session:read vehicle:read"
 EMAIL = "driver@example.com"
@@ -64,7 +65,7 @@ async def test_the_authorize_url_without_scope_asks_for_the_apps_scopes(app: App
     consent = await flow.sign_in(page, EMAIL)
     assert "Authorize test third_party?" in consent.text
     listed = [f for f in forms(consent.text) if f.action == "/oauth/authorize/decision"]
-    assert listed and "charging" in consent.text.lower() and "vehicle" in consent.text.lower()
+    assert listed and all(describe_scope(s) in consent.text for s in SCOPES.split())
     code = await flow.code(EMAIL)
 
     redeemed = await _redeem(app, code, client_id=cid, client_secret=secret)

@@ -33,9 +33,7 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def verify(
-    challenge: str | None, verifier: str | None, shape: re.Pattern[str] = VERIFIER
-) -> None:
+def verify(challenge: str | None, verifier: str | None, shape: re.Pattern[str] = VERIFIER) -> None:
     """§4.6: a challenge needs the matching verifier; a verifier needs a challenge. `shape`:
     the verifiers accepted (RFC 7636's unless a dialect's guide makes others)."""
     if challenge is None:

@@ -15,7 +15,6 @@ from voltgate.identity import pkce
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    name: str
     # An app that chose no token lifetime gets this on the profile's paths (else its kind's).
     access_ttl: int | None = None
     # An authorization request without `scope` is for the scopes the app was registered with.
@@ -27,13 +26,11 @@ class Profile:
     refresh_needs_offline_access: bool = False
 
 
-CORE = Profile("voltgate")
+CORE = Profile()
 
 # ev.energy: 10-hour tokens; an app's scopes are fixed when it is created, so the guide's
 # authorize URL names none; its PKCE snippet sends base64 of 43-128 characters as the verifier.
-# Tesla: 8-hour access tokens; a refresh token (three months) only with `offline_access`.
-TESLA = Profile("tesla", access_ttl=28_800, refresh_needs_offline_access=True)
+EVENERGY = Profile(access_ttl=36_000, scopes_by_default=True, verifier=pkce.BASE64_VERIFIER)
 
-EVENERGY = Profile(
-    "evenergy", access_ttl=36_000, scopes_by_default=True, verifier=pkce.BASE64_VERIFIER
-)
+# Tesla: 8-hour access tokens; a refresh token (three months) only with `offline_access`.
+TESLA = Profile(access_ttl=28_800, refresh_needs_offline_access=True)

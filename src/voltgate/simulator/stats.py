@@ -20,7 +20,7 @@ class Stats:
     started: float = field(default_factory=time.monotonic)
     # calls on their way: a number per call -> (its name, time.monotonic() when it began)
     in_flight: dict[int, tuple[str, float]] = field(default_factory=dict)
-    _calls: int = 0
+    _calls: int = field(default=0, init=False, repr=False)
 
     @property
     def error_count(self) -> int:
