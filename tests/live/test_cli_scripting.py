@@ -46,8 +46,10 @@ def test_create_prints_credentials_that_work_at_once(live: LiveServer) -> None:
     assert answer.json()["client_id"] == client_id
 
     shown = live.cli_json("clients", "show", client_id)
-    assert shown["name"] == "Fleet ops"
+    assert shown["name"] == "Fleet ops" and shown["token_ttl"] == 900
     assert shown["redirect_uris"] == ["https://ops.example/cb", "https://ops.example/cb2"]
+    # One that chose no lifetime shows none: each token path gives its own.
+    assert live.cli_json("clients", "show", str(_create(live)["client_id"]))["token_ttl"] is None
 
 
 def test_the_secret_is_printed_once_and_never_again(live: LiveServer) -> None:

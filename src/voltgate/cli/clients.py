@@ -78,7 +78,7 @@ def list_(as_json: Json = False) -> None:
             str(r["name"]),
             str(r["kind"]),
             " ".join(scopes),
-            str(r["token_ttl"]),
+            "path's" if r["token_ttl"] is None else str(r["token_ttl"]),
             "yes" if r["disabled_at"] else "",
         )
     console.print(table)

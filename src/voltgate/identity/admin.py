@@ -211,7 +211,8 @@ def describe(client: Client, now: float) -> ClientView:
         "kind": client.kind.value,
         "scopes": list(client.scopes),
         "grant_types": list(client.grant_types),
-        "token_ttl": client.access_ttl(),  # on voltgate's own paths
+        # The lifetime the app chose; null: each token path's own (identity/profiles.py).
+        "token_ttl": client.token_ttl,
         "redirect_uris": list(client.redirect_uris),
         "environment": client.environment,
         "signing": client.signing,
