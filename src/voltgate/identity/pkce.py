@@ -6,12 +6,30 @@ import base64
 import hashlib
 import hmac
 import re
+from dataclasses import dataclass
 
 from voltgate.errors import InvalidGrant, InvalidRequest
 
-VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")  # §4.1
+
+@dataclass(frozen=True, slots=True)
+class Verifiers:
+    """The code verifiers a token path accepts, and how its error describes them."""
+
+    pattern: re.Pattern[str]
+    described: str
+
+    def match(self, verifier: str) -> bool:
+        return self.pattern.match(verifier) is not None
+
+
+VERIFIER = Verifiers(
+    re.compile(r"^[A-Za-z0-9\-._~]{43,128}$"), "43-128 unreserved characters"
+)  # §4.1
 # What ev.energy's guide makes: URL-safe base64 of 43-128 characters, `=`-padded (60-172).
-BASE64_VERIFIER = re.compile(r"^(?:[A-Za-z0-9\-._~]{43,128}|[A-Za-z0-9\-_]{58,172}={0,2})$")
+BASE64_VERIFIER = Verifiers(
+    re.compile(r"^(?:[A-Za-z0-9\-._~]{43,128}|[A-Za-z0-9\-_]{58,172}={0,2})$"),
+    "43-128 unreserved characters, or URL-safe base64 of them",
+)
 _CHALLENGE = re.compile(r"^[A-Za-z0-9\-_]{43}$")
 
 
@@ -33,7 +51,7 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def verify(challenge: str | None, verifier: str | None, shape: re.Pattern[str] = VERIFIER) -> None:
+def verify(challenge: str | None, verifier: str | None, shape: Verifiers = VERIFIER) -> None:
     """§4.6: a challenge needs the matching verifier; a verifier needs a challenge. `shape`:
     the verifiers accepted (RFC 7636's unless a dialect's guide makes others)."""
     if challenge is None:
@@ -43,9 +61,6 @@ def verify(challenge: str | None, verifier: str | None, shape: re.Pattern[str] =
     if verifier is None:
         raise InvalidGrant("code_verifier is required (the authorization request used PKCE)")
     if not shape.match(verifier):
-        expected = "43-128 unreserved characters"
-        if shape is not VERIFIER:
-            expected += ", or URL-safe base64 of them"
-        raise InvalidGrant(f"code_verifier is malformed ({expected})")
+        raise InvalidGrant(f"code_verifier is malformed ({shape.described})")
     if not hmac.compare_digest(s256(verifier), challenge):
         raise InvalidGrant("code_verifier does not match the code_challenge")

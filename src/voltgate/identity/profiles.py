@@ -7,7 +7,6 @@ authorization page's path) to the rules that read it; nothing else about a reque
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from voltgate.identity import pkce
@@ -20,7 +19,7 @@ class Profile:
     # An authorization request without `scope` is for the scopes the app was registered with.
     scopes_by_default: bool = False
     # The shapes of `code_verifier` accepted at the token endpoint.
-    verifier: re.Pattern[str] = pkce.VERIFIER
+    verifier: pkce.Verifiers = pkce.VERIFIER
     # A refresh token only for `offline_access`, whatever else is asked (else: OpenID
     # Connect's rule, which asks it only of requests with `openid`).
     refresh_needs_offline_access: bool = False
