@@ -143,6 +143,10 @@ async def test_tokens_live_ten_hours_on_o_token_unless_the_app_chose(app: App) -
     guide = await app.http.post("/o/token", content="grant_type=client_credentials", headers=basic)
     assert guide.status_code == 200, guide.text
     assert guide.json()["expires_in"] == 36_000 and guide.json()["token_type"] == "Bearer"
+    slashed = await app.http.post(
+        "/o/token/", content="grant_type=client_credentials", headers=basic
+    )
+    assert slashed.status_code == 200 and slashed.json()["expires_in"] == 36_000, slashed.text
     own = await app.http.post(
         "/oauth/token", data={"grant_type": "client_credentials"}, auth=(cid, secret)
     )

@@ -1,5 +1,6 @@
-"""ev.energy: `/o/token` (form, Basic or body credentials), `/o/revoke_token/`, and the
-resources: `/v2/charging_sessions` (a user's home-charger sessions). The authorization endpoint
+"""ev.energy: `/o/token` (also `/o/token/`; form, Basic or body credentials),
+`/o/revoke_token/`, and the resources: `/v2/charging_sessions` (a user's home-charger
+sessions). The authorization endpoint
 (`/o/authorize/`, and `/o/authorize` as the guide's PKCE URL writes it) is served by the web
 pages.
 
@@ -30,14 +31,18 @@ async def revoke_without_slash(_call: Call[None, None, None]) -> RawResponse:
 def mount(table: RouteTable, rt: Runtime, kept: Kept) -> None:
     identity = rt.identity
     oauth = table.scope(errors=RFC_ERRORS, tags=("ev.energy",))
-    oauth.post(
-        "/o/token",
-        oauth_endpoint(identity.token_endpoint.handle, profile=EVENERGY),
-        body=Body.oauth(),
-        response=TokenResponse,
-        failures=(429,),
-        summary="ev.energy token endpoint (form; HTTP Basic or body credentials; PKCE)",
-    )
+    token = oauth_endpoint(identity.token_endpoint.handle, profile=EVENERGY)
+    # The guide's curls post to /o/token; /o/token/ is the same endpoint (the framework's own
+    # path for it), so either spelling works.
+    for path in ("/o/token", "/o/token/"):
+        oauth.post(
+            path,
+            token,
+            body=Body.oauth(),
+            response=TokenResponse,
+            failures=(429,),
+            summary="ev.energy token endpoint (form; HTTP Basic or body credentials; PKCE)",
+        )
     oauth.post(
         "/o/revoke_token/",
         oauth_endpoint(identity.revocation_endpoint.handle),
