@@ -16,7 +16,7 @@ import pytest
 from tests.fixtures.browser import chromium  # noqa: F401 - a session fixture for live tests
 from tests.fixtures.live import LiveServer, live_server
 from tests.fixtures.services import Postgres, probe_postgres, probe_redis, sqlalchemy_url
-from voltgate.app import create_app
+from voltgate.app import VoltgateApp, create_app
 from voltgate.clock import FrozenClock
 from voltgate.config import Settings
 from voltgate.runtime import Runtime
@@ -95,6 +95,7 @@ class App:
     http: httpx.AsyncClient
     rt: Runtime
     clock: FrozenClock
+    asgi: VoltgateApp | None = None  # for raw ASGI calls (tests/fixtures/bodies.py)
 
     async def client(
         self, kind: str = "operator", scopes: str = "read write", **opts: Any
@@ -122,7 +123,7 @@ async def app(backend: Backend) -> AsyncIterator[App]:
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application, client=("127.0.0.1", 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield App(http, application.state.runtime, clock)
+            yield App(http, application.state.runtime, clock, application)
 
 
 @pytest.fixture

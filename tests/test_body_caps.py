@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -20,7 +18,6 @@ from tests.conftest import App, Backend, make_settings
 from tests.fixtures.bodies import StreamedPost
 from tests.fixtures.fleet import bearer, enroll, operator
 from voltgate.app import VoltgateApp, create_app
-from voltgate.clock import FrozenClock
 from voltgate.config import Settings
 
 # The embedded default only: a body is capped before any storage is involved.
@@ -52,6 +49,7 @@ ROUTES = [
     ("/oauth/revoke", OAUTH, _rfc, None),
     ("/oauth/introspect", OAUTH, _rfc, None),
     ("/o/token", OAUTH, _rfc, None),
+    ("/o/token/", OAUTH, _rfc, None),
     ("/o/revoke_token/", OAUTH, _rfc, None),
     ("/oauth2/v3/token", OAUTH, _rfc, None),
     ("/v1/operator/oauth/token", OAUTH, _tellus, None),
@@ -85,21 +83,16 @@ class Served:
 
 
 @pytest.fixture
-async def served(backend: Backend) -> AsyncIterator[Served]:
-    clock = FrozenClock()
-    application = create_app(make_settings(backend), clock=clock)
-    async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application, client=("127.0.0.1", 40000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            app = App(http, application.state.runtime, clock)
-            op = (await operator(app)).headers["Authorization"]
-            partner = await app.token(*await app.client(kind="partner", scopes="openid"))
-            callers = {
-                None: [],
-                "operator": [(b"authorization", op.encode())],
-                "partner": [(b"authorization", f"Bearer {partner['access_token']}".encode())],
-            }
-            yield Served(application, app, callers)
+async def served(app: App) -> Served:
+    assert app.asgi is not None
+    op = (await operator(app)).headers["Authorization"]
+    partner = await app.token(*await app.client(kind="partner", scopes="openid"))
+    callers = {
+        None: [],
+        "operator": [(b"authorization", op.encode())],
+        "partner": [(b"authorization", f"Bearer {partner['access_token']}".encode())],
+    }
+    return Served(app.asgi, app, callers)
 
 
 @pytest.mark.parametrize(("path", "cap", "shape", "caller"), ROUTES)
