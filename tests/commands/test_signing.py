@@ -4,6 +4,9 @@ is `required` signs its own calls."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import httpx
 import orjson
 import pytest
@@ -100,6 +103,43 @@ async def test_a_stale_timestamp_or_wrong_secret_is_refused(app: App) -> None:
         ),
         "does not match",
     )
+
+
+def _as_the_guide_says(secret: str, method: str, path: str, stamp: str, body: bytes) -> str:
+    """What a client following Tellus's guide writes: "HTTP_METHOD + REQUEST_PATH + TIMESTAMP
+    + REQUEST_BODY", HMAC-SHA256 with the secret, hex."""
+    message = method + path + stamp + body.decode()
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+async def test_the_guides_literal_concatenation_is_accepted(app: App) -> None:
+    client_id, secret = await app.client(kind="operator", name="Guide ops", signing="optional")
+    op = Operator(client_id, bearer((await app.token(client_id, secret))["access_token"]))
+    fl = await fleet(app, op)
+    path, stamp = fl.path("discharge"), str(int(app.clock.now()))
+    signed = {
+        "X-Timestamp": stamp,
+        "X-Signature": _as_the_guide_says(secret, "POST", path, stamp, BODY),
+    }
+    response = await app.http.post(
+        path, content=BODY, headers=_headers(app, fl, None, path, BODY, **signed)
+    )
+    assert response.status_code == 202, response.text
+    # Another secret, same recipe: 401 code 2001, and the message spells out what to sign.
+    stamp = str(int(app.clock.now()) + 1)
+    forged = {
+        "X-Timestamp": stamp,
+        "X-Signature": _as_the_guide_says("vgcs_test_wrong", "POST", path, stamp, BODY),
+    }
+    refused = await app.http.post(
+        path, content=BODY, headers=_headers(app, fl, None, path, BODY, **forged)
+    )
+    _refused(refused, "does not match")
+    assert (
+        f"Sign METHOD + PATH + TIMESTAMP + BODY with HMAC-SHA256 keyed by your secret, as "
+        f'lowercase hex; here "POST" + "{path}" + "{stamp}" + the {len(BODY)} body bytes '
+        'exactly as sent, either concatenated with nothing between them or joined by "\\n"'
+    ) in refused.json()["message"]
 
 
 async def test_a_signature_is_verified_even_where_signing_is_off(app: App) -> None:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -73,6 +74,65 @@ async def test_sqlite_apps_at_their_kinds_default_lifetime_had_chosen_none(
     assert await _ttls_after_0012(Settings(data_dir=tmp_path)) == CHOSEN
 
 
+async def _fleet_after_0013(settings: Settings) -> tuple[dict[str, bool], list[tuple[Any, ...]]]:
+    """Chargers stored at 0012, one registered with connectors and one without, then the
+    upgrade: which learns its connectors, and the connector rows (one learned afterwards)."""
+    db = Database(settings)
+
+    def before(conn: sa.Connection) -> None:
+        command.upgrade(alembic_config(conn), "0012")
+        for client_id, kind in (("op", "operator"), ("d1", "device"), ("d2", "device")):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO clients (id, name, kind, scopes, grant_types, environment,"
+                    " created_at) VALUES (:id, 'n', :kind, 'x', 'x', 'test', 0)"
+                ),
+                {"id": client_id, "kind": kind},
+            )
+        for device_id in ("d1", "d2"):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO devices (id, operator_id, serial, model, manufacturer,"
+                    " firmware_version, created_at) VALUES (:id, 'op', :id, 'm', 'm', '1', 0)"
+                ),
+                {"id": device_id},
+            )
+        conn.execute(
+            sa.text("INSERT INTO connectors VALUES ('d1', 1, 'CCS2', 150), ('d1', 2, 'Type2', 22)")
+        )
+
+    try:
+        async with db.begin() as conn:
+            await conn.run_sync(before)
+        await db.upgrade()
+        async with db.begin() as conn:
+            await conn.execute(
+                sa.text("INSERT INTO connectors (device_id, number) VALUES ('d2', 1)")
+            )
+        async with db.connect() as conn:
+            learns = (
+                await conn.execute(sa.text("SELECT id, learns_connectors FROM devices"))
+            ).all()
+            ports = (
+                await conn.execute(sa.text("SELECT * FROM connectors ORDER BY device_id, number"))
+            ).all()
+        return {d: bool(flag) for d, flag in learns}, [tuple(p) for p in ports]
+    finally:
+        await db.dispose()
+
+
+# 0013: a charger registered without connectors learns them (it had none to use); the rest
+# keep theirs; a learned connector's type and power may be unknown.
+FLEET_AFTER_0013 = (
+    {"d1": False, "d2": True},
+    [("d1", 1, "CCS2", 150.0), ("d1", 2, "Type2", 22.0), ("d2", 1, None, None)],
+)
+
+
+async def test_sqlite_chargers_without_connectors_learn_them(tmp_path: Path) -> None:
+    assert await _fleet_after_0013(Settings(data_dir=tmp_path)) == FLEET_AFTER_0013
+
+
 async def test_sqlite_upgrades_itself_on_first_start(tmp_path: Path) -> None:
     runtime = Runtime(Settings(data_dir=tmp_path / "fresh"))
     await runtime.start()
@@ -95,6 +155,13 @@ async def test_postgres_apps_at_their_kinds_default_lifetime_had_chosen_none(
 ) -> None:
     settings = Settings(data_dir=tmp_path, database_url=sqlalchemy_url(empty_postgres))
     assert await _ttls_after_0012(settings) == CHOSEN
+
+
+async def test_postgres_chargers_without_connectors_learn_them(
+    empty_postgres: str, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=sqlalchemy_url(empty_postgres))
+    assert await _fleet_after_0013(settings) == FLEET_AFTER_0013
 
 
 async def test_postgres_needs_db_upgrade_and_the_cli_does_it(

@@ -3,6 +3,9 @@ with its own clear message; a valid one passes once."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import pytest
 
 from voltgate.cache.memory import InProcessCoordinator
@@ -62,6 +65,34 @@ async def test_a_valid_signature_passes_once(setup: Setup) -> None:
     assert await _verify(verifier, sealed, headers) is True
     with pytest.raises(InvalidSignature, match="already used"):
         await _verify(verifier, sealed, headers)
+
+
+async def test_the_literal_concatenation_passes_too(setup: Setup) -> None:
+    verifier, clock, sealed = setup
+    stamp = str(int(clock.now()))
+    message = b"POST" + PATH.encode() + stamp.encode() + BODY
+    signed = hmac.new(SECRET.encode(), message, hashlib.sha256).hexdigest()
+    headers = {"X-Timestamp": stamp, "X-Signature": signed}
+    assert await _verify(verifier, sealed, headers) is True
+    with pytest.raises(InvalidSignature, match="already used"):
+        await _verify(verifier, sealed, headers)
+
+
+async def test_a_timestamp_with_a_leading_zero_cannot_move_digits_from_the_path(
+    setup: Setup,
+) -> None:
+    """Concatenated, "/dev_1/connectors/10" + "1763719200" reads the same as
+    "/dev_1/connectors/1" + "01763719200": only the first way of writing the time counts."""
+    verifier, clock, sealed = setup
+    stamp = str(int(clock.now()))
+    signed = hmac.new(SECRET.encode(), f"GET/v1/x/10{stamp}".encode(), hashlib.sha256).hexdigest()
+    headers = {"X-Timestamp": f"0{stamp}", "X-Signature": signed}
+    with pytest.raises(InvalidSignature, match="no leading 0"):
+        await _verify(verifier, sealed, headers, method="GET", path="/v1/x/1", body=b"")
+    # Digits int() takes but the rule does not: a superscript two, fullwidth digits.
+    for odd in ("\u00b2", "\uff11" * 10, "17637192 0"):
+        with pytest.raises(InvalidSignature, match="Unix seconds"):
+            await _verify(verifier, sealed, {**headers, "X-Timestamp": odd})
 
 
 async def test_wrong_secret(setup: Setup) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from voltgate.sdk.signer import Signer, canonical, signature
+from voltgate.sdk.signer import Signer, canonical, concatenated, signature
 
 PATH = "/v1/operator/devices/dev_1/connectors/1/discharge"
 BODY = b'{"discharge_power":7.4,"duration":3600,"min_soc":30}'
@@ -28,6 +28,13 @@ def test_the_worked_example_in_the_tellus_reference() -> None:
         b"vgcs_test_example-secret", canonical("POST", PATH, "1763719200", BODY), hashlib.sha256
     ).hexdigest()
     assert independent == expected
+
+
+def test_the_guides_concatenated_form_and_its_worked_example() -> None:
+    message = concatenated("post", PATH, "1763719200", BODY)
+    assert message == b"POST" + PATH.encode() + b"1763719200" + BODY
+    digest = hmac.new(b"vgcs_test_example-secret", message, hashlib.sha256).hexdigest()
+    assert digest == "7e302f4c16302d09527bacb0e10e3348df30a0e462d595802431d30f6e4091d5"
 
 
 def test_signer_headers() -> None:

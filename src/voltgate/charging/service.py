@@ -22,7 +22,9 @@ from voltgate.charging.aggregate import (
 from voltgate.charging.schemas import RecordIn, seconds
 from voltgate.charging.store import ChargingRecord, ChargingStore, RecordFilter, TransactionTaken
 from voltgate.clock import Clock
+from voltgate.devices.schemas import check_named
 from voltgate.devices.service import Devices
+from voltgate.devices.store import Connector
 from voltgate.errors import Conflict, NotFound, ValidationFailed
 from voltgate.ids import new_id
 from voltgate.pagination import (
@@ -74,11 +76,12 @@ class Charging:
         device = await self._devices.find(device_id)
         if device is None:
             raise NotFound("no charger is registered under this device token")
-        if body.connector not in {c.number for c in device.connectors}:
-            raise ValidationFailed(f"connector: this charger has no connector {body.connector}")
+        held = {c.number for c in device.connectors}
+        check_named(body.connector, held, device.learns_connectors, "connector")
         now = self._clock.now()
         if seconds(body.started_at) > now + MAX_FUTURE:
             raise ValidationFailed("started_at: in the future")
+        device = await self._devices.learn(device, [Connector(body.connector, None, None)])
         self._heard_from(device_id, now)
         wanted = ChargingRecord(
             id=new_id("chg_"),

@@ -15,6 +15,8 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from voltgate.devices.schemas import MAX_CONNECTOR_KW, ConnectorType
+from voltgate.devices.store import MAX_CONNECTORS
 from voltgate.sites.schemas import is_timezone
 from voltgate.telemetry.store import State
 
@@ -209,16 +211,19 @@ class Flexibility(Body):
 
 
 class ConnectorState(Body):
-    connector: int = Field(ge=1, le=16)
+    connector: int = Field(ge=1, le=MAX_CONNECTORS)
     state: State
     soc: Percent | None = None
+    # A charger registered without connectors learns each one it names, with these if given.
+    type: ConnectorType | None = None
+    max_power_kw: float | None = Field(default=None, gt=0, le=MAX_CONNECTOR_KW)
 
 
 class Heartbeat(Body):
     # Unknown fields are refused like everywhere: a misspelt `soc` ignored would let a
     # discharge pass the min_soc check.
     status: str | None = Field(default=None, max_length=32, pattern=r"^[^\x00-\x1f]*$")
-    connectors: list[ConnectorState] = Field(default_factory=list, max_length=16)
+    connectors: list[ConnectorState] = Field(default_factory=list, max_length=MAX_CONNECTORS)
 
 
 class StatusReport(Body):

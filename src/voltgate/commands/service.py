@@ -31,7 +31,7 @@ from voltgate.commands.store import (
 )
 from voltgate.commands.waiters import Waiters
 from voltgate.devices.service import Devices
-from voltgate.devices.store import Device
+from voltgate.devices.store import Connector, Device
 from voltgate.errors import Conflict, NotFound, ValidationFailed
 from voltgate.identity.audit import AuditLog
 from voltgate.identity.stores import AuditEvent
@@ -125,7 +125,6 @@ class Commands:
             fingerprint = request_hash(
                 [device_id, connector, body.kind], body.model_dump(mode="json")
             )
-        if key is not None:
             held = await self._held(operator_id, key, fingerprint, now)
             if held is not None:
                 return await self._issued(operator_id, held[0], now)
@@ -206,7 +205,8 @@ class Commands:
     async def heartbeat(self, device_id: str, reports: list[ConnectorReport]) -> list[Command]:
         """The charger is alive: note what it reports and hand it its pending commands."""
         now = self._clock.now()
-        await self._devices.touch(device_id, now)
+        named = [Connector(r.connector, r.type, r.max_power_kw) for r in reports]
+        await self._devices.heard(device_id, now, named)
         await self.states.record(device_id, reports, now)
         if not await self._store.may_have_queued(device_id):
             return []  # nothing queued for it: the common heartbeat reads memory only
@@ -318,12 +318,13 @@ class Commands:
     async def _check(self, device: Device, number: int, body: ConnectorCommand, now: float) -> None:
         port = next((c for c in device.connectors if c.number == number), None)
         if port is None:
-            have = ", ".join(str(c.number) for c in device.connectors) or "none registered"
+            have = ", ".join(str(c.number) for c in device.connectors) or "none yet"
+            learns = "; it gains each one it reports" if device.learns_connectors else ""
             raise ValidationFailed(
-                f"device {device.id} has no connector {number} (its connectors: {have})"
+                f"device {device.id} has no connector {number} (its connectors: {have}{learns})"
             )
-        for field, kw in body.powers():
-            if kw > port.max_power_kw:
+        for field, kw in body.powers():  # a maximum not reported yet: the charger decides
+            if port.max_power_kw is not None and kw > port.max_power_kw:
                 raise ValidationFailed(
                     f"{field} {kw:g} kW is above connector {number}'s maximum of "
                     f"{port.max_power_kw:g} kW"

@@ -69,6 +69,8 @@ class ConnectorReport:
     connector: int
     state: str
     soc: float | None
+    type: str | None = None  # the connector's, as its charger says (learned if it learns them)
+    max_power_kw: float | None = None
 
 
 Level = tuple[float, float]  # (state of charge %, reported at)

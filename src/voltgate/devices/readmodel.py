@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from voltgate.changes import Changes
 from voltgate.devices.repository import SqlDeviceStore
-from voltgate.devices.store import Device, OwnerChange
+from voltgate.devices.store import Connector, Device, OwnerChange
 from voltgate.readmodel import Index, Table, Versions
 from voltgate.stamps import Stamps
 
@@ -120,6 +120,19 @@ class DeviceReadModel:
         if moved and await self._seen.advance(held.id, at):
             self._table.index.put(replace(held, last_seen_at=at))
         return True
+
+    async def learn(self, device_id: str, reported: list[Connector]) -> Device | None:
+        # As the database now holds it (whatever reports raced this one), applied here and
+        # published: other instances reload it and can target the new connectors.
+        device = await self._sql.learn(device_id, reported)
+        if device is None:
+            return None
+        device = self._live(device)
+        held = self._table.index.get(device_id)
+        if held is not None and (held.last_seen_at or 0) > (device.last_seen_at or 0):
+            device = replace(device, last_seen_at=held.last_seen_at)  # heard since it was written
+        await self._table.stored(device)
+        return device
 
     async def set_owner(self, device_id: str, user_id: str | None) -> OwnerChange:
         result = await self._sql.set_owner(device_id, user_id)

@@ -18,7 +18,7 @@ from voltgate.devices.store import Connector, Device, Enrollment, OwnerChange, S
 # without any has one row of NULLs), in id then connector order.
 _SELECT = """SELECT d.id, d.operator_id, d.site_id, d.serial, d.model, d.manufacturer,
     d.firmware_version, d.mac, d.created_at, d.last_seen_at, d.owner_user_id,
-    c.number, c.type, c.max_power_kw
+    d.learns_connectors, c.number, c.type, c.max_power_kw
     FROM devices d LEFT JOIN connectors c ON c.device_id = d.id"""
 _ALL = Statement(f"{_SELECT} ORDER BY d.id, c.number")
 _ONE = Statement(f"{_SELECT} WHERE d.id = ? ORDER BY c.number")
@@ -29,6 +29,14 @@ _TOUCH = Statement(
        WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)"""
 )
 _KNOWN = Statement("SELECT 1 FROM devices WHERE id = ?")
+# A connector a charger named: one row per (device, number) however many reports race; a
+# type or power the report gives replaces the held one, one it leaves out keeps it.
+_LEARN = Statement(
+    """INSERT INTO connectors (device_id, number, type, max_power_kw) VALUES (?, ?, ?, ?)
+       ON CONFLICT (device_id, number) DO UPDATE SET
+       type = COALESCE(excluded.type, connectors.type),
+       max_power_kw = COALESCE(excluded.max_power_kw, connectors.max_power_kw)"""
+)
 
 
 def _device(row: Any, ports: Sequence[Connector]) -> Device:
@@ -45,6 +53,7 @@ def _device(row: Any, ports: Sequence[Connector]) -> Device:
         last_seen_at=row.last_seen_at,
         connectors=tuple(ports),
         owner_user_id=row.owner_user_id,
+        learns_connectors=bool(row.learns_connectors),
     )
 
 
@@ -64,9 +73,9 @@ def _devices(conn: sa.Connection, query: sa.Select[Any]) -> list[Device]:
 
 
 @lru_cache(maxsize=4096)
-def _connector(number: int, type_: str, max_power_kw: float) -> Connector:
+def _connector(number: int, type_: str | None, max_power_kw: float | None) -> Connector:
     """One shared object per distinct connector: a fleet has few kinds."""
-    return Connector(number, sys.intern(type_), max_power_kw)
+    return Connector(number, _shared(type_), max_power_kw)
 
 
 def _shared(text: str | None) -> str | None:
@@ -90,6 +99,7 @@ def _held(row: Row, ports: list[Connector]) -> Device:
         row[9],
         tuple(ports),
         _shared(row[10]),
+        bool(row[11]),
     )
 
 
@@ -103,8 +113,8 @@ def _grouped(rows: Sequence[Row]) -> list[Device]:
         if previous is not None and row[0] != previous[0]:
             found.append(_held(previous, ports))
             ports = []
-        if row[11] is not None:
-            ports.append(_connector(row[11], row[12], row[13]))
+        if row[12] is not None:
+            ports.append(_connector(row[12], row[13], row[14]))
         previous = row
     if previous is not None:
         found.append(_held(previous, ports))
@@ -131,6 +141,7 @@ def _insert(conn: sa.Connection, device: Device) -> None:
             "created_at": device.created_at,
             "last_seen_at": device.last_seen_at,
             "owner_user_id": device.owner_user_id,
+            "learns_connectors": device.learns_connectors,
         },
     )
     if device.connectors:
@@ -200,6 +211,11 @@ class SqlDeviceStore:
             return True
         # Not moved: unknown, or already heard from at or after `at`.
         return await self._db.reader.one(_KNOWN, device_id) is not None
+
+    async def learn(self, device_id: str, reported: list[Connector]) -> Device | None:
+        rows = [(device_id, c.number, c.type, c.max_power_kw) for c in reported]
+        await self._db.run_together((_LEARN, rows))
+        return await self.by_id(device_id)
 
     async def set_owner(self, device_id: str, user_id: str | None) -> OwnerChange:
         change = devices.update().where(devices.c.id == device_id).values(owner_user_id=user_id)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, NotRequired
+from collections.abc import Container
+from typing import Annotated, Literal, NotRequired, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from typing_extensions import TypedDict
 
-from voltgate.devices.store import Device, Enrollment
+from voltgate.devices.store import MAX_CONNECTORS, Device, Enrollment
+from voltgate.errors import ValidationFailed
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Serial = Annotated[
@@ -21,18 +23,30 @@ Mac = Annotated[
     StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$"),
 ]
 ConnectorType = Literal["Type1", "Type2", "CCS1", "CCS2", "CHAdeMO", "GBT", "NACS"]
-MAX_CONNECTORS = 16
+CONNECTOR_TYPES = frozenset(get_args(ConnectorType))
+MAX_CONNECTOR_KW = 1_000.0
 # The largest valid registration is ~4 KiB even with every character \u-escaped: twice that.
 MAX_REGISTRATION_BODY = 8_192
 MAX_USES = 100_000
 MAX_ENROLLMENT_LIFETIME = 365 * 86_400
 
 
+def check_named(number: int, held: Container[int], learns: bool, where: str) -> None:
+    """A connector a charger's report names: one it has or, when it learns its connectors
+    (registered without any), any number 1..16. ValidationFailed otherwise."""
+    if number in held:
+        return
+    if not learns:
+        raise ValidationFailed(f"{where}: this charger has no connector {number}")
+    if not 1 <= number <= MAX_CONNECTORS:
+        raise ValidationFailed(f"{where}: connector numbers are 1 to {MAX_CONNECTORS}")
+
+
 class ConnectorSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: ConnectorType
-    max_power_kw: float = Field(gt=0, le=1_000)
+    max_power_kw: float = Field(gt=0, le=MAX_CONNECTOR_KW)
 
 
 class DeviceRegistration(BaseModel):
@@ -47,7 +61,7 @@ class DeviceRegistration(BaseModel):
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
     ]
     mac: Mac | None = None
-    # Numbered 1..n in the order given.
+    # Numbered 1..n in the order given; left out, the charger learns them from its reports.
     connectors: list[ConnectorSpec] = Field(default_factory=list, max_length=MAX_CONNECTORS)
 
     @field_validator("mac")
@@ -68,8 +82,8 @@ class EnrollmentCreate(BaseModel):
 
 class ConnectorView(TypedDict):
     number: int
-    type: str
-    max_power_kw: float
+    type: str | None  # null: learned from reports that have not said yet
+    max_power_kw: float | None
 
 
 class DeviceView(TypedDict):
@@ -81,6 +95,7 @@ class DeviceView(TypedDict):
     firmware_version: str
     mac: str | None
     connectors: list[ConnectorView]
+    learns_connectors: bool
     online: bool
     last_seen_at: int | None
     created_at: int
@@ -110,6 +125,7 @@ def device_view(device: Device, now: float) -> DeviceView:
             {"number": c.number, "type": c.type, "max_power_kw": c.max_power_kw}
             for c in device.connectors
         ],
+        "learns_connectors": device.learns_connectors,
         "online": device.online_at(now),
         "last_seen_at": None if device.last_seen_at is None else int(device.last_seen_at),
         "created_at": int(device.created_at),

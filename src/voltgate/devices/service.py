@@ -7,12 +7,20 @@ operator's device is 404, so its existence does not leak.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from voltgate.clock import Clock
 from voltgate.devices.enrollment import Enrollments
 from voltgate.devices.schemas import DeviceRegistration
-from voltgate.devices.store import Connector, Device, DeviceStore, OwnerChange, SerialTaken
+from voltgate.devices.store import (
+    MAX_CONNECTORS,
+    Connector,
+    Device,
+    DeviceStore,
+    OwnerChange,
+    SerialTaken,
+)
 from voltgate.errors import Conflict, NotFound, ValidationFailed
 from voltgate.identity.admin import ClientAdmin
 from voltgate.identity.audit import AuditLog
@@ -98,6 +106,7 @@ class Devices:
             connectors=tuple(
                 Connector(n, c.type, c.max_power_kw) for n, c in enumerate(spec.connectors, 1)
             ),
+            learns_connectors=not spec.connectors,
         )
         try:
             await self._store.add(device)
@@ -141,6 +150,40 @@ class Devices:
         """The device was heard from at `at` (heartbeat): it shows online for the next 90 s."""
         return await self._store.touch(device_id, at)
 
+    async def heard(self, device_id: str, at: float, named: list[Connector]) -> bool:
+        """A heartbeat at `at` naming these connectors (learned if the charger learns them)."""
+        device = await self.find(device_id) if named else None
+        if device is not None:
+            await self.learn(device, named)
+        return await self.touch(device_id, at)
+
+    async def learn(self, device: Device, reported: Iterable[Connector]) -> Device:
+        """The connectors a charger's report names (with their type and power if it says), for
+        a charger that learns them: a number it does not have yet is added, a type or power
+        other than the held one is set. All held already (the common case): no write. A
+        charger registered with connectors keeps exactly those: its reports only name them."""
+        if not device.learns_connectors:
+            return device
+        held = {c.number: c for c in device.connectors}
+        news: dict[int, Connector] = {}
+        for port in reported:
+            if not port.told(held.get(port.number)):
+                continue
+            if not 1 <= port.number <= MAX_CONNECTORS:
+                raise ValidationFailed(f"connector numbers are 1 to {MAX_CONNECTORS}")
+            prior = news.get(port.number)  # named twice in one report: what either says
+            if prior is not None:
+                port = Connector(
+                    port.number,
+                    port.type or prior.type,
+                    prior.max_power_kw if port.max_power_kw is None else port.max_power_kw,
+                )
+            news[port.number] = port
+        if not news:
+            return device
+        # In number order: racing reports lock the rows in one order (no deadlock).
+        return await self._store.learn(device.id, sorted(news.values(), key=_number)) or device
+
     async def set_owner(self, device_id: str, user_id: str | None) -> Device:
         """Make `user_id` the owner of a (home) charger, or with None clear its owner; the owner
         sees its sessions through apps they consent to (`/v2/charging_sessions`)."""
@@ -164,3 +207,7 @@ class Devices:
             device_id, overlap, request_id=request_id, via="device"
         )
         return RotatedSecret(secret, overlap, self._clock.now() + overlap)
+
+
+def _number(port: Connector) -> int:
+    return port.number

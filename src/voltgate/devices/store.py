@@ -13,6 +13,9 @@ from voltgate.readmodel import Versions
 HEARTBEAT_INTERVAL = 30
 MISSED_HEARTBEATS = 3
 OFFLINE_AFTER = HEARTBEAT_INTERVAL * MISSED_HEARTBEATS
+# A charger that learns its connectors gains at most these (as many as a registration lists):
+# a device cannot make rows without bound.
+MAX_CONNECTORS = 16
 
 
 class OwnerChange(Enum):
@@ -28,8 +31,18 @@ class SerialTaken(Exception):
 @dataclass(frozen=True, slots=True)
 class Connector:
     number: int  # 1..n on its device
-    type: str
-    max_power_kw: float
+    # None: learned from a report that did not say (yet); registered ones always have both.
+    type: str | None
+    max_power_kw: float | None
+
+    def told(self, held: Connector | None) -> bool:
+        """This report (of a connector's number, and maybe type and power) tells more than, or
+        other than, what is held."""
+        return (
+            held is None
+            or (self.type is not None and self.type != held.type)
+            or (self.max_power_kw is not None and self.max_power_kw != held.max_power_kw)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +59,9 @@ class Device:
     last_seen_at: float | None = None
     connectors: tuple[Connector, ...] = field(default=())
     owner_user_id: str | None = None  # a home charger's owner (a user), if any
+    # Registered without connectors: gains each one its reports name (OCPP's way); one
+    # registered with connectors has exactly those.
+    learns_connectors: bool = False
 
     def online_at(self, now: float) -> bool:
         return self.last_seen_at is not None and now - self.last_seen_at <= OFFLINE_AFTER
@@ -85,6 +101,10 @@ class DeviceStore(Protocol):
 
     async def touch(self, device_id: str, at: float) -> bool:
         """Move last_seen_at forward to `at` (never back); False for an unknown device."""
+
+    async def learn(self, device_id: str, reported: list[Connector]) -> Device | None:
+        """Add the connectors not held yet and set the type and power each report gives (one
+        row per number however many reports race); the device as it now is."""
 
     async def set_owner(self, device_id: str, user_id: str | None) -> OwnerChange:
         """Record (or, with None, clear) the user who owns the device."""

@@ -1,5 +1,6 @@
 """Request signing, the server side: verify `X-Signature` / `X-Timestamp` (see `voltgate.sdk.signer`
-for the canonical string).
+for the strings signed: METHOD, PATH, TIMESTAMP and BODY joined by newlines, or concatenated
+with nothing between them as Tellus's guide words it; either verifies).
 
 Per client (and device) the mode is `off`, `optional` or `required`. A signature that is
 present is always verified, whatever the mode; with signing enabled (optional or required),
@@ -12,6 +13,7 @@ envelope-encrypted copy for each verification and never kept in plain form.
 from __future__ import annotations
 
 import hmac
+import re
 from enum import StrEnum
 from typing import Protocol
 
@@ -22,10 +24,15 @@ from voltgate.clock import Clock
 from voltgate.errors import InvalidToken, VoltgateError
 from voltgate.identity.clients import ClientRegistry
 from voltgate.identity.secrets import Envelope
-from voltgate.sdk.signer import canonical
+from voltgate.sdk.signer import canonical, concatenated
 
 WINDOW = 300
 _HEX = frozenset("0123456789abcdef")
+# ASCII digits without a leading zero: one way to write a time, so the concatenated form
+# cannot move digits between a path ending in digits and the timestamp (a timestamp within
+# the window has exactly one length).
+_UNIX_SECONDS = re.compile(r"[1-9][0-9]{0,11}")
+_SHOWN_PATH = 200
 
 
 class SigningMode(StrEnum):
@@ -80,12 +87,12 @@ class RequestVerifier:
                 raise InvalidSignature(
                     "X-Signature must be 64 lowercase hex characters (HMAC-SHA256)"
                 )
-            message = canonical(method, path, timestamp, body)
-            if not self._matches(message, signature, sealed_secrets):
-                raise InvalidSignature(
-                    "X-Signature does not match: wrong secret, or the method, path, timestamp or "
-                    "body differ from what was signed"
-                )
+            forms = (
+                canonical(method, path, timestamp, body),
+                concatenated(method, path, timestamp, body),
+            )
+            if not self._matches(forms, signature, sealed_secrets):
+                raise InvalidSignature(_mismatch(method, path, timestamp, body))
             # Claimed only once verified, so forgeries cannot fill the cache.
             if not await self._coordinator.claim_once(f"sig:{signature}", ttl=2 * WINDOW + 1):
                 raise InvalidSignature("this signature was already used (replay)")
@@ -95,8 +102,8 @@ class RequestVerifier:
             raise
 
     def _check_time(self, value: str) -> None:
-        if not value.isdigit() or len(value) > 12:
-            raise InvalidSignature("X-Timestamp must be Unix seconds")
+        if _UNIX_SECONDS.fullmatch(value) is None:
+            raise InvalidSignature("X-Timestamp must be Unix seconds (ASCII digits, no leading 0)")
         at = int(value)
         drift = at - self._clock.now()
         if drift < -WINDOW:
@@ -106,16 +113,31 @@ class RequestVerifier:
                 f"X-Timestamp is {int(drift)} s in the future (limit {WINDOW} s)"
             )
 
-    def _matches(self, message: bytes, signature: str, sealed: list[tuple[str, str]]) -> bool:
+    def _matches(
+        self, forms: tuple[bytes, ...], signature: str, sealed: list[tuple[str, str]]
+    ) -> bool:
+        matched = False
         for sealed_secret, context in sealed:
             try:
                 secret = self._envelope.open(sealed_secret, context)
             except (ValueError, InvalidTag):
                 continue
-            expected = hmac.new(secret, message, "sha256").hexdigest()
-            if hmac.compare_digest(expected, signature):
-                return True
-        return False
+            for message in forms:  # every form compared: the time does not tell which matched
+                expected = hmac.new(secret, message, "sha256").hexdigest()
+                matched |= hmac.compare_digest(expected, signature)
+        return matched
+
+
+def _mismatch(method: str, path: str, timestamp: str, body: bytes) -> str:
+    """What to sign, with this request's own parts, for the 401 that says it was not."""
+    shown = path if len(path) <= _SHOWN_PATH else f"{path[:_SHOWN_PATH]}…"
+    return (
+        "X-Signature does not match: wrong secret, or the method, path, timestamp or body "
+        "differ from what was signed. Sign METHOD + PATH + TIMESTAMP + BODY with HMAC-SHA256 "
+        f'keyed by your secret, as lowercase hex; here "{method.upper()}" + "{shown}" + '
+        f'"{timestamp}" + the {len(body)} body bytes exactly as sent, either concatenated '
+        'with nothing between them or joined by "\\n"'
+    )
 
 
 class SecretSource(Protocol):

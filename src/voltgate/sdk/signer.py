@@ -7,8 +7,10 @@ string
 
 where METHOD is upper case, PATH is the request target as sent (path plus `?query` if any),
 TIMESTAMP is the `X-Timestamp` header (Unix seconds) and BODY the exact body bytes (empty for
-none). `X-Signature` carries the lowercase hex digest. The newlines keep the parts apart: a
-path ending in digits can never run into the timestamp.
+none). `X-Signature` carries the lowercase hex digest. The server also accepts the four parts
+concatenated with nothing between them (`concatenated`), as Tellus's guide words it
+("HTTP_METHOD + REQUEST_PATH + TIMESTAMP + REQUEST_BODY"); this signer keeps the newlines,
+which keep the parts apart by themselves rather than by the server's timestamp rules.
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ import time
 def canonical(method: str, path: str, timestamp: str, body: bytes) -> bytes:
     head = f"{method.upper()}\n{path}\n{timestamp}\n".encode()
     return head + body
+
+
+def concatenated(method: str, path: str, timestamp: str, body: bytes) -> bytes:
+    """The guide's literal form: METHOD + PATH + TIMESTAMP + BODY, no separators."""
+    return f"{method.upper()}{path}{timestamp}".encode() + body
 
 
 def signature(secret: str, method: str, path: str, timestamp: str, body: bytes) -> str:

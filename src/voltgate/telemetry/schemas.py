@@ -15,10 +15,16 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from typing_extensions import TypedDict
 
+from voltgate.devices.schemas import (
+    CONNECTOR_TYPES,
+    MAX_CONNECTOR_KW,
+    ConnectorType,
+    check_named,
+)
+from voltgate.devices.store import MAX_CONNECTORS, Connector
 from voltgate.errors import ValidationFailed
 from voltgate.telemetry.store import STATES, Bucket, Event, Reading
 
-MAX_CONNECTORS = 16
 MAX_EVENTS = 100
 # A charger may report power a little above its connector's rating (meter tolerance).
 POWER_TOLERANCE = 1.1
@@ -55,7 +61,12 @@ EventType = Literal[
 class ConnectorReading(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    connector: int = Field(ge=1, description="a connector number of this charger (1..n)")
+    connector: int = Field(
+        ge=1,
+        le=MAX_CONNECTORS,
+        description="a connector of this charger: one it was registered with, or (registered "
+        "without connectors) any number it reports, which it then has",
+    )
     state: State
     power_kw: float = Field(
         description="≥ 0, at most 1.1 x the connector's max_power_kw; ≤ 0 only when discharging"
@@ -64,6 +75,12 @@ class ConnectorReading(BaseModel):
     soc: float | None = Field(default=None, ge=0, le=100)
     voltage: float | None = Field(default=None, ge=0, le=MAX_VOLTAGE)
     current: float | None = Field(default=None, ge=-MAX_CURRENT, le=MAX_CURRENT)
+    type: ConnectorType | None = Field(
+        default=None, description="the connector's type (learned; a registered one keeps its own)"
+    )
+    max_power_kw: float | None = Field(
+        default=None, gt=0, le=MAX_CONNECTOR_KW, description="the connector's maximum (learned)"
+    )
 
 
 class TelemetryBody(BaseModel):
@@ -122,10 +139,18 @@ def _known(item: dict[str, Any], fields: frozenset[str], where: str) -> None:
         raise ValidationFailed(f"{where}{name[:64]}: Extra inputs are not permitted")
 
 
-def readings(payload: Any, device_id: str, ports: Mapping[int, float], now: float) -> list[Reading]:
+def readings(
+    payload: Any,
+    device_id: str,
+    ports: Mapping[int, float],
+    now: float,
+    told: list[Connector] | None = None,
+) -> list[Reading]:
     """The readings of one telemetry body, all checked; ValidationFailed names the first fault.
 
-    `ports` maps the charger's connector numbers to their max power (kW).
+    `ports` maps the charger's connector numbers to their max power (kW). `told` is given for
+    a charger that learns its connectors: any number 1..16 is then accepted, and each item's
+    connector (number, and type and power if it says) is added to it.
     """
     if type(payload) is not dict:
         raise ValidationFailed("the body must be a JSON object")
@@ -148,8 +173,16 @@ def readings(payload: Any, device_id: str, ports: Mapping[int, float], now: floa
         if type(number) is not int:
             raise ValidationFailed(f"{where}.connector: an integer is required")
         rating = ports.get(number)
-        if rating is None:
-            raise ValidationFailed(f"{where}.connector: this charger has no connector {number}")
+        if rating is None:  # refused unless the charger learns it; bounded by the largest
+            check_named(number, ports, told is not None, f"{where}.connector")
+            rating = MAX_CONNECTOR_KW
+        kind, rated = item.get("type"), item.get("max_power_kw")
+        if kind is not None or rated is not None:
+            kind, rated = _port(kind, rated, where)
+            if rated is not None and told is not None:
+                rating = rated  # the charger's own word on the connector it learns
+        if told is not None:
+            told.append(Connector(number, kind, rated))
         if number in seen:
             raise ValidationFailed(f"{where}.connector: connector {number} appears twice")
         seen.add(number)
@@ -181,6 +214,19 @@ def readings(payload: Any, device_id: str, ports: Mapping[int, float], now: floa
     return found
 
 
+def _port(kind: Any, rated: Any, where: str) -> tuple[str | None, float | None]:
+    """A reading's connector `type` and `max_power_kw`, checked (each may be left out)."""
+    if kind is not None and (type(kind) is not str or kind not in CONNECTOR_TYPES):
+        raise ValidationFailed(f"{where}.type: one of {', '.join(sorted(CONNECTOR_TYPES))}")
+    if rated is None:
+        return kind, None
+    if type(rated) is not float and type(rated) is not int:
+        raise ValidationFailed(f"{where}.max_power_kw: a number is required")
+    if not 0 < rated <= MAX_CONNECTOR_KW:
+        raise ValidationFailed(f"{where}.max_power_kw: above 0, at most {MAX_CONNECTOR_KW:g}")
+    return kind, float(rated)
+
+
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Message = Annotated[str, StringConstraints(max_length=500)]
 
@@ -204,15 +250,13 @@ class EventBatch(BaseModel):
 
 
 def events(
-    batch: EventBatch, device_id: str, ports: Mapping[int, float], now: float
+    batch: EventBatch, device_id: str, ports: Mapping[int, float], now: float, learns: bool
 ) -> list[Event]:
     found = []
     for index, item in enumerate(batch.events):
         where = f"events.{index}"
         if item.connector is not None and item.connector not in ports:
-            raise ValidationFailed(
-                f"{where}.connector: this charger has no connector {item.connector}"
-            )
+            check_named(item.connector, ports, learns, f"{where}.connector")
         at = now if item.at is None else _bounded(_aware(item.at).timestamp(), now, f"{where}.at")
         found.append(Event(device_id, item.connector, item.type, item.code, item.message, at, now))
     return found

@@ -2,11 +2,13 @@
 memory.
 
 Every charger posts a reading about every 5 s. The request path checks the body against the
-charger's connectors (cached per process: connectors never change after registration), adds
-the readings to the batch being gathered and waits for that batch's commit; only then does it
-answer 202. A batch is written with one `executemany` as soon as a writing task is free; two
-tasks write at once (`WRITERS`), so while one batch is on its way to the database and back the
-next is already being sent: idle, a batch is one request's readings and is written at once;
+charger's connectors (from the devices' read model; the map of their ratings is kept while
+they are unchanged), learns the connectors a charger registered without any names (a write
+only when one is new or its type or power is), adds the readings to the batch being gathered
+and waits for that batch's commit; only then does it answer 202. A batch is written with one
+`executemany` as soon as a writing task is free; two tasks write at once (`WRITERS`), so
+while one batch is on its way to the database and back the next is already being sent:
+idle, a batch is one request's readings and is written at once;
 under load the readings that arrive during a commit form the next batch, so batches (and the
 work a commit shares) grow with the load, and no timer adds latency. An accepted reading is
 never lost to a crash. The batch being gathered is bounded: when storage falls behind, ingest
@@ -33,8 +35,9 @@ import orjson
 import structlog
 
 from voltgate.clock import Clock
+from voltgate.devices.schemas import MAX_CONNECTOR_KW
 from voltgate.devices.service import Devices
-from voltgate.devices.store import Device
+from voltgate.devices.store import Connector, Device
 from voltgate.errors import NotFound, NotStored, RateLimited, ValidationFailed
 from voltgate.histogram import Histogram
 from voltgate.pagination import Slice, decode_cursor, encode_cursor
@@ -75,7 +78,8 @@ class Telemetry:
         self._raw_retention = raw_retention
         self._rollup_retention = rollup_retention
         self._sweep_every = sweep_every
-        self._ports: dict[str, dict[int, float]] = {}  # device -> connector -> max kW
+        # device -> (its connectors, connector -> max kW): rebuilt when they change
+        self._ports: dict[str, tuple[tuple[Connector, ...], dict[int, float]]] = {}
         self._pending: list[Reading] = []  # the batch being gathered
         self._committed: asyncio.Future[None] | None = None  # answered when it is stored
         self._latest = latest
@@ -89,16 +93,18 @@ class Telemetry:
         self.batch_sizes = Histogram(BATCH_BOUNDS)  # readings per commit
         self.commit_seconds = Histogram(COMMIT_BOUNDS)
 
-    async def ports(self, device_id: str) -> dict[int, float]:
-        """The charger's connectors and their max power; NotFound for an unregistered one."""
-        ports = self._ports.get(device_id)
-        if ports is None:
-            device = await self._devices.find(device_id)
-            if device is None:
-                raise NotFound("no charger is registered under this device token")
-            ports = {c.number: c.max_power_kw for c in device.connectors}
-            self._ports[device_id] = ports
-        return ports
+    async def ports(self, device_id: str) -> tuple[Device, dict[int, float]]:
+        """The charger and its connectors' max power (unknown: the largest there is);
+        NotFound for an unregistered one."""
+        device = await self._devices.find(device_id)
+        if device is None:
+            raise NotFound("no charger is registered under this device token")
+        held = self._ports.get(device_id)
+        if held is not None and held[0] is device.connectors:  # a heartbeat keeps the tuple
+            return device, held[1]
+        ports = {c.number: c.max_power_kw or MAX_CONNECTOR_KW for c in device.connectors}
+        self._ports[device_id] = (device.connectors, ports)
+        return device, ports
 
     async def ingest(self, device_id: str, body: bytes) -> int:
         """Check and store one telemetry body; the number of readings, once committed."""
@@ -107,9 +113,13 @@ class Telemetry:
         except orjson.JSONDecodeError:
             raise ValidationFailed("the body is not valid JSON") from None
         now = self._clock.now()
-        found = schemas.readings(payload, device_id, await self.ports(device_id), now)
+        device, ports = await self.ports(device_id)
+        told: list[Connector] | None = [] if device.learns_connectors else None
+        found = schemas.readings(payload, device_id, ports, now, told)
         if len(self._pending) + len(found) > self._max_pending:
             raise RateLimited("telemetry storage is behind; retry in a second", retry_after=1)
+        if told:
+            await self._devices.learn(device, told)  # committed before its readings are
         self.heard_from(device_id, now)
         if not found:
             return 0
@@ -155,7 +165,10 @@ class Telemetry:
 
     async def record_events(self, device_id: str, batch: schemas.EventBatch) -> int:
         now = self._clock.now()
-        found = schemas.events(batch, device_id, await self.ports(device_id), now)
+        device, ports = await self.ports(device_id)
+        found = schemas.events(batch, device_id, ports, now, device.learns_connectors)
+        named = [Connector(e.connector, None, None) for e in found if e.connector is not None]
+        await self._devices.learn(device, named)
         await self._store.add_events(found)
         self.heard_from(device_id, now)
         await self._latest.stored([device_id])  # moves its version here and elsewhere

@@ -40,6 +40,8 @@ devices = sa.Table(
     # A home charger: the user who owns it sees its sessions through their apps (issue 5).
     sa.Column("owner_user_id", sa.String(64), sa.ForeignKey("users.id"), nullable=True),
     sa.Index("ix_devices_owner_user_id", "owner_user_id"),
+    # Registered without connectors: it gains them as it names them in its reports (0013).
+    sa.Column("learns_connectors", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 connectors = sa.Table(
@@ -52,8 +54,9 @@ connectors = sa.Table(
         primary_key=True,
     ),
     sa.Column("number", sa.Integer, primary_key=True),
-    sa.Column("type", sa.String(16), nullable=False),
-    sa.Column("max_power_kw", sa.Float, nullable=False),
+    # NULL: a learned connector whose charger has not reported it yet.
+    sa.Column("type", sa.String(16), nullable=True),
+    sa.Column("max_power_kw", sa.Float, nullable=True),
 )
 
 # Enrollment credentials an operator hands to its installers; only their keyed hash is stored.

@@ -79,7 +79,9 @@ class Channel:
 
     async def heartbeat(self, call: Call[None, None, Heartbeat | None]) -> Envelope[Beat]:
         states = call.body.connectors if call.body is not None else []
-        reports = [ConnectorReport(c.connector, c.state, c.soc) for c in states]
+        reports = [
+            ConnectorReport(c.connector, c.state, c.soc, c.type, c.max_power_kw) for c in states
+        ]
         delivered = await self._commands.heartbeat(call.principal.claims.client_id, reports)
         return envelope(
             {
