@@ -18,8 +18,10 @@ from tests.conftest import Backend, make_settings
 from tests.fixtures.services import Postgres, sqlalchemy_url
 from voltgate.config import Settings
 from voltgate.db.engine import Database, alembic_config, head_revision
-from voltgate.db.schema import metadata
+from voltgate.db.schema import metadata, users
 from voltgate.runtime import Runtime, SchemaOutdated
+from voltgate.vehicles.repository import SqlVehicleStore
+from voltgate.vehicles.store import Vehicle
 
 
 async def test_migrated_schema_matches_the_declared_tables(backend: Backend) -> None:
@@ -133,6 +135,85 @@ async def test_sqlite_chargers_without_connectors_learn_them(tmp_path: Path) -> 
     assert await _fleet_after_0013(Settings(data_dir=tmp_path)) == FLEET_AFTER_0013
 
 
+# A vehicle as 0009 stored it (the columns before 0014).
+OLD_VEHICLE: dict[str, object] = {
+    "id": 1_000_000_000_000_001,
+    "user_id": "user_old",
+    "vin": "5YJ3E1EB0PF000001",
+    "seed_slot": None,
+    "display_name": "Old",
+    "car_type": "model3",
+    "exterior_color": "Red",
+    "battery_kwh": 75.0,
+    "rated_range_mi": 333.0,
+    "charger_voltage": 230.0,
+    "max_amps": 32,
+    "charging_amps": 16,
+    "charge_limit": 80,
+    "plugged_in": True,
+    "charging": False,
+    "charging_state": "Stopped",
+    "battery_level": 60.0,
+    "state_at": 1_000.0,
+    "last_active_at": 1_500.0,
+    "awake_from": 1_000.0,
+    "session_id": None,
+    "session_start_level": None,
+    "energy_added": 0.0,
+    "scheduled_charging": False,
+    "scheduled_minutes": None,
+    "latitude": 0.0,
+    "longitude": 0.0,
+    "heading": 0,
+    "location_name": "Home",
+    "odometer_mi": 1.0,
+    "inside_temp": 20.0,
+    "outside_temp": 10.0,
+    "locked": True,
+    "version": 3,
+    "created_at": 1_000.0,
+}
+
+
+async def _vehicle_after_0014(settings: Settings) -> Vehicle | None:
+    """A vehicle stored at 0013, then the upgrade: the vehicle as the store reads it."""
+    db = Database(settings)
+
+    def before(conn: sa.Connection) -> None:
+        command.upgrade(alembic_config(conn), "0013")
+        user = {"id": "user_old", "email": "old@example.com", "display_name": "o"}
+        conn.execute(users.insert().values(**user, password_hash="x", created_at=0))
+        conn.execute(
+            sa.text(
+                f"INSERT INTO vehicles ({', '.join(OLD_VEHICLE)})"
+                f" VALUES ({', '.join(':' + k for k in OLD_VEHICLE)})"
+            ),
+            OLD_VEHICLE,
+        )
+
+    try:
+        async with db.begin() as conn:
+            await conn.run_sync(before)
+        await db.upgrade()
+        return await SqlVehicleStore(db).get(1_000_000_000_000_001)
+    finally:
+        await db.dispose()
+
+
+def _check_old_vehicle(vehicle: Vehicle | None) -> None:
+    assert vehicle is not None and vehicle.version == 3 and vehicle.inside_temp == 20.0
+    assert not (vehicle.charge_port_open or vehicle.climate_on or vehicle.defrost_on)
+    assert (vehicle.driver_temp, vehicle.passenger_temp) == (21.0, 21.0)
+    assert vehicle.climate_at == 1_500.0  # the cabin was last seen when the car last was
+    assert vehicle.remote_start_at is None and vehicle.charge_schedules == ()
+
+
+async def test_sqlite_vehicles_stored_before_0014_read_with_the_commands_defaults(
+    tmp_path: Path,
+) -> None:
+    _check_old_vehicle(await _vehicle_after_0014(Settings(data_dir=tmp_path)))
+
+
 async def test_sqlite_upgrades_itself_on_first_start(tmp_path: Path) -> None:
     runtime = Runtime(Settings(data_dir=tmp_path / "fresh"))
     await runtime.start()
@@ -162,6 +243,13 @@ async def test_postgres_chargers_without_connectors_learn_them(
 ) -> None:
     settings = Settings(data_dir=tmp_path, database_url=sqlalchemy_url(empty_postgres))
     assert await _fleet_after_0013(settings) == FLEET_AFTER_0013
+
+
+async def test_postgres_vehicles_stored_before_0014_read_with_the_commands_defaults(
+    empty_postgres: str, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=sqlalchemy_url(empty_postgres))
+    _check_old_vehicle(await _vehicle_after_0014(settings))
 
 
 async def test_postgres_needs_db_upgrade_and_the_cli_does_it(

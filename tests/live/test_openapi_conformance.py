@@ -34,7 +34,7 @@ GROUPS = (
     ("charger", r"^/v1/device/(?!commands$)", "device"),
     (
         "user",
-        r"^/(api/1/(vehicles|energy_sites|products|dx)|v2/|v1/me/apps|oauth/userinfo)",
+        r"^/(api/1/(vehicles|energy_sites|products|dx|users)|v2/|v1/me/apps|oauth/userinfo)",
         "user",
     ),
     ("partner", r"^/api/1/partner_accounts", "partner"),

@@ -41,14 +41,62 @@ async def test_device_data_alone_cannot_command_naming_the_missing_scope(app: Ap
     assert after.json()["response"]["charge_state"]["charging_state"] == "Charging"
 
 
-async def test_either_command_scope_commands(app: App) -> None:
+CHARGING_COMMANDS: list[tuple[str, object]] = [
+    ("set_charging_amps", {"charging_amps": 10}),
+    ("charge_port_door_open", None),
+    ("set_scheduled_charging", {"enable": False}),
+    (
+        "add_charge_schedule",
+        {
+            "days_of_week": "All",
+            "enabled": True,
+            "start_enabled": False,
+            "end_enabled": False,
+            "lat": 1.5,
+            "lon": 2,
+        },
+    ),
+]
+VEHICLE_COMMANDS: list[tuple[str, object]] = [
+    ("door_lock", None),
+    ("door_unlock", None),
+    ("honk_horn", None),
+    ("flash_lights", None),
+    ("remote_start_drive", None),
+    ("auto_conditioning_start", None),
+    ("auto_conditioning_stop", None),
+    ("set_temps", {"driver_temp": 20, "passenger_temp": 20}),
+    ("set_preconditioning_max", {"on": True}),
+]
+
+
+@pytest.mark.parametrize("scope", ["vehicle_cmds", "vehicle_charging_cmds"])
+async def test_either_command_scope_sends_charging_commands(app: App, scope: str) -> None:
     me = await driver(app)
-    for scope in ("vehicle_cmds", "vehicle_charging_cmds"):
-        response = await me.command(
-            me.charging, "set_charging_amps", {"charging_amps": 10}, scopes=scope
-        )
-        assert response.status_code == 200, response.text
-        assert response.json() == {"response": {"result": True, "reason": ""}}
+    for name, body in CHARGING_COMMANDS:
+        response = await me.command(me.charging, name, body, scopes=scope)
+        assert response.status_code == 200, (name, response.text)
+        assert response.json() == {"response": {"result": True, "reason": ""}}, name
+
+
+@pytest.mark.parametrize(("name", "body"), VEHICLE_COMMANDS)
+async def test_vehicle_commands_need_vehicle_cmds_naming_it(
+    app: App, name: str, body: object
+) -> None:
+    me = await driver(app)
+    scopes = "vehicle_device_data vehicle_charging_cmds"
+    before = (await me.data(me.charging, scopes=scopes)).json()["response"]
+    refused = await me.command(me.charging, name, body, scopes=scopes)
+    assert refused.status_code == 403, refused.text
+    error = refused.json()
+    assert error["response"] is None and error["code"] == 2003
+    assert error["error_description"] == "this request needs the scope vehicle_cmds"
+    assert 'scope="vehicle_cmds"' in refused.headers["www-authenticate"]
+    after = (await me.data(me.charging, scopes=scopes)).json()["response"]
+    assert after["vehicle_state"] == before["vehicle_state"]
+    assert after["climate_state"] == before["climate_state"]
+    done = await me.command(me.charging, name, body, scopes="vehicle_cmds")
+    assert done.status_code == 200 and done.json()["response"]["result"] is True, done.text
 
 
 async def test_vehicle_data_needs_vehicle_device_data(app: App) -> None:

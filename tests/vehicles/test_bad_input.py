@@ -10,6 +10,17 @@ import pytest
 from tests.conftest import App
 from tests.vehicles.support import driver
 
+COMMANDING = "vehicle_device_data vehicle_cmds vehicle_charging_cmds"
+
+SCHEDULE = {
+    "days_of_week": "Weekdays",
+    "enabled": True,
+    "start_enabled": True,
+    "start_time": 60,
+    "end_enabled": False,
+    "lat": 37.4419,
+    "lon": -122.143,
+}
 BAD_COMMANDS: list[tuple[str, Any, str]] = [
     ("set_charge_limit", {"percent": 120}, "percent"),
     ("set_charge_limit", {"percent": 49}, "percent"),
@@ -27,7 +38,33 @@ BAD_COMMANDS: list[tuple[str, Any, str]] = [
     ("set_scheduled_charging", {"enable": "yes", "time": 60}, "enable"),
     ("charge_stop", {"now": True}, "now"),
     ("charge_stop", [], "JSON object"),
-    ("flash_lights", {}, "unknown vehicle command"),
+    ("charge_port_door_open", {"open": True}, "open"),
+    ("door_unlock", {"code": "1234"}, "code"),
+    ("honk_horn", {"times": 2}, "times"),
+    ("set_temps", {"driver_temp": 14.5, "passenger_temp": 21}, "driver_temp"),
+    ("set_temps", {"driver_temp": 21, "passenger_temp": 28.5}, "passenger_temp"),
+    ("set_temps", {"driver_temp": "21", "passenger_temp": 21}, "driver_temp"),
+    ("set_temps", {"driver_temp": True, "passenger_temp": 21}, "driver_temp"),
+    ("set_temps", {"driver_temp": 21}, "passenger_temp"),
+    ("set_temps", {"driver_temp": 21, "passenger_temp": 21, "seat": 1}, "seat"),
+    ("set_preconditioning_max", {}, "on"),
+    ("set_preconditioning_max", {"on": 1}, "on"),
+    ("set_preconditioning_max", {"on": True, "manual_override": "no"}, "manual_override"),
+    ("add_charge_schedule", {**SCHEDULE, "days_of_week": "Caturday"}, "Caturday"),
+    ("add_charge_schedule", {**SCHEDULE, "days_of_week": ""}, "days_of_week"),
+    ("add_charge_schedule", {**SCHEDULE, "days_of_week": 62}, "days_of_week"),
+    ("add_charge_schedule", {**SCHEDULE, "start_time": 1440}, "start_time"),
+    ("add_charge_schedule", {**SCHEDULE, "start_time": None}, "start_time"),
+    ("add_charge_schedule", {**SCHEDULE, "end_enabled": True}, "end_time"),
+    ("add_charge_schedule", {**SCHEDULE, "lat": 91}, "lat"),
+    ("add_charge_schedule", {**SCHEDULE, "lon": "13.4"}, "lon"),
+    ("add_charge_schedule", {**SCHEDULE, "id": 0}, "id"),
+    ("add_charge_schedule", {**SCHEDULE, "enabled": "true"}, "enabled"),
+    ("add_charge_schedule", {**SCHEDULE, "name": "Night"}, "name"),
+    ("add_charge_schedule", {k: v for k, v in SCHEDULE.items() if k != "lat"}, "lat"),
+    ("remove_charge_schedule", {}, "id"),
+    ("remove_charge_schedule", {"id": "1"}, "id"),
+    ("open_sesame", {}, "unknown vehicle command"),
     ("charge_start%00", {}, "unknown vehicle command"),
 ]
 
@@ -44,7 +81,7 @@ async def test_bad_commands_are_400_and_change_nothing(
     app: App, name: str, body: Any, named: str
 ) -> None:
     me = await driver(app)
-    headers = await me.headers()
+    headers = await me.headers(COMMANDING)
     before = await _snapshot(app, headers, me.charging.id)
     response = await app.http.post(
         f"/api/1/vehicles/{me.charging.vin}/command/{name}", json=body, headers=headers
@@ -71,6 +108,8 @@ async def test_bad_input_to_an_asleep_vehicle_is_400_not_408(app: App) -> None:
     me = await driver(app)
     response = await me.command(me.asleep, "set_charge_limit", {"percent": 120})
     assert response.status_code == 400
+    unknown = await me.command(me.asleep, "open_sesame", {}, scopes=COMMANDING)
+    assert unknown.status_code == 400
 
 
 @pytest.mark.parametrize(

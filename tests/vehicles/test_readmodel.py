@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import App, Backend
 from tests.fixtures.instances import another_instance, seen_within
 from tests.vehicles.support import driver
+from voltgate.vehicles.catalog import find
 from voltgate.vehicles.repository import SqlVehicleStore
 from voltgate.vehicles.seed import seed_vehicles
 from voltgate.vehicles.service import Vehicles
@@ -84,7 +85,7 @@ async def test_a_command_on_a_copy_that_is_behind_acts_on_the_vehicle_as_stored(
     app: App,
 ) -> None:
     me = await driver(app)
-    stopped = await _unheard(app).command(me.user_id, me.charging.vin, "charge_stop", {})
+    stopped = await _unheard(app).command(me.user_id, me.charging.vin, find("charge_stop"), {})
     assert stopped == (True, "")
     held = {v.id: v for v in await app.rt.owner.vehicles.of_user(me.user_id)}
     assert held[me.charging.id].charging  # this instance has not heard of the stop

@@ -28,7 +28,9 @@ class Principal:
             )
 
     def require_any(self, *options: str) -> None:
-        if not any(s in self.claims.scopes for s in options):
+        if len(options) == 1:
+            self.require(*options)
+        elif not any(s in self.claims.scopes for s in options):
             raise InsufficientScope(
                 f"this request needs one of the scopes {' '.join(options)}",
                 scope=" ".join(options),

@@ -87,6 +87,7 @@ def openid_configuration(
             "at_hash",
             "azp",
             "name",
+            "picture",
             "email",
             "email_verified",
         ],

@@ -24,12 +24,27 @@ def at_hash(access_token: str) -> str:
     return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
 
 
-def profile_claims(user: User, scopes: tuple[str, ...] | frozenset[str]) -> dict[str, Any]:
-    """The standard claims the granted scopes release (§5.4)."""
+AVATARS = "/avatars"
+
+
+def picture_url(issuer: str, user_id: str) -> str:
+    """The user's picture: an identicon this server draws from a digest of the user's id (no
+    stored image, nothing about the user in the URL but the digest)."""
+    digest = hashlib.sha256(user_id.encode()).hexdigest()[:32]
+    return f"{issuer}{AVATARS}/{digest}.svg"
+
+
+def profile_claims(
+    user: User, scopes: tuple[str, ...] | frozenset[str], issuer: str
+) -> dict[str, Any]:
+    """The standard claims the granted scopes release (§5.4). Tesla's `user_data` ("contact
+    information, profile picture") releases what `profile` and `email` do."""
     claims: dict[str, Any] = {"sub": user.id}
-    if "profile" in scopes:
+    tesla_profile = "user_data" in scopes
+    if tesla_profile or "profile" in scopes:
         claims["name"] = user.display_name
-    if "email" in scopes:
+        claims["picture"] = picture_url(issuer, user.id)
+    if tesla_profile or "email" in scopes:
         claims["email"] = user.email
         # Accounts are created by an operator (CLI/sandbox); nothing has verified the address.
         claims["email_verified"] = False
@@ -63,7 +78,7 @@ class IdTokens:
             "exp": now + ID_TOKEN_TTL,
             "auth_time": int(auth_time),
             "at_hash": at_hash(access_token),
-            **profile_claims(user, scopes),
+            **profile_claims(user, scopes, self._issuer),
         }
         if nonce is not None:
             claims["nonce"] = nonce

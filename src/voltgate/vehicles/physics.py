@@ -3,7 +3,9 @@
 While charging, the battery gains `charging_amps * charger_voltage` (kW) until the charge limit;
 the moment it gets there is known in advance, so every instance that reads the vehicle later
 agrees on it. A vehicle that is not charging and has not been touched for `sleep_after` seconds
-is asleep; a wake-up makes it online `wake_seconds` later.
+is asleep (running climate keeps it awake, as the car's HVAC does); a wake-up makes it online
+`wake_seconds` later. The cabin approaches the climate's setpoint (10-minute time constant)
+while climate runs, and the outside temperature (2 hours) while it does not.
 """
 
 from __future__ import annotations
@@ -12,6 +14,12 @@ import math
 from dataclasses import dataclass, replace
 
 from voltgate.vehicles.store import SessionEnd, Transition, Vehicle
+
+MIN_TEMP = 15.0  # Tesla's min_avail_temp / max_avail_temp, °C
+MAX_TEMP = 28.0
+REMOTE_START_SECONDS = 120.0  # a remote start lapses unless driven off within two minutes
+_CLIMATE_TAU = 600.0
+_PARKED_TAU = 7200.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +37,8 @@ class Present:
     energy_added: float
     online: bool
     completed_at: float | None  # the stored charge reached its limit at this time
+    inside_temp: float
+    remote_start: bool
 
     @property
     def state(self) -> str:
@@ -59,6 +69,18 @@ def finishes_at(vehicle: Vehicle) -> float:
     return vehicle.state_at + (target - vehicle.battery_level) / rate
 
 
+def cabin_temp(vehicle: Vehicle, now: float) -> float:
+    """The inside temperature at `now`: exponential approach to the setpoint (max defrost heats
+    to the maximum) while climate runs, else to the outside temperature."""
+    if vehicle.climate_on:
+        target = MAX_TEMP if vehicle.defrost_on else vehicle.driver_temp
+        tau = _CLIMATE_TAU
+    else:
+        target, tau = vehicle.outside_temp, _PARKED_TAU
+    elapsed = max(0.0, now - vehicle.climate_at)
+    return target + (vehicle.inside_temp - target) * math.exp(-elapsed / tau)
+
+
 def present(vehicle: Vehicle, now: float, policy: Policy) -> Present:
     level, charging, state = vehicle.battery_level, vehicle.charging, vehicle.charging_state
     completed_at: float | None = None
@@ -71,7 +93,9 @@ def present(vehicle: Vehicle, now: float, policy: Policy) -> Present:
             elapsed = max(0.0, now - vehicle.state_at)
             level = vehicle.battery_level + _percent_per_second(vehicle) * elapsed
     quiet_since = max(vehicle.last_active_at, completed_at or -math.inf)
-    online = now >= vehicle.awake_from and (charging or now < quiet_since + policy.sleep_after)
+    busy = charging or vehicle.climate_on
+    online = now >= vehicle.awake_from and (busy or now < quiet_since + policy.sleep_after)
+    started = vehicle.remote_start_at
     return Present(
         at=now,
         level=level,
@@ -80,12 +104,16 @@ def present(vehicle: Vehicle, now: float, policy: Policy) -> Present:
         energy_added=session_energy(vehicle, level) if vehicle.charging else vehicle.energy_added,
         online=online,
         completed_at=completed_at,
+        inside_temp=cabin_temp(vehicle, now),
+        remote_start=started is not None and started <= now < started + REMOTE_START_SECONDS,
     )
 
 
 def rebase(vehicle: Vehicle, now: float, policy: Policy) -> tuple[Vehicle, tuple[SessionEnd, ...]]:
     """The vehicle's state as of `now` (a finished charge closed at the time it finished), and
     the session that finish ended. The version is left as it was."""
+    if vehicle.climate_at < now:
+        vehicle = replace(vehicle, inside_temp=cabin_temp(vehicle, now), climate_at=now)
     if not vehicle.charging:
         return vehicle, ()
     seen = present(vehicle, now, policy)

@@ -1,21 +1,24 @@
 """SQL for vehicles and their charging sessions (SQLite and PostgreSQL alike).
 
 Reads go through statements built once, rows read by position; writes (a compare-and-set on
-a vehicle's version, with the sessions it ends and starts) through SQLAlchemy Core.
+a vehicle's version, with the sessions it ends and starts) through SQLAlchemy Core. A vehicle's
+charge schedules are one JSON column: they change only with the vehicle, under its version.
 """
 
 from __future__ import annotations
 
 import sys
 from dataclasses import asdict, fields, replace
+from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from voltgate.db.engine import Database
 from voltgate.db.schema import vehicle_charging_sessions as sessions
 from voltgate.db.schema import vehicles
 from voltgate.db.statements import Row, Statement
-from voltgate.vehicles.store import ChargingSession, Transition, Vehicle
+from voltgate.vehicles.store import ChargeSchedule, ChargingSession, Transition, Vehicle
 
 _VEHICLE_FIELDS = tuple(f.name for f in fields(Vehicle))
 _SESSION_FIELDS = tuple(f.name for f in fields(ChargingSession))
@@ -25,6 +28,7 @@ _BOOLEANS = tuple(at for at, f in enumerate(fields(Vehicle)) if f.type in ("bool
 _SHARED = tuple(
     _VEHICLE_FIELDS.index(name) for name in ("car_type", "exterior_color", "charging_state")
 )
+_SCHEDULES = _VEHICLE_FIELDS.index("charge_schedules")
 
 _VEHICLE = f"SELECT {', '.join(_VEHICLE_FIELDS)} FROM vehicles"  # noqa: S608 - constants
 _BY_ID = Statement(f"{_VEHICLE} WHERE id = ?")
@@ -60,7 +64,14 @@ def _vehicle(row: Row) -> Vehicle:
         values[at] = bool(values[at])
     for at in _SHARED:
         values[at] = sys.intern(values[at])
+    values[_SCHEDULES] = tuple(ChargeSchedule(**s) for s in orjson.loads(values[_SCHEDULES]))
     return Vehicle(*values)
+
+
+def _columns(vehicle: Vehicle) -> dict[str, Any]:
+    values = asdict(vehicle)
+    values["charge_schedules"] = orjson.dumps(values["charge_schedules"]).decode()
+    return values
 
 
 def _session(row: Row) -> ChargingSession:
@@ -72,7 +83,7 @@ class SqlVehicleStore:
         self._db = db
 
     async def add_all(self, batch: list[Vehicle]) -> bool:
-        rows = [asdict(vehicle) for vehicle in batch]
+        rows = [_columns(vehicle) for vehicle in batch]
         try:
             await self._db.write(lambda conn: conn.execute(vehicles.insert(), rows))
         except sa.exc.IntegrityError:
@@ -114,7 +125,7 @@ class SqlVehicleStore:
                 key = opened.inserted_primary_key
                 assert key is not None
                 after = replace(after, session_id=int(key[0]))
-            values = asdict(after)
+            values = _columns(after)
             for fixed in ("id", "user_id", "vin", "created_at"):
                 values.pop(fixed)
             updated = conn.execute(

@@ -8,9 +8,11 @@ import math
 from datetime import UTC, datetime
 
 from voltgate.errors import ValidationFailed
-from voltgate.vehicles.physics import Present, power_kw
+from voltgate.vehicles.physics import MAX_TEMP, MIN_TEMP, Present, power_kw
+from voltgate.vehicles.schedules import MAX_SCHEDULES
 from voltgate.vehicles.store import ChargingSession, Vehicle
 from voltgate.vehicles.views import (
+    ChargeScheduleData,
     ChargeState,
     ChargingHistoryEntry,
     ClimateState,
@@ -91,7 +93,7 @@ def _charge_state(vehicle: Vehicle, seen: Present, stamp: int) -> ChargeState:
         "charge_amps": vehicle.charging_amps,
         "minutes_to_full_charge": to_full,
         "time_to_full_charge": round(to_full / 60, 2),
-        "charge_port_door_open": plugged,
+        "charge_port_door_open": plugged or vehicle.charge_port_open,
         "charge_port_latch": "Engaged" if plugged else "Disengaged",
         "conn_charge_cable": "IEC" if plugged else "<invalid>",
         "scheduled_charging_mode": "StartAt" if vehicle.scheduled_charging else "Off",
@@ -124,7 +126,10 @@ SECTIONS = (
     "vehicle_state",
 )
 LOCATION_DATA = "location_data"
+CHARGE_SCHEDULE_DATA = "charge_schedule_data"  # answered only when `endpoints` names it
 _ALL_SECTIONS = frozenset(SECTIONS)
+_KNOWN = (*SECTIONS, LOCATION_DATA, CHARGE_SCHEDULE_DATA)
+_KNOWN_SET = frozenset(_KNOWN)
 
 
 def parse_endpoints(value: str | None) -> frozenset[str] | None:
@@ -133,9 +138,9 @@ def parse_endpoints(value: str | None) -> frozenset[str] | None:
     if value is None:
         return None
     asked = frozenset(part.strip() for part in value.split(";") if part.strip())
-    unknown = sorted(asked - {*SECTIONS, LOCATION_DATA})
+    unknown = sorted(asked - _KNOWN_SET)
     if unknown or not asked:
-        known = ", ".join((*SECTIONS, LOCATION_DATA))
+        known = ", ".join(_KNOWN)
         named = f"unknown section {unknown[0][:40]!r}" if unknown else "no section named"
         raise ValidationFailed(f"endpoints: {named}; the sections are {known}")
     return asked
@@ -156,7 +161,7 @@ def vehicle_data(
     if "charge_state" in wanted:
         data["charge_state"] = _charge_state(vehicle, seen, stamp)
     if "climate_state" in wanted:
-        data["climate_state"] = _climate_state(vehicle, stamp)
+        data["climate_state"] = _climate_state(vehicle, seen, stamp)
     if "drive_state" in wanted:
         data["drive_state"] = _drive_state(vehicle, seen, stamp, located)
     if "gui_settings" in wanted:
@@ -164,20 +169,52 @@ def vehicle_data(
     if "vehicle_config" in wanted:
         data["vehicle_config"] = _vehicle_config(vehicle, stamp)
     if "vehicle_state" in wanted:
-        data["vehicle_state"] = _vehicle_state(vehicle, stamp)
+        data["vehicle_state"] = _vehicle_state(vehicle, seen, stamp)
+    if CHARGE_SCHEDULE_DATA in wanted:
+        data["charge_schedule_data"] = _charge_schedule_data(vehicle, stamp)
     return {**summary(vehicle, seen), **data}
 
 
-def _climate_state(vehicle: Vehicle, stamp: int) -> ClimateState:
+def _climate_state(vehicle: Vehicle, seen: Present, stamp: int) -> ClimateState:
+    on, defrost = vehicle.climate_on, vehicle.defrost_on
     return {
-        "inside_temp": vehicle.inside_temp,
+        "inside_temp": round(seen.inside_temp, 1),
         "outside_temp": vehicle.outside_temp,
-        "driver_temp_setting": 21.0,
-        "passenger_temp_setting": 21.0,
-        "is_climate_on": False,
-        "is_auto_conditioning_on": False,
-        "is_preconditioning": False,
-        "fan_status": 0,
+        "driver_temp_setting": vehicle.driver_temp,
+        "passenger_temp_setting": vehicle.passenger_temp,
+        "min_avail_temp": MIN_TEMP,
+        "max_avail_temp": MAX_TEMP,
+        "is_climate_on": on,
+        "is_auto_conditioning_on": on,
+        "is_preconditioning": on,
+        "defrost_mode": 2 if defrost else 0,
+        "is_front_defroster_on": defrost,
+        "is_rear_defroster_on": defrost,
+        "fan_status": (11 if defrost else 4) if on else 0,
+        "timestamp": stamp,
+    }
+
+
+def _charge_schedule_data(vehicle: Vehicle, stamp: int) -> ChargeScheduleData:
+    return {
+        "charge_schedules": [
+            {
+                "id": s.id,
+                "name": "",
+                "days_of_week": s.days_of_week,
+                "start_enabled": s.start_enabled,
+                "start_time": s.start_time,
+                "end_enabled": s.end_enabled,
+                "end_time": s.end_time,
+                "one_time": s.one_time,
+                "enabled": s.enabled,
+                "latitude": s.latitude,
+                "longitude": s.longitude,
+            }
+            for s in vehicle.charge_schedules
+        ],
+        "max_num_charge_schedules": MAX_SCHEDULES,
+        "next_schedule": False,
         "timestamp": stamp,
     }
 
@@ -202,12 +239,15 @@ def _vehicle_config(vehicle: Vehicle, stamp: int) -> VehicleConfig:
     }
 
 
-def _vehicle_state(vehicle: Vehicle, stamp: int) -> VehicleState:
+def _vehicle_state(vehicle: Vehicle, seen: Present, stamp: int) -> VehicleState:
     return {
         "api_version": API_VERSION,
         "car_version": CAR_VERSION,
         "locked": vehicle.locked,
         "odometer": round(vehicle.odometer_mi, 1),
+        "remote_start": seen.remote_start,
+        "remote_start_enabled": True,
+        "remote_start_supported": True,
         "sentry_mode": False,
         "is_user_present": False,
         "vehicle_name": vehicle.display_name,

@@ -5,7 +5,7 @@ unique per user); VINs carry a valid check digit and are unique across users."""
 from __future__ import annotations
 
 import secrets
-from typing import Protocol
+from typing import Any, Protocol
 
 from voltgate.errors import Conflict
 from voltgate.vehicles.service import Vehicles
@@ -39,6 +39,20 @@ def vin(prefix: str, year_plant: str) -> str:
 
 def _vehicle_id() -> int:
     return 10**15 + secrets.randbelow(2**53 - 10**15)  # Tesla-like, and exact in JavaScript
+
+
+def _cabin(since: float) -> dict[str, Any]:
+    """Climate off at 21 °C setpoints, the port door closed, no remote start or schedules."""
+    return {
+        "charge_port_open": False,
+        "climate_on": False,
+        "defrost_on": False,
+        "driver_temp": 21.0,
+        "passenger_temp": 21.0,
+        "climate_at": since,
+        "remote_start_at": None,
+        "charge_schedules": (),
+    }
 
 
 def _model_3(user_id: str, now: float) -> Vehicle:
@@ -76,6 +90,7 @@ def _model_3(user_id: str, now: float) -> Vehicle:
         inside_temp=19.5,
         outside_temp=14.0,
         locked=True,
+        **_cabin(now),
         version=1,
         created_at=now,
     )
@@ -116,6 +131,7 @@ def _model_y(user_id: str, now: float, asleep_since: float) -> Vehicle:
         inside_temp=17.0,
         outside_temp=14.0,
         locked=True,
+        **_cabin(asleep_since),
         version=1,
         created_at=now,
     )

@@ -15,8 +15,8 @@ from typing import Any
 from voltgate.clock import Clock
 from voltgate.errors import Conflict, NotFound, Unavailable
 from voltgate.readmodel import Versions
-from voltgate.vehicles import commands
-from voltgate.vehicles.commands import Outcome
+from voltgate.vehicles.charging import start_charging
+from voltgate.vehicles.commands import Command, Outcome
 from voltgate.vehicles.physics import Policy, Present, present, rebase, settle
 from voltgate.vehicles.store import ChargingSession, Transition, Vehicle, VehicleStore
 
@@ -72,12 +72,11 @@ class Vehicles:
         return vehicle, present(vehicle, self.clock.now(), self.policy)
 
     async def command(
-        self, user_id: str, ref: str, name: str, raw: dict[str, Any]
+        self, user_id: str, ref: str, command: Command[Any], raw: dict[str, Any]
     ) -> tuple[bool, str]:
-        """Bad input (an unknown command, a body out of range) is refused before the vehicle's
-        state is looked at; an asleep vehicle is 408; nothing is changed by either."""
+        """A body out of range is refused before the vehicle's state is looked at; an asleep
+        vehicle is 408; nothing is changed by either (`catalog.find` names the command)."""
         vehicle = await self._find(user_id, ref)
-        command = commands.find(name)
         body = command.parse(raw)
         if command.check is not None:
             command.check(vehicle, body)
@@ -130,7 +129,7 @@ class Vehicles:
         """Plug-and-charge for seeding: the vehicle starts charging now, awake or not."""
 
         def start(current: Vehicle, now: float) -> tuple[Transition | None, Outcome | None]:
-            outcome = commands.start_charging(rebase(current, now, self.policy)[0], now)
+            outcome = start_charging(rebase(current, now, self.policy)[0], now)
             after = replace(outcome.vehicle, last_active_at=now, version=current.version + 1)
             return Transition(current, after, outcome.ends, outcome.start), outcome
 

@@ -2,8 +2,8 @@
 it for SQLite and PostgreSQL).
 
 A vehicle row is its state as of `state_at` plus what the present follows from (charging at
-`charging_amps` * `charger_voltage`, last activity, when a wake-up completes); the present is
-computed by `physics.py`, never ticked.
+`charging_amps` * `charger_voltage`, last activity, when a wake-up completes, the cabin's
+temperature as of `climate_at`); the present is computed by `physics.py`, never ticked.
 """
 
 from __future__ import annotations
@@ -12,6 +12,23 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from voltgate.readmodel import Versions
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeSchedule:
+    """One of Tesla's charge schedules (`add_charge_schedule`), as `charge_schedule_data` shows
+    it: days as a bitmask (1 Sunday … 64 Saturday), times in minutes after midnight."""
+
+    id: int
+    days_of_week: int
+    enabled: bool
+    start_enabled: bool
+    start_time: int
+    end_enabled: bool
+    end_time: int
+    one_time: bool
+    latitude: float
+    longitude: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +66,14 @@ class Vehicle:
     inside_temp: float
     outside_temp: float
     locked: bool
+    charge_port_open: bool  # the door when no cable holds it open
+    climate_on: bool
+    defrost_on: bool  # max defrost (set_preconditioning_max)
+    driver_temp: float
+    passenger_temp: float
+    climate_at: float  # `inside_temp` is as of this time
+    remote_start_at: float | None  # keyless driving allowed for two minutes from then
+    charge_schedules: tuple[ChargeSchedule, ...]
     version: int
     created_at: float
 

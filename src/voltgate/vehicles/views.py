@@ -65,9 +65,14 @@ class ClimateState(TypedDict):
     outside_temp: float
     driver_temp_setting: float
     passenger_temp_setting: float
+    min_avail_temp: float
+    max_avail_temp: float
     is_climate_on: bool
     is_auto_conditioning_on: bool
     is_preconditioning: bool
+    defrost_mode: int  # 0 off, 2 max defrost
+    is_front_defroster_on: bool
+    is_rear_defroster_on: bool
     fan_status: int
     timestamp: int
 
@@ -111,9 +116,36 @@ class VehicleState(TypedDict):
     car_version: str
     locked: bool
     odometer: float
+    remote_start: bool  # driving allowed without a key for two minutes after remote_start_drive
+    remote_start_enabled: bool
+    remote_start_supported: bool
     sentry_mode: bool
     is_user_present: bool
     vehicle_name: str
+    timestamp: int
+
+
+class ChargeScheduleView(TypedDict):
+    """One charge schedule: days as a bitmask (1 Sunday … 64 Saturday, 127 every day), times in
+    minutes after midnight."""
+
+    id: int
+    name: str
+    days_of_week: int
+    start_enabled: bool
+    start_time: int
+    end_enabled: bool
+    end_time: int
+    one_time: bool
+    enabled: bool
+    latitude: float
+    longitude: float
+
+
+class ChargeScheduleData(TypedDict):
+    charge_schedules: list[ChargeScheduleView]
+    max_num_charge_schedules: int
+    next_schedule: bool
     timestamp: int
 
 
@@ -126,6 +158,7 @@ class Sections(TypedDict, total=False):
     gui_settings: GuiSettings
     vehicle_config: VehicleConfig
     vehicle_state: VehicleState
+    charge_schedule_data: ChargeScheduleData  # only when `endpoints` names it
 
 
 class VehicleData(VehicleSummary, Sections):

@@ -1,5 +1,6 @@
 """The browser side of delegated access as plain Starlette routes: the authorization endpoint at
-every dialect's path, sign-in, consent, the user's connected apps, and their stylesheet.
+every dialect's path, sign-in, consent, the user's connected apps, their stylesheet, and the
+users' pictures.
 
 `Pages` is built once at start-up from the identity services, the crypto and the clock; its
 routes are bound methods, nothing is looked up per request.
@@ -23,6 +24,7 @@ from voltgate.identity.secrets import Crypto
 from voltgate.identity.users import Users
 from voltgate.web.account import LOGIN_PATH, Account
 from voltgate.web.authorize import DECISION_PATH, Authorize
+from voltgate.web.avatar import AVATAR_PATH, avatar
 from voltgate.web.page import ACCOUNT_HOME, Site
 from voltgate.web.session import BrowserState
 
@@ -79,4 +81,5 @@ class Pages:
             Route(ACCOUNT_HOME, account.apps, methods=["GET"]),
             Route(f"{ACCOUNT_HOME}/revoke", account.revoke, methods=["POST"]),
             Route(STYLESHEET_PATH, stylesheet, methods=["GET"]),
+            Route(AVATAR_PATH, avatar, methods=["GET"]),
         ]

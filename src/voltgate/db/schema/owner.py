@@ -70,6 +70,16 @@ vehicles = sa.Table(
     sa.Column("inside_temp", sa.Float, nullable=False),
     sa.Column("outside_temp", sa.Float, nullable=False),
     sa.Column("locked", sa.Boolean, nullable=False),
+    # Tesla's vehicle commands (0014): the charge port door, climate, remote start, and the
+    # charge schedules as one JSON list (changed only with the vehicle, under its version).
+    sa.Column("charge_port_open", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("climate_on", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("defrost_on", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("driver_temp", sa.Float, nullable=False, server_default="21.0"),
+    sa.Column("passenger_temp", sa.Float, nullable=False, server_default="21.0"),
+    sa.Column("climate_at", sa.Float, nullable=False, server_default="0"),
+    sa.Column("remote_start_at", sa.Float, nullable=True),
+    sa.Column("charge_schedules", sa.Text, nullable=False, server_default="[]"),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.UniqueConstraint("vin", name="uq_vehicles_vin"),

@@ -46,6 +46,7 @@ class Introspection(TypedDict):
 class UserInfo(TypedDict):
     sub: str
     name: NotRequired[str]
+    picture: NotRequired[str]
     email: NotRequired[str]
     email_verified: NotRequired[bool]
 
@@ -80,12 +81,13 @@ class OAuth:
         return RawResponse(200, ring.jwks_json(), headers)
 
     async def userinfo(self, call: Call[None, None, None]) -> RawResponse:
-        """OIDC Core §5.3: the claims about the signed-in user the granted scopes release."""
+        """OIDC Core §5.3: the claims about the signed-in user the granted scopes release
+        (`profile`, `email`, or Tesla's `user_data` for both)."""
         claims = call.principal.claims
         user = await self._identity.users.find(claims.subject)
         if user is None or user.disabled_at is not None:
             raise InvalidToken("the user of this access token no longer exists or is disabled")
-        return json(profile_claims(user, claims.scopes), 200, NO_STORE)
+        return json(profile_claims(user, claims.scopes, self._issuer), 200, NO_STORE)
 
 
 def mount(table: RouteTable, identity: Identity, issuer: str) -> OAuth:

@@ -1,5 +1,7 @@
 """Vehicles on the Tesla Fleet API: `/api/1/vehicles[/{vehicle}]`, `vehicle_data`, `wake_up`,
-`command/{name}` and `/api/1/dx/charging/history`, in `{"response": …}` bodies.
+`command/{name}` and `/api/1/dx/charging/history`, in `{"response": …}` bodies. Each command
+names the scopes that may send it (`vehicles.catalog`): `vehicle_cmds` for all of them,
+`vehicle_charging_cmds` for the charging ones.
 
 Only a user's delegated token reaches them (kinds `third_party`, `open_source`: the token's
 subject is the user); any other kind is 403. `{vehicle}` is the vehicle's id or VIN; another
@@ -26,6 +28,7 @@ from voltgate.http.kept import by_subject
 from voltgate.http.routing import Body, Call, RouteTable
 from voltgate.identity.clients import DELEGATED_KINDS
 from voltgate.pagination import MAX_SIZE
+from voltgate.vehicles.catalog import COMMANDS, find
 from voltgate.vehicles.schemas import charging_session, parse_endpoints, summary, vehicle_data
 from voltgate.vehicles.service import Vehicles
 from voltgate.vehicles.views import ChargingHistoryEntry, VehicleData, VehicleSummary
@@ -153,9 +156,13 @@ class VehicleRoutes:
         return {"response": summary(found, seen)}
 
     async def command(self, call: Call[None, None, dict[str, Any]]) -> CommandResponse:
-        params = call.params
+        """An unknown command is 400 and a token without one of the command's own scopes 403,
+        before the vehicle is looked up."""
+        params, principal = call.params, call.principal
+        command = find(params["name"])
+        principal.require_any(*command.scopes)
         result, reason = await self._vehicles.command(
-            call.principal.claims.subject, params["vehicle"], params["name"], call.body
+            principal.claims.subject, params["vehicle"], command, call.body
         )
         return {"response": {"result": result, "reason": reason}}
 
@@ -177,6 +184,15 @@ class VehicleRoutes:
                 "pageNo": page_no,
             }
         }
+
+
+_COMMANDS_DOC = (
+    "The body is the command's parameters (nothing, or a JSON object), e.g. "
+    '`{"percent": 80}` for set_charge_limit; an unknown command or parameter is 400. '
+    "The commands and the scopes that may send each (any one of them): "
+    + "; ".join(f"`{name}` ({' or '.join(c.scopes)})" for name, c in sorted(COMMANDS.items()))
+    + "."
+)
 
 
 def mount(table: RouteTable, vehicles: Vehicles) -> None:
@@ -229,11 +245,8 @@ def mount(table: RouteTable, vehicles: Vehicles) -> None:
         body=Body.object(),
         response=CommandResponse,
         failures=(404, 408, 409),
-        summary="A vehicle command (vehicle_charging_cmds or vehicle_cmds)",
-        description=(
-            "The body is the command's parameters (nothing, or a JSON object), e.g. "
-            '`{"percent": 80}` for set_charge_limit; an unknown command or parameter is 400.'
-        ),
+        summary="A vehicle command (each names its scopes: vehicle_cmds, vehicle_charging_cmds)",
+        description=_COMMANDS_DOC,
     )
     table.get(
         "/api/1/dx/charging/history",
