@@ -116,3 +116,17 @@ async def test_at_most_ten_schedules(app: App) -> None:
     # Replacing one of the ten is still possible.
     assert await _add(me, {**NIGHTS, "id": held[3]["id"], "start_time": 0}) == DONE
     assert (await _schedules(me))[3]["start_time"] == 0
+
+
+async def test_where_a_schedule_applies_is_shown_only_with_vehicle_location(app: App) -> None:
+    me = await driver(app)
+    await _add(me, NIGHTS)
+    asked = {"endpoints": "charge_schedule_data"}
+    without = await me.data(me.charging, params=asked, scopes="vehicle_device_data")
+    [shown] = without.json()["response"]["charge_schedule_data"]["charge_schedules"]
+    assert "latitude" not in shown and "longitude" not in shown and shown["enabled"] is True
+    located = await me.data(
+        me.charging, params=asked, scopes="vehicle_device_data vehicle_location"
+    )
+    [shown] = located.json()["response"]["charge_schedule_data"]["charge_schedules"]
+    assert (shown["latitude"], shown["longitude"]) == (37.4419, -122.143)

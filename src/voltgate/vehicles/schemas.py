@@ -13,6 +13,7 @@ from voltgate.vehicles.schedules import MAX_SCHEDULES
 from voltgate.vehicles.store import ChargingSession, Vehicle
 from voltgate.vehicles.views import (
     ChargeScheduleData,
+    ChargeScheduleView,
     ChargeState,
     ChargingHistoryEntry,
     ClimateState,
@@ -150,8 +151,9 @@ def vehicle_data(
     vehicle: Vehicle, seen: Present, *, located: bool, sections: frozenset[str] | None = None
 ) -> VehicleData:
     """The vehicle as `vehicle_data` shows it: every section, or those in `sections` (where
-    `location_data` asks for the drive state with the location); where it is only when
-    `located` (the token has `vehicle_location`)."""
+    `location_data` asks for the drive state with the location); where it is, and where its
+    charge schedules apply, only when `located` (the token has `vehicle_location`)."""
+    schedules_located = located
     wanted: frozenset[str] = _ALL_SECTIONS
     if sections is not None:
         wanted = sections | ({"drive_state"} if LOCATION_DATA in sections else frozenset())
@@ -171,7 +173,7 @@ def vehicle_data(
     if "vehicle_state" in wanted:
         data["vehicle_state"] = _vehicle_state(vehicle, seen, stamp)
     if CHARGE_SCHEDULE_DATA in wanted:
-        data["charge_schedule_data"] = _charge_schedule_data(vehicle, stamp)
+        data["charge_schedule_data"] = _charge_schedule_data(vehicle, stamp, schedules_located)
     return {**summary(vehicle, seen), **data}
 
 
@@ -195,24 +197,25 @@ def _climate_state(vehicle: Vehicle, seen: Present, stamp: int) -> ClimateState:
     }
 
 
-def _charge_schedule_data(vehicle: Vehicle, stamp: int) -> ChargeScheduleData:
+def _charge_schedule_data(vehicle: Vehicle, stamp: int, located: bool) -> ChargeScheduleData:
+    schedules: list[ChargeScheduleView] = []
+    for s in vehicle.charge_schedules:
+        view: ChargeScheduleView = {
+            "id": s.id,
+            "name": "",
+            "days_of_week": s.days_of_week,
+            "start_enabled": s.start_enabled,
+            "start_time": s.start_time,
+            "end_enabled": s.end_enabled,
+            "end_time": s.end_time,
+            "one_time": s.one_time,
+            "enabled": s.enabled,
+        }
+        if located:
+            view["latitude"], view["longitude"] = s.latitude, s.longitude
+        schedules.append(view)
     return {
-        "charge_schedules": [
-            {
-                "id": s.id,
-                "name": "",
-                "days_of_week": s.days_of_week,
-                "start_enabled": s.start_enabled,
-                "start_time": s.start_time,
-                "end_enabled": s.end_enabled,
-                "end_time": s.end_time,
-                "one_time": s.one_time,
-                "enabled": s.enabled,
-                "latitude": s.latitude,
-                "longitude": s.longitude,
-            }
-            for s in vehicle.charge_schedules
-        ],
+        "charge_schedules": schedules,
         "max_num_charge_schedules": MAX_SCHEDULES,
         "next_schedule": False,
         "timestamp": stamp,

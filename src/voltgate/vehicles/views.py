@@ -138,8 +138,8 @@ class ChargeScheduleView(TypedDict):
     end_time: int
     one_time: bool
     enabled: bool
-    latitude: float
-    longitude: float
+    latitude: NotRequired[float]  # where it applies: only with `vehicle_location`
+    longitude: NotRequired[float]
 
 
 class ChargeScheduleData(TypedDict):
