@@ -101,6 +101,8 @@ ROUTES = (
         "/api/1/energy_sites/{energy_site}/calendar_history?kind=energy&period=day",
         "user",
     ),
+    Route("users me", "GET", "/api/1/users/me", "user"),
+    Route("users region", "GET", "/api/1/users/region", "user"),
     Route("partner account", "GET", "/api/1/partner_accounts", "partner"),
     # ev.energy.
     Route("charging sessions", "GET", "/v2/charging_sessions", "user"),
@@ -114,6 +116,13 @@ ROUTES = (
         "/v1/operator/devices/{device}/connectors/1/start",
         "operator",
         '{"charge_power":7,"duration":600,"target_soc":80}',
+    ),
+    Route(
+        "vehicle command",
+        "POST",
+        "/api/1/vehicles/{vehicle}/command/honk_horn",
+        "user",
+        "{}",
     ),
     Route(
         "site create",

@@ -2,11 +2,14 @@
 like a missing one), read with their present computed from the clock, woken, commanded.
 
 Every change is a compare-and-set on the vehicle's version: instances reading and commanding
-the same vehicle settle each finished charge once and never lose a command's effect.
+the same vehicle settle each finished charge once and never lose a command's effect. Within a
+process, changes to one vehicle wait for each other, so only another instance's change can
+make one retry.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -33,6 +36,9 @@ class Vehicles:
         self._store = store
         self.clock = clock
         self.policy = policy
+        # One change at a time per vehicle in this process (as the car takes its commands):
+        # concurrent commands queue here instead of losing compare-and-sets to each other.
+        self._serial: dict[int, asyncio.Lock] = {}
 
     @property
     def versions(self) -> Versions:
@@ -155,16 +161,29 @@ class Vehicles:
         return settled, present(settled, self.clock.now(), self.policy)
 
     async def _change(self, vehicle: Vehicle, make: Change) -> tuple[Vehicle, Outcome | None]:
-        for _ in range(_ATTEMPTS):
-            change, outcome = make(vehicle, self.clock.now())
-            if change is None:
-                return vehicle, outcome
-            stored = await self._store.apply(change)
-            if stored is not None:
-                return stored, outcome
-            # Another change won: redo on its result (the store has read the vehicle again).
-            fresh = await self._store.get(vehicle.id)
-            if fresh is None:
-                raise NotFound(f"no vehicle {vehicle.id}")
-            vehicle = fresh
+        change, outcome = make(vehicle, self.clock.now())
+        if change is None:  # nothing to write (a read with nothing to settle): no waiting
+            return vehicle, outcome
+        lock = self._serial.get(vehicle.id)
+        if lock is None:
+            lock = self._serial[vehicle.id] = asyncio.Lock()
+        async with lock:
+            # Changed here while this one waited: decide again on what is held now, rather
+            # than lose a compare-and-set to it.
+            held = await self._store.get(vehicle.id)
+            if held is not None and held.version != vehicle.version:
+                vehicle = held
+                change, outcome = make(vehicle, self.clock.now())
+            for _ in range(_ATTEMPTS):
+                if change is None:
+                    return vehicle, outcome
+                stored = await self._store.apply(change)
+                if stored is not None:
+                    return stored, outcome
+                # Another instance's change won: redo on its result (read again by the store).
+                fresh = await self._store.get(vehicle.id)
+                if fresh is None:
+                    raise NotFound(f"no vehicle {vehicle.id}")
+                vehicle = fresh
+                change, outcome = make(vehicle, self.clock.now())
         raise Conflict("the vehicle is being changed by other requests; try again")
