@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 
-from voltgate.ids import ulid, unique_hex
+from voltgate.ids import ulid, ulid_at, unique_hex
 
 
 def _draw(queue: multiprocessing.Queue[tuple[str, str]]) -> None:
@@ -53,3 +53,12 @@ def _decode(value: str) -> int:
 def test_ulids_made_in_one_millisecond_sort_in_the_order_made() -> None:
     drawn = [ulid() for _ in range(5000)]  # hundreds in each millisecond
     assert drawn == sorted(drawn) and len(set(drawn)) == len(drawn)
+
+
+def test_a_ulid_for_a_past_moment_is_its_millisecond_then_the_given_bits() -> None:
+    at = 1_767_225_600.1234  # 2026-01-01T00:00:00.123Z
+    value = ulid_at(at, (1 << 90) | 12345)  # only the low 80 bits are used
+
+    assert _decode(value) == (1_767_225_600_123 << 80) | 12345
+    assert ulid_at(at, 12345) == value  # the same moment and bits: the same id
+    assert ulid_at(at - 0.001, (1 << 80) - 1) < value < ulid_at(at + 0.001, 0) < ulid()

@@ -56,6 +56,14 @@ def new_id(prefix: str) -> str:
     return f"{prefix}{ulid()}"
 
 
+def ulid_at(at: float, randomness: int) -> str:
+    """A ULID for a moment in the past (a seeded history): `at`'s milliseconds, then the low 80
+    bits of `randomness`, drawn by the caller so that a seeded history is reproducible. It sorts
+    among the ids made at that time, before every id `ulid()` makes later."""
+    value = (int(at * 1000) << 80) | (randomness & ((1 << 80) - 1))
+    return "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])
+
+
 def unique_hex(nbytes: int = 12) -> str:
     return f"{_fast.getrandbits(nbytes * 8):0{nbytes * 2}x}"
 

@@ -7,6 +7,7 @@ which may span five years, with `db.reader.scan`. Writes go through SQLAlchemy C
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -55,6 +56,15 @@ class SqlChargingStore:
             await self._db.write(lambda conn: conn.execute(charging_records.insert(), values))
         except sa.exc.IntegrityError:
             raise TransactionTaken(record.transaction_id) from None
+
+    async def add_many(self, records: Sequence[ChargingRecord]) -> None:
+        rows = [_values(record) for record in records]
+        if not rows:
+            return
+        try:
+            await self._db.write(lambda conn: conn.execute(charging_records.insert(), rows))
+        except sa.exc.IntegrityError:
+            raise TransactionTaken("a transaction of the batch") from None
 
     async def by_transaction(self, device_id: str, transaction_id: str) -> ChargingRecord | None:
         row = await self._db.reader.one(BY_TRANSACTION, device_id, transaction_id)

@@ -9,7 +9,7 @@ different ones 409 (code 4001). Connector and start time never change under one 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from voltgate.changes import Changes
@@ -116,6 +116,30 @@ class Charging:
                 return updated, False
             # Stopped by a concurrent report since we read it: judge against that one.
         raise Conflict(f"transaction {body.transaction_id!r} is being reported concurrently")
+
+    async def add_history(self, records: Sequence[ChargingRecord]) -> None:
+        """Store finished sessions of the past together, as given (a seeded history: the caller
+        chose their ids, times and meter values); Conflict, storing none, when one's transaction
+        is already stored."""
+        if not records:
+            return
+        now = self._clock.now()
+        owners: dict[str, tuple[str, str | None]] = {}  # device -> (operator, owning user)
+        for record in records:
+            if record.device_id not in owners:
+                device = await self._devices.find(record.device_id)
+                if device is None:
+                    raise NotFound(f"no charger {record.device_id!r}")
+                owners[device.id] = (device.operator_id, device.owner_user_id)
+            if record.operator_id != owners[record.device_id][0]:
+                raise ValidationFailed(f"charger {record.device_id!r} is not that operator's")
+            if record.stopped_at is None or record.stopped_at > now:
+                raise ValidationFailed("a history holds finished sessions of the past only")
+        try:
+            await self._store.add_many(records)
+        except TransactionTaken:
+            raise Conflict("a transaction of this history is already stored") from None
+        await self._tracked.changed({owner for pair in owners.values() for owner in pair})
 
     async def page(self, which: RecordFilter, page: int, size: int) -> Page[ChargingRecord]:
         """One page (newest first) of the operator's records that `which` selects."""

@@ -3,6 +3,7 @@ for SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -70,6 +71,10 @@ SLOT = 900
 class ChargingStore(Protocol):
     async def add(self, record: ChargingRecord) -> None:
         """Insert; raises TransactionTaken when (device, transaction id) exists."""
+
+    async def add_many(self, records: Sequence[ChargingRecord]) -> None:
+        """Insert together, in one transaction (a seeded history, with the times it carries);
+        raises TransactionTaken, inserting none, when one's (device, transaction id) exists."""
 
     async def by_transaction(
         self, device_id: str, transaction_id: str

@@ -9,6 +9,9 @@ kept: the same sites, chargers, users and vehicles come back, with the data they
 The chargers themselves are run by `voltgate sim chargers` in a child process: this module
 registers them (in their sites, through the enrollment service, as an installer would) and
 hands their credentials over in the simulator's state file.
+
+The first start also gives the world a past: 30 days of charging, ending then, for every
+charger and vehicle (`backfill.py`); later starts keep it and add none.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from voltgate.devices.enrollment import SANDBOX_OPERATOR
 from voltgate.devices.schemas import ConnectorSpec, DeviceRegistration, EnrollmentCreate
 from voltgate.energy.seed import seed_energy_site
 from voltgate.runtime import Runtime
+from voltgate.sandbox.backfill import SEED, Backfill, Home
 from voltgate.simulator.fleet import FIRMWARE
 from voltgate.simulator.physics import HOME_MODEL, MODELS, Model
 from voltgate.sites.schemas import SiteCreate
@@ -201,18 +205,25 @@ async def _ensure_chargers(
 
 
 async def provision_sandbox(
-    rt: Runtime, issuer: str, *, fleet: int = 0, fleet_state: Path | None = None
+    rt: Runtime,
+    issuer: str,
+    *,
+    fleet: int = 0,
+    fleet_state: Path | None = None,
+    history_seed: int | None = SEED,
 ) -> dict[str, Any]:
     """The sandbox world; the credentials to print, every secret and password re-issued now.
 
     With `fleet` > 0 and a `fleet_state` path, also `fleet` public chargers and a home charger,
     registered (or kept) and written to `fleet_state` for `voltgate sim chargers --state`.
+    What is new gets 30 days of history ending now, drawn from `history_seed` (None: none).
     """
+    past = None if history_seed is None else Backfill(history_seed, rt.clock.now())
     operator = await _ensure_client(rt, SANDBOX_OPERATOR, "operator", "read write")
     site_ids = await _ensure_sites(rt, operator["client_id"])
     users = [await _ensure_user(rt, person) for person in USERS]
-    for user in users:
-        user.update(await _owner_world(rt, user["user_id"]))
+    for index, user in enumerate(users):
+        user.update(await _owner_world(rt, user["user_id"], past, index))
     redirect_uri = sandbox_page.callback_uri(issuer)
     app = await _ensure_client(
         rt, sandbox_page.APP_NAME, "third_party", APP_SCOPES, (redirect_uri,)
@@ -221,6 +232,10 @@ async def provision_sandbox(
     if fleet and fleet_state is not None:
         plan = _plan(site_ids, fleet, users[0]["user_id"])
         chargers = await _ensure_chargers(rt, operator["client_id"], plan, fleet_state, issuer)
+        if past is not None:
+            home = await _home(rt, users[0])
+            ids = [c["device_id"] for c in chargers]
+            await past.chargers(rt, operator["client_id"], ids, home)
     return {
         "operator": {**operator, "site_ids": site_ids},
         "users": users,
@@ -229,16 +244,28 @@ async def provision_sandbox(
     }
 
 
-async def _owner_world(rt: Runtime, user_id: str) -> dict[str, Any]:
+async def _owner_world(
+    rt: Runtime, user_id: str, past: Backfill | None, index: int
+) -> dict[str, Any]:
     """A user's vehicles and home energy site (kept when they exist), as the credentials show
-    them: enough to paste the first requests."""
+    them: enough to paste the first requests. New vehicles come with their past."""
+    site = await seed_energy_site(rt.owner.energy, rt.coordinator, user_id)
+    history = None if past is None else past.vehicles(rt, site.time_zone, index)
     # In seeding order: the one charging at home first, the one asleep at the office last.
     vehicles = sorted(
-        await seed_vehicles(rt.owner.vehicles, rt.identity.users, user_id),
+        await seed_vehicles(rt.owner.vehicles, rt.identity.users, user_id, history),
         key=lambda v: (v.seed_slot or 0, v.id),
     )
-    site = await seed_energy_site(rt.owner.energy, rt.coordinator, user_id)
     return {
         "vehicles": [{"id": v.id, "vin": v.vin, "display_name": v.display_name} for v in vehicles],
         "energy_site_id": site.id,
     }
+
+
+async def _home(rt: Runtime, user: dict[str, Any]) -> Home | None:
+    """The first user's home: their Model 3 charges on the home charger, in their time zone."""
+    cars = [v for v in await rt.owner.vehicles.of_user(user["user_id"]) if v.seed_slot == 1]
+    sites = await rt.owner.energy.of_user(user["user_id"])
+    if not cars or not sites:
+        return None
+    return Home(user["user_id"], 0, cars[0], sites[0].time_zone)

@@ -158,6 +158,9 @@ class SqlTelemetryStore:
         rows = list(readings)
         await self._db.run_together((_INSERT_READING, rows), (_UPSERT, rollup(rows)))
 
+    async def add_rollups(self, readings: Sequence[Reading]) -> None:
+        await self._db.run_together((_UPSERT, rollup(readings)))
+
     async def readings(
         self,
         device_id: str,

@@ -30,6 +30,7 @@ import asyncio
 import contextlib
 import math
 import time
+from collections.abc import Sequence
 
 import orjson
 import structlog
@@ -52,6 +53,7 @@ TOUCH_EVERY = 10.0
 SWEEP_EVERY = 300.0
 SWEEP_CHUNK = 5_000
 MAX_LIMIT = 1_000
+HISTORY_CHUNK = 20_000  # readings of a seeded history written per transaction
 BATCH_BOUNDS = (1, 5, 10, 50, 100, 500, 1_000, 5_000, 10_000, 50_000)
 COMMIT_BOUNDS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -247,6 +249,22 @@ class Telemetry:
             total += deleted
             if deleted < SWEEP_CHUNK:
                 return total
+
+    async def add_history(self, readings: Sequence[Reading]) -> None:
+        """Store readings of the past (a seeded history) in chunks, a transaction each: those
+        within the raw retention raw and rolled up, older ones only rolled up (as the sweep
+        would leave them). The newest of each connector becomes its latest reading."""
+        if not readings:
+            return
+        kept_from = self._clock.now() - self._raw_retention
+        raw = [r for r in readings if r.at >= kept_from]
+        old = [r for r in readings if r.at < kept_from]
+        for first in range(0, len(old), HISTORY_CHUNK):
+            await self._store.add_rollups(old[first : first + HISTORY_CHUNK])
+        for first in range(0, len(raw), HISTORY_CHUNK):
+            await self._store.append(raw[first : first + HISTORY_CHUNK])
+        self._latest.ingested(raw)
+        await self._latest.stored(list(dict.fromkeys(r.device_id for r in readings)))
 
     async def flush(self) -> None:
         """Wait until everything accepted so far is written (and the heartbeats due)."""

@@ -65,6 +65,10 @@ class TelemetryStore(Protocol):
         """Insert a batch of readings and merge it into the 1-minute rollups, in one
         transaction."""
 
+    async def add_rollups(self, readings: Sequence[Reading]) -> None:
+        """Merge readings into the 1-minute rollups without keeping them raw (a seeded history
+        older than the raw retention), in one transaction."""
+
     async def readings(
         self,
         device_id: str,

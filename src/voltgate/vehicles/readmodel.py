@@ -11,7 +11,7 @@ by a process this one has not heard from) is looked up in the database by id or 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from voltgate.changes import Changes
 from voltgate.readmodel import Index, Table
@@ -113,3 +113,11 @@ class VehicleReadModel:
     ) -> tuple[list[ChargingSession], int]:
         """History is a range scan: read from the database (statements built once)."""
         return await self._sql.sessions(user_id, vehicle_id, offset, limit, newest_first)
+
+    async def add_sessions(self, sessions: Sequence[ChargingSession]) -> None:
+        """Moves the owners' versions here; other processes hear of the vehicles as changed
+        (a CLI's write makes servers on the same database reload everything)."""
+        await self._sql.add_sessions(sessions)
+        for user_id in {session.user_id for session in sessions}:
+            self.versions.changed(user_id)
+        await self._table.stored(keys=list(dict.fromkeys(s.vehicle_id for s in sessions)))

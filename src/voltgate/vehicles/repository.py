@@ -8,6 +8,7 @@ charge schedules are one JSON column: they change only with the vehicle, under i
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, fields, replace
 from typing import Any
 
@@ -162,3 +163,10 @@ class SqlVehicleStore:
         rows = await reader.all(_WINDOWS[one, newest_first], *mine, limit, offset)
         counted = await reader.one(_COUNTS[one], *mine)
         return [_session(row) for row in rows], 0 if counted is None else int(counted[0])
+
+    async def add_sessions(self, batch: Sequence[ChargingSession]) -> None:
+        rows = [asdict(session) for session in batch]
+        for row in rows:
+            del row["id"]
+        if rows:
+            await self._db.write(lambda conn: conn.execute(sessions.insert(), rows))

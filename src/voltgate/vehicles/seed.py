@@ -5,6 +5,7 @@ unique per user); VINs carry a valid check digit and are unique across users."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from voltgate.errors import Conflict
@@ -137,8 +138,16 @@ def _model_y(user_id: str, now: float, asleep_since: float) -> Vehicle:
     )
 
 
-async def seed_vehicles(vehicles: Vehicles, users: Users, user_id: str) -> list[Vehicle]:
-    """The user's seeded vehicles, created on the first call (the Model 3 starts charging)."""
+async def seed_vehicles(
+    vehicles: Vehicles,
+    users: Users,
+    user_id: str,
+    history: Callable[[list[Vehicle]], Awaitable[None]] | None = None,
+) -> list[Vehicle]:
+    """The user's seeded vehicles, created on the first call (the Model 3 starts charging).
+
+    `history` is called with the vehicles just created, before the Model 3 starts charging:
+    past sessions it stores list before the one that start opens."""
     await users.get(user_id)  # 404 for a user that does not exist
     for _ in range(5):
         # As stored, not as this process last heard: another instance may have just seeded.
@@ -150,6 +159,8 @@ async def seed_vehicles(vehicles: Vehicles, users: Users, user_id: str) -> list[
         asleep_since = now - vehicles.policy.sleep_after - 3600
         model_3, model_y = _model_3(user_id, now), _model_y(user_id, now, asleep_since)
         if await vehicles.add([model_3, model_y]):
+            if history is not None:
+                await history([model_3, model_y])
             return [await vehicles.start_charging(model_3), model_y]
         # A VIN was taken (retry with new serials) or a concurrent call seeded this user.
     raise Conflict("could not seed vehicles for this user; try again")

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
 from voltgate.clock import Clock
-from voltgate.errors import Conflict, NotFound, Unavailable
+from voltgate.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from voltgate.readmodel import Versions
 from voltgate.vehicles.charging import start_charging
 from voltgate.vehicles.commands import Command, Outcome
@@ -119,6 +119,18 @@ class Vehicles:
         return await self._store.sessions(
             user_id, vehicle_id, page_no * page_size, page_size, newest_first
         )
+
+    async def add_history(self, sessions: Sequence[ChargingSession]) -> None:
+        """Store finished charging sessions of the past (a seeded history), oldest first; each
+        must be of a stored vehicle of its user, and have ended."""
+        now = self.clock.now()
+        for session in sessions:
+            vehicle = await self._store.get(session.vehicle_id)
+            if vehicle is None or vehicle.user_id != session.user_id or vehicle.vin != session.vin:
+                raise NotFound(f"no vehicle {session.vehicle_id} of this user")
+            if session.ended_at is None or session.ended_at > now:
+                raise ValidationFailed("a history holds finished sessions of the past only")
+        await self._store.add_sessions(sessions)
 
     async def add(self, batch: list[Vehicle]) -> bool:
         """Store new vehicles (seeding); False when a VIN or a seed slot is taken."""

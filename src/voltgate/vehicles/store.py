@@ -8,6 +8,7 @@ temperature as of `climate_at`); the present is computed by `physics.py`, never 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -145,3 +146,8 @@ class VehicleStore(Protocol):
         self, user_id: str, vehicle_id: int | None, offset: int, limit: int, newest_first: bool
     ) -> tuple[list[ChargingSession], int]:
         """One window of the user's finished charging sessions, and their total."""
+
+    async def add_sessions(self, sessions: Sequence[ChargingSession]) -> None:
+        """Insert finished sessions of the past together (a seeded history), their ids given
+        by the database in this order (the `id` each carries is not used): insert oldest first,
+        before the vehicle's live sessions, as history lists in id order."""
