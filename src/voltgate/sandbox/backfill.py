@@ -98,7 +98,11 @@ class Backfill:
     async def _plan(
         self, rt: Runtime, device: Device, home: Home | None, index: int
     ) -> tuple[Charger, list[tuple[int, Charge]]]:
-        connectors = tuple((c.number, c.max_power_kw) for c in device.connectors)
+        # A connector learned without its power yet (a charger registered without any) has no
+        # past to make up.
+        connectors = tuple(
+            (c.number, c.max_power_kw) for c in device.connectors if c.max_power_kw is not None
+        )
         if device.site_id is None:  # a home charger: its owner's Model 3, every evening at home
             zone = home.zone if home is not None else "UTC"
             charger = Charger(device.id, device.operator_id, zone, connectors, dc=False)
