@@ -18,7 +18,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.fixtures.browser import ensure_npm_packages
+from tests.fixtures.browser import ensure_npm_packages, landed_at
 from tests.fixtures.live import LiveServer, free_port, stop
 from tests.live.support import me
 
@@ -147,21 +147,12 @@ def test_authlib_confidential_client_completes_the_flow_in_chromium(
     url, state = session.create_authorization_url(
         meta["authorization_endpoint"], code_verifier=verifier, nonce="authlib-nonce"
     )
-    landed: list[str] = []
-    context = chromium.new_context()
-    try:
-        page = context.new_page()
-        # The browser's last hop is the app's redirect URI: catch it there, as the app would.
-        page.route(
-            f"{redirect_uri}**",
-            lambda route: (landed.append(route.request.url), route.fulfill(body="ok")),
-        )
-        page.goto(url)
-        _sign_in_and_allow(page, "test third_party", typo_first=True)
-        page.wait_for_url(f"{redirect_uri}**")
-    finally:
-        context.close()
-    [callback] = landed
+    callback = landed_at(
+        chromium,
+        url,
+        redirect_uri,
+        lambda page: _sign_in_and_allow(page, "test third_party", typo_first=True),
+    )
     token = session.fetch_token(
         meta["token_endpoint"], authorization_response=callback, code_verifier=verifier
     )

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.fixtures.browser import ensure_npm_packages
+from tests.fixtures.browser import ensure_npm_packages, landed_at
 from tests.fixtures.live import LiveServer, free_port, stop
 from tests.live.support import me
 from tests.live.test_browser_flows import _Lines
@@ -56,22 +56,10 @@ def _sign_in_and_allow(page: Any, app_name: str, *described: str) -> None:
 
 
 def _browse(chromium: Any, url: str, redirect_uri: str, app_name: str, *described: str) -> str:
-    """The browser from `url` to the app's redirect URI (caught there): the URL it lands on."""
-    landed: list[str] = []
-    context = chromium.new_context()
-    try:
-        page = context.new_page()
-        page.route(
-            f"{redirect_uri}**",
-            lambda route: (landed.append(route.request.url), route.fulfill(body="ok")),
-        )
-        page.goto(url)
-        _sign_in_and_allow(page, app_name, *described)
-        page.wait_for_url(f"{redirect_uri}**")
-    finally:
-        context.close()
-    [callback] = landed
-    return callback
+    """The browser from `url` to the app's redirect URI: the URL it lands on."""
+    return landed_at(
+        chromium, url, redirect_uri, lambda p: _sign_in_and_allow(p, app_name, *described)
+    )
 
 
 def _query(url: str) -> dict[str, list[str]]:

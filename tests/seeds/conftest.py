@@ -25,6 +25,7 @@ import pytest
 
 from tests.fixtures.live import free_port, server_env, voltgate_process
 from tests.web.support import forms, query
+from voltgate.identity import pkce
 
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 WRITE_OUT = "\n%{http_code}"
@@ -85,9 +86,10 @@ class Sandbox:
         return {"client_id": str(data["client_id"]), "client_secret": str(data["client_secret"])}
 
     def curl(self, command: str, **placeholders: str) -> Answer:
-        """A guide's curl, run by a shell as pasted, with `host` and the placeholders replaced;
-        curl is told only to print the status after the body (`-w`)."""
-        line = fill(command, **placeholders)
+        """A guide's curl, pasted into a shell, with the host and the placeholders replaced
+        (its `\\` line continuations joined, as the shell does); curl is told only to print
+        the status after the body (`-w`)."""
+        line = fill(command, **placeholders).replace("\\\n", " ")
         done = subprocess.run(
             ["bash", "-c", f"{line} -sS -w {shlex.quote(WRITE_OUT)}"],
             capture_output=True,
@@ -159,12 +161,16 @@ def scopes_of(text: str) -> list[str]:
 
 
 def tesla_token(
-    sandbox: Sandbox, scope: str, app: dict[str, str] | None = None, user: int = 0
+    sandbox: Sandbox,
+    scope: str,
+    app: dict[str, str] | None = None,
+    verifier: str | None = None,
 ) -> dict[str, Any]:
-    """A third-party token from Tesla's authorization-code flow on `/oauth2/v3/*`: the user
-    signs in and allows `scope` for `app` (the sandbox's app unless given)."""
+    """A token from Tesla's authorization-code flow on `/oauth2/v3/*`: the first user signs in
+    and allows `scope` for `app` (the sandbox's confidential app unless given; a public one
+    without `client_secret` proves the PKCE `verifier`)."""
     app = app or sandbox.creds["third_party_app"]
-    person = sandbox.creds["users"][user]
+    person = sandbox.creds["users"][0]
     target = redirect_target(sandbox)
     params = {
         "response_type": "code",
@@ -173,6 +179,11 @@ def tesla_token(
         "scope": scope,
         "state": "seed-state",
     }
+    proof = {}
+    if verifier is not None:
+        params.update(code_challenge=pkce.s256(verifier), code_challenge_method="S256")
+        proof = {"code_verifier": verifier}
+    secret = {"client_secret": app["client_secret"]} if "client_secret" in app else {}
     with httpx.Client(base_url=sandbox.base_url) as http:
         url = str(httpx.URL("/oauth2/v3/authorize", params=params))
         redirect = sign_in_and_allow(http, url, person["email"], person["password"])
@@ -181,7 +192,8 @@ def tesla_token(
             data={
                 "grant_type": "authorization_code",
                 "client_id": app["client_id"],
-                "client_secret": app["client_secret"],
+                **secret,
+                **proof,
                 "code": code_from(redirect, target),
                 "redirect_uri": target,
             },

@@ -28,7 +28,7 @@ def test_what_is_quoted_here_is_the_guides() -> None:
 @pytest.mark.xfail(strict=True, reason="the be.ENERGISED dialect is issue 15: not built yet")
 def test_init_session_as_written(sandbox: Sandbox) -> None:
     answer = sandbox.curl(
-        INIT_SESSION.replace("\\\n", " "),
+        INIT_SESSION,
         **{"https://url-for-api": f"{sandbox.base_url}/graphql"},
     )
     assert answer.status == 200, answer.text
