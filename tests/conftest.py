@@ -127,6 +127,18 @@ async def app(backend: Backend) -> AsyncIterator[App]:
 
 
 @pytest.fixture
+async def second(app: App, backend: Backend) -> AsyncIterator[App]:
+    """Another instance beside `app`, on the same database and coordinator (PostgreSQL + Redis
+    only: instances share a coordinator only there)."""
+    from tests.fixtures.instances import another_instance  # it builds on this module's App
+
+    if backend.name != "postgres":
+        pytest.skip("instances share a coordinator only on PostgreSQL + Redis")
+    async with another_instance(backend, app) as other:
+        yield other
+
+
+@pytest.fixture
 def live(backend: Backend, tmp_path: Path) -> Iterator[LiveServer]:
     with live_server(
         tmp_path / "data",

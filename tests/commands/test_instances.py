@@ -3,21 +3,9 @@ operator reads through the other, within a second."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from tests.commands.support import fleet, heartbeat, queued, report, show
-from tests.conftest import App, Backend
-from tests.fixtures.instances import another_instance, seen_within
-
-
-@pytest.fixture
-async def second(app: App, backend: Backend) -> AsyncIterator[App]:
-    if backend.name != "postgres":
-        pytest.skip("instances share a coordinator only on PostgreSQL + Redis")
-    async with another_instance(backend, app) as other:
-        yield other
+from tests.conftest import App
+from tests.fixtures.instances import seen_within
 
 
 async def test_a_status_reported_on_one_instance_is_read_on_the_other_within_a_second(

@@ -7,16 +7,15 @@ and operator commands then target it. A charger registered with connectors keeps
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import App, Backend
+from tests.conftest import App
 from tests.fixtures.fleet import Charger, Operator, device_headers, enroll, operator, register
-from tests.fixtures.instances import another_instance, seen_within
+from tests.fixtures.instances import seen_within
 from voltgate.db.schema import connectors, telemetry
 from voltgate.devices.store import Connector
 
@@ -294,14 +293,6 @@ async def test_a_charger_registered_with_connectors_keeps_exactly_those(app: App
     )
     start = f"/v1/operator/devices/{charger.device_id}/connectors/2/start"
     assert (await _post(app, start, START, op.headers)).status_code == 400
-
-
-@pytest.fixture
-async def second(app: App, backend: Backend) -> AsyncIterator[App]:
-    if backend.name != "postgres":
-        pytest.skip("instances share a coordinator only on PostgreSQL + Redis")
-    async with another_instance(backend, app) as other:
-        yield other
 
 
 async def test_a_connector_learned_on_one_instance_is_shown_and_targeted_on_the_other(

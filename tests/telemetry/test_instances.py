@@ -3,23 +3,12 @@ latest on the other within a second (the flush publishes its devices; the other 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-
-from tests.conftest import App, Backend
+from tests.conftest import App
 from tests.fixtures.fleet import Operator, device_headers, enroll, operator, register
-from tests.fixtures.instances import another_instance, seen_within
+from tests.fixtures.instances import seen_within
 from tests.telemetry.test_ingest import PORTS, reading
-
-
-@pytest.fixture
-async def second(app: App, backend: Backend) -> AsyncIterator[App]:
-    if backend.name != "postgres":
-        pytest.skip("instances share a coordinator only on PostgreSQL + Redis")
-    async with another_instance(backend, app) as other:
-        yield other
 
 
 async def _latest(instance: App, op: Operator, device_id: str) -> list[dict[str, Any]]:

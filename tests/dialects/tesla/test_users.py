@@ -12,6 +12,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from tests.conftest import App
+from tests.fixtures.grants import user_grant
 
 REDIRECT = "https://app.example/callback"
 SCOPES = "openid offline_access user_data vehicle_device_data"
@@ -24,23 +25,7 @@ async def _app(app: App) -> tuple[str, str]:
 
 async def _grant(app: App, client: tuple[str, str], user_id: str, scopes: str) -> dict[str, Any]:
     """The token response of a code the user granted `scopes` for, at Tesla's token path."""
-    registered = await app.rt.identity.clients.get(client[0])
-    assert registered is not None
-    code = await app.rt.identity.delegation.issue_code(
-        client=registered,
-        user_id=user_id,
-        redirect_uri=REDIRECT,
-        scopes=tuple(scopes.split()),
-        auth_time=app.clock.now(),
-    )
-    response = await app.http.post(
-        "/oauth2/v3/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
-        auth=client,
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return await user_grant(app, *client, user_id, scopes, REDIRECT)
 
 
 async def _get(app: App, path: str, token: str) -> httpx.Response:
