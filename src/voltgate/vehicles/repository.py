@@ -1,8 +1,10 @@
 """SQL for vehicles and their charging sessions (SQLite and PostgreSQL alike).
 
-Reads go through statements built once, rows read by position; writes (a compare-and-set on
-a vehicle's version, with the sessions it ends and starts) through SQLAlchemy Core. A vehicle's
-charge schedules are one JSON column: they change only with the vehicle, under its version.
+Reads go through statements built once, rows read by position. A write is a compare-and-set on
+a vehicle's version: one statement built once (group-committed) when the change is to the
+vehicle alone — a command, a wake-up — and through SQLAlchemy Core, in one transaction, when it
+also ends or starts a charging session. A vehicle's charge schedules are one JSON column: they
+change only with the vehicle, under its version.
 """
 
 from __future__ import annotations
@@ -36,6 +38,14 @@ _BY_ID = Statement(f"{_VEHICLE} WHERE id = ?")
 _BY_VIN = Statement(f"{_VEHICLE} WHERE vin = ?")
 _OF_USER = Statement(f"{_VEHICLE} WHERE user_id = ? ORDER BY id")
 _ALL = Statement(f"{_VEHICLE} ORDER BY id")
+
+_FIXED = ("id", "user_id", "vin", "created_at")
+_CHANGING = tuple(name for name in _VEHICLE_FIELDS if name not in _FIXED)
+_CHANGING_SCHEDULES = _CHANGING.index("charge_schedules")
+_UPDATE = Statement(
+    f"UPDATE vehicles SET {', '.join(f'{name} = ?' for name in _CHANGING)}"  # noqa: S608
+    " WHERE id = ? AND version = ?"
+)
 
 _FINISHED = "FROM vehicle_charging_sessions WHERE user_id = ? AND ended_at IS NOT NULL"
 _OF_VEHICLE = " AND vehicle_id = ?"
@@ -75,6 +85,13 @@ def _columns(vehicle: Vehicle) -> dict[str, Any]:
     return values
 
 
+def _changing(vehicle: Vehicle) -> list[Any]:
+    """The columns a change writes, in `_UPDATE`'s order."""
+    values = [getattr(vehicle, name) for name in _CHANGING]
+    values[_CHANGING_SCHEDULES] = orjson.dumps(vehicle.charge_schedules).decode()
+    return values
+
+
 def _session(row: Row) -> ChargingSession:
     return ChargingSession(*row)
 
@@ -110,6 +127,11 @@ class SqlVehicleStore:
         return [_vehicle(row) for row in await self._db.reader.scan(_ALL)]
 
     async def apply(self, change: Transition) -> Vehicle | None:
+        after = change.after
+        if change.start is None and not change.ends:  # the vehicle alone
+            moved = await self._db.run(_UPDATE, *_changing(after), after.id, change.before.version)
+            return after if moved == 1 else None
+
         def work(conn: sa.Connection) -> Vehicle:
             after = change.after
             if change.start is not None:

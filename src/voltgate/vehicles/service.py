@@ -3,24 +3,24 @@ like a missing one), read with their present computed from the clock, woken, com
 
 Every change is a compare-and-set on the vehicle's version: instances reading and commanding
 the same vehicle settle each finished charge once and never lose a command's effect. Within a
-process, changes to one vehicle wait for each other, so only another instance's change can
-make one retry.
+process, changes to one vehicle queue and are written together (`queue.py`), so only another
+instance's change makes one decided again.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from voltgate.clock import Clock
-from voltgate.errors import Conflict, NotFound, Unavailable, ValidationFailed
+from voltgate.errors import NotFound, Unavailable, ValidationFailed
 from voltgate.readmodel import Versions
 from voltgate.vehicles.charging import start_charging
 from voltgate.vehicles.commands import Command, Outcome
 from voltgate.vehicles.physics import Policy, Present, present, rebase, settle
+from voltgate.vehicles.queue import Change, ChangeQueue
 from voltgate.vehicles.store import ChargingSession, Transition, Vehicle, VehicleStore
 
 UNAVAILABLE = "vehicle unavailable: vehicle is offline or asleep"
@@ -28,17 +28,13 @@ _VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 _ID = re.compile(r"^[1-9][0-9]{0,17}$")
 _ATTEMPTS = 5
 
-Change = Callable[[Vehicle, float], tuple[Transition | None, Outcome | None]]
-
 
 class Vehicles:
     def __init__(self, store: VehicleStore, clock: Clock, policy: Policy) -> None:
         self._store = store
         self.clock = clock
         self.policy = policy
-        # One change at a time per vehicle in this process (as the car takes its commands):
-        # concurrent commands queue here instead of losing compare-and-sets to each other.
-        self._serial: dict[int, asyncio.Lock] = {}
+        self._queue = ChangeQueue(store, clock, _ATTEMPTS)
 
     @property
     def versions(self) -> Versions:
@@ -92,14 +88,14 @@ class Vehicles:
                 raise Unavailable(UNAVAILABLE)
             base, ends = rebase(current, now, self.policy)
             outcome = command.run(base, body, now)
-            touched = replace(outcome.vehicle, last_active_at=now)
+            touched = replace(outcome.vehicle, last_active_at=now, version=current.version + 1)
             # A limit set below the level completes a charge at once.
             after, completed = rebase(touched, now, self.policy)
-            after = replace(after, version=current.version + 1)
             change = Transition(current, after, ends + outcome.ends + completed, outcome.start)
             return change, outcome
 
-        _, outcome = await self._change(vehicle, run)
+        # A command always writes (or is refused): straight to the vehicle's queue.
+        _, outcome = await self._queue.change(vehicle.id, run)
         assert outcome is not None
         return outcome.result, outcome.reason
 
@@ -176,26 +172,4 @@ class Vehicles:
         change, outcome = make(vehicle, self.clock.now())
         if change is None:  # nothing to write (a read with nothing to settle): no waiting
             return vehicle, outcome
-        lock = self._serial.get(vehicle.id)
-        if lock is None:
-            lock = self._serial[vehicle.id] = asyncio.Lock()
-        async with lock:
-            # Changed here while this one waited: decide again on what is held now, rather
-            # than lose a compare-and-set to it.
-            held = await self._store.get(vehicle.id)
-            if held is not None and held.version != vehicle.version:
-                vehicle = held
-                change, outcome = make(vehicle, self.clock.now())
-            for _ in range(_ATTEMPTS):
-                if change is None:
-                    return vehicle, outcome
-                stored = await self._store.apply(change)
-                if stored is not None:
-                    return stored, outcome
-                # Another instance's change won: redo on its result (read again by the store).
-                fresh = await self._store.get(vehicle.id)
-                if fresh is None:
-                    raise NotFound(f"no vehicle {vehicle.id}")
-                vehicle = fresh
-                change, outcome = make(vehicle, self.clock.now())
-        raise Conflict("the vehicle is being changed by other requests; try again")
+        return await self._queue.change(vehicle.id, make)
