@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
-import shlex
 import subprocess
 import sys
 from enum import StrEnum
@@ -16,11 +14,11 @@ import orjson
 import structlog
 import typer
 
+from voltgate.cli import walkthrough
 from voltgate.cli.common import console, err_console, fail, settings, started_runtime
 from voltgate.config import Environment, Settings
 from voltgate.observability import configure_logging
 from voltgate.sandbox.world import provision_sandbox
-from voltgate.web import sandbox as sandbox_page
 
 Host = Annotated[str, typer.Option("--host", help="Address to bind.")]
 Port = Annotated[int, typer.Option("--port", help="Port to bind.")]
@@ -173,91 +171,6 @@ async def _sandbox_credentials(config: Settings, fleet: int) -> dict[str, Any]:
     return creds
 
 
-def _show(text: str) -> None:
-    """A line to copy: printed as is (no markup, emoji codes or wrapping)."""
-    console.print(text, markup=False, emoji=False, soft_wrap=True)
-
-
-def _print_operator(base: str, op: dict[str, Any]) -> None:
-    console.print("[bold]The operator[/bold] (Tellus: sites, chargers, commands, energy data):")
-    _show(f"  operator client_id:     {op['client_id']}")
-    _show(f"  operator client_secret: {op['client_secret']}")
-    console.print("Get a token (paste into another shell):")
-    basic = shlex.quote(op["client_id"] + ":" + op["client_secret"])
-    _show(
-        f"  export TOKEN=$(curl -s -u {basic} -d grant_type=client_credentials "
-        f"{base}/oauth/token | {sandbox_page.ACCESS_FIELD})"
-    )
-    body = orjson.dumps(
-        {
-            "client_id": op["client_id"],
-            "client_secret": op["client_secret"],
-            "grant_type": "client_credentials",
-        }
-    ).decode()
-    _show("  or Tellus-style (JSON body, {code, message, data} envelope):")
-    _show(
-        f"  curl -s -H 'Content-Type: application/json' -d {shlex.quote(body)} "
-        f"{base}/v1/operator/oauth/token"
-    )
-    auth = '-H "Authorization: Bearer $TOKEN"'
-    console.print("Then:")
-    _show(f"  curl -s {auth} {base}/v1/operator/sites")
-    _show(f"  curl -s {auth} {base}/v1/operator/devices")
-    _show(f"  curl -s {auth} '{base}/v1/operator/charging-records?limit=5'")
-    site = op["site_ids"][0] if op.get("site_ids") else None
-    site_part = f"&site={site}" if site else ""
-    _show(f"  curl -s {auth} '{base}/v1/operator/aggregated/energy?granularity=hour{site_part}'")
-
-
-def _print_metrics(base: str, port: int | None) -> None:
-    """Where the metrics are. No sandbox client has `voltgate:admin` (it can create and disable
-    clients): the scraper's client is made on purpose, with the CLI."""
-    console.print("[bold]Metrics[/bold] (Prometheus text): /metrics, for a voltgate:admin token.")
-    if port is not None:
-        _show(f"  without a token, from this machine: curl -s http://127.0.0.1:{port}/metrics")
-    _show("  An admin client (its secret shown once), in a shell with the same VOLTGATE_DATA_DIR:")
-    _show("  voltgate clients create --name scraper --kind operator --scopes voltgate:admin")
-    _show(
-        "  export ADMIN=$(curl -s -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials "
-        f"{base}/oauth/token | {sandbox_page.ACCESS_FIELD})"
-    )
-    _show(f'  curl -s -H "Authorization: Bearer $ADMIN" {base}/metrics')
-
-
-def _print_delegated_flow(base: str, user: dict[str, Any], app: dict[str, str]) -> None:
-    verifier, state = secrets.token_urlsafe(48), secrets.token_urlsafe(12)
-    console.print("[bold]Try the delegated flow[/bold] (a user lets the sandbox app act for them):")
-    _show(f"  user email:        {user['email']}")
-    _show(f"  user password:     {user['password']}")
-    _show(f"  app client_id:     {app['client_id']}")
-    _show(f"  app client_secret: {app['client_secret']}")
-    _show("  1. In the shell you will redeem the code from:")
-    secret = shlex.quote(app["client_secret"])
-    _show(f"     export CLIENT_SECRET={secret} VERIFIER={shlex.quote(verifier)}")
-    _show(f"  2. Open in a browser, sign in as the user and Allow (state: {state}):")
-    _show(f"     {sandbox_page.authorize_url(base, app['client_id'], verifier, state)}")
-    _show(
-        f"  3. The browser lands on {app['redirect_uri']}, which shows the code and this line "
-        "with the code in place (or set CODE): it redeems the code, once, and keeps the "
-        "access token:"
-    )
-    _show(f"     {sandbox_page.redeem_command(base, app['client_id'])}")
-    auth = '-H "Authorization: Bearer $ACCESS_TOKEN"'
-    _show("  4. Then, as that user (Tesla Fleet API and ev.energy shapes):")
-    _show(f"     curl -s {auth} {base}/oauth/userinfo")
-    _show(f"     curl -s {auth} {base}/api/1/products")
-    _show(f"     curl -s {auth} {base}/api/1/vehicles")
-    awake, asleep = user["vehicles"][0], user["vehicles"][-1]
-    vehicles = f"{base}/api/1/vehicles"
-    _show(f"     curl -s {auth} {vehicles}/{awake['id']}/vehicle_data")
-    _show(f"     curl -s {auth} {vehicles}/{asleep['id']}/vehicle_data   # asleep: 408")
-    _show(f"     curl -s {auth} -X POST {vehicles}/{asleep['id']}/wake_up")
-    _show(f"     curl -s {auth} {base}/api/1/energy_sites/{user['energy_site_id']}/live_status")
-    _show(f"     curl -s {auth} {base}/api/1/dx/charging/history")
-    _show(f"     curl -s {auth} {base}/v2/charging_sessions")
-
-
 SANDBOX_FLEET = 5
 FLEET_STATE = "sandbox-fleet.json"
 # Vehicles arriving per idle connector per hour: lively enough to see sessions within minutes.
@@ -370,27 +283,27 @@ def sandbox(
         os.environ["VOLTGATE_CREDENTIALS_FILE"] = str(credentials_out.resolve())
     base, data = config.issuer, config.data_dir.resolve()
     console.print(f"[bold green]voltgate sandbox[/bold green] on {base}  (data: {data})")
-    _print_operator(base, creds["operator"])
+    walkthrough.operator(base, creds["operator"])
     users = creds["users"]
-    _print_delegated_flow(base, users[0], creds["third_party_app"])
+    walkthrough.delegated_flow(base, users[0], creds["third_party_app"])
     for user in users:
         if user["disabled"]:
             err_console.print(f"[yellow]warning:[/yellow] {user['email']} is disabled")
     others = ", ".join(f"{u['email']} / {u['password']}" for u in users[1:])
     if others:
-        _show(f"  Other users (same flow, their own vehicles and home site): {others}")
-    _print_metrics(base, config.metrics_port)
-    _show(f"API docs: {base}/docs  (links to everything: {base}/)")
+        walkthrough.show(f"  Other users (same flow, their own vehicles and home site): {others}")
+    walkthrough.metrics(base, config.metrics_port, data)
+    walkthrough.show(f"API docs: {base}/docs  (links to everything: {base}/)")
     count = len(creds["chargers"])
     chargers = _start_fleet(config, count) if count else None
     if chargers is not None:
-        _show(
+        walkthrough.show(
             f"Simulated chargers: {count} (`voltgate sim chargers`): {count - 1} public ones in "
             f"the operator's sites and {users[0]['email']}'s home charger."
         )
     shown = "every line" if log_level is LogLevel.DEBUG else f"{log_level.value} and above"
-    _show(f"Server log: {config.log_file} (here: {shown}; --log-level changes it)")
-    _show(f"Ctrl-C stops the sandbox; to start afresh, stop it and delete {data}")
+    walkthrough.show(f"Server log: {config.log_file} (here: {shown}; --log-level changes it)")
+    walkthrough.show(f"Ctrl-C stops the sandbox; to start afresh, stop it and delete {data}")
     ready = _announce_ready(base)
     try:
         _run_server(config, host, port)
