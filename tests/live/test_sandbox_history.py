@@ -155,6 +155,8 @@ EXPECTED: dict[tuple[str, str], Check] = {
     ("GET", r"/api/1/vehicles/\d+/vehicle_data"): _response,
     ("GET", r"/api/1/vehicles/\d+/vehicle_data   # asleep: 408"): _asleep,
     ("POST", r"/api/1/vehicles/\d+/wake_up"): _response,
+    ("POST", r"/api/1/vehicles/\d+/command/set_charge_limit"): _response,
+    ("GET", r"/api/1/users/me"): _response,
     ("GET", r"/api/1/energy_sites/\d+/live_status"): _response,
     ("GET", r"/api/1/dx/charging/history"): _history,
     ("GET", r"/v2/charging_sessions"): _sessions,

@@ -5,7 +5,6 @@ the loopback port with more than one worker."""
 from __future__ import annotations
 
 import re
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -31,12 +30,13 @@ def test_the_printed_metrics_path_gets_an_admin_token_and_the_series(tmp_path: P
     with voltgate_process(args, env, log, base), httpx.Client(base_url=base) as http:
         printed = log.read_text(errors="replace")
         assert f"curl -s http://127.0.0.1:{metrics_port}/metrics" in printed
-        create = re.search(r"^\s+(voltgate clients create .*)$", printed, re.M)
+        create = re.search(r"^\s+(VOLTGATE_DATA_DIR=\S+ \S+ clients create .*)$", printed, re.M)
         assert create, printed
-        argv = shlex.split(create.group(1))[1:]
+        # Pasted as printed into a shell whose PATH has no voltgate and no data dir set.
+        shell = {k: v for k, v in env.items() if k != "VOLTGATE_DATA_DIR"}
         made = subprocess.run(
-            [sys.executable, "-m", "voltgate", *argv],
-            env=env,
+            ["bash", "-c", create.group(1)],
+            env=shell,
             capture_output=True,
             text=True,
             timeout=60,
@@ -63,9 +63,7 @@ def test_the_printed_metrics_path_gets_an_admin_token_and_the_series(tmp_path: P
 
 
 def test_serve_refuses_the_loopback_port_with_several_workers(tmp_path: Path) -> None:
-    env = server_env(
-        tmp_path / "data", metrics_port="9464", redis_url="redis://127.0.0.1:6379/0"
-    )
+    env = server_env(tmp_path / "data", metrics_port="9464", redis_url="redis://127.0.0.1:6379/0")
     done = subprocess.run(
         [sys.executable, "-m", "voltgate", "serve", "--port", str(free_port()), "--workers", "2"],
         env=env,

@@ -106,6 +106,9 @@ def delegated_flow(base: str, user: dict[str, Any], app: dict[str, str]) -> None
     show(f"     curl -s {auth} {vehicles}/{awake['id']}/vehicle_data")
     show(f"     curl -s {auth} {vehicles}/{asleep['id']}/vehicle_data   # asleep: 408")
     show(f"     curl -s {auth} -X POST {vehicles}/{asleep['id']}/wake_up")
+    limit = "-H 'Content-Type: application/json' -d '{\"percent\": 85}'"
+    show(f"     curl -s {auth} {limit} {vehicles}/{awake['id']}/command/set_charge_limit")
+    show(f"     curl -s {auth} {base}/api/1/users/me")
     show(f"     curl -s {auth} {base}/api/1/energy_sites/{user['energy_site_id']}/live_status")
     show(f"     curl -s {auth} {base}/api/1/dx/charging/history")
     show(f"     curl -s {auth} {base}/v2/charging_sessions")
