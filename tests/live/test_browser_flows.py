@@ -5,21 +5,18 @@ and consent pages driven in headless Debian Chromium through Playwright, against
 
 from __future__ import annotations
 
-import queue
-import subprocess
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 
-from tests.fixtures.browser import ensure_npm_packages, landed_at
-from tests.fixtures.live import LiveServer, free_port, stop
+from tests.fixtures.browser import Lines, landed_at, node_app
+from tests.fixtures.live import LiveServer, free_port
 from tests.live.support import me
 
 RP = Path(__file__).parent / "rp"
@@ -51,41 +48,9 @@ def _sign_in_and_allow(page: Any, app_name: str, typo_first: bool = False) -> No
     page.get_by_role("button", name="Allow").click()
 
 
-class _Lines:
-    """A subprocess's stdout as JSON records, read on a thread so waits have deadlines."""
-
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
-        self._queue: queue.Queue[dict[str, Any]] = queue.Queue()
-        self._process = process
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self._process.stdout is not None
-        for line in self._process.stdout:
-            if line.strip():
-                self._queue.put(orjson.loads(line))
-
-    def next(self, timeout: float = 30) -> dict[str, Any]:
-        try:
-            return self._queue.get(timeout=timeout)
-        except queue.Empty:
-            raise AssertionError("the relying party said nothing in time") from None
-
-
-@contextmanager
-def _relying_party(live: LiveServer, client_id: str, port: int) -> Iterator[_Lines]:
-    node_modules = ensure_npm_packages(RP)
-    assert node_modules.exists()
-    process = subprocess.Popen(
-        ["node", str(RP / "rp.mjs")],
-        env={"ISSUER": live.base_url, "CLIENT_ID": client_id, "PORT": str(port), "SCOPE": SCOPES},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield _Lines(process)
-    finally:
-        stop(process)
+def _relying_party(live: LiveServer, client_id: str, port: int) -> AbstractContextManager[Lines]:
+    env = {"ISSUER": live.base_url, "CLIENT_ID": client_id, "PORT": str(port), "SCOPE": SCOPES}
+    return node_app(RP / "rp.mjs", env)
 
 
 def test_openid_client_completes_the_flow_in_chromium(live: LiveServer, chromium: Any) -> None:

@@ -7,9 +7,7 @@ requests-oauthlib.
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -17,10 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.fixtures.browser import ensure_npm_packages, landed_at
-from tests.fixtures.live import LiveServer, free_port, stop
+from tests.fixtures.browser import Lines, landed_at, node_app
+from tests.fixtures.live import LiveServer, free_port
 from tests.live.support import me
-from tests.live.test_browser_flows import _Lines
 
 RP = Path(__file__).parent / "rp"
 EMAIL = "driver@example.com"
@@ -73,29 +70,19 @@ def _works(live: LiveServer, token: str, path: str, **headers: str) -> None:
     assert answer.status_code == 200, answer.text
 
 
-@contextmanager
 def _node_app(
     live: LiveServer, dialect: str, app: dict[str, str], port: int, probe: str
-) -> Iterator[_Lines]:
-    ensure_npm_packages(RP)
-    process = subprocess.Popen(
-        ["node", str(RP / "dialect.mjs")],
-        env={
-            "BASE": live.base_url,
-            "DIALECT": dialect,
-            "CLIENT_ID": app["client_id"],
-            "CLIENT_SECRET": app["client_secret"],
-            "PORT": str(port),
-            "SCOPE": TESLA_SCOPES,
-            "PROBE": probe,
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield _Lines(process)
-    finally:
-        stop(process)
+) -> AbstractContextManager[Lines]:
+    env = {
+        "BASE": live.base_url,
+        "DIALECT": dialect,
+        "CLIENT_ID": app["client_id"],
+        "CLIENT_SECRET": app["client_secret"],
+        "PORT": str(port),
+        "SCOPE": TESLA_SCOPES,
+        "PROBE": probe,
+    }
+    return node_app(RP / "dialect.mjs", env)
 
 
 def _node_flow(
