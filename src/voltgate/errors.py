@@ -106,6 +106,24 @@ class Forbidden(VoltgateError):
     code = 2003
 
 
+class ContractRequired(Forbidden):
+    """Charging needs a valid contract for the station (be.ENERGISED's precondition)."""
+
+    error = "contract_required"
+
+
+class PaymentMethodRequired(Forbidden):
+    """Charging needs a payment method (be.ENERGISED's precondition)."""
+
+    error = "payment_method_required"
+
+
+class UserInactive(Forbidden):
+    """The user's account is not active: it may not charge (be.ENERGISED's precondition)."""
+
+    error = "user_inactive"
+
+
 class NotFound(VoltgateError):
     error = "not_found"
     status_code = 404
