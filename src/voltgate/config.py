@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     # Vehicles: idle this long and a vehicle falls asleep; a wake_up takes this long.
     vehicle_sleep_after: float = 900.0
     vehicle_wake_seconds: float = 10.0
+    # be.ENERGISED's GraphQL API: introspection (its API reference is public), and the
+    # bounds a document is held to before it runs (dialects/beenergised/documents.py).
+    graphql_introspection: bool = True
+    graphql_max_depth: int = Field(default=12, ge=2, le=64)
+    graphql_max_cost: int = Field(default=25_000, ge=100)
+    graphql_max_aliases: int = Field(default=100, ge=0)
+    graphql_max_batch: int = Field(default=10, ge=1, le=100)
     log_level: str = "info"
     # Also serve GET /metrics without a token on 127.0.0.1 at this port (one worker only);
     # /metrics on the API's port always answers a token with `voltgate:admin`.

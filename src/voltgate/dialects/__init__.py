@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from voltgate.dialects import canonical, evenergy, tellus, tesla
+from voltgate.dialects import beenergised, canonical, evenergy, tellus, tesla
 from voltgate.http.kept import Kept
 from voltgate.http.routing import RouteTable
 from voltgate.runtime import Runtime
@@ -22,4 +22,5 @@ DIALECTS: dict[str, Mount] = {
     "tellus": tellus.mount,
     "evenergy": evenergy.mount,
     "tesla": tesla.mount,
+    "beenergised": beenergised.mount,
 }

@@ -103,7 +103,7 @@ class ClientAdmin:
         secret: str | None = None
         sealed: SealedSecret | None = None
         if not client_kind.is_public:
-            secret, sealed = self._new_secret(client.id, now)
+            secret, sealed = self._new_secret(client, now)
         await self._store.create(client, sealed)
         await self._on_change(client.id)
         await self._audit.record("client_created", client_id=client.id, kind=client_kind.value)
@@ -118,7 +118,7 @@ class ClientAdmin:
         if overlap < 0:
             raise ValidationFailed("overlap must not be negative")
         now = self._clock.now()
-        secret, sealed = self._new_secret(client.id, now)
+        secret, sealed = self._new_secret(client, now)
         await self._store.rotate_secret(client.id, sealed, now + overlap)
         await self._on_change(client.id)
         await self._audit.record(
@@ -164,10 +164,13 @@ class ClientAdmin:
         context = _SEAL_CONTEXT + client_id
         return [(sealed, context) for sealed in await self.sealed_secrets(client_id)]
 
-    def _new_secret(self, client_id: str, now: float) -> tuple[str, SealedSecret]:
-        secret = self._crypto.formats.secret("cs")
+    def _new_secret(self, client: Client, now: float) -> tuple[str, SealedSecret]:
+        formats = self._crypto.formats
+        # A be.ENERGISED app's secret is its pre-shared key: sent alone, as a bearer.
+        is_psk = client.kind is ClientKind.BEENERGISED_APP
+        secret = formats.psk(client.id) if is_psk else formats.secret("cs")
         record = ClientSecret(new_id("sec_"), self._crypto.hasher.hash(secret), now, None)
-        sealed = self._crypto.envelope.seal(secret.encode(), _SEAL_CONTEXT + client_id)
+        sealed = self._crypto.envelope.seal(secret.encode(), _SEAL_CONTEXT + client.id)
         return secret, SealedSecret(record, sealed)
 
 

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 from voltgate.clock import Clock
 from voltgate.errors import InvalidClient, InvalidRequest
 from voltgate.identity.audit import AuditLog
-from voltgate.identity.clients import Client, ClientRegistry
+from voltgate.identity.clients import Client, ClientKind, ClientRegistry
 from voltgate.identity.requests import OAuthRequest
 from voltgate.identity.secrets import Crypto
 
@@ -110,6 +110,18 @@ class ClientAuthenticator:
             if client is None or client.disabled or not self._matches(client, presented):
                 await self._fail(request, creds, "bad_secret")
                 raise InvalidClient(_FAILED, headers)
+        return client
+
+    async def authenticate_psk(self, psk: str, request: OAuthRequest) -> Client:
+        """A be.ENERGISED app by its pre-shared key alone (the key names its client)."""
+        client_id = self._crypto.formats.psk_client(psk) if len(psk) <= 256 else None
+        if client_id is None:
+            raise InvalidClient("the pre-shared key is not valid")
+        creds = Credentials(client_id, psk, basic=False)
+        client = await self.authenticate(request, creds=creds)
+        if client.kind is not ClientKind.BEENERGISED_APP:
+            await self._fail(request, creds, "not_a_psk_client")
+            raise InvalidClient("the pre-shared key is not valid")
         return client
 
     def _matches(self, client: Client, presented: str) -> bool:

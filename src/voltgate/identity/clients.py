@@ -15,6 +15,8 @@ class ClientKind(StrEnum):
     THIRD_PARTY = "third_party"
     OPEN_SOURCE = "open_source"
     DEVICE = "device"
+    # be.ENERGISED: an application whose pre-shared key starts its users' sessions.
+    BEENERGISED_APP = "beenergised_app"
 
     @property
     def default_ttl(self) -> int:
@@ -39,6 +41,7 @@ _DEFAULT_TTL = {
     ClientKind.THIRD_PARTY: 3_600,
     ClientKind.OPEN_SOURCE: 3_600,
     ClientKind.DEVICE: 86_400,
+    ClientKind.BEENERGISED_APP: 3_600,  # be.ENERGISED: session tokens last 60 minutes
 }
 _DEFAULT_GRANTS: dict[ClientKind, tuple[str, ...]] = {
     ClientKind.OPERATOR: ("client_credentials",),
@@ -46,6 +49,7 @@ _DEFAULT_GRANTS: dict[ClientKind, tuple[str, ...]] = {
     ClientKind.THIRD_PARTY: ("authorization_code", "refresh_token", "client_credentials"),
     ClientKind.OPEN_SOURCE: ("authorization_code", "refresh_token"),
     ClientKind.DEVICE: ("client_credentials",),
+    ClientKind.BEENERGISED_APP: ("refresh_token",),  # its sessions are refreshed
 }
 
 

@@ -148,6 +148,35 @@ class Delegation:
         await self._revoke(record.family_id, "code_replay", request, record.client_id)
         raise InvalidGrant("the authorization code was already used")
 
+    # -- sessions (be.ENERGISED) -------------------------------------------------------------
+    async def start_session(
+        self, client: Client, user_id: str, request: OAuthRequest
+    ) -> dict[str, Any]:
+        """A signed-in user's session for an app (its pre-shared key checked by the caller):
+        a new family with an access token and a refresh token, rotated as any other."""
+        now = self._clock.now()
+        family_id = new_id("fam_")
+        scopes = client.scopes
+        await self._store.create_family(
+            Family(family_id, client.id, user_id, " ".join(scopes), now)
+        )
+        await self._audit.record(
+            "session_started",
+            client_id=client.id,
+            request_id=request.request_id,
+            address=request.address,
+            family=family_id,
+            user=user_id,
+        )
+        return await self._issue_pair(client, user_id, family_id, scopes, scopes, request.profile)
+
+    async def refresh_client(self, presented: str) -> str | None:
+        """The client a refresh token was issued to (a bearer refresh names no client)."""
+        if not self.is_refresh_token(presented) or len(presented) > 256:
+            return None
+        found = await self._store.get_refresh(self._crypto.hasher.hash(presented))
+        return None if found is None else found[0].client_id
+
     # -- refresh ---------------------------------------------------------------------------
     async def refresh(self, request: OAuthRequest, client: Client) -> dict[str, Any]:
         presented = request.get("refresh_token")

@@ -33,3 +33,6 @@ EVENERGY = Profile(access_ttl=36_000, scopes_by_default=True, verifier=pkce.BASE
 
 # Tesla: 8-hour access tokens; a refresh token (three months) only with `offline_access`.
 TESLA = Profile(access_ttl=28_800, refresh_needs_offline_access=True)
+
+# be.ENERGISED: session tokens last 60 minutes; every session has its refresh token.
+BEENERGISED = Profile(access_ttl=3_600)

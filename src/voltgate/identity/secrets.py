@@ -57,6 +57,21 @@ class CredentialFormat:
     def secret(self, kind: str = "cs") -> str:
         return f"{self.prefix(kind)}{_b64(secrets.token_bytes(SECRET_BYTES))}"
 
+    def psk(self, client_id: str) -> str:
+        """A pre-shared key (be.ENERGISED): names its client, so a bearer alone finds it."""
+        ulid = client_id.rpartition("_")[2]
+        return f"{self.prefix('psk')}{ulid}.{_b64(secrets.token_bytes(SECRET_BYTES))}"
+
+    def psk_client(self, credential: str) -> str | None:
+        """The client a pre-shared key names, if `credential` is shaped like one."""
+        prefix = self.prefix("psk")
+        if not credential.startswith(prefix):
+            return None
+        ulid, dot, rest = credential[len(prefix) :].partition(".")
+        if not dot or not ulid.isalnum() or len(ulid) > 40 or not rest:
+            return None
+        return self.client_id(ulid)
+
     def foreign_environment(self, credential: str) -> Environment | None:
         """The other environment if `credential` carries its tag (`vgcs_live_…` in a sandbox)."""
         head, _, rest = credential.partition("_")

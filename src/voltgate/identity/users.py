@@ -119,6 +119,10 @@ class Users:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
+    async def by_email(self, email: str) -> User | None:
+        found = await self._store.by_email(normalize_email(email))
+        return None if found is None else found[0]
+
     async def find(self, user_id: str) -> User | None:
         return await self._store.get(user_id)
 

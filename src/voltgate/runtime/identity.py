@@ -10,6 +10,8 @@ from voltgate.cache.port import Coordinator
 from voltgate.changes import Changes
 from voltgate.clock import Clock
 from voltgate.config import Settings
+from voltgate.contacts.repository import SqlContactStore
+from voltgate.contacts.service import Contacts
 from voltgate.db.consent import SqlConsentStore
 from voltgate.db.delegation import SqlPartnerStore, SqlUserStore
 from voltgate.db.engine import Database
@@ -55,6 +57,8 @@ class Identity:
     tokens: TokenService
     revocations: Revocations
     users: Users
+    contacts: Contacts
+    authenticator: ClientAuthenticator
     partners: Partners
     delegation: Delegation
     consents: Consents
@@ -134,6 +138,8 @@ def build_identity(
         tokens=tokens,
         revocations=revocations,
         users=users,
+        contacts=Contacts(SqlContactStore(db), users, clock),
+        authenticator=authenticator,
         partners=Partners(PartnerReadModel(SqlPartnerStore(db), changes), clock),
         delegation=delegation,
         consents=Consents(apps, revocations, audit, clock),

@@ -8,6 +8,7 @@ to compare with token claims.
 from __future__ import annotations
 
 from voltgate.db.schema.base import metadata
+from voltgate.db.schema.contacts import contacts, external_identities
 from voltgate.db.schema.fleet import (
     ROLLUP_FIELDS,
     ROLLUP_PARTS,
@@ -56,10 +57,12 @@ __all__ = [
     "connector_states",
     "connectors",
     "consents",
+    "contacts",
     "device_events",
     "devices",
     "energy_sites",
     "enrollments",
+    "external_identities",
     "metadata",
     "partner_accounts",
     "refresh_tokens",

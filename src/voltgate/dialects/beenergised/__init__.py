@@ -1,0 +1,67 @@
+"""be.ENERGISED: a user-based GraphQL API at `/graphql` (and `/graphql/`; GET for queries).
+
+The application's pre-shared key starts a contact's session (`initSession`) or registers a
+contact; the session token (60 minutes) or an external IdP's access token is the bearer for
+everything else; `refreshSession` takes the refresh token. Resolvers call the same services
+as the REST dialects: the charge points are the operators' chargers, `remoteStart` queues a
+real start command.
+"""
+
+from __future__ import annotations
+
+from voltgate.dialects.beenergised.caller import Callers
+from voltgate.dialects.beenergised.documents import Documents, Limits
+from voltgate.dialects.beenergised.endpoint import GraphQLEndpoint
+from voltgate.dialects.beenergised.failures import GRAPHQL_ERRORS
+from voltgate.dialects.beenergised.schema import build
+from voltgate.dialects.beenergised.sessions import Sessions
+from voltgate.http.kept import Kept
+from voltgate.http.routing import Body, RouteTable
+from voltgate.runtime import Runtime
+
+PATHS = ("/graphql", "/graphql/")
+
+
+def mount(table: RouteTable, rt: Runtime, kept: Kept) -> None:
+    identity = rt.identity
+    settings = rt.settings
+    sessions = Sessions(identity.contacts, identity.users, identity.delegation, identity.clients)
+    schema = build([sessions.resolvers()])
+    limits = Limits(
+        max_depth=settings.graphql_max_depth,
+        max_cost=settings.graphql_max_cost,
+        max_aliases=settings.graphql_max_aliases,
+        introspection=settings.graphql_introspection,
+    )
+    callers = Callers(
+        rt.crypto.formats,
+        identity.authenticator,
+        identity.guard,
+        identity.delegation,
+        identity.contacts,
+        None,
+    )
+    endpoint = GraphQLEndpoint(
+        schema,
+        Documents(schema, limits),
+        callers,
+        kept,
+        rt.clock,
+        keepable={},
+        max_batch=settings.graphql_max_batch,
+    )
+    graphql = table.scope(errors=GRAPHQL_ERRORS, tags=("be.ENERGISED",))
+    for path in PATHS:
+        graphql.post(
+            path,
+            endpoint.post,
+            body=Body.raw(),
+            failures=(401, 403),
+            summary="be.ENERGISED GraphQL API (a document, or a batch of them)",
+        )
+        graphql.get(
+            path,
+            endpoint.get,
+            failures=(400, 401, 403),
+            summary="be.ENERGISED GraphQL API: a query in ?query=",
+        )
