@@ -139,6 +139,11 @@ def _tellus_token(text: str) -> None:
     assert _json(text)["data"]["access_token"], text
 
 
+def _graphql(text: str) -> None:
+    body = _json(text)
+    assert "errors" not in body and all(body["data"].values()), text
+
+
 def _metrics(text: str) -> None:
     assert "voltgate_" in text and len(text.splitlines()) > 10, text
 
@@ -161,6 +166,7 @@ EXPECTED: dict[tuple[str, str], Check] = {
     ("GET", r"/api/1/dx/charging/history"): _history,
     ("GET", r"/v2/charging_sessions"): _sessions,
     ("GET", r"/metrics"): _metrics,
+    ("POST", r"/graphql"): _graphql,
 }
 
 
@@ -197,6 +203,8 @@ def test_every_request_the_sandbox_prints_answers_with_data_on_its_first_start(
         for line in commands:
             if line.startswith("export TOKEN="):
                 env["TOKEN"] = _export([line], "TOKEN", env)
+            elif line.startswith("export SESSION="):  # be.ENERGISED's guide, as printed
+                env["SESSION"] = _export([line], "SESSION", env)
             elif line.startswith("export CLIENT_SECRET="):
                 exports.append(line)
             elif line.startswith("export ACCESS_TOKEN="):  # step 3: the code from step 2

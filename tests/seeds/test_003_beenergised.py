@@ -1,10 +1,10 @@
 """Seed 003, be.ENERGISED's getting-started guide: its one request, the `initSession` curl, as
-written. The be.ENERGISED dialect (its GraphQL API, pre-shared keys, sessions) is issue 15;
-until it is built the request fails, and this test says so."""
+written, with the sandbox's pre-shared key as the bearer and its demo contact (the guide's
+username and password); then the session token is the bearer for the contact's own data."""
 
 from __future__ import annotations
 
-import pytest
+import orjson
 
 from tests.seeds.conftest import Sandbox, assert_quoted
 
@@ -25,12 +25,22 @@ def test_what_is_quoted_here_is_the_guides() -> None:
     assert_quoted("003", INIT_SESSION)
 
 
-@pytest.mark.xfail(strict=True, reason="the be.ENERGISED dialect is issue 15: not built yet")
 def test_init_session_as_written(sandbox: Sandbox) -> None:
     answer = sandbox.curl(
         INIT_SESSION,
-        **{"https://url-for-api": f"{sandbox.base_url}/graphql"},
+        **{
+            "https://url-for-api": f"{sandbox.base_url}/graphql",
+            "your-api-token": sandbox.creds["beenergised"]["psk"],
+        },
     )
     assert answer.status == 200, answer.text
     session = answer.json()["data"]["initSession"]
     assert session["sessionToken"] and session["refreshToken"]
+    # The session token is the bearer for everything else: here, the contact's own profile.
+    me = orjson.dumps({"query": "{ me { username email } }"}).decode()
+    asked = sandbox.curl(
+        f"curl -s -H 'Authorization: Bearer {session['sessionToken']}' "
+        f"-H 'Content-Type: application/json' -d '{me}' {sandbox.base_url}/graphql"
+    )
+    assert asked.status == 200, asked.text
+    assert asked.json()["data"]["me"]["username"] == "demo-user"

@@ -19,7 +19,10 @@ Json = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 def create(
     name: Annotated[str, typer.Option("--name", help="Display name shown on consent pages.")],
     kind: Annotated[
-        str, typer.Option("--kind", help="operator|partner|third_party|open_source|device")
+        str,
+        typer.Option(
+            "--kind", help="operator|partner|third_party|open_source|device|beenergised_app"
+        ),
     ],
     scopes: Annotated[str, typer.Option("--scopes", help='Allowed scopes, e.g. "read write".')],
     token_ttl: Annotated[
@@ -34,7 +37,8 @@ def create(
     grant_type: Annotated[list[str] | None, typer.Option("--grant-type")] = None,
     as_json: Json = False,
 ) -> None:
-    """Create a client. Its secret is printed now and never again."""
+    """Create a client. Its secret is printed now and never again (a be.ENERGISED app's
+    secret is its pre-shared key: the bearer of registerContact and initSession)."""
 
     async def work(rt: Runtime) -> tuple[ClientView, str | None]:
         created = await rt.identity.admin.create(
@@ -49,11 +53,13 @@ def create(
 
     view, secret = run(work)
     if as_json:
-        emit_json({**view, "client_secret": secret})
+        psk = {"psk": secret} if view["kind"] == "beenergised_app" else {}
+        emit_json({**view, "client_secret": secret, **psk})
         return
     console.print(f"client_id:     [bold]{view['client_id']}[/bold]")
     if secret:
-        console.print(f"client_secret: [bold]{secret}[/bold]")
+        label = "psk:          " if view["kind"] == "beenergised_app" else "client_secret:"
+        console.print(f"{label} [bold]{secret}[/bold]")
         console.print("[yellow]Store the secret now: it is never shown again.[/yellow]")
 
 

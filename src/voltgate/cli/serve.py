@@ -292,6 +292,7 @@ def sandbox(
     others = ", ".join(f"{u['email']} / {u['password']}" for u in users[1:])
     if others:
         walkthrough.show(f"  Other users (same flow, their own vehicles and home site): {others}")
+    walkthrough.beenergised(base, creds["beenergised"])
     walkthrough.metrics(base, config.metrics_port, data)
     walkthrough.show(f"API docs: {base}/docs  (links to everything: {base}/)")
     count = len(creds["chargers"])

@@ -112,3 +112,32 @@ def delegated_flow(base: str, user: dict[str, Any], app: dict[str, str]) -> None
     show(f"     curl -s {auth} {base}/api/1/energy_sites/{user['energy_site_id']}/live_status")
     show(f"     curl -s {auth} {base}/api/1/dx/charging/history")
     show(f"     curl -s {auth} {base}/v2/charging_sessions")
+
+
+def beenergised(base: str, be: dict[str, str]) -> None:
+    """be.ENERGISED's guide, with the sandbox's pre-shared key and demo contact filled in."""
+    console.print(
+        "[bold]be.ENERGISED[/bold] (GraphQL at /graphql, explorer at /graphiql): a contact's "
+        "session, charge points near them, contracts and remote charging:"
+    )
+    show(f"  pre-shared key (PSK): {be['psk']}")
+    show(f"  demo contact:         {be['username']} / {be['password']}")
+    show("  Start a session (the guide's request, its PSK as bearer) and keep the session token:")
+    sign_in = (
+        f'mutation{{ initSession(username: "{be["username"]}", password: "{be["password"]}") '
+        "{ sessionToken refreshToken } }"
+    )
+    pick = (
+        "python3 -c 'import json,sys; a=json.load(sys.stdin); "
+        'print((a.get("data") or {}).get("initSession", {}).get("sessionToken") '
+        "or sys.exit(json.dumps(a)))'"
+    )
+    psk = shlex.quote(f"Authorization: Bearer {be['psk']}")
+    show(
+        f"  export SESSION=$(curl -s -H {psk} -H 'Content-Type: application/json' "
+        f"--data-raw {shlex.quote(sign_in)} {base}/graphql | {pick})"
+    )
+    auth = '-H "Authorization: Bearer $SESSION"'
+    body = shlex.quote(orjson.dumps({"query": "{ me { id name email username } }"}).decode())
+    show("  Then, as the contact:")
+    show(f"  curl -s {auth} -H 'Content-Type: application/json' -d {body} {base}/graphql")

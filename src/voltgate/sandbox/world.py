@@ -41,6 +41,11 @@ APP_SCOPES = (
 )
 
 
+# be.ENERGISED's guide signs in as this contact; the sandbox has it, with that password.
+DEMO_CONTACT = ("demo-user", "demo-user-password", "demo-user@sandbox.voltgate.test", "Demo User")
+BEENERGISED_APP = "Sandbox be.ENERGISED app"
+
+
 @dataclass(frozen=True, slots=True)
 class Person:
     email: str
@@ -228,6 +233,7 @@ async def provision_sandbox(
     app = await _ensure_client(
         rt, sandbox_page.APP_NAME, "third_party", APP_SCOPES, (redirect_uri,)
     )
+    be_app = await _ensure_client(rt, BEENERGISED_APP, "beenergised_app", "contact")
     chargers: list[dict[str, str]] = []
     if fleet and fleet_state is not None:
         plan = _plan(site_ids, fleet, users[0]["user_id"])
@@ -241,7 +247,21 @@ async def provision_sandbox(
         "users": users,
         "third_party_app": {**app, "redirect_uri": redirect_uri},
         "chargers": [c["device_id"] for c in chargers],
+        "beenergised": {"psk": be_app["client_secret"], **await _demo_contact(rt)},
     }
+
+
+async def _demo_contact(rt: Runtime) -> dict[str, str]:
+    """be.ENERGISED's demo contact: the guide's own username and password work as written
+    (a sandbox's only fixed password: the guide prints it)."""
+    username, password, email, name = DEMO_CONTACT
+    user = await rt.identity.users.by_email(email)
+    if user is None:
+        user = await rt.identity.contacts.register(name, email, password, username)
+    else:
+        await rt.identity.users.set_password(user.id, password)
+        await rt.identity.contacts.name_user(user.id, username)
+    return {"username": username, "password": password, "user_id": user.id}
 
 
 async def _owner_world(
