@@ -7,8 +7,9 @@ import os
 import secrets
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,6 +21,33 @@ class Environment(StrEnum):
     def tag(self) -> str:
         """The short tag carried in credential prefixes: `vgcs_test_…` / `vgcs_live_…`."""
         return "test" if self is Environment.SANDBOX else "live"
+
+
+class ExternalIdp(BaseModel):
+    """An external identity provider (Auth0-style) whose access tokens are accepted as bearer."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # The tokens' `iss`, compared exactly (Auth0's ends in a slash: https://tenant.auth0.com/).
+    issuer: str = Field(min_length=1)
+    # Where the issuer publishes its signing keys (Auth0: <issuer>.well-known/jwks.json).
+    jwks_url: str
+    # The API identifier a token's `aud` must be, or contain when it is a list.
+    audience: str = Field(min_length=1)
+    # The claim whose value names the user (`sub`, or a namespaced custom claim).
+    user_claim: str = Field(default="sub", min_length=1)
+    # The claim carrying the user's e-mail address, when the IdP adds one.
+    email_claim: str = Field(default="email", min_length=1)
+    # Create a user on the first token naming an unknown one (otherwise such a token is refused).
+    create_users: bool = False
+
+    @field_validator("jwks_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("jwks_url must be an http(s) URL")
+        return value
 
 
 class Settings(BaseSettings):
@@ -89,6 +117,25 @@ class Settings(BaseSettings):
     # Where `voltgate sandbox --credentials-out` wrote the sandbox's credentials: the landing
     # page names the file (never its contents).
     credentials_file: Path | None = None
+    # External IdPs (be.ENERGISED's "Auth0"): their access tokens are accepted as bearer. One is
+    # configured by the EXTERNAL_IDP_* names (issuer, jwks_url and audience together; the other
+    # three as in ExternalIdp), more as a JSON list of ExternalIdp objects in EXTERNAL_IDPS; both
+    # may be used at once, each issuer at most once. In production a JWKS URL must be https
+    # unless it is on the loopback interface.
+    external_idp_issuer: str | None = None
+    external_idp_jwks_url: str | None = None
+    external_idp_audience: str | None = None
+    external_idp_user_claim: str = "sub"
+    external_idp_email_claim: str = "email"
+    external_idp_create_users: bool = False
+    external_idps: list[ExternalIdp] = Field(default_factory=list)
+    # An issuer's JWKS is fetched again on an unknown `kid` at most once per this many seconds
+    # (whether the last fetch worked or not), and on first use after max_age seconds; a fetch
+    # gets timeout seconds in all and at most max_bytes of body.
+    external_idp_jwks_min_interval: float = Field(default=30.0, ge=0)
+    external_idp_jwks_max_age: float = Field(default=3600.0, gt=0)
+    external_idp_jwks_timeout: float = Field(default=5.0, gt=0)
+    external_idp_jwks_max_bytes: int = Field(default=64 * 1024, ge=1024)
 
     @field_validator("issuer")
     @classmethod
@@ -102,6 +149,39 @@ class Settings(BaseSettings):
                 "telemetry_rollup_retention_days must be at least telemetry_raw_retention_days"
             )
         return self
+
+    @model_validator(mode="after")
+    def _external_idps_complete(self) -> Settings:
+        issuers = [idp.issuer for idp in self.external_issuers]
+        if len(set(issuers)) != len(issuers):
+            raise ValueError("each external IdP issuer may be configured only once")
+        if self.environment is Environment.PRODUCTION:
+            for idp in self.external_issuers:
+                parts = urlsplit(idp.jwks_url)
+                if parts.scheme != "https" and parts.hostname not in _LOOPBACK:
+                    raise ValueError(f"the JWKS URL of {idp.issuer} must be https in production")
+        return self
+
+    @property
+    def external_issuers(self) -> tuple[ExternalIdp, ...]:
+        """Every configured external IdP: the EXTERNAL_IDP_* one first, then EXTERNAL_IDPS."""
+        single = (self.external_idp_issuer, self.external_idp_jwks_url, self.external_idp_audience)
+        if not any(single):
+            return tuple(self.external_idps)
+        issuer, jwks_url, audience = single
+        if not (issuer and jwks_url and audience):
+            raise ValueError(
+                "VOLTGATE_EXTERNAL_IDP_ISSUER, _JWKS_URL and _AUDIENCE must be set together"
+            )
+        first = ExternalIdp(
+            issuer=issuer,
+            jwks_url=jwks_url,
+            audience=audience,
+            user_claim=self.external_idp_user_claim,
+            email_claim=self.external_idp_email_claim,
+            create_users=self.external_idp_create_users,
+        )
+        return (first, *self.external_idps)
 
     @property
     def token_audience(self) -> str:
@@ -134,6 +214,9 @@ class Settings(BaseSettings):
         return _decode_key(encoded)
 
 
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
 def _decode_key(encoded: str) -> bytes:
     raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
     if len(raw) != 32:
@@ -141,4 +224,4 @@ def _decode_key(encoded: str) -> bytes:
     return raw
 
 
-__all__ = ["Environment", "Settings"]
+__all__ = ["Environment", "ExternalIdp", "Settings"]

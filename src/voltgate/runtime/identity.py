@@ -35,6 +35,7 @@ from voltgate.identity.endpoints import (
     RevocationEndpoint,
     TokenEndpoint,
 )
+from voltgate.identity.external import ExternalTokens, external_tokens
 from voltgate.identity.grants.authorization_code import AuthorizationCodeGrant
 from voltgate.identity.grants.client_credentials import ClientCredentialsGrant
 from voltgate.identity.grants.refresh_token import RefreshTokenGrant
@@ -69,6 +70,8 @@ class Identity:
     token_endpoint: TokenEndpoint
     revocation_endpoint: RevocationEndpoint
     introspection_endpoint: IntrospectionEndpoint
+    # Access tokens of the configured external IdPs; None when none is configured.
+    external: ExternalTokens | None
 
 
 def build_identity(
@@ -154,4 +157,5 @@ def build_identity(
         introspection_endpoint=IntrospectionEndpoint(
             authenticator, tokens, revocations, clients, clock, delegation
         ),
+        external=external_tokens(settings, clock),
     )
