@@ -9,9 +9,7 @@ import hashlib
 import hmac
 import json
 import socket
-import threading
 from collections.abc import AsyncIterator, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -21,6 +19,7 @@ from joserfc.jwk import ECKey, RSAKey
 from pydantic import ValidationError
 
 from tests.conftest import Backend, make_settings
+from tests.fixtures.jwks import JwksServer, ec_key, rsa_key
 from voltgate.app import create_app
 from voltgate.clock import FrozenClock
 from voltgate.config import Settings
@@ -31,54 +30,6 @@ from voltgate.identity.jwks import parse_key_set
 ISSUER = "https://tenant.idp.test/"
 AUDIENCE = "https://api.beenergised.test"
 START = 1_800_000_000.0
-
-
-class JwksServer:
-    """A JWKS endpoint on 127.0.0.1 whose keys the test changes; it counts the fetches."""
-
-    def __init__(self) -> None:
-        self.keys: list[dict[str, Any]] = []
-        self.fetches = 0
-        self.status = 200
-        self.padding = 0  # bytes of filler added to the document, sent without a length
-        self._lock = threading.Lock()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                with outer._lock:
-                    outer.fetches += 1
-                    document: dict[str, Any] = {"keys": list(outer.keys)}
-                    status, padding = outer.status, outer.padding
-                if padding:
-                    document["filler"] = "x" * padding
-                body = json.dumps(document).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                if padding:
-                    self.send_header("connection", "close")
-                else:
-                    self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/.well-known/jwks.json"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def publish(self, *keys: RSAKey | ECKey) -> None:
-        with self._lock:
-            self.keys = [key.as_dict(private=False) for key in keys]
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
 
 
 @pytest.fixture
@@ -93,14 +44,6 @@ def server() -> Iterator[JwksServer]:
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(START)
-
-
-def rsa_key(kid: str) -> RSAKey:
-    return RSAKey.generate_key(2048, parameters={"kid": kid})
-
-
-def ec_key(kid: str) -> ECKey:
-    return ECKey.generate_key("P-256", parameters={"kid": kid})
 
 
 def claims(**overrides: Any) -> dict[str, Any]:

@@ -39,7 +39,7 @@ def mount(table: RouteTable, rt: Runtime, kept: Kept) -> None:
         identity.guard,
         identity.delegation,
         identity.contacts,
-        None,
+        identity.external,
     )
     endpoint = GraphQLEndpoint(
         schema,

@@ -7,6 +7,7 @@ fit is refused before anything runs.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from enum import Enum
 
@@ -15,6 +16,7 @@ from voltgate.errors import Forbidden, InvalidToken, MissingToken, VoltgateError
 from voltgate.identity.client_auth import ClientAuthenticator
 from voltgate.identity.clients import Client, ClientKind
 from voltgate.identity.delegation import Delegation
+from voltgate.identity.external import ExternalTokens
 from voltgate.identity.guard import BearerGuard
 from voltgate.identity.requests import OAuthRequest
 from voltgate.identity.secrets import CredentialFormat
@@ -49,16 +51,6 @@ class Caller:
 ANONYMOUS = Caller(Bearer.NONE)
 
 
-class ExternalVerifier:
-    """The external IdPs' tokens (identity.external), as this module needs them."""
-
-    def issues(self, token: str) -> bool:
-        raise NotImplementedError
-
-    async def user_of(self, token: str, contacts: Contacts) -> str:
-        raise NotImplementedError
-
-
 class Callers:
     def __init__(
         self,
@@ -67,7 +59,7 @@ class Callers:
         guard: BearerGuard,
         delegation: Delegation,
         contacts: Contacts,
-        external: ExternalVerifier | None,
+        external: ExternalTokens | None,
     ) -> None:
         self._formats = formats
         self._apps = apps
@@ -75,6 +67,8 @@ class Callers:
         self._delegation = delegation
         self._contacts = contacts
         self._external = external
+        # An external token's user (the token's expiry is checked on every use by `verify`).
+        self._linked: OrderedDict[str, str] = OrderedDict()
 
     async def identify(self, authorization: str | None, request: OAuthRequest) -> Caller:
         if not authorization:
@@ -87,14 +81,33 @@ class Callers:
             return Caller(Bearer.APP, client=await self._apps.authenticate_psk(token, request))
         if self._delegation.is_refresh_token(token):
             return Caller(Bearer.REFRESH, token=token)
-        if self._external is not None and self._external.issues(token):
-            return Caller(
-                Bearer.CONTACT, user_id=await self._external.user_of(token, self._contacts)
-            )
+        if self._external is not None and self._external.recognises(token):
+            return Caller(Bearer.CONTACT, user_id=await self._external_user(self._external, token))
         principal = await self._guard.authenticate(authorization)
         if principal.claims.kind != ClientKind.BEENERGISED_APP.value:
             raise InvalidToken("this API takes a be.ENERGISED session token")
         return Caller(Bearer.CONTACT, user_id=principal.claims.subject)
+
+    async def _external_user(self, external: ExternalTokens, token: str) -> str:
+        identity = await external.verify(token)  # every time: it checks the expiry
+        held = self._linked.get(token)
+        if held is not None:
+            return held
+        user = await self._contacts.external(
+            identity.issuer,
+            identity.user_claim_value,
+            identity.email,
+            verified=identity.claims.get("email_verified") is True,
+            create=identity.create_users,
+        )
+        if user is None:
+            raise InvalidToken(
+                "no contact signs in with this identity (and its IdP may not create contacts)"
+            )
+        if len(self._linked) >= 10_000:
+            self._linked.popitem(last=False)
+        self._linked[token] = user.id
+        return user.id
 
 
 def admit(caller: Caller, roots: frozenset[str]) -> VoltgateError | None:
