@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     # be.ENERGISED's GraphQL API: introspection (its API reference is public), and the
     # bounds a document is held to before it runs (dialects/beenergised/documents.py).
     graphql_introspection: bool = True
+    # Off: every document is parsed and validated on every request, as graphql-core's own
+    # pipeline does, and no answer is kept: what the bench compares the endpoint with.
+    graphql_cache: bool = True
     graphql_max_depth: int = Field(default=12, ge=2, le=64)
     graphql_max_cost: int = Field(default=25_000, ge=100)
     graphql_max_aliases: int = Field(default=100, ge=0)

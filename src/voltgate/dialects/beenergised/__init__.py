@@ -32,6 +32,7 @@ def mount(table: RouteTable, rt: Runtime, kept: Kept) -> None:
         max_cost=settings.graphql_max_cost,
         max_aliases=settings.graphql_max_aliases,
         introspection=settings.graphql_introspection,
+        cached=1_000 if settings.graphql_cache else 0,
     )
     callers = Callers(
         rt.crypto.formats,
@@ -49,6 +50,7 @@ def mount(table: RouteTable, rt: Runtime, kept: Kept) -> None:
         rt.clock,
         keepable={},
         max_batch=settings.graphql_max_batch,
+        cache=settings.graphql_cache,
     )
     graphql = table.scope(errors=GRAPHQL_ERRORS, tags=("be.ENERGISED",))
     for path in PATHS:

@@ -47,7 +47,7 @@ class Limits:
     max_depth: int = 12
     max_cost: int = 25_000
     introspection: bool = True
-    cached: int = 1_000  # documents kept (each with its validation)
+    cached: int = 1_000  # documents kept (each with its validation); 0: none
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +94,9 @@ class Documents:
         if found is None:
             self.misses += 1
             found = self._prepare(query, operation_name)
-            if len(self._kept) >= self._limits.cached:
+            if not self._limits.cached:
+                pass  # nothing kept: parsed and validated on every request
+            elif len(self._kept) >= self._limits.cached:
                 self._kept.popitem(last=False)
             self._kept[key] = found
         else:

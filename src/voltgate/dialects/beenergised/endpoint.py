@@ -41,6 +41,8 @@ class GraphQLEndpoint:
         clock: Clock,
         keepable: dict[str, Callable[[], Hashable]],
         max_batch: int,
+        *,
+        cache: bool = True,
     ) -> None:
         self._schema = schema
         self._documents = documents
@@ -49,6 +51,7 @@ class GraphQLEndpoint:
         self._clock = clock
         self._keepable = keepable
         self._max_batch = max_batch
+        self._cache = cache
 
     async def post(self, call: Call[None, None, bytes]) -> RawResponse:
         request = call.request
@@ -102,7 +105,7 @@ class GraphQLEndpoint:
         refusal = admit(context.caller, prepared.roots)
         if refusal is not None:
             return _refused(refusal, strict)
-        keep = None if prepared.mutation else self._keep_version(prepared.roots)
+        keep = None if prepared.mutation or not self._cache else self._keep_version(prepared.roots)
         if keep is None:
             return orjson.dumps(await self._run(prepared, op, context)), 200, []
         key = (
