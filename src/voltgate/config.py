@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     # Where `voltgate sandbox --credentials-out` wrote the sandbox's credentials: the landing
     # page names the file (never its contents).
     credentials_file: Path | None = None
+    # Serve GraphiQL, an in-browser IDE for the GraphQL API, at /graphiql (off: 404 there).
+    graphiql: bool = True
 
     @field_validator("issuer")
     @classmethod
