@@ -3,8 +3,8 @@
 A request goes to the Router (every API route on the route table, each reading at most its
 body cap; correlation id, access line and no 500 trace inline) or, on no API route, through
 RequestContext (the same, as middleware) to the pages (this app's own Starlette routes:
-authorize, sign-in, consent, connected apps, docs, the landing page; bodies capped at a form's
-size) → a JSON 404.
+authorize, sign-in, consent, connected apps, docs, GraphiQL, the landing page; bodies capped at a
+form's size) → a JSON 404.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from voltgate.identity.profiles import EVENERGY, TESLA, Profile
 from voltgate.observability import RequestContext, access_log, configure_logging
 from voltgate.runtime import Runtime
 from voltgate.web.docs import Docs
+from voltgate.web.graphiql import GraphiQL
 from voltgate.web.landing import Landing
 from voltgate.web.page import FORM_MAX
 from voltgate.web.pages import Pages
@@ -145,6 +146,8 @@ def _pages(runtime: Runtime, names: list[str], table: RouteTable, docs: Docs) ->
     served = {op.path for op in table.operations if op.method == "GET"}
     landing = Landing(environment, served, settings.credentials_file)
     routes = [landing.route(), *pages.routes(), *docs.routes()]
+    if settings.graphiql:
+        routes += GraphiQL(TITLE).routes()
     if settings.environment is Environment.SANDBOX:
         routes.append(SandboxCallback(identity.admin, settings.issuer, environment).route())
     return routes

@@ -139,6 +139,8 @@ class Settings(BaseSettings):
     external_idp_jwks_max_age: float = Field(default=3600.0, gt=0)
     external_idp_jwks_timeout: float = Field(default=5.0, gt=0)
     external_idp_jwks_max_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Serve GraphiQL, an in-browser IDE for the GraphQL API, at /graphiql (off: 404 there).
+    graphiql: bool = True
 
     @field_validator("issuer")
     @classmethod

@@ -6,10 +6,6 @@ server."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from importlib.resources import files
-from importlib.resources.abc import Traversable
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -18,14 +14,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from voltgate.errors import NotFound
+from voltgate.web.assets import CSS, JS, OWN, SVG, Asset, Assets
 from voltgate.web.page import templates
 
 OPENAPI_PATH = "/openapi.json"
 SWAGGER_PATH = "/docs"
 REDOC_PATH = "/redoc"
 ASSETS = "/docs/assets"
-_JS = "text/javascript; charset=utf-8"
 # What the pages may load: scripts, styles, images, fonts and data from this server only.
 # Measured in Chromium: ReDoc inserts its styles at run time (styled-components), draws icons
 # as data: SVGs and runs its search in a blob: worker; none of that reaches the network.
@@ -41,29 +36,14 @@ _PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
 }
-_ASSET_HEADERS = {"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"}
-_OWN = files("voltgate.web") / "static"
 # ReDoc's menu shows its logo from a CDN: the same file, from this server.
 _REDOC_LOGO = (b"https://cdn.redoc.ly/redoc/logo-mini.svg", ASSETS.encode() + b"/redoc-logo.svg")
-
-
-@dataclass(frozen=True, slots=True)
-class _Asset:
-    source: Path | Traversable
-    media: str
-    rewrite: tuple[bytes, bytes] | None = None
-
-    def read(self) -> bytes:
-        body = self.source.read_bytes()
-        return body if self.rewrite is None else body.replace(*self.rewrite)
-
-
 _FILES = {
-    "swagger-ui.css": _Asset(swagger_ui.static_path / "swagger-ui.css", "text/css; charset=utf-8"),
-    "swagger-ui-bundle.js": _Asset(swagger_ui.static_path / "swagger-ui-bundle.js", _JS),
-    "swagger-init.js": _Asset(_OWN / "swagger-init.js", _JS),
-    "redoc.standalone.js": _Asset(redoc.static_path / "redoc.standalone.js", _JS, _REDOC_LOGO),
-    "redoc-logo.svg": _Asset(redoc.static_path / "logo-mini.svg", "image/svg+xml"),
+    "swagger-ui.css": Asset(swagger_ui.static_path / "swagger-ui.css", CSS),
+    "swagger-ui-bundle.js": Asset(swagger_ui.static_path / "swagger-ui-bundle.js", JS),
+    "swagger-init.js": Asset(OWN / "swagger-init.js", JS),
+    "redoc.standalone.js": Asset(redoc.static_path / "redoc.standalone.js", JS, _REDOC_LOGO),
+    "redoc-logo.svg": Asset(redoc.static_path / "logo-mini.svg", SVG),
 }
 
 Document = Callable[[], dict[str, Any]]
@@ -76,7 +56,7 @@ class Docs:
         self._build = document
         self._document: dict[str, Any] | None = None
         self._json: bytes | None = None
-        self._assets: dict[str, bytes] = {}
+        self._assets = Assets(ASSETS, _FILES)
         context = {"title": title, "assets": ASSETS}
         self._swagger = templates.get_template("docs_swagger.html").render(context)
         self._redoc = templates.get_template("docs_redoc.html").render(context)
@@ -91,7 +71,7 @@ class Docs:
             Route(OPENAPI_PATH, self.openapi, methods=["GET"]),
             Route(SWAGGER_PATH, self.swagger, methods=["GET"]),
             Route(REDOC_PATH, self.redoc, methods=["GET"]),
-            Route(ASSETS + "/{name}", self.asset, methods=["GET"]),
+            self._assets.route(),
         ]
 
     async def openapi(self, _request: Request) -> Response:
@@ -104,13 +84,3 @@ class Docs:
 
     async def redoc(self, _request: Request) -> Response:
         return HTMLResponse(self._redoc, headers=_PAGE_HEADERS)
-
-    async def asset(self, request: Request) -> Response:
-        name = request.path_params["name"]
-        asset = _FILES.get(name)
-        if asset is None:
-            raise NotFound("no such asset")
-        body = self._assets.get(name)
-        if body is None:
-            body = self._assets[name] = asset.read()
-        return Response(body, media_type=asset.media, headers=_ASSET_HEADERS)
