@@ -8,6 +8,12 @@ to compare with token claims.
 from __future__ import annotations
 
 from voltgate.db.schema.base import metadata
+from voltgate.db.schema.contracts import (
+    charging_cards,
+    contracts,
+    payment_methods,
+    remote_sessions,
+)
 from voltgate.db.schema.fleet import (
     ROLLUP_FIELDS,
     ROLLUP_PARTS,
@@ -48,6 +54,7 @@ __all__ = [
     "ROLLUP_PARTS",
     "audit_events",
     "authorization_codes",
+    "charging_cards",
     "charging_records",
     "client_secrets",
     "clients",
@@ -56,13 +63,16 @@ __all__ = [
     "connector_states",
     "connectors",
     "consents",
+    "contracts",
     "device_events",
     "devices",
     "energy_sites",
     "enrollments",
     "metadata",
     "partner_accounts",
+    "payment_methods",
     "refresh_tokens",
+    "remote_sessions",
     "revoked_tokens",
     "signing_keys",
     "sites",
