@@ -117,6 +117,13 @@ class Charging:
             # Stopped by a concurrent report since we read it: judge against that one.
         raise Conflict(f"transaction {body.transaction_id!r} is being reported concurrently")
 
+    async def by_transaction(self, device_id: str, transaction_id: str) -> ChargingRecord | None:
+        """The charger's record of one transaction, if it reported one (whoever operates it:
+        the caller knows the charger and the transaction it started)."""
+        if "\x00" in device_id or "\x00" in transaction_id:
+            return None
+        return await self._store.by_transaction(device_id[:64], transaction_id[:64])
+
     async def add_history(self, records: Sequence[ChargingRecord]) -> None:
         """Store finished sessions of the past together, as given (a seeded history: the caller
         chose their ids, times and meter values); Conflict, storing none, when one's transaction

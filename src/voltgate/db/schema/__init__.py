@@ -9,6 +9,12 @@ from __future__ import annotations
 
 from voltgate.db.schema.base import metadata
 from voltgate.db.schema.contacts import contacts, external_identities
+from voltgate.db.schema.contracts import (
+    charging_cards,
+    contracts,
+    payment_methods,
+    remote_sessions,
+)
 from voltgate.db.schema.fleet import (
     ROLLUP_FIELDS,
     ROLLUP_PARTS,
@@ -49,6 +55,7 @@ __all__ = [
     "ROLLUP_PARTS",
     "audit_events",
     "authorization_codes",
+    "charging_cards",
     "charging_records",
     "client_secrets",
     "clients",
@@ -58,6 +65,7 @@ __all__ = [
     "connectors",
     "consents",
     "contacts",
+    "contracts",
     "device_events",
     "devices",
     "energy_sites",
@@ -65,7 +73,9 @@ __all__ = [
     "external_identities",
     "metadata",
     "partner_accounts",
+    "payment_methods",
     "refresh_tokens",
+    "remote_sessions",
     "revoked_tokens",
     "signing_keys",
     "sites",

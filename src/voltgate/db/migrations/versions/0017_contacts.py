@@ -1,14 +1,14 @@
 """be.ENERGISED contacts: a user's login name, and external IdP subjects signing in as users
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0014"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""be.ENERGISED's charging preconditions (contracts, payment methods, cards) and remote charging."""
