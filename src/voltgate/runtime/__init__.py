@@ -16,6 +16,7 @@ from voltgate.changes import PREFIX as CHANGE_PREFIX
 from voltgate.changes import Changes
 from voltgate.clock import Clock, SystemClock
 from voltgate.config import Settings
+from voltgate.contracts.connectors import DeviceConnectors
 from voltgate.db.engine import Database, head_revision
 from voltgate.db.stores import SqlStateStore
 from voltgate.identity.secrets import Crypto
@@ -25,6 +26,7 @@ from voltgate.metrics.collector import RuntimeCollector, Sources
 from voltgate.runtime.fleet import Fleet, build_fleet
 from voltgate.runtime.identity import Identity, build_identity
 from voltgate.runtime.owner import Owner, build_owner
+from voltgate.runtime.retail import Retail, build_retail
 
 log = structlog.get_logger("voltgate.runtime")
 
@@ -60,6 +62,14 @@ class Runtime:
             self.identity,
         )
         self.owner: Owner = build_owner(settings, self.clock, self.db, self.changes)
+        self.retail: Retail = build_retail(
+            self.clock,
+            self.db,
+            self.crypto,
+            self.identity,
+            self.fleet,
+            DeviceConnectors(self.fleet.devices),
+        )
         self.metrics = Metrics(settings.metrics_port)
         self.metrics.watch(
             RuntimeCollector(

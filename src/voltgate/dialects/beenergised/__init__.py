@@ -10,6 +10,7 @@ real start command.
 from __future__ import annotations
 
 from voltgate.dialects.beenergised.caller import Callers
+from voltgate.dialects.beenergised.charging import Charging
 from voltgate.dialects.beenergised.documents import Documents, Limits
 from voltgate.dialects.beenergised.endpoint import GraphQLEndpoint
 from voltgate.dialects.beenergised.failures import GRAPHQL_ERRORS
@@ -26,7 +27,9 @@ def mount(table: RouteTable, rt: Runtime, kept: Kept) -> None:
     identity = rt.identity
     settings = rt.settings
     sessions = Sessions(identity.contacts, identity.users, identity.delegation, identity.clients)
-    schema = build([sessions.resolvers()])
+    retail = rt.retail
+    charging = Charging(retail.contracts, retail.remote)
+    schema = build([sessions.resolvers(), charging.resolvers()])
     limits = Limits(
         max_depth=settings.graphql_max_depth,
         max_cost=settings.graphql_max_cost,

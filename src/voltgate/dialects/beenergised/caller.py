@@ -46,6 +46,7 @@ class Caller:
     client: Client | None = None  # APP
     user_id: str | None = None  # CONTACT
     token: str | None = None  # REFRESH: the refresh token itself, for refreshSession
+    client_id: str | None = None  # CONTACT: the app whose session it is (none: an IdP's token)
 
 
 ANONYMOUS = Caller(Bearer.NONE)
@@ -86,7 +87,8 @@ class Callers:
         principal = await self._guard.authenticate(authorization)
         if principal.claims.kind != ClientKind.BEENERGISED_APP.value:
             raise InvalidToken("this API takes a be.ENERGISED session token")
-        return Caller(Bearer.CONTACT, user_id=principal.claims.subject)
+        claims = principal.claims
+        return Caller(Bearer.CONTACT, user_id=claims.subject, client_id=claims.client_id)
 
     async def _external_user(self, external: ExternalTokens, token: str) -> str:
         identity = await external.verify(token)  # every time: it checks the expiry
