@@ -59,3 +59,30 @@ async def test_refresh_rotates_and_a_replay_after_the_grace_revokes_the_session(
     # The whole session is revoked: its newest session and refresh tokens too.
     assert (await gql(app, "{ me { id } }", second["sessionToken"])).codes == ["UNAUTHENTICATED"]
     assert (await gql(app, REFRESH, second["refreshToken"])).codes == ["UNAUTHENTICATED"]
+
+
+async def test_a_rotated_psk_overlaps_then_only_the_new_one_works(app: App) -> None:
+    key = await psk(app)
+    await contact(app, key)
+    client_id = app.rt.crypto.formats.psk_client(key)
+    assert client_id is not None
+    new = await app.rt.identity.admin.rotate_secret(client_id, overlap=600)
+    assert new.startswith("vgpsk_") and new != key
+    assert (await session(app, key))["sessionToken"]
+    assert (await session(app, new))["sessionToken"]
+    app.clock.advance(601)
+    refused = await gql(
+        app, 'mutation { initSession(username: "a", password: "b") { sessionToken } }', key
+    )
+    assert refused.codes == ["UNAUTHENTICATED"]
+    assert (await session(app, new))["sessionToken"]
+
+
+async def test_a_beenergised_app_gets_a_psk_kept_only_as_its_hash(app: App) -> None:
+    created = await app.rt.identity.admin.create(
+        name="cli app", kind="beenergised_app", scopes="contact"
+    )
+    assert created.secret is not None and created.secret.startswith("vgpsk_test_")
+    stored = await app.rt.identity.admin.show(created.client.id)
+    # Only its hash is kept: the key itself is nowhere in the client's record.
+    assert all(created.secret not in repr(s) for s in stored.secrets)
