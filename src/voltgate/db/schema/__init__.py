@@ -42,12 +42,14 @@ from voltgate.db.schema.owner import (
     vehicle_charging_sessions,
     vehicles,
 )
+from voltgate.db.schema.public import charge_points, declared
 
 __all__ = [
     "ROLLUP_FIELDS",
     "ROLLUP_PARTS",
     "audit_events",
     "authorization_codes",
+    "charge_points",
     "charging_records",
     "client_secrets",
     "clients",
@@ -56,6 +58,7 @@ __all__ = [
     "connector_states",
     "connectors",
     "consents",
+    "declared",
     "device_events",
     "devices",
     "energy_sites",

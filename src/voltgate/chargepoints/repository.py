@@ -1,0 +1,236 @@
+"""SQL for charge points: a search by distance is one statement built once per backend (a count
+and a page joined, as charging/queries.py does), the filters bound as masks that let every row
+through when left open, so the total always counts what the filters pass.
+
+SQLite: the R*Tree (`rtree_i32` over unit vectors, sphere.py) finds the points in a cube around
+the centre, the chord distance from the index's own values keeps those within the radius; only
+a filtered search joins the points' rows. PostgreSQL: PostGIS's `ST_DWithin` on the GiST
+index of geography points (sphere distances, as on SQLite), the filters copied beside them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from functools import partial
+from typing import Any
+
+import sqlalchemy as sa
+
+from voltgate.chargepoints import rows, sphere
+from voltgate.chargepoints.store import ChargePoint, Evse, Search, masks_of
+from voltgate.db.engine import Database
+from voltgate.db.statements import PostgresReader, Statement
+
+BULK_CHUNK = 100_000  # points per transaction of a bulk load
+
+# SQLite: ?1..?6 the cube (x hi, x lo, y hi, y lo, z hi, z lo), ?7..?9 the centre, ?10 the
+# squared chord of the radius, ?11 statuses, ?12 standards (-1: any), ?13 min power W, ?14 limit,
+# ?15 offset.
+_CUBE = (
+    "g.x_min <= ?1 AND g.x_max >= ?2 AND g.y_min <= ?3 AND g.y_max >= ?4"
+    " AND g.z_min <= ?5 AND g.z_max >= ?6"
+)
+_CHORD2 = (
+    "((g.x_min - ?7) * (g.x_min - ?7) + (g.y_min - ?8) * (g.y_min - ?8)"
+    " + (g.z_min - ?9) * (g.z_min - ?9))"
+)
+_FILTERS = (
+    " JOIN charge_points AS f ON f.key = g.key",
+    " AND (?11 = -1 OR (f.status_mask & ?11) != 0)"
+    " AND (?12 = -1 OR (f.standard_mask & ?12) != 0) AND f.max_power >= ?13",
+)
+
+
+def _sqlite_nearby(filtered: bool) -> str:
+    join, where = _FILTERS if filtered else ("", "")
+    within = f"FROM charge_point_positions AS g{join} WHERE {_CUBE} AND {_CHORD2} <= ?10{where}"
+    return f"""SELECT t.n, p.d, {rows.COLUMNS} FROM (SELECT count(*) AS n {within}) AS t
+        LEFT JOIN (SELECT g.key AS key, {_CHORD2} AS d {within} ORDER BY d, g.key
+        LIMIT ?14 OFFSET ?15) AS p ON 1 = 1
+        LEFT JOIN charge_points AS c ON c.key = p.key ORDER BY p.d, p.key"""  # noqa: S608
+
+
+# PostgreSQL: $1 latitude, $2 longitude, $3 radius m, $4 statuses, $5 standards (-1: any), $6
+# min power W, $7 limit, $8 offset.
+_CENTRE = "ST_SetSRID(ST_MakePoint($2, $1), 4326)::geography"
+_PG_WITHIN = f"""FROM charge_point_positions AS g WHERE ST_DWithin(g.position, {_CENTRE}, $3,
+    false) AND ($4 = -1 OR (g.status_mask & $4) <> 0)
+    AND ($5 = -1 OR (g.standard_mask & $5) <> 0) AND g.max_power >= $6"""
+_PG_NEARBY = f"""SELECT t.n, p.d, {rows.COLUMNS} FROM (SELECT count(*) AS n {_PG_WITHIN}) AS t
+    LEFT JOIN (SELECT g.key AS key, ST_Distance(g.position, {_CENTRE}, false) AS d
+    {_PG_WITHIN} ORDER BY d, g.key LIMIT $7 OFFSET $8) AS p ON true
+    LEFT JOIN charge_points AS c ON c.key = p.key ORDER BY p.d, p.key"""  # noqa: S608
+
+NEARBY_OPEN = Statement(_sqlite_nearby(False), _PG_NEARBY)
+NEARBY_FILTERED = Statement(_sqlite_nearby(True), _PG_NEARBY)
+BY_ID = Statement(f"SELECT {rows.COLUMNS} FROM charge_points AS c WHERE c.id = ?")  # noqa: S608
+BY_DEVICE = Statement(
+    f"SELECT {rows.COLUMNS} FROM charge_points AS c WHERE c.device_id = ?"  # noqa: S608
+)
+COUNT = Statement("SELECT count(*) FROM charge_points")
+SET_EVSES = Statement(
+    """UPDATE charge_points SET evses = ?, status_mask = ?, standard_mask = ?, max_power = ?,
+    updated_at = ? WHERE id = ?"""
+)
+SET_EVSE_FILTERS = Statement(
+    """UPDATE charge_point_positions SET status_mask = ?, standard_mask = ?, max_power = ?
+    WHERE key = (SELECT key FROM charge_points WHERE id = ?)"""
+)
+
+_COLUMN_LIST = ", ".join(rows.INSERT_COLUMNS)
+_UPDATES = ", ".join(f"{c} = excluded.{c}" for c in rows.INSERT_COLUMNS if c != "id")
+# A device's point is replaced in place (its id and key kept): publishing is idempotent.
+_UPSERT = sa.text(
+    f"""INSERT INTO charge_points ({_COLUMN_LIST}) VALUES
+    ({", ".join(":" + c for c in rows.INSERT_COLUMNS)})
+    ON CONFLICT (device_id) DO UPDATE SET {_UPDATES} RETURNING key, id"""  # noqa: S608
+)
+_SQLITE_POSITION = sa.text(
+    "INSERT OR REPLACE INTO charge_point_positions VALUES (:key, :x, :x, :y, :y, :z, :z)"
+)
+_PG_POSITION = sa.text(
+    """INSERT INTO charge_point_positions VALUES (:key,
+    ST_SetSRID(ST_MakePoint(:longitude, :latitude), 4326)::geography, :status_mask,
+    :standard_mask, :max_power) ON CONFLICT (key) DO UPDATE SET position = excluded.position,
+    status_mask = excluded.status_mask, standard_mask = excluded.standard_mask,
+    max_power = excluded.max_power"""
+)
+_SQLITE_BULK = (
+    f"INSERT INTO charge_points (key, {_COLUMN_LIST}) VALUES "  # noqa: S608
+    f"({', '.join('?' * (len(rows.INSERT_COLUMNS) + 1))})"
+)
+_SQLITE_BULK_POSITIONS = "INSERT INTO charge_point_positions VALUES (?, ?, ?, ?, ?, ?, ?)"
+_PG_BULK_POSITIONS = """INSERT INTO charge_point_positions SELECT key,
+    ST_SetSRID(ST_MakePoint(longitude, latitude), 4326)::geography, status_mask, standard_mask,
+    max_power FROM charge_points WHERE key > $1 ON CONFLICT (key) DO NOTHING"""
+
+
+class SqlChargePointStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def nearby(self, search: Search) -> tuple[int, list[tuple[ChargePoint, float]]]:
+        reader = self._db.reader
+        if not self._db.is_sqlite:
+            found = await reader.all(
+                NEARBY_OPEN,
+                search.latitude,
+                search.longitude,
+                search.radius_km * 1000.0,
+                search.statuses,
+                search.standards,
+                search.min_power,
+                search.limit,
+                search.offset,
+            )
+            return _page(found, 0.001)
+        x, y, z = sphere.unit(search.latitude, search.longitude)
+        chord = sphere.chord_of(search.radius_km)
+        reach = math.ceil(chord) + 2  # the cube holds every point within the chord
+        statement = NEARBY_OPEN if search.is_open else NEARBY_FILTERED
+        found = await reader.all(
+            statement,
+            x + reach,
+            x - reach,
+            y + reach,
+            y - reach,
+            z + reach,
+            z - reach,
+            x,
+            y,
+            z,
+            chord * chord,
+            search.statuses,
+            search.standards,
+            search.min_power,
+            search.limit,
+            search.offset,
+        )
+        return _page(found, None)
+
+    async def get(self, point_id: str) -> ChargePoint | None:
+        row = await self._db.reader.one(BY_ID, point_id)
+        return None if row is None else rows.point_of_row(row)
+
+    async def by_device(self, device_id: str) -> ChargePoint | None:
+        row = await self._db.reader.one(BY_DEVICE, device_id)
+        return None if row is None else rows.point_of_row(row)
+
+    async def count(self) -> int:
+        row = await self._db.reader.one(COUNT)
+        return 0 if row is None else int(row[0])
+
+    async def put(self, point: ChargePoint) -> ChargePoint:
+        fields = dict(zip(rows.INSERT_COLUMNS, rows.values(point), strict=True))
+        sqlite = self._db.is_sqlite
+
+        def work(conn: sa.Connection) -> str:
+            key, point_id = conn.execute(_UPSERT, fields).one()
+            if sqlite:
+                x, y, z = sphere.unit(point.latitude, point.longitude)
+                conn.execute(_SQLITE_POSITION, {"key": key, "x": x, "y": y, "z": z})
+            else:
+                conn.execute(_PG_POSITION, {**fields, "key": key})
+            return str(point_id)
+
+        stored_id = await self._db.write(work)
+        return point if stored_id == point.id else _with_id(point, stored_id)
+
+    async def set_evses(self, point_id: str, evses: tuple[Evse, ...], at: float) -> None:
+        masks = masks_of(evses)
+        text = rows.evses_json(evses).decode()
+        runs: list[tuple[Statement, tuple[Any, ...]]] = [(SET_EVSES, (text, *masks, at, point_id))]
+        if not self._db.is_sqlite:
+            runs.append((SET_EVSE_FILTERS, (*masks, point_id)))
+        await self._db.run_together(*runs)
+
+    async def add_many(self, points: list[ChargePoint]) -> None:
+        for first in range(0, len(points), BULK_CHUNK):
+            chunk = points[first : first + BULK_CHUNK]
+            if self._db.is_sqlite:
+                await self._db.write(partial(_sqlite_bulk, chunk=chunk))
+            else:
+                await self._pg_bulk(chunk)
+
+    async def _pg_bulk(self, chunk: list[ChargePoint]) -> None:
+        reader = self._db.reader
+        assert isinstance(reader, PostgresReader)
+        pool = await reader.pool()
+        async with pool.acquire() as conn, conn.transaction():
+            before = await conn.fetchval("SELECT coalesce(max(key), 0) FROM charge_points")
+            await conn.copy_records_to_table(
+                "charge_points",
+                records=[rows.values(p) for p in chunk],
+                columns=list(rows.INSERT_COLUMNS),
+            )
+            await conn.execute(_PG_BULK_POSITIONS, before)
+
+
+def _sqlite_bulk(conn: sa.Connection, *, chunk: list[ChargePoint]) -> None:
+    first = conn.exec_driver_sql("SELECT coalesce(max(key), 0) FROM charge_points").scalar_one()
+    points, positions = [], []
+    for key, point in enumerate(chunk, first + 1):
+        points.append((key, *rows.values(point)))
+        x, y, z = sphere.unit(point.latitude, point.longitude)
+        positions.append((key, x, x, y, y, z, z))
+    conn.exec_driver_sql(_SQLITE_BULK, points)
+    conn.exec_driver_sql(_SQLITE_BULK_POSITIONS, positions)
+
+
+def _page(found: list[Any], metres: float | None) -> tuple[int, list[tuple[ChargePoint, float]]]:
+    """(total, [(point, km)]) from rows of (total, distance, *COLUMNS); `metres`: the distance
+    is in metres times this, else a squared chord (SQLite)."""
+    if not found:
+        return 0, []
+    total = int(found[0][0])
+    hits = []
+    for row in found:
+        if row[2] is None:  # the count's row when the page is empty
+            continue
+        d = row[1] * metres if metres is not None else sphere.km_of(row[1])
+        hits.append((rows.point_of_row(row, 2), d))
+    return total, hits
+
+
+def _with_id(point: ChargePoint, point_id: str) -> ChargePoint:
+    return replace(point, id=point_id, evses=rows.evses_of(point_id, rows.evses_json(point.evses)))

@@ -1,0 +1,43 @@
+"""Great-circle geometry on a sphere of the Earth's mean radius (as PostGIS's geography does with
+`use_spheroid => false`).
+
+The embedded default indexes each point as its unit vector (x, y, z) in 32-bit integers (SQLite's
+`rtree_i32`; 2^30 per unit, ~6 mm on the ground): a radius is a cube around the centre for the
+index, then the straight-line (chord) distance, which orders exactly as the great-circle distance
+does, in plain integer arithmetic (no trigonometry in SQL, no look-up outside the index)."""
+
+from __future__ import annotations
+
+import math
+
+EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius, as PostGIS's sphere
+SCALE = 1 << 30  # integer units per unit of the unit vector
+
+
+def unit(latitude: float, longitude: float) -> tuple[int, int, int]:
+    """The point's unit vector in integer units."""
+    lat, lon = math.radians(latitude), math.radians(longitude)
+    cos_lat = math.cos(lat)
+    return (
+        round(cos_lat * math.cos(lon) * SCALE),
+        round(cos_lat * math.sin(lon) * SCALE),
+        round(math.sin(lat) * SCALE),
+    )
+
+
+def chord_of(km: float) -> float:
+    """The chord, in integer units, of a great-circle distance."""
+    return 2.0 * math.sin(km / (2.0 * EARTH_RADIUS_KM)) * SCALE
+
+
+def km_of(chord_squared: float) -> float:
+    """The great-circle distance of a chord given squared, in integer units."""
+    half = math.sqrt(chord_squared) / (2.0 * SCALE)
+    return 2.0 * EARTH_RADIUS_KM * math.asin(min(1.0, half))
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dlat, dlon = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dlat / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dlon / 2) ** 2
+    return 2.0 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
