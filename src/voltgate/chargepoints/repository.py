@@ -4,12 +4,15 @@ through when left open, so the total always counts what the filters pass.
 
 SQLite: the R*Tree (`rtree_i32` over unit vectors, sphere.py) finds the points in a cube around
 the centre, the chord distance from the index's own values keeps those within the radius; only
-a filtered search joins the points' rows. PostgreSQL: PostGIS's `ST_DWithin` on the GiST
-index of geography points (sphere distances, as on SQLite), the filters copied beside them."""
+a filtered search joins the points' rows. PostgreSQL: PostGIS's GiST index of lon/lat points
+finds those in the box around the radius (sphere.box), the chord of their unit vectors keeps
+those within it (sphere distances, as on SQLite), the filters copied beside them; one scan
+gives the total (a window count) and the page."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -50,16 +53,19 @@ def _sqlite_nearby(filtered: bool) -> str:
         LEFT JOIN charge_points AS c ON c.key = p.key ORDER BY p.d, p.key"""  # noqa: S608
 
 
-# PostgreSQL: $1 latitude, $2 longitude, $3 radius m, $4 statuses, $5 standards (-1: any), $6
-# min power W, $7 limit, $8 offset.
-_CENTRE = "ST_SetSRID(ST_MakePoint($2, $1), 4326)::geography"
-_PG_WITHIN = f"""FROM charge_point_positions AS g WHERE ST_DWithin(g.position, {_CENTRE}, $3,
-    false) AND ($4 = -1 OR (g.status_mask & $4) <> 0)
-    AND ($5 = -1 OR (g.standard_mask & $5) <> 0) AND g.max_power >= $6"""
-_PG_NEARBY = f"""SELECT t.n, p.d, {rows.COLUMNS} FROM (SELECT count(*) AS n {_PG_WITHIN}) AS t
-    LEFT JOIN (SELECT g.key AS key, ST_Distance(g.position, {_CENTRE}, false) AS d
-    {_PG_WITHIN} ORDER BY d, g.key LIMIT $7 OFFSET $8) AS p ON true
-    LEFT JOIN charge_points AS c ON c.key = p.key ORDER BY p.d, p.key"""  # noqa: S608
+# PostgreSQL: $1..$4 the box (west, south, east, north), $5..$7 the centre's unit vector, $8 the
+# squared chord of the radius, $9 statuses, $10 standards (-1: any), $11 min power W, $12 limit,
+# $13 offset. One scan: the window's count is the total, the page is sorted from the same rows.
+_PG_CHORD2 = "((g.x - $5) * (g.x - $5) + (g.y - $6) * (g.y - $6) + (g.z - $7) * (g.z - $7))"
+_PG_WITHIN = f"""FROM charge_point_positions AS g
+    WHERE g.position && ST_MakeEnvelope($1, $2, $3, $4, 4326) AND {_PG_CHORD2} <= $8
+    AND ($9 = -1 OR (g.status_mask & $9) <> 0) AND ($10 = -1 OR (g.standard_mask & $10) <> 0)
+    AND g.max_power >= $11"""
+_PG_NEARBY = f"""SELECT p.n, p.d, {rows.COLUMNS} FROM (SELECT g.key, {_PG_CHORD2} AS d,
+    count(*) OVER () AS n {_PG_WITHIN} ORDER BY d, g.key LIMIT $12 OFFSET $13) AS p
+    JOIN charge_points AS c ON c.key = p.key ORDER BY p.d, p.key"""  # noqa: S608
+# A window past the last point has no row to carry the count: this counts alone.
+PG_COUNT = Statement(f"SELECT count(*) {_PG_WITHIN}")
 
 NEARBY_OPEN = Statement(_sqlite_nearby(False), _PG_NEARBY)
 NEARBY_FILTERED = Statement(_sqlite_nearby(True), _PG_NEARBY)
@@ -90,10 +96,10 @@ _SQLITE_POSITION = sa.text(
 )
 _PG_POSITION = sa.text(
     """INSERT INTO charge_point_positions VALUES (:key,
-    ST_SetSRID(ST_MakePoint(:longitude, :latitude), 4326)::geography, :status_mask,
+    ST_SetSRID(ST_MakePoint(:longitude, :latitude), 4326), :x, :y, :z, :status_mask,
     :standard_mask, :max_power) ON CONFLICT (key) DO UPDATE SET position = excluded.position,
-    status_mask = excluded.status_mask, standard_mask = excluded.standard_mask,
-    max_power = excluded.max_power"""
+    x = excluded.x, y = excluded.y, z = excluded.z, status_mask = excluded.status_mask,
+    standard_mask = excluded.standard_mask, max_power = excluded.max_power"""
 )
 _SQLITE_BULK = (
     f"INSERT INTO charge_points (key, {_COLUMN_LIST}) VALUES "  # noqa: S608
@@ -101,8 +107,11 @@ _SQLITE_BULK = (
 )
 _SQLITE_BULK_POSITIONS = "INSERT INTO charge_point_positions VALUES (?, ?, ?, ?, ?, ?, ?)"
 _PG_BULK_POSITIONS = """INSERT INTO charge_point_positions SELECT key,
-    ST_SetSRID(ST_MakePoint(longitude, latitude), 4326)::geography, status_mask, standard_mask,
-    max_power FROM charge_points WHERE key > $1 ON CONFLICT (key) DO NOTHING"""
+    ST_SetSRID(ST_MakePoint(longitude, latitude), 4326),
+    cos(radians(latitude)) * cos(radians(longitude)),
+    cos(radians(latitude)) * sin(radians(longitude)), sin(radians(latitude)),
+    status_mask, standard_mask, max_power
+    FROM charge_points WHERE key > $1 ON CONFLICT (key) DO NOTHING"""
 
 
 class SqlChargePointStore:
@@ -112,18 +121,28 @@ class SqlChargePointStore:
     async def nearby(self, search: Search) -> tuple[int, list[tuple[ChargePoint, float]]]:
         reader = self._db.reader
         if not self._db.is_sqlite:
-            found = await reader.all(
-                NEARBY_OPEN,
-                search.latitude,
-                search.longitude,
-                search.radius_km * 1000.0,
+            west, south, east, north = sphere.box(
+                search.latitude, search.longitude, search.radius_km
+            )
+            chord = sphere.chord_of(search.radius_km) / sphere.SCALE
+            args = (
+                west,
+                south,
+                east,
+                north,
+                *sphere.unit_float(search.latitude, search.longitude),
+                chord * chord,
                 search.statuses,
                 search.standards,
                 search.min_power,
                 search.limit,
                 search.offset,
             )
-            return _page(found, 0.001)
+            found = await reader.all(NEARBY_OPEN, *args)
+            if not found and search.offset:
+                counted = await reader.one(PG_COUNT, *args[:11])
+                return (0 if counted is None else int(counted[0])), []
+            return _page(found, 1.0)
         x, y, z = sphere.unit(search.latitude, search.longitude)
         chord = sphere.chord_of(search.radius_km)
         reach = math.ceil(chord) + 2  # the cube holds every point within the chord
@@ -146,7 +165,7 @@ class SqlChargePointStore:
             search.limit,
             search.offset,
         )
-        return _page(found, None)
+        return _page(found, sphere.SCALE)
 
     async def get(self, point_id: str) -> ChargePoint | None:
         row = await self._db.reader.one(BY_ID, point_id)
@@ -170,7 +189,8 @@ class SqlChargePointStore:
                 x, y, z = sphere.unit(point.latitude, point.longitude)
                 conn.execute(_SQLITE_POSITION, {"key": key, "x": x, "y": y, "z": z})
             else:
-                conn.execute(_PG_POSITION, {**fields, "key": key})
+                ux, uy, uz = sphere.unit_float(point.latitude, point.longitude)
+                conn.execute(_PG_POSITION, {**fields, "key": key, "x": ux, "y": uy, "z": uz})
             return str(point_id)
 
         stored_id = await self._db.write(work)
@@ -184,15 +204,15 @@ class SqlChargePointStore:
             runs.append((SET_EVSE_FILTERS, (*masks, point_id)))
         await self._db.run_together(*runs)
 
-    async def add_many(self, points: list[ChargePoint]) -> None:
-        for first in range(0, len(points), BULK_CHUNK):
-            chunk = points[first : first + BULK_CHUNK]
+    async def add_rows(self, values: Sequence[tuple[Any, ...]]) -> None:
+        for first in range(0, len(values), BULK_CHUNK):
+            chunk = values[first : first + BULK_CHUNK]
             if self._db.is_sqlite:
                 await self._db.write(partial(_sqlite_bulk, chunk=chunk))
             else:
                 await self._pg_bulk(chunk)
 
-    async def _pg_bulk(self, chunk: list[ChargePoint]) -> None:
+    async def _pg_bulk(self, chunk: Sequence[tuple[Any, ...]]) -> None:
         reader = self._db.reader
         assert isinstance(reader, PostgresReader)
         pool = await reader.pool()
@@ -200,26 +220,29 @@ class SqlChargePointStore:
             before = await conn.fetchval("SELECT coalesce(max(key), 0) FROM charge_points")
             await conn.copy_records_to_table(
                 "charge_points",
-                records=[rows.values(p) for p in chunk],
+                records=chunk,
                 columns=list(rows.INSERT_COLUMNS),
             )
             await conn.execute(_PG_BULK_POSITIONS, before)
 
 
-def _sqlite_bulk(conn: sa.Connection, *, chunk: list[ChargePoint]) -> None:
+_LATITUDE = rows.INSERT_COLUMNS.index("latitude")
+
+
+def _sqlite_bulk(conn: sa.Connection, *, chunk: Sequence[tuple[Any, ...]]) -> None:
     first = conn.exec_driver_sql("SELECT coalesce(max(key), 0) FROM charge_points").scalar_one()
     points, positions = [], []
-    for key, point in enumerate(chunk, first + 1):
-        points.append((key, *rows.values(point)))
-        x, y, z = sphere.unit(point.latitude, point.longitude)
+    unit = sphere.unit
+    for key, row in enumerate(chunk, first + 1):
+        points.append((key, *row))
+        x, y, z = unit(row[_LATITUDE], row[_LATITUDE + 1])
         positions.append((key, x, x, y, y, z, z))
     conn.exec_driver_sql(_SQLITE_BULK, points)
     conn.exec_driver_sql(_SQLITE_BULK_POSITIONS, positions)
 
 
-def _page(found: list[Any], metres: float | None) -> tuple[int, list[tuple[ChargePoint, float]]]:
-    """(total, [(point, km)]) from rows of (total, distance, *COLUMNS); `metres`: the distance
-    is in metres times this, else a squared chord (SQLite)."""
+def _page(found: list[Any], scale: float) -> tuple[int, list[tuple[ChargePoint, float]]]:
+    """(total, [(point, km)]) from rows of (total, squared chord in `scale` units, *COLUMNS)."""
     if not found:
         return 0, []
     total = int(found[0][0])
@@ -227,8 +250,7 @@ def _page(found: list[Any], metres: float | None) -> tuple[int, list[tuple[Charg
     for row in found:
         if row[2] is None:  # the count's row when the page is empty
             continue
-        d = row[1] * metres if metres is not None else sphere.km_of(row[1])
-        hits.append((rows.point_of_row(row, 2), d))
+        hits.append((rows.point_of_row(row, 2), sphere.km_of(row[1], scale)))
     return total, hits
 
 

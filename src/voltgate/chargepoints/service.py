@@ -9,9 +9,10 @@ rendered answer while it is unchanged."""
 from __future__ import annotations
 
 import math
+from itertools import islice
 
 from voltgate.changes import Changes
-from voltgate.chargepoints import rows
+from voltgate.chargepoints import generate, rows
 from voltgate.chargepoints.store import (
     ANY_STANDARD,
     ANY_STATUS,
@@ -36,6 +37,7 @@ MAX_RADIUS_KM = 100.0
 MAX_LIMIT = 100
 MAX_OFFSET = 1_000_000
 MAX_POWER_KW = 10_000.0
+GENERATED_CHUNK = 100_000
 _BULK = "*bulk"  # the key a bulk load publishes (no point has it as id)
 
 
@@ -89,7 +91,15 @@ class ChargePoints:
         """Imported points in bulk (big transactions; ids must be new)."""
         for point in points:
             check_point(point)
-        await self._store.add_many(points)
+        await self._store.add_rows([rows.values(point) for point in points])
+        await self._tracked.changed([_BULK])
+
+    async def generate(self, count: int, seed: int, at: float) -> None:
+        """Add `count` believable public points over Europe (generate.py), the same for the
+        same seed, a big transaction at a time."""
+        made = generate.rows(count, seed, at)
+        while chunk := list(islice(made, GENERATED_CHUNK)):
+            await self._store.add_rows(chunk)
         await self._tracked.changed([_BULK])
 
     async def count(self) -> int:

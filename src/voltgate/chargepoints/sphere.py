@@ -30,10 +30,32 @@ def chord_of(km: float) -> float:
     return 2.0 * math.sin(km / (2.0 * EARTH_RADIUS_KM)) * SCALE
 
 
-def km_of(chord_squared: float) -> float:
-    """The great-circle distance of a chord given squared, in integer units."""
-    half = math.sqrt(chord_squared) / (2.0 * SCALE)
+def km_of(chord_squared: float, scale: float = SCALE) -> float:
+    """The great-circle distance of a chord given squared, in `scale` units (1: unit sphere)."""
+    half = math.sqrt(chord_squared) / (2.0 * scale)
     return 2.0 * EARTH_RADIUS_KM * math.asin(min(1.0, half))
+
+
+def unit_float(latitude: float, longitude: float) -> tuple[float, float, float]:
+    lat, lon = math.radians(latitude), math.radians(longitude)
+    return math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)
+
+
+def box(latitude: float, longitude: float, km: float) -> tuple[float, float, float, float]:
+    """(west, south, east, north) degrees holding every point within `km`: the latitudes the
+    cap spans and the widest longitude it reaches; every longitude when it holds a pole or
+    crosses the antimeridian."""
+    reach = km / EARTH_RADIUS_KM
+    margin = 1e-9  # degrees: rounding never leaves an edge point out
+    south = latitude - math.degrees(reach) - margin
+    north = latitude + math.degrees(reach) + margin
+    if south <= -90.0 or north >= 90.0:
+        return -180.0, max(south, -90.0), 180.0, min(north, 90.0)
+    wide = math.degrees(math.asin(min(1.0, math.sin(reach) / math.cos(math.radians(latitude)))))
+    west, east = longitude - wide - margin, longitude + wide + margin
+    if west < -180.0 or east > 180.0:
+        return -180.0, south, 180.0, north
+    return west, south, east, north
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

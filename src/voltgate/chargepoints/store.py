@@ -7,8 +7,9 @@ connector, so the database applies them while it counts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 # OCPI 2.2.1 Status (EVSE), ConnectorType, ConnectorFormat and PowerType.
 STATUSES = (
@@ -122,6 +123,15 @@ class ChargePoint:
         return masks_of(self.evses)
 
 
+def masks_of_ports(ports: tuple[tuple[Any, ...], ...]) -> tuple[int, int]:
+    """The standards' bits and the most powerful maximum (W) of (standard, ..., W) tuples."""
+    standards = power = 0
+    for port in ports:
+        standards |= _STANDARD_BIT[port[0]]
+        power = max(power, port[-1])
+    return standards, power
+
+
 def masks_of(evses: tuple[Evse, ...]) -> tuple[int, int, int]:
     """What a search filters on: any EVSE's status and any connector's standard as bits, and
     the most powerful connector's maximum in W (0 without connectors)."""
@@ -198,8 +208,9 @@ class ChargePointStore(Protocol):
     async def set_evses(self, point_id: str, evses: tuple[Evse, ...], at: float) -> None:
         """A device-backed point's EVSEs (statuses) now, with the masks that filter on them."""
 
-    async def add_many(self, points: list[ChargePoint]) -> None:
-        """Insert many imported points in big transactions (a bulk load)."""
+    async def add_rows(self, values: Sequence[tuple[Any, ...]]) -> None:
+        """Insert many imported points, as rows in `rows.INSERT_COLUMNS` order with new ids, in
+        big transactions (a bulk load)."""
 
     async def count(self) -> int:
         """How many points are stored (all kinds)."""
