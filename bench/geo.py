@@ -19,12 +19,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import orjson
+
 from bench.services import fresh_database
-from voltgate.chargepoints.repository import SqlChargePointStore
+from voltgate.chargepoints.repository import NEARBY_OPEN, SqlChargePointStore, postgres_arguments
 from voltgate.chargepoints.service import search_of
 from voltgate.chargepoints.store import GeoFilter, Search
 from voltgate.config import Settings
 from voltgate.db.engine import Database
+from voltgate.db.statements import PostgresReader
 
 POSITIONS = {
     "Paris centre (dense)": (48.8566, 2.3522),
@@ -89,8 +92,38 @@ async def _run(settings: Settings, points: int, queries: int) -> list[str]:
             f"  {'all':<26} {'':>7} {statistics.median(everything):>8.2f} "
             f"{_percentile(everything, 0.99):>8.2f}"
         )
+        if not db.is_sqlite:
+            lines += await _server_side(db, searches, queries)
     finally:
         await db.dispose()
+    return lines
+
+
+async def _server_side(db: Database, searches: dict[str, Search], queries: int) -> list[str]:
+    """The same statements timed by PostgreSQL itself (EXPLAIN ANALYZE's execution time, with
+    per-node timing off): the database's share without the round trip and the client."""
+    reader = db.reader
+    assert isinstance(reader, PostgresReader)
+    pool = await reader.pool()
+    explain = f"EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) {NEARBY_OPEN.postgres}"
+    lines = ["  as PostgreSQL times its execution:"]
+    everything: list[float] = []
+    async with pool.acquire() as conn:
+        for name, search in searches.items():
+            args = postgres_arguments(search)
+            values = []
+            for _ in range(queries):
+                plan = orjson.loads(await conn.fetchval(explain, *args))
+                values.append(float(plan[0]["Execution Time"]))
+            everything += values
+            lines.append(
+                f"  {name:<26} {'':>7} {statistics.median(values):>8.2f} "
+                f"{_percentile(values, 0.99):>8.2f}"
+            )
+    lines.append(
+        f"  {'all':<26} {'':>7} {statistics.median(everything):>8.2f} "
+        f"{_percentile(everything, 0.99):>8.2f}"
+    )
     return lines
 
 

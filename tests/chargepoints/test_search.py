@@ -171,3 +171,40 @@ async def test_the_version_moves_when_a_point_changes(app: App) -> None:
     assert points.version() != added
     assert await _ids(points, around()) == (1, ["cpv"])
     assert (await points.get("cpv")).evses == ()
+
+
+async def test_a_radius_across_the_antimeridian_or_around_a_pole_finds_its_points(
+    app: App,
+) -> None:
+    points = app.rt.fleet.charge_points
+    await points.add_many(
+        [
+            public("west", (-16.5, 179.99)),
+            public("east", (-16.5, -179.99)),
+            public("pole", (89.99, 45.0)),
+            public("other side", (89.99, -135.0)),
+        ]
+    )
+    fiji = await points.nearby(GeoFilter(-16.5, 179.999, 5), 20, 0)
+    assert [hit.point.id for hit in fiji.hits] == ["west", "east"]
+    expected = [
+        haversine_km(-16.5, 179.999, -16.5, 179.99),
+        haversine_km(-16.5, 179.999, -16.5, -179.99),
+    ]
+    assert [hit.distance_km for hit in fiji.hits] == pytest.approx(expected, abs=1e-4)
+    north = await points.nearby(GeoFilter(90.0, 0.0, 5), 20, 0)
+    assert north.total == 2 and {hit.point.id for hit in north.hits} == {"pole", "other side"}
+
+
+async def test_generated_points_gather_around_cities_and_are_added_once(app: App) -> None:
+    points = app.rt.fleet.charge_points
+    assert await points.generate_up_to(2_000, 7, app.clock.now()) == 2_000
+    assert await points.generate_up_to(2_000, 7, app.clock.now()) == 0
+    assert await points.imported() == 2_000
+    paris = await points.nearby(GeoFilter(48.8566, 2.3522, 25), 100, 0)
+    assert paris.total > 20  # the largest city: about one point in a hundred near its centre
+    shown = paris.hits[0].point
+    assert shown.country == "FRA" and shown.evses and shown.postal_code.isdigit()
+    assert [hit.distance_km for hit in paris.hits] == sorted(hit.distance_km for hit in paris.hits)
+    located = await points.locate(shown.evses[-1].connectors[-1].id)
+    assert located.point == shown

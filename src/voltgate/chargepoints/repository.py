@@ -73,7 +73,7 @@ BY_ID = Statement(f"SELECT {rows.COLUMNS} FROM charge_points AS c WHERE c.id = ?
 BY_DEVICE = Statement(
     f"SELECT {rows.COLUMNS} FROM charge_points AS c WHERE c.device_id = ?"  # noqa: S608
 )
-COUNT = Statement("SELECT count(*) FROM charge_points")
+IMPORTED = Statement("SELECT count(*) FROM charge_points WHERE device_id IS NULL")
 SET_EVSES = Statement(
     """UPDATE charge_points SET evses = ?, status_mask = ?, standard_mask = ?, max_power = ?,
     updated_at = ? WHERE id = ?"""
@@ -121,23 +121,7 @@ class SqlChargePointStore:
     async def nearby(self, search: Search) -> tuple[int, list[tuple[ChargePoint, float]]]:
         reader = self._db.reader
         if not self._db.is_sqlite:
-            west, south, east, north = sphere.box(
-                search.latitude, search.longitude, search.radius_km
-            )
-            chord = sphere.chord_of(search.radius_km) / sphere.SCALE
-            args = (
-                west,
-                south,
-                east,
-                north,
-                *sphere.unit_float(search.latitude, search.longitude),
-                chord * chord,
-                search.statuses,
-                search.standards,
-                search.min_power,
-                search.limit,
-                search.offset,
-            )
+            args = postgres_arguments(search)
             found = await reader.all(NEARBY_OPEN, *args)
             if not found and search.offset:
                 counted = await reader.one(PG_COUNT, *args[:11])
@@ -175,8 +159,8 @@ class SqlChargePointStore:
         row = await self._db.reader.one(BY_DEVICE, device_id)
         return None if row is None else rows.point_of_row(row)
 
-    async def count(self) -> int:
-        row = await self._db.reader.one(COUNT)
+    async def imported(self) -> int:
+        row = await self._db.reader.one(IMPORTED)
         return 0 if row is None else int(row[0])
 
     async def put(self, point: ChargePoint) -> ChargePoint:
@@ -227,6 +211,25 @@ class SqlChargePointStore:
 
 
 _LATITUDE = rows.INSERT_COLUMNS.index("latitude")
+
+
+def postgres_arguments(search: Search) -> tuple[Any, ...]:
+    """NEARBY_OPEN's arguments on PostgreSQL (PG_COUNT takes the first 11)."""
+    west, south, east, north = sphere.box(search.latitude, search.longitude, search.radius_km)
+    chord = sphere.chord_of(search.radius_km) / sphere.SCALE
+    return (
+        west,
+        south,
+        east,
+        north,
+        *sphere.unit_float(search.latitude, search.longitude),
+        chord * chord,
+        search.statuses,
+        search.standards,
+        search.min_power,
+        search.limit,
+        search.offset,
+    )
 
 
 def _sqlite_bulk(conn: sa.Connection, *, chunk: Sequence[tuple[Any, ...]]) -> None:

@@ -102,8 +102,18 @@ class ChargePoints:
             await self._store.add_rows(chunk)
         await self._tracked.changed([_BULK])
 
-    async def count(self) -> int:
-        return await self._store.count()
+    async def imported(self) -> int:
+        """How many imported (and generated) points there are: the operators' chargers aside."""
+        return await self._store.imported()
+
+    async def generate_up_to(self, wanted: int, seed: int, at: float) -> int:
+        """Generate points until `wanted` imported ones exist (a restart adds none); how many
+        were added. Each addition draws from the seed moved by the count before it."""
+        have = await self.imported()
+        if have >= wanted:
+            return 0
+        await self.generate(wanted - have, seed + have, at)
+        return wanted - have
 
 
 def search_of(filter: GeoFilter, limit: int, offset: int) -> Search:

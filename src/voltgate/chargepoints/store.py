@@ -212,5 +212,5 @@ class ChargePointStore(Protocol):
         """Insert many imported points, as rows in `rows.INSERT_COLUMNS` order with new ids, in
         big transactions (a bulk load)."""
 
-    async def count(self) -> int:
-        """How many points are stored (all kinds)."""
+    async def imported(self) -> int:
+        """How many imported points (no device) are stored."""

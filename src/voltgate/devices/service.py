@@ -147,6 +147,10 @@ class Devices:
         """A device by its own id (the device's token names it), whoever operates it."""
         return None if "\x00" in device_id else await self._store.by_id(device_id[:64])
 
+    async def all(self) -> list[Device]:
+        """Every charger, whoever operates it (for start-up work over the whole fleet)."""
+        return await self._store.all()
+
     async def page(self, operator_id: str, page: int, size: int) -> Page[Device]:
         items, total = await self._store.page(operator_id, offset_of(page, size), size)
         return Page(items, total, page, size)

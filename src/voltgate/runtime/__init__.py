@@ -91,6 +91,8 @@ class Runtime:
                 await self.identity.keys.load()
             await self.identity.revocations.load()
             await self.changes.reload_all()
+            # Chargers registered before the catalogue, or whose publishing failed, are public.
+            await self.fleet.chargers.sync(await self.fleet.devices.all())
             await self.fleet.telemetry.start()
             self._poller = asyncio.create_task(self._poll_changes(), name="voltgate-changes")
             self.fleet.commands.start()
