@@ -2,8 +2,8 @@
 and a page joined, as charging/queries.py does), the filters bound as masks that let every row
 through when left open, so the total always counts what the filters pass.
 
-SQLite: the R*Tree (`rtree_i32` over unit vectors, sphere.py) finds the points in a cube around
-the centre, the chord distance from the index's own values keeps those within the radius; only
+SQLite: the R*Tree (`rtree_i32` over unit vectors, sphere.py) finds the points in the box around the
+cap, the chord distance from the index's own values keeps those within the radius; only
 a filtered search joins the points' rows. PostgreSQL: PostGIS's GiST index of lon/lat points
 finds those in the box around the radius (sphere.box), the chord of their unit vectors keeps
 those within it (sphere distances, as on SQLite), the filters copied beside them; one scan
@@ -11,7 +11,6 @@ gives the total (a window count) and the page."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
@@ -129,16 +128,18 @@ class SqlChargePointStore:
             return _page(found, 1.0)
         x, y, z = sphere.unit(search.latitude, search.longitude)
         chord = sphere.chord_of(search.radius_km)
-        reach = math.ceil(chord) + 2  # the cube holds every point within the chord
+        (x_low, x_high), (y_low, y_high), (z_low, z_high) = sphere.extents(
+            search.latitude, search.longitude, search.radius_km
+        )
         statement = NEARBY_OPEN if search.is_open else NEARBY_FILTERED
         found = await reader.all(
             statement,
-            x + reach,
-            x - reach,
-            y + reach,
-            y - reach,
-            z + reach,
-            z - reach,
+            x_high,
+            x_low,
+            y_high,
+            y_low,
+            z_high,
+            z_low,
             x,
             y,
             z,

@@ -2,7 +2,7 @@
 `use_spheroid => false`).
 
 The embedded default indexes each point as its unit vector (x, y, z) in 32-bit integers (SQLite's
-`rtree_i32`; 2^30 per unit, ~6 mm on the ground): a radius is a cube around the centre for the
+`rtree_i32`; 2^30 per unit, ~6 mm on the ground): a radius is the box around its cap for the
 index, then the straight-line (chord) distance, which orders exactly as the great-circle distance
 does, in plain integer arithmetic (no trigonometry in SQL, no look-up outside the index)."""
 
@@ -39,6 +39,20 @@ def km_of(chord_squared: float, scale: float = SCALE) -> float:
 def unit_float(latitude: float, longitude: float) -> tuple[float, float, float]:
     lat, lon = math.radians(latitude), math.radians(longitude)
     return math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)
+
+
+def extents(latitude: float, longitude: float, km: float) -> tuple[tuple[int, int], ...]:
+    """Per axis (x, y, z), the integer range the unit vectors of the points within `km` span:
+    the tightest box around the cap (an axis at angle a from the centre reaches cos(a -+ r)),
+    about half the cube of the chord's side."""
+    reach = km / EARTH_RADIUS_KM
+    ranges = []
+    for component in unit_float(latitude, longitude):
+        angle = math.acos(max(-1.0, min(1.0, component)))
+        high = 1.0 if angle - reach <= 0 else math.cos(angle - reach)
+        low = -1.0 if angle + reach >= math.pi else math.cos(angle + reach)
+        ranges.append((math.floor(low * SCALE) - 2, math.ceil(high * SCALE) + 2))
+    return tuple(ranges)
 
 
 def box(latitude: float, longitude: float, km: float) -> tuple[float, float, float, float]:
