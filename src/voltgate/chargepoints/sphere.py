@@ -4,7 +4,9 @@
 The embedded default indexes each point as its unit vector (x, y, z) in 32-bit integers (SQLite's
 `rtree_i32`; 2^30 per unit, ~6 mm on the ground): a radius is the box around its cap for the
 index, then the straight-line (chord) distance, which orders exactly as the great-circle distance
-does, in plain integer arithmetic (no trigonometry in SQL, no look-up outside the index)."""
+does, in plain integer arithmetic (no trigonometry in SQL, no look-up outside the index).
+PostgreSQL does the same with a lon/lat box on PostGIS's GiST index (`box`) and the unit
+vectors as doubles beside it."""
 
 from __future__ import annotations
 
