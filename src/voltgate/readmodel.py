@@ -94,6 +94,10 @@ class Index(Generic[K, V]):
     def get(self, key: K) -> V | None:
         return self._rows.get(key)
 
+    def rows(self) -> list[V]:
+        """Every row, in no particular order."""
+        return list(self._rows.values())
+
     def key_of(self, row: V) -> K:
         return self._key(row)
 

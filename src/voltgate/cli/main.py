@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from voltgate.cli import clients, db, devices, enroll, keys, serve, sim, users
+from voltgate.cli import chargepoints, clients, db, devices, enroll, keys, serve, sim, users
 
 app = typer.Typer(
     name="voltgate",
@@ -22,6 +22,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(enroll.app, name="enroll")
 app.add_typer(devices.app, name="devices")
 app.add_typer(sim.app, name="sim")
+app.add_typer(chargepoints.app, name="chargepoints")
 
 
 def main() -> None:

@@ -163,10 +163,16 @@ def serve(
     _run_server(config, host, port, workers)
 
 
-async def _sandbox_credentials(config: Settings, fleet: int) -> dict[str, Any]:
+async def _sandbox_credentials(
+    config: Settings, fleet: int, charge_points: int = 0
+) -> dict[str, Any]:
     async with started_runtime(config) as rt:
         creds = await provision_sandbox(
-            rt, config.issuer, fleet=fleet, fleet_state=config.data_dir / FLEET_STATE
+            rt,
+            config.issuer,
+            fleet=fleet,
+            fleet_state=config.data_dir / FLEET_STATE,
+            charge_points=charge_points,
         )
     return creds
 
@@ -252,6 +258,16 @@ def sandbox(
             help="Simulated public chargers to run beside it, plus a home charger (0: none).",
         ),
     ] = SANDBOX_FLEET,
+    charge_points: Annotated[
+        int,
+        typer.Option(
+            "--charge-points",
+            min=0,
+            max=10_000_000,
+            help="Public charge points over Europe's cities to have besides the chargers "
+            "(added once: a restart with the same number adds none).",
+        ),
+    ] = 0,
     log_level: Annotated[
         LogLevel,
         typer.Option(
@@ -273,7 +289,7 @@ def sandbox(
         fail("`voltgate sandbox` runs only with VOLTGATE_ENVIRONMENT=sandbox")
     config = _log_to_file(config, log_level)
     _configure_logging(config)
-    creds = asyncio.run(_sandbox_credentials(config, fleet))
+    creds = asyncio.run(_sandbox_credentials(config, fleet, charge_points))
     if credentials_out is not None:
         fd = os.open(credentials_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from voltgate.chargepoints.service import ChargePoints
 from voltgate.devices.service import Devices
 from voltgate.errors import NotFound
 
@@ -55,4 +56,29 @@ class DeviceConnectors:
             number=port.number,
             max_power_kw=port.max_power_kw,
             charge_point_id=device.id,
+        )
+
+
+class CatalogueConnectors:
+    """be.ENERGISED's connector ids: the charge-point catalogue's. A point imported from
+    elsewhere (no charger of an operator here behind it) cannot be started remotely."""
+
+    def __init__(self, points: ChargePoints) -> None:
+        self._points = points
+
+    async def locate(self, connector_id: str) -> LocatedConnector:
+        found = await self._points.locate(connector_id[:_MAX_ID])
+        point = found.point
+        if point.device_id is None or point.operator_id is None:
+            raise NotFound(
+                f"charge point {point.id!r} is not an operator's charger here: it cannot be "
+                "started remotely"
+            )
+        return LocatedConnector(
+            connector_id=connector_id,
+            device_id=point.device_id,
+            operator_id=point.operator_id,
+            number=found.connector.number,
+            max_power_kw=found.connector.max_electric_power / 1000,
+            charge_point_id=point.id,
         )

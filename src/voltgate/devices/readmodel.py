@@ -92,6 +92,9 @@ class DeviceReadModel:
     async def by_id(self, device_id: str) -> Device | None:
         return (await self._table.ready()).get(device_id)
 
+    async def all(self) -> list[Device]:
+        return (await self._table.ready()).rows()
+
     async def page(self, operator_id: str, offset: int, limit: int) -> tuple[list[Device], int]:
         return (await self._table.ready()).page(operator_id, offset, limit)
 

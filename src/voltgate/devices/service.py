@@ -7,8 +7,10 @@ operator's device is 404, so its existence does not leak.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+
+import structlog
 
 from voltgate.clock import Clock
 from voltgate.devices.enrollment import Enrollments
@@ -28,7 +30,12 @@ from voltgate.identity.clients import ClientKind
 from voltgate.identity.requests import OAuthRequest
 from voltgate.pagination import Page, Slice, check_size, decode_cursor, offset_of, slice_of
 
+log = structlog.get_logger("voltgate.devices")
+
 DEVICE_SCOPE = "device"
+# Told of a charger as it now is, after a registration or a learned connector has committed
+# (the public charge-point catalogue publishes it); idempotent.
+DeviceListener = Callable[[Device], Awaitable[object]]
 # As for client secrets: the old device secret keeps working this long after a rotation.
 SECRET_OVERLAP = 86_400
 
@@ -67,8 +74,10 @@ class Devices:
         admin: ClientAdmin,
         clock: Clock,
         audit: AuditLog,
+        listeners: Sequence[DeviceListener] = (),
     ) -> None:
         self._store = store
+        self._listeners = tuple(listeners)
         self.versions = store.versions  # per operator: what kept answers are made from
         self.owners = store.owners  # per owning user: which chargers are whose
         self._enrollments = enrollments
@@ -124,6 +133,7 @@ class Devices:
             site_id=device.site_id,
             enrollment_id=admission.enrollment_id,
         )
+        await self._told(device)
         return Registered(device, created.secret)
 
     async def get(self, operator_id: str, device_id: str) -> Device:
@@ -136,6 +146,10 @@ class Devices:
     async def find(self, device_id: str) -> Device | None:
         """A device by its own id (the device's token names it), whoever operates it."""
         return None if "\x00" in device_id else await self._store.by_id(device_id[:64])
+
+    async def all(self) -> list[Device]:
+        """Every charger, whoever operates it (for start-up work over the whole fleet)."""
+        return await self._store.all()
 
     async def page(self, operator_id: str, page: int, size: int) -> Page[Device]:
         items, total = await self._store.page(operator_id, offset_of(page, size), size)
@@ -182,7 +196,20 @@ class Devices:
         if not news:
             return device
         # In number order: racing reports lock the rows in one order (no deadlock).
-        return await self._store.learn(device.id, sorted(news.values(), key=_number)) or device
+        learned = await self._store.learn(device.id, sorted(news.values(), key=_number))
+        if learned is None:
+            return device
+        await self._told(learned)
+        return learned
+
+    async def _told(self, device: Device) -> None:
+        """Tell the listeners; the change is stored already, so a listener failing is logged
+        (a server's start tells them every charger again)."""
+        for listener in self._listeners:
+            try:
+                await listener(device)
+            except Exception:
+                log.exception("device_listener_failed", device_id=device.id)
 
     async def set_owner(self, device_id: str, user_id: str | None) -> Device:
         """Make `user_id` the owner of a (home) charger, or with None clear its owner; the owner

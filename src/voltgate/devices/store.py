@@ -93,6 +93,9 @@ class DeviceStore(Protocol):
     async def by_id(self, device_id: str) -> Device | None:
         """The device, whoever operates it (for the device's own calls)."""
 
+    async def all(self) -> list[Device]:
+        """Every device, whoever operates it."""
+
     async def page(self, operator_id: str, offset: int, limit: int) -> tuple[list[Device], int]:
         """One offset window of the operator's devices in id order, and their total."""
 

@@ -16,7 +16,7 @@ from voltgate.changes import PREFIX as CHANGE_PREFIX
 from voltgate.changes import Changes
 from voltgate.clock import Clock, SystemClock
 from voltgate.config import Settings
-from voltgate.contracts.connectors import DeviceConnectors
+from voltgate.contracts.connectors import CatalogueConnectors
 from voltgate.db.engine import Database, head_revision
 from voltgate.db.stores import SqlStateStore
 from voltgate.identity.secrets import Crypto
@@ -68,7 +68,7 @@ class Runtime:
             self.crypto,
             self.identity,
             self.fleet,
-            DeviceConnectors(self.fleet.devices),
+            CatalogueConnectors(self.fleet.charge_points),
         )
         self.metrics = Metrics(settings.metrics_port)
         self.metrics.watch(
@@ -101,6 +101,8 @@ class Runtime:
                 await self.identity.keys.load()
             await self.identity.revocations.load()
             await self.changes.reload_all()
+            # Chargers registered before the catalogue, or whose publishing failed, are public.
+            await self.fleet.chargers.sync(await self.fleet.devices.all())
             await self.fleet.telemetry.start()
             self._poller = asyncio.create_task(self._poll_changes(), name="voltgate-changes")
             self.fleet.commands.start()

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 from voltgate.cache.port import Coordinator
 from voltgate.changes import Changes
+from voltgate.chargepoints.chargers import ChargerPoints
+from voltgate.chargepoints.repository import SqlChargePointStore
+from voltgate.chargepoints.service import ChargePoints
 from voltgate.charging.repository import SqlChargingStore
 from voltgate.charging.service import Charging
 from voltgate.clock import Clock
@@ -39,6 +42,8 @@ class Fleet:
     charging: Charging
     commands: Commands
     command_store: CommandReadModel  # its counts, for metrics
+    charge_points: ChargePoints
+    chargers: ChargerPoints  # the chargers as charge points (published, statuses followed)
 
 
 def build_fleet(
@@ -61,8 +66,22 @@ def build_fleet(
         identity.audit,
         SandboxOperator(identity.admin, identity.clients, coordinator) if sandbox else None,
     )
+    charge_points = ChargePoints(SqlChargePointStore(db), changes)
+
+    async def operator_name(operator_id: str) -> str:
+        client = await identity.clients.get(operator_id)
+        return operator_id if client is None else client.name
+
+    chargers = ChargerPoints(charge_points, sites, operator_name, clock)
     device_store = DeviceReadModel(SqlDeviceStore(db), changes)
-    devices = Devices(device_store, enrollments, identity.admin, clock, identity.audit)
+    devices = Devices(
+        device_store,
+        enrollments,
+        identity.admin,
+        clock,
+        identity.audit,
+        listeners=(chargers.published,),
+    )
     telemetry_store = SqlTelemetryStore(db)
     telemetry = Telemetry(
         telemetry_store,
@@ -72,6 +91,7 @@ def build_fleet(
         max_pending=settings.telemetry_max_pending,
         raw_retention=settings.telemetry_raw_retention_days * 86_400.0,
         rollup_retention=settings.telemetry_rollup_retention_days * 86_400.0,
+        listeners=(chargers.readings,),
     )
     charging = Charging(SqlChargingStore(db), devices, clock, telemetry.heard_from, sites, changes)
     command_store = CommandReadModel(SqlCommandStore(db), changes, clock)
@@ -84,4 +104,14 @@ def build_fleet(
         identity.audit,
         levels=(TelemetryLevels(telemetry),),
     )
-    return Fleet(sites, enrollments, devices, telemetry, charging, commands, command_store)
+    return Fleet(
+        sites,
+        enrollments,
+        devices,
+        telemetry,
+        charging,
+        commands,
+        command_store,
+        charge_points,
+        chargers,
+    )

@@ -216,12 +216,15 @@ async def provision_sandbox(
     fleet: int = 0,
     fleet_state: Path | None = None,
     history_seed: int | None = SEED,
+    charge_points: int = 0,
 ) -> dict[str, Any]:
     """The sandbox world; the credentials to print, every secret and password re-issued now.
 
     With `fleet` > 0 and a `fleet_state` path, also `fleet` public chargers and a home charger,
     registered (or kept) and written to `fleet_state` for `voltgate sim chargers --state`.
     What is new gets 30 days of history ending now, drawn from `history_seed` (None: none).
+    The chargers at the sites are public charge points; `charge_points` imported ones are
+    generated over Europe's cities, once (a restart with the same number adds none).
     """
     past = None if history_seed is None else Backfill(history_seed, rt.clock.now())
     operator = await _ensure_client(rt, SANDBOX_OPERATOR, "operator", "read write")
@@ -238,10 +241,13 @@ async def provision_sandbox(
     if fleet and fleet_state is not None:
         plan = _plan(site_ids, fleet, users[0]["user_id"])
         chargers = await _ensure_chargers(rt, operator["client_id"], plan, fleet_state, issuer)
+        found = [await rt.fleet.devices.find(c["device_id"]) for c in chargers]
+        await rt.fleet.chargers.sync(d for d in found if d is not None)
         if past is not None:
             home = await _home(rt, users[0])
             ids = [c["device_id"] for c in chargers]
             await past.chargers(rt, operator["client_id"], ids, home)
+    await rt.fleet.charge_points.generate_up_to(charge_points, SEED, rt.clock.now())
     return {
         "operator": {**operator, "site_ids": site_ids},
         "users": users,

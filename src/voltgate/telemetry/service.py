@@ -30,7 +30,7 @@ import asyncio
 import contextlib
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import orjson
 import structlog
@@ -53,6 +53,9 @@ TOUCH_EVERY = 10.0
 SWEEP_EVERY = 300.0
 SWEEP_CHUNK = 5_000
 MAX_LIMIT = 1_000
+# Told of each batch once it has committed (the charge points' statuses follow the states);
+# runs on the ingest path, so it does no I/O itself.
+ReadingsListener = Callable[[Sequence[Reading]], None]
 HISTORY_CHUNK = 20_000  # readings of a seeded history written per transaction
 BATCH_BOUNDS = (1, 5, 10, 50, 100, 500, 1_000, 5_000, 10_000, 50_000)
 COMMIT_BOUNDS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -71,8 +74,10 @@ class Telemetry:
         raw_retention: float = 7 * 86_400.0,
         rollup_retention: float = 400 * 86_400.0,
         sweep_every: float = SWEEP_EVERY,
+        listeners: Sequence[ReadingsListener] = (),
     ) -> None:
         self._store = store
+        self._listeners = tuple(listeners)
         self._devices = devices
         self._clock = clock
         self._max_pending = max_pending
@@ -264,6 +269,8 @@ class Telemetry:
         for first in range(0, len(raw), HISTORY_CHUNK):
             await self._store.append(raw[first : first + HISTORY_CHUNK])
         self._latest.ingested(raw)
+        for listener in self._listeners:
+            listener(raw)
         await self._latest.stored(list(dict.fromkeys(r.device_id for r in readings)))
 
     async def flush(self) -> None:
@@ -295,6 +302,8 @@ class Telemetry:
                 self.accepted += len(batch)
                 committed.set_result(None)
                 self._latest.ingested(batch)
+                for listener in self._listeners:
+                    listener(batch)
                 await self._latest.stored(list(dict.fromkeys(r.device_id for r in batch)))
             await self._touch()
         finally:

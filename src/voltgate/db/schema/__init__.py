@@ -49,12 +49,14 @@ from voltgate.db.schema.owner import (
     vehicle_charging_sessions,
     vehicles,
 )
+from voltgate.db.schema.public import charge_points, declared
 
 __all__ = [
     "ROLLUP_FIELDS",
     "ROLLUP_PARTS",
     "audit_events",
     "authorization_codes",
+    "charge_points",
     "charging_cards",
     "charging_records",
     "client_secrets",
@@ -66,6 +68,7 @@ __all__ = [
     "consents",
     "contacts",
     "contracts",
+    "declared",
     "device_events",
     "devices",
     "energy_sites",

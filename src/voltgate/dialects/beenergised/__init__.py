@@ -14,7 +14,8 @@ from voltgate.dialects.beenergised.charging import Charging
 from voltgate.dialects.beenergised.documents import Documents, Limits
 from voltgate.dialects.beenergised.endpoint import GraphQLEndpoint
 from voltgate.dialects.beenergised.failures import GRAPHQL_ERRORS
-from voltgate.dialects.beenergised.schema import build
+from voltgate.dialects.beenergised.points import Points
+from voltgate.dialects.beenergised.schema import build, unbound
 from voltgate.dialects.beenergised.sessions import Sessions
 from voltgate.http.kept import Kept
 from voltgate.http.routing import Body, RouteTable
@@ -29,7 +30,11 @@ def mount(table: RouteTable, rt: Runtime, kept: Kept) -> None:
     sessions = Sessions(identity.contacts, identity.users, identity.delegation, identity.clients)
     retail = rt.retail
     charging = Charging(retail.contracts, retail.remote)
-    schema = build([sessions.resolvers(), charging.resolvers()])
+    points = rt.fleet.charge_points
+    schema = build([sessions.resolvers(), Points(points).resolvers(), charging.resolvers()])
+    missing = unbound(schema)
+    if missing:  # a field the schema promises and nothing answers: refuse to start
+        raise RuntimeError(f"be.ENERGISED fields without a resolver: {', '.join(missing)}")
     limits = Limits(
         max_depth=settings.graphql_max_depth,
         max_cost=settings.graphql_max_cost,
@@ -51,7 +56,7 @@ def mount(table: RouteTable, rt: Runtime, kept: Kept) -> None:
         callers,
         kept,
         rt.clock,
-        keepable={},
+        keepable={"cpsPaged": points.version, "cp": points.version},
         max_batch=settings.graphql_max_batch,
         cache=settings.graphql_cache,
     )

@@ -61,7 +61,7 @@ class Points:
         self,
         _root: None,
         _info: Info,
-        filter: dict[str, Any] | None = None,  # noqa: A002 - the schema's argument name
+        filter: dict[str, Any] | None = None,
         pagination: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         limit, offset = window(pagination)
@@ -85,7 +85,7 @@ class Points:
         data = [shown(hit.point, hit.distance_km) for hit in found.hits]
         return page(found.total, limit, offset, data)
 
-    async def cp(self, _root: None, _info: Info, id: str) -> dict[str, Any] | None:  # noqa: A002
+    async def cp(self, _root: None, _info: Info, id: str) -> dict[str, Any] | None:
         try:
             return shown(await self._points.get(id), None)
         except NotFound:
