@@ -31,8 +31,7 @@ from voltgate.identity import pkce
 
 # The guides: VOLTGATE_SEEDS_DIR, else `shared/seeds` beside the checkout (`.ci/run` sets it).
 SEEDS = Path(
-    os.environ.get("VOLTGATE_SEEDS_DIR")
-    or Path(__file__).resolve().parents[3] / "shared" / "seeds"
+    os.environ.get("VOLTGATE_SEEDS_DIR") or Path(__file__).resolve().parents[3] / "shared" / "seeds"
 )
 WRITE_OUT = "\n%{http_code}"
 

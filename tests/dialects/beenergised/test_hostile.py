@@ -104,4 +104,3 @@ async def test_introspection_is_on_and_errors_never_carry_a_trace(app: App) -> N
     assert broken.status_code == 400
     assert "Traceback" not in broken.text
     assert _errors(broken.content)[0]["extensions"] == {"code": "BAD_USER_INPUT"}
-
