@@ -14,12 +14,11 @@ import asyncio
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
 import pytest
-from gql import Client, gql
+from gql import Client, GraphQLRequest, gql
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXAsyncTransport
 
@@ -36,7 +35,9 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dic
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     creds = root / "credentials.json"
+    # No vehicle arrives by itself: the one session at the charger is the test's.
     args = ["sandbox", "--host", "127.0.0.1", "--port", str(port), "--fleet", "1"]
+    args += ["--arrival-rate", "0"]
     args += ["--credentials-out", str(creds)]
     env = server_env(root / "data", refresh_grace_seconds="1")
     with voltgate_process(args, env, root / "sandbox.log", base):
@@ -62,6 +63,10 @@ async def _until(check: Callable[[], Awaitable[T | None]], what: str, seconds: f
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {seconds} s: {what}")
         await asyncio.sleep(0.5)
+
+
+async def _run(client: Any, document: GraphQLRequest, variables: dict[str, Any]) -> Any:
+    return await client.execute(GraphQLRequest(document, variable_values=variables))
 
 
 REGISTER = gql(
@@ -110,26 +115,26 @@ async def test_a_contact_finds_a_charger_contracts_charges_and_stops_with_gql(
     email = f"driver-{secrets.token_hex(4)}@example.com"
     async with _client(base, creds["beenergised"]["psk"], schema=False) as app:
         profile = {"name": "Dana Driver", "email": email, "password": PASSWORD}
-        registered = await app.execute(REGISTER, variable_values={"profile": profile})
+        registered = await _run(app, REGISTER, {"profile": profile})
         assert registered["registerContact"]["profile"]["email"] == email
-        tokens = (await app.execute(SIGN_IN, variable_values={"u": email, "p": PASSWORD}))[
-            "initSession"
-        ]
+        tokens = (await _run(app, SIGN_IN, {"u": email, "p": PASSWORD}))["initSession"]
     async with _client(base, tokens["sessionToken"]) as contact:
-        points = []
-        for site in SITES:
-            position = {"lat": site.latitude, "lon": site.longitude}
-            found = (await contact.execute(NEARBY, variable_values=position))["cpsPaged"]
-            assert found["pagination"]["totalCount"] == len(found["data"])
-            assert all(p["distance"] <= 5 for p in found["data"])
-            points += found["data"]
-        # The sandbox's public charger, free: the first connector of an available EVSE.
-        connector = next(
-            e["connectors"][0]["id"]
-            for p in points
-            for e in p["evses"]
-            if e["status"] == "AVAILABLE"
-        )
+
+        async def available() -> str | None:
+            """The first connector of an available EVSE near a sandbox site (a charger's EVSEs
+            are UNKNOWN until its first telemetry, a few seconds after the start)."""
+            for site in SITES:
+                position = {"lat": site.latitude, "lon": site.longitude}
+                found = (await _run(contact, NEARBY, position))["cpsPaged"]
+                assert found["pagination"]["totalCount"] == len(found["data"])
+                assert all(p["distance"] <= 5 for p in found["data"])
+                for point in found["data"]:
+                    for evse in point["evses"]:
+                        if evse["status"] == "AVAILABLE":
+                            return str(evse["connectors"][0]["id"])
+            return None
+
+        connector = await _until(available, "an available charge point within 5 km")
         rate = (await contact.execute(RATES))["contractRateOptions"][0]["id"]
         sepa = {
             "rateId": rate,
@@ -140,20 +145,16 @@ async def test_a_contact_finds_a_charger_contracts_charges_and_stops_with_gql(
             "accountHolder": "Dana Driver",
             "useParent": False,
         }
-        made = (await contact.execute(SEPA, variable_values={"c": sepa}))["createSepaContract"]
+        made = (await _run(contact, SEPA, {"c": sepa}))["createSepaContract"]
         assert made["status"] == "success", made
-        cards = (await contact.execute(CARDS, variable_values={"c": connector}))[
-            "availableCardsForChargingProcess"
-        ]
+        cards = (await _run(contact, CARDS, {"c": connector}))["availableCardsForChargingProcess"]
         assert len(cards) == 1 and cards[0]["tagId"]
         tag = cards[0]["tagId"]
-        started = (await contact.execute(START, variable_values={"tag": tag, "c": connector}))[
-            "remoteStart"
-        ]
+        started = (await _run(contact, START, {"tag": tag, "c": connector}))["remoteStart"]
         transaction = started["transaction"]
         assert started["status"] in ("waiting_for_transaction", "started"), started
         # The same card at the same connector while pending: the same session.
-        again = await contact.execute(START, variable_values={"tag": tag, "c": connector})
+        again = await _run(contact, START, {"tag": tag, "c": connector})
         assert again["remoteStart"]["transaction"] == transaction
 
         async def charging() -> dict[str, Any] | None:
@@ -163,7 +164,7 @@ async def test_a_contact_finds_a_charger_contracts_charges_and_stops_with_gql(
 
         flowing = await _until(charging, "the session started with energy flowing")
         assert flowing["startedAt"] and flowing["stoppedAt"] is None
-        stopped = (await contact.execute(STOP, variable_values={"t": transaction}))["remoteStop"]
+        stopped = (await _run(contact, STOP, {"t": transaction}))["remoteStop"]
         assert stopped["status"] == "accepted", stopped
 
         async def ended() -> dict[str, Any] | None:

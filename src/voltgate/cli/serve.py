@@ -183,14 +183,14 @@ FLEET_STATE = "sandbox-fleet.json"
 SANDBOX_ARRIVALS = 6.0
 
 
-def _start_fleet(config: Settings, count: int) -> subprocess.Popen[bytes]:
+def _start_fleet(config: Settings, count: int, arrivals: float) -> subprocess.Popen[bytes]:
     """`voltgate sim chargers` in a child process: it waits until the server is ready, runs the
     chargers the world registered (their credentials are in the state file in the data dir)
     and exits with this process."""
     command = [sys.executable, "-m", "voltgate", "sim", "chargers", "--count", str(count)]
     command += ["--server", config.issuer, "--quiet", "--parent-pid", str(os.getpid())]
     command += ["--state", str(config.data_dir / FLEET_STATE)]
-    command += ["--arrival-rate", str(SANDBOX_ARRIVALS)]
+    command += ["--arrival-rate", str(arrivals)]
     return subprocess.Popen(command, stdin=subprocess.DEVNULL)  # noqa: S603 - our own argv
 
 
@@ -268,6 +268,15 @@ def sandbox(
             "(added once: a restart with the same number adds none).",
         ),
     ] = 0,
+    arrival_rate: Annotated[
+        float,
+        typer.Option(
+            "--arrival-rate",
+            min=0.0,
+            help="Vehicles arriving at each idle simulated connector per hour (0: only the "
+            "charging you start yourself).",
+        ),
+    ] = SANDBOX_ARRIVALS,
     log_level: Annotated[
         LogLevel,
         typer.Option(
@@ -312,7 +321,7 @@ def sandbox(
     walkthrough.metrics(base, config.metrics_port, data)
     walkthrough.show(f"API docs: {base}/docs  (links to everything: {base}/)")
     count = len(creds["chargers"])
-    chargers = _start_fleet(config, count) if count else None
+    chargers = _start_fleet(config, count, arrival_rate) if count else None
     if chargers is not None:
         walkthrough.show(
             f"Simulated chargers: {count} (`voltgate sim chargers`): {count - 1} public ones in "

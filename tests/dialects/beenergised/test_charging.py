@@ -18,7 +18,10 @@ NEARBY = """query($lat: Float!, $lon: Float!) {
   cpsPaged(filter: {position: {latitude: $lat, longitude: $lon}, radius: 5},
            pagination: {limit: 20, offset: 0}) {
     pagination { totalCount }
-    data { id name distance operator evses { evseId status connectors { id standard powerType maxElectricPower } } }
+    data {
+      id name distance operator
+      evses { evseId status connectors { id standard powerType maxElectricPower } }
+    }
   }
 }"""
 SEPA = """mutation($iban: String!) {

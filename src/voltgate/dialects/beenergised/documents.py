@@ -170,7 +170,11 @@ class Documents:
 
 
 class _Walk:
-    """Depth and cost with fragments expanded; stops as soon as either is over its limit."""
+    """Depth and cost with fragments expanded; stops as soon as either is over its limit.
+
+    Introspection (`__schema`, `__type`) is costed like any other selection, over the
+    introspection types, but its depth is not counted: clients' own introspection query nests
+    its type references deeper than any query of data needs, and its lists bound it by cost."""
 
     def __init__(
         self,
@@ -224,8 +228,13 @@ class _Walk:
             raise _TooCostly
         if node.selection_set is None:
             return
-        definition = None if parent is None else parent.fields.get(node.name.value)
-        target: GraphQLObjectType | None = None
+        name = node.name.value
+        if name in _INTROSPECTION:
+            target = self._type(_INTROSPECTION[name])
+            self.selections(node.selection_set, target, _UNCOUNTED, factor, spreads)
+            return
+        definition = None if parent is None else parent.fields.get(name)
+        target = None
         inner = factor
         if definition is not None:
             named = get_named_type(definition.type)
@@ -234,14 +243,16 @@ class _Walk:
                 inner *= _LIST_FACTOR
             if "pagination" in definition.args:
                 inner *= _page_size(node)
-        elif node.name.value in ("__schema", "__type"):
-            target = None  # introspection: its own types, bounded by depth and cost alike
-            inner *= _LIST_FACTOR
         self.selections(node.selection_set, target, depth + 1, inner, spreads)
 
     def _type(self, name: str) -> GraphQLObjectType | None:
         found = self._schema.get_type(name)
         return found if isinstance(found, GraphQLObjectType) else None
+
+
+_INTROSPECTION = {"__schema": "__Schema", "__type": "__Type"}
+# A depth that stays below any limit however deep it nests: introspection's is not counted.
+_UNCOUNTED = -1_000_000
 
 
 def _page_size(node: FieldNode) -> int:
