@@ -7,6 +7,7 @@ from __future__ import annotations
 import orjson
 
 from tests.seeds.conftest import Sandbox, assert_quoted
+from voltgate.sandbox.world import SITES
 
 INIT_SESSION = """curl --location --request POST 'https://url-for-api' \\
 --header 'Authorization: Bearer your-api-token' \\
@@ -36,11 +37,23 @@ def test_init_session_as_written(sandbox: Sandbox) -> None:
     assert answer.status == 200, answer.text
     session = answer.json()["data"]["initSession"]
     assert session["sessionToken"] and session["refreshToken"]
-    # The session token is the bearer for everything else: here, the contact's own profile.
-    me = orjson.dumps({"query": "{ me { username email } }"}).decode()
+    # The session token is the bearer for everything else (e.g. cpsPaged): the charge points
+    # within 5 km of the sandbox's first site, and the contact's own profile.
+    site = SITES[0]
+    query = (
+        "query($lat: Float!, $lon: Float!) { me { username } cpsPaged(filter: {position: "
+        "{latitude: $lat, longitude: $lon}, radius: 5}, pagination: {limit: 20, offset: 0}) "
+        "{ pagination { totalCount } data { name distance } } }"
+    )
+    variables = {"lat": site.latitude, "lon": site.longitude}
+    body = orjson.dumps({"query": query, "variables": variables}).decode()
     asked = sandbox.curl(
         f"curl -s -H 'Authorization: Bearer {session['sessionToken']}' "
-        f"-H 'Content-Type: application/json' -d '{me}' {sandbox.base_url}/graphql"
+        f"-H 'Content-Type: application/json' -d '{body}' {sandbox.base_url}/graphql"
     )
     assert asked.status == 200, asked.text
-    assert asked.json()["data"]["me"]["username"] == "demo-user"
+    data = asked.json()["data"]
+    assert data["me"]["username"] == "demo-user"
+    points = data["cpsPaged"]["data"]
+    assert data["cpsPaged"]["pagination"]["totalCount"] == len(points) >= 1
+    assert points[0]["name"] == site.name and points[0]["distance"] == 0

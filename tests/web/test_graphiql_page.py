@@ -1,7 +1,7 @@
 """`/graphiql` in headless Chromium against a live server, with no network but that server's:
 every request the page makes is recorded (one to anywhere else is refused and fails the test),
 and so is anything its CSP blocked and any script error. GraphiQL draws its editors, and a query
-typed there, run with the bearer typed in its headers editor, is POSTed to `/graphql` as JSON.
+typed there, run with the bearer typed in its headers editor, is POSTed to `/graphql` as JSON and its answer shown.
 A screenshot is kept in the test's temporary directory."""
 
 from __future__ import annotations
@@ -11,26 +11,56 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.fixtures.live import LiveServer, live_server
 
 QUERY = (
     "query Nearby($limit: Int) {\n"
-    "  cpsPaged(pagination: {limit: $limit, offset: 0}) { pagination { totalCount } }\n"
+    "  me { email }\n"
+    "  cpsPaged(filter: {position: {latitude: 48.1374, longitude: 11.5755}},\n"
+    "           pagination: {limit: $limit, offset: 0}) { pagination { totalCount limit } }\n"
     "}\n"
 )
 VARIABLES = '{"limit": 3}'
-TOKEN = "vgs_test_graphiql-session-token"
-HEADERS = f'{{"Authorization": "Bearer {TOKEN}"}}'
+EMAIL = "graphiql@example.com"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The embedded default: the page reads nothing from the database."""
+    """The embedded default, with a be.ENERGISED app and a contact to sign in as."""
     folder = tmp_path_factory.mktemp("graphiql")
     with live_server(folder / "data", folder / "server.log") as live:
         yield live
+
+
+@pytest.fixture(scope="module")
+def token(server: LiveServer) -> str:
+    """A contact's session token, as an app gets one: its PSK registers and signs them in."""
+    psk = server.create_client(kind="beenergised_app", scopes="contact")["client_secret"]
+    steps = [
+        (
+            "mutation($p: ContactProfileInput!) { registerContact(contactProfile: $p) "
+            "{ profile { id } } }",
+            {"p": {"name": "Grace", "email": EMAIL, "password": "graphiql password"}},
+        ),
+        (
+            "mutation($u: String!, $p: String!) { initSession(username: $u, password: $p) "
+            "{ sessionToken } }",
+            {"u": EMAIL, "p": "graphiql password"},
+        ),
+    ]
+    answers = [
+        httpx.post(
+            server.base_url + "/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {psk}"},
+        ).json()
+        for query, variables in steps
+    ]
+    session: str = answers[1]["data"]["initSession"]["sessionToken"]
+    return session
 
 
 @dataclass
@@ -66,8 +96,9 @@ def _type(page: Any, editor: Any, text: str) -> None:
 
 
 def test_graphiql_runs_a_typed_query_with_the_typed_bearer_and_nothing_leaves(
-    server: LiveServer, chromium: Any, tmp_path: Path
+    server: LiveServer, token: str, chromium: Any, tmp_path: Path
 ) -> None:
+    headers_text = f'{{"Authorization": "Bearer {token}"}}'
     recorder = Recorder(server.base_url)
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     context.route("**/*", recorder.route)
@@ -88,7 +119,9 @@ def test_graphiql_runs_a_typed_query_with_the_typed_bearer_and_nothing_leaves(
         page.locator(".graphiql-editor-tools button", has_text="Variables").click()
         _type(page, page.locator(".graphiql-editor-tool .graphiql-editor:not(.hidden)"), VARIABLES)
         page.locator(".graphiql-editor-tools button", has_text="Headers").click()
-        _type(page, page.locator(".graphiql-editor-tool .graphiql-editor:not(.hidden)"), HEADERS)
+        _type(
+            page, page.locator(".graphiql-editor-tool .graphiql-editor:not(.hidden)"), headers_text
+        )
 
         def is_ours(request: Any) -> bool:
             return request.method == "POST" and "cpsPaged" in (request.post_data or "")
@@ -96,8 +129,9 @@ def test_graphiql_runs_a_typed_query_with_the_typed_bearer_and_nothing_leaves(
         with page.expect_request(is_ours) as sent:
             page.get_by_role("button", name="Execute query (Ctrl-Enter)").click()
         request = sent.value
-        # This tree has no /graphql yet: the server's JSON 404 is what GraphiQL shows.
-        page.locator(".graphiql-response", has_text="3001").wait_for()
+        # The contact's own answer, shown: their email and the (empty) page of charge points.
+        page.locator(".graphiql-response", has_text=EMAIL).wait_for()
+        assert '"totalCount": 0' in page.locator(".graphiql-response").inner_text()
         # A dialog styles itself at run time: the CSP lets it.
         page.get_by_role("button", name="Open settings dialog").click()
         page.get_by_role("dialog").get_by_text("Clear storage").wait_for()
@@ -115,12 +149,12 @@ def test_graphiql_runs_a_typed_query_with_the_typed_bearer_and_nothing_leaves(
         "operationName": "Nearby",
     }
     headers = request.headers
-    assert headers["authorization"] == f"Bearer {TOKEN}"
+    assert headers["authorization"] == f"Bearer {token}"
     assert headers["content-type"] == "application/json"
     assert headers["accept"] == "application/graphql-response+json, application/json"
     assert "cookie" not in headers
     # GraphiQL's history keeps the query, never the bearer.
-    assert "cpsPaged" in stored and TOKEN not in stored
+    assert "cpsPaged" in stored and token not in stored
 
     assert recorder.outside == [], f"requests left the machine: {recorder.outside}"
     assert recorder.blocked == [], f"the CSP blocked: {recorder.blocked}"

@@ -18,7 +18,7 @@ from voltgate.cli import walkthrough
 from voltgate.cli.common import console, err_console, fail, settings, started_runtime
 from voltgate.config import Environment, Settings
 from voltgate.observability import configure_logging
-from voltgate.sandbox.world import provision_sandbox
+from voltgate.sandbox.world import SITES, provision_sandbox
 
 Host = Annotated[str, typer.Option("--host", help="Address to bind.")]
 Port = Annotated[int, typer.Option("--port", help="Port to bind.")]
@@ -317,7 +317,9 @@ def sandbox(
     others = ", ".join(f"{u['email']} / {u['password']}" for u in users[1:])
     if others:
         walkthrough.show(f"  Other users (same flow, their own vehicles and home site): {others}")
-    walkthrough.beenergised(base, creds["beenergised"])
+    first = SITES[0]
+    assert first.latitude is not None and first.longitude is not None
+    walkthrough.beenergised(base, creds["beenergised"], (first.latitude, first.longitude))
     walkthrough.metrics(base, config.metrics_port, data)
     walkthrough.show(f"API docs: {base}/docs  (links to everything: {base}/)")
     count = len(creds["chargers"])

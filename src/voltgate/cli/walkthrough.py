@@ -114,7 +114,7 @@ def delegated_flow(base: str, user: dict[str, Any], app: dict[str, str]) -> None
     show(f"     curl -s {auth} {base}/v2/charging_sessions")
 
 
-def beenergised(base: str, be: dict[str, str]) -> None:
+def beenergised(base: str, be: dict[str, str], near: tuple[float, float]) -> None:
     """be.ENERGISED's guide, with the sandbox's pre-shared key and demo contact filled in."""
     console.print(
         "[bold]be.ENERGISED[/bold] (GraphQL at /graphql, explorer at /graphiql): a contact's "
@@ -138,6 +138,18 @@ def beenergised(base: str, be: dict[str, str]) -> None:
         f"--data-raw {shlex.quote(sign_in)} {base}/graphql | {pick})"
     )
     auth = '-H "Authorization: Bearer $SESSION"'
-    body = shlex.quote(orjson.dumps({"query": "{ me { id name email username } }"}).decode())
-    show("  Then, as the contact:")
-    show(f"  curl -s {auth} -H 'Content-Type: application/json' -d {body} {base}/graphql")
+    json = "-H 'Content-Type: application/json'"
+    me = shlex.quote(orjson.dumps({"query": "{ me { id name email username } }"}).decode())
+    show("  Then, as the contact: who they are, and the charge points within 5 km:")
+    show(f"  curl -s {auth} {json} -d {me} {base}/graphql")
+    nearby = orjson.dumps(
+        {
+            "query": "query($lat: Float!, $lon: Float!) { cpsPaged(filter: {position: "
+            "{latitude: $lat, longitude: $lon}, radius: 5}, pagination: {limit: 5}) { "
+            "pagination { totalCount } data { name distance evses { evseId status "
+            "connectors { id standard maxElectricPower } } } } }",
+            "variables": {"lat": near[0], "lon": near[1]},
+        }
+    ).decode()
+    show(f"  curl -s {auth} {json} -d {shlex.quote(nearby)} {base}/graphql")
+    show(f"  Explore the schema and try them in GraphiQL: {base}/graphiql")
