@@ -1,8 +1,8 @@
 """`/graphiql` in headless Chromium against a live server, with no network but that server's:
 every request the page makes is recorded (one to anywhere else is refused and fails the test),
 and so is anything its CSP blocked and any script error. GraphiQL draws its editors, and a query
-typed there, run with the bearer typed in its headers editor, is POSTed to `/graphql` as JSON and its answer shown.
-A screenshot is kept in the test's temporary directory."""
+typed there, run with a contact's session token typed in its headers editor, is POSTed to
+`/graphql` as JSON and its answer shown. A screenshot is kept in the test's temporary directory."""
 
 from __future__ import annotations
 
