@@ -195,3 +195,20 @@ async def test_another_contact_sees_none_of_it(app: App) -> None:
     assert (await gql(app, START, bob, {"tag": card["tagId"], "c": connector})).codes == [
         "NOT_FOUND"
     ]
+
+
+async def test_a_kept_search_follows_the_chargers_state(app: App) -> None:
+    device = await _charger(app)
+    bearer = await _signed_in(app)
+    position = {"lat": MUNICH[0], "lon": MUNICH[1]}
+
+    async def statuses() -> list[str]:
+        found = (await gql(app, NEARBY, bearer, position)).data["cpsPaged"]["data"]
+        return [evse["status"] for evse in found[0]["evses"]]
+
+    assert await statuses() == ["AVAILABLE", "AVAILABLE"]
+    assert await statuses() == ["AVAILABLE", "AVAILABLE"]  # the kept answer, still right
+    reading = {"connector": 1, "state": "charging", "power_kw": 150.0, "energy_kwh": 1.0}
+    await _as_charger(app, device, "/v1/device/telemetry", {"connectors": [reading]}, 202)
+    await app.rt.fleet.chargers.flush()
+    assert await statuses() == ["CHARGING", "AVAILABLE"]  # within the same second, too

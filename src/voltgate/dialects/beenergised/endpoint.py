@@ -1,14 +1,15 @@
 """The GraphQL endpoint: prepared documents (`documents`), the caller (`caller`), then
 graphql-core's executor with the resolvers bound to the schema.
 
-A query of public data only (`KEEPABLE` fields: charge points, rates) keeps its encoded
-answer while that data is unchanged (`http.kept`), for at most a second, under its document,
-operation and variables: the same search by many contacts is answered once. Who may run it is
-still checked on every request.
+A query of public data only (`keepable` fields: the charge points) keeps its encoded answer
+while that data is unchanged (`http.kept`), for at most a second, under its document,
+operation and variables: the same search by many contacts is made once (and once at a time).
+Who may run it is still checked on every request.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable, Hashable
 from typing import Any
@@ -20,7 +21,7 @@ from voltgate.clock import Clock
 from voltgate.dialects.beenergised import transport
 from voltgate.dialects.beenergised.caller import Callers, admit
 from voltgate.dialects.beenergised.context import Context
-from voltgate.dialects.beenergised.documents import Documents, Refused
+from voltgate.dialects.beenergised.documents import Documents, Prepared, Refused
 from voltgate.dialects.beenergised.failures import code_of, formatted, problem
 from voltgate.errors import InvalidToken, MethodNotAllowed, VoltgateError, bearer_challenge
 from voltgate.http.kept import Kept
@@ -116,14 +117,25 @@ class GraphQLEndpoint:
         )
         version = keep()  # read before running: a change meanwhile leaves the answer outdated
         now = self._clock.now()
-        found = self._kept.get(key, version, now, 1.0)
+        kept = self._kept
+        found = kept.get(key, version, now, 1.0)
+        if found is None:
+            flight = kept.flight(key, version)
+            if flight is not None:  # being made by another request: wait for that one
+                found = await asyncio.shield(flight)
         if found is not None:
             return found[0], 200, []
-        result = await self._run(prepared, op, context)
-        encoded = orjson.dumps(result)
-        if "errors" not in result:
-            self._kept.put(key, version, now, encoded, [])
-        return encoded, 200, []
+        future = kept.take_off(key, version)
+        made: tuple[bytes, list[tuple[bytes, bytes]]] | None = None
+        try:
+            result = await self._run(prepared, op, context)
+            encoded = orjson.dumps(result)
+            if "errors" not in result:
+                made = encoded, []
+                kept.put(key, version, now, encoded, [])
+            return encoded, 200, []
+        finally:
+            kept.land(key, future, made)
 
     def _keep_version(self, roots: frozenset[str]) -> Callable[[], Hashable] | None:
         versions = []
@@ -140,7 +152,7 @@ class GraphQLEndpoint:
             return versions[0]
         return lambda: tuple(v() for v in versions)
 
-    async def _run(self, prepared: Any, op: transport.Operation, context: Context) -> Body:
+    async def _run(self, prepared: Prepared, op: transport.Operation, context: Context) -> Body:
         result: Any = execute(
             self._schema,
             prepared.document,
