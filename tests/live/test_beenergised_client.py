@@ -14,6 +14,7 @@ import asyncio
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
@@ -30,7 +31,7 @@ T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, Any]]]:
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, Any], Path]]:
     root = tmp_path_factory.mktemp("beenergised")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -41,7 +42,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dic
     args += ["--credentials-out", str(creds)]
     env = server_env(root / "data", refresh_grace_seconds="1")
     with voltgate_process(args, env, root / "sandbox.log", base):
-        yield base, orjson.loads(creds.read_bytes())
+        # What the server logged (every request, at the default level) goes here.
+        yield base, orjson.loads(creds.read_bytes()), root / "data" / "sandbox.log"
 
 
 def _client(base: str, bearer: str, *, schema: bool = True) -> Client:
@@ -109,9 +111,9 @@ ME = gql("{ me { email } }")
 
 
 async def test_a_contact_finds_a_charger_contracts_charges_and_stops_with_gql(
-    sandbox: tuple[str, dict[str, Any]],
+    sandbox: tuple[str, dict[str, Any], Path],
 ) -> None:
-    base, creds = sandbox
+    base, creds, server_log = sandbox
     email = f"driver-{secrets.token_hex(4)}@example.com"
     async with _client(base, creds["beenergised"]["psk"], schema=False) as app:
         profile = {"name": "Dana Driver", "email": email, "password": PASSWORD}
@@ -192,3 +194,8 @@ async def test_a_contact_finds_a_charger_contracts_charges_and_stops_with_gql(
             await contact.execute(ME)
     assert revoked.value.errors is not None
     assert revoked.value.errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
+    # The server logged every one of those requests and none of the secrets they carried.
+    logged = server_log.read_text()
+    assert logged.count('"path":"/graphql"') > 10
+    for secret in (creds["beenergised"]["psk"], PASSWORD, *tokens.values(), *rotated.values()):
+        assert secret not in logged
