@@ -7,30 +7,21 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import App
-from tests.fixtures.fleet import device_headers, enroll, operator, register, site
+from tests.fixtures.fleet import (
+    MUNICH,
+    PORTS,
+    device_headers,
+    enroll,
+    marienplatz,
+    operator,
+    register,
+    site,
+)
 from voltgate.chargepoints.store import GeoFilter
-
-MUNICH = (48.1374, 11.5755)
-PORTS = [{"type": "CCS2", "max_power_kw": 150}, {"type": "Type2", "max_power_kw": 22}]
 
 
 def near(**filters: Any) -> GeoFilter:
     return GeoFilter(MUNICH[0], MUNICH[1], 1.0, **filters)
-
-
-async def _charger(app: App, **fields: Any) -> tuple[str, str, dict[str, str]]:
-    op = await operator(app, name="Isar Laden")
-    site_id = await site(
-        app,
-        op,
-        name="Marienplatz",
-        address="Marienplatz 1",
-        latitude=MUNICH[0],
-        longitude=MUNICH[1],
-        **fields,
-    )
-    charger = await register(app, await enroll(app, op, site_id=site_id), connectors=PORTS)
-    return charger.device_id, site_id, await device_headers(app, charger)
 
 
 async def _telemetry(app: App, headers: dict[str, str], *states: str) -> None:
@@ -46,7 +37,7 @@ async def _telemetry(app: App, headers: dict[str, str], *states: str) -> None:
 
 
 async def test_a_registered_charger_is_a_charge_point_with_an_evse_per_connector(app: App) -> None:
-    device_id, site_id, _ = await _charger(app)
+    device_id, site_id, _ = await marienplatz(app)
     page = await app.rt.fleet.charge_points.nearby(near(), 20, 0)
     assert page.total == 1
     point = page.hits[0].point
@@ -85,7 +76,7 @@ async def test_a_charger_at_a_site_without_a_position_is_not_public(app: App) ->
 
 
 async def test_statuses_follow_the_connectors_states_and_the_filter_agrees(app: App) -> None:
-    device_id, _, headers = await _charger(app)
+    device_id, _, headers = await marienplatz(app)
     points = app.rt.fleet.charge_points
     before = points.version()
     await _telemetry(app, headers, "charging", "available")

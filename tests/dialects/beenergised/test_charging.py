@@ -9,10 +9,8 @@ from typing import Any
 
 from tests.conftest import App
 from tests.dialects.beenergised.support import contact, gql, psk, session
-from tests.fixtures.fleet import device_headers, enroll, operator, register, site
+from tests.fixtures.fleet import MUNICH, marienplatz
 
-MUNICH = (48.1374, 11.5755)
-PORTS = [{"type": "CCS2", "max_power_kw": 150}, {"type": "Type2", "max_power_kw": 22}]
 IBAN = "DE89 3704 0044 0532 0130 00"
 NEARBY = """query($lat: Float!, $lon: Float!) {
   cpsPaged(filter: {position: {latitude: $lat, longitude: $lon}, radius: 5},
@@ -42,17 +40,7 @@ LOGS = """{ chargelogsPaged(pagination: {limit: 5}) {
 
 
 async def _charger(app: App) -> dict[str, str]:
-    op = await operator(app, name="Isar Laden")
-    site_id = await site(
-        app,
-        op,
-        name="Marienplatz",
-        address="Marienplatz 1",
-        latitude=MUNICH[0],
-        longitude=MUNICH[1],
-    )
-    charger = await register(app, await enroll(app, op, site_id=site_id), connectors=PORTS)
-    headers = await device_headers(app, charger)
+    _device, _site, headers = await marienplatz(app)
     idle = {"state": "available", "power_kw": 0, "energy_kwh": 0}
     body = {"connectors": [{"connector": n, **idle} for n in (1, 2)]}
     await _as_charger(app, headers, "/v1/device/telemetry", body, 202)
