@@ -26,6 +26,7 @@ from voltgate import __version__
 from voltgate.clock import Clock
 from voltgate.config import Environment, Settings
 from voltgate.dialects import DIALECTS, tesla
+from voltgate.dialects.beenergised import PATHS as GRAPHQL_PATHS
 from voltgate.http import fallback
 from voltgate.http.dispatch import Binding, Router
 from voltgate.http.kept import Kept
@@ -144,10 +145,12 @@ def _pages(runtime: Runtime, names: list[str], table: RouteTable, docs: Docs) ->
         },
     )
     served = {op.path for op in table.operations if op.method == "GET"}
-    landing = Landing(environment, served, settings.credentials_file)
+    # GraphiQL where there is a GraphQL API to explore (the be.ENERGISED dialect is mounted).
+    graphiql = settings.graphiql and GRAPHQL_PATHS[0] in served
+    landing = Landing(environment, served, settings.credentials_file, graphiql=graphiql)
     routes = [landing.route(), *pages.routes(), *docs.routes()]
-    if settings.graphiql:
-        routes += GraphiQL(TITLE).routes()
+    if graphiql:
+        routes += GraphiQL(TITLE, endpoint=GRAPHQL_PATHS[0]).routes()
     if settings.environment is Environment.SANDBOX:
         routes.append(SandboxCallback(identity.admin, settings.issuer, environment).route())
     return routes

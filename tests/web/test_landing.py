@@ -21,6 +21,7 @@ LINKS = (
     "/.well-known/openid-configuration",
     "/.well-known/oauth-authorization-server",
     "/oauth2/v3/thirdparty/.well-known/openid-configuration",
+    "/graphiql",
 )
 
 
@@ -66,3 +67,13 @@ async def test_production_has_no_sandbox_hint(tmp_path: Path) -> None:
             page = await http.get("/")
     assert page.status_code == 200 and "/docs" in page.text
     assert "sandbox" not in page.text.lower()
+
+
+async def test_without_the_graphql_dialect_there_is_no_graphiql(backend: Backend) -> None:
+    application = create_app(make_settings(backend), dialects=["canonical", "tellus"])
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            page = (await http.get("/")).text
+            assert (await http.get("/graphiql")).status_code == 404
+    assert "/graphiql" not in page

@@ -27,13 +27,19 @@ class Landing:
     """The page is the same for everyone: rendered once, at start-up."""
 
     def __init__(
-        self, environment: str, served: Iterable[str], credentials_file: Path | None = None
+        self,
+        environment: str,
+        served: Iterable[str],
+        credentials_file: Path | None = None,
+        *,
+        graphiql: bool = False,
     ) -> None:
         paths = set(served)
         self._html = templates.get_template("landing.html").render(
             environment=environment,
             discovery=[(path, what) for path, what in DISCOVERY if path in paths],
             credentials_file=credentials_file,
+            graphiql=graphiql,
         )
 
     def route(self) -> Route:
