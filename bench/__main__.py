@@ -26,13 +26,25 @@ from bench.loadgen import (
 from bench.machine import describe, host_busy_seconds, wait_quiet
 from bench.peers import peer_servers
 from bench.report import Row, comparison, log_lines, markdown, table
-from bench.servers import ROOT, SERVERS, RunningServer, ServerFactory, http_request
+from bench.servers import (
+    GRAPHQL_DEFAULT_ROW,
+    ROOT,
+    SERVERS,
+    VARIANTS,
+    RunningServer,
+    ServerFactory,
+    http_request,
+)
 from bench.services import ServiceUnavailable
 from bench.workloads import FLOOR, READINGS_PER_MESSAGE, WORKLOADS, Workload
 
 RESULTS = ROOT / "bench" / "results"
-ALL_SERVERS: dict[str, ServerFactory] = {**SERVERS, **peer_servers()}
-GROUPS = {"all": list(ALL_SERVERS), "voltgate": list(SERVERS), "peers": list(peer_servers())}
+ALL_SERVERS: dict[str, ServerFactory] = {**SERVERS, **VARIANTS, **peer_servers()}
+GROUPS = {
+    "all": [*SERVERS, *peer_servers()],
+    "voltgate": list(SERVERS),
+    "peers": list(peer_servers()),
+}
 # Audit rows are flushed every 0.25 s; the promise checked here is "durable within 1 s".
 DURABILITY_WAIT = 1.0
 
@@ -60,7 +72,9 @@ def _parse(argv: list[str] | None) -> Options:
         default="all",
         help="comma-separated servers or groups (all, voltgate, peers): sqlite = embedded "
         "default; postgres = PostgreSQL + Redis on 127.0.0.1; postgres2 = the same with "
-        f"--workers 2; peers: {', '.join(peer_servers()) or 'none installed'} (default: all)",
+        "--workers 2; sqlite-graphql-default, postgres-graphql-default = the same as sqlite, "
+        "postgres with VOLTGATE_GRAPHQL_CACHE=false (the GraphQL workloads' peer row); "
+        f"peers: {', '.join(peer_servers()) or 'none installed'} (default: all)",
     )
     parser.add_argument(
         "--workload",
@@ -212,6 +226,10 @@ def _measure(server: RunningServer, workload: Workload, wrk: str, opts: Options)
     if request.chain is not None and server.count_rotations is not None:
         time.sleep(DURABILITY_WAIT)  # requests in flight when wrk stopped finish meanwhile
         durable = _rotations_durable(server, server.count_rotations(), result, warm, s, notes)
+    if workload.check is not None:
+        held, note = workload.check(server, request, result)
+        notes.append(note)
+        durable = durable and held
     for path in profiles:
         notes.append(f"py-spy profile of {server.name}, {workload.name} run: {path}")
     return Measured(row, notes, checks_passed=durable)
@@ -361,7 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     opts.output.write_text(markdown(title, about, rows, notes, ratios))
     print(f"\nwritten to {opts.output}")
     # A peer's own errors are shown in its row; the exit status judges voltgate's rows.
-    failed = any(r.result.failures for r in rows if r.server.startswith("voltgate"))
+    failed = any(
+        r.result.failures for r in rows if r.server.startswith(("voltgate", GRAPHQL_DEFAULT_ROW))
+    )
     return 0 if passed and not failed else 1
 
 

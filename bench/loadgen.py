@@ -115,6 +115,25 @@ end
 """
 
 
+# Many bodies: each thread formats one request per line of the bodies file once, then walks
+# through them from a random start, one per request.
+_CYCLE = """
+local requests, n, i = {}, 0, 0
+init = function(args)
+  for line in io.lines(BODIES) do
+    n = n + 1
+    requests[n] = wrk.format(nil, nil, nil, line)
+  end
+  i = math.random(n) - 1
+end
+
+request = function()
+  i = i % n + 1
+  return requests[i]
+end
+"""
+
+
 @dataclass(frozen=True)
 class TokenChain:
     """A body that presents a single-use token and chains on the successor each response names.
@@ -142,6 +161,7 @@ class HttpRequest:
     body: str | None = None
     chain: TokenChain | None = None
     rotate: Sequence[str] = ()
+    bodies: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -225,6 +245,8 @@ _TOKEN = re.compile(r"[A-Za-z0-9._~-]+")  # needs no escaping in a form body
 
 def lua_script(request: HttpRequest, tokens: Path | None = None, threads: int = 1) -> str:
     """The wrk script for `request`; a chained request also needs its tokens file."""
+    if sum(map(bool, (request.rotate, request.bodies, request.chain))) > 1:
+        raise ValueError("a request rotates headers, cycles bodies or chains tokens, not two")
     lines = [f"wrk.method = {_lua_string(request.method)}"]
     if request.body is not None:
         lines.append(f"wrk.body = {_lua_string(request.body)}")
@@ -236,6 +258,11 @@ def lua_script(request: HttpRequest, tokens: Path | None = None, threads: int = 
             raise ValueError("a rotating request needs its Authorization values file")
         lines.append(f"local AUTHS = {_lua_string(str(tokens))}")
         return "\n".join(lines) + "\n" + _ROTATE + _DONE.replace("UNEXPECTED", "-1")
+    if request.bodies:
+        if tokens is None:
+            raise ValueError("a request cycling bodies needs its bodies file")
+        lines.append(f"local BODIES = {_lua_string(str(tokens))}")
+        return "\n".join(lines) + "\n" + _CYCLE + _DONE.replace("UNEXPECTED", "-1")
     if request.chain is None:
         return "\n".join(lines) + "\n" + _DONE.replace("UNEXPECTED", "-1")
     if tokens is None:
@@ -277,6 +304,11 @@ def run_wrk(
         if request.rotate:
             tokens = Path(tmp) / "authorization.txt"
             tokens.write_text("".join(value + "\n" for value in request.rotate))
+        if request.bodies:
+            if any("\n" in b or "\r" in b for b in request.bodies):
+                raise ValueError("a cycled body must be one line")
+            tokens = Path(tmp) / "bodies.txt"
+            tokens.write_text("".join(b + "\n" for b in request.bodies))
         if request.chain is not None:
             tokens = Path(tmp) / "tokens.txt"
             _write_tokens(tokens, request.chain.take(), settings.connections)

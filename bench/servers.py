@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench import proctree, services
 
@@ -95,6 +96,10 @@ class RunningServer:
     seed_devices: Callable[[int], list[str]] | None = None
     # Telemetry readings stored so far, for the telemetry workload's durability check.
     count_telemetry: Callable[[], int] | None = None
+    # Adds n generated public charge points to the server's database (beside it) and signs a
+    # new be.ENERGISED contact in: its session token, for the GraphQL workloads; None: no
+    # be.ENERGISED dialect.
+    seed_graphql: Callable[[int], str] | None = None
 
     @property
     def pid(self) -> int:
@@ -280,7 +285,14 @@ def spawn(
         )
 
 
-def _module(python: str, root: Path, env: Mapping[str, str], module: str, *args: str) -> str:
+def _module(
+    python: str,
+    root: Path,
+    env: Mapping[str, str],
+    module: str,
+    *args: str,
+    timeout: float = 120.0,
+) -> str:
     """`python -m module …` with the server's environment; its stdout, or RuntimeError."""
     what = " ".join((module, *args))
     try:
@@ -291,18 +303,20 @@ def _module(python: str, root: Path, env: Mapping[str, str], module: str, *args:
             capture_output=True,
             text=True,
             check=False,
-            timeout=120,
+            timeout=timeout,
         )
     except subprocess.TimeoutExpired as exc:
-        raise RuntimeError(f"`{what}` took more than 120 s") from exc
+        raise RuntimeError(f"`{what}` took more than {timeout:g} s") from exc
     if proc.returncode != 0:
         raise RuntimeError(f"`{what}` failed:\n{proc.stderr or proc.stdout}")
     return proc.stdout
 
 
-def _cli(python: str, root: Path, env: Mapping[str, str], *args: str) -> str:
+def _cli(
+    python: str, root: Path, env: Mapping[str, str], *args: str, timeout: float = 120.0
+) -> str:
     """`voltgate …` with the server's environment."""
-    return _module(python, root, env, "voltgate", *args)
+    return _module(python, root, env, "voltgate", *args, timeout=timeout)
 
 
 def _voltgate_families(
@@ -364,9 +378,60 @@ def _voltgate_devices(base_url: str) -> Callable[[int], list[str]]:
     return seed
 
 
-def _post_json(url: str, body: object) -> bytes:
+def _post_json(url: str, body: object, bearer: str | None = None) -> bytes:
     headers = {"Content-Type": "application/json"}
+    if bearer is not None:
+        headers["Authorization"] = f"Bearer {bearer}"
     return http_request("POST", url, headers=headers, body=json.dumps(body).encode())
+
+
+_REGISTER = (
+    "mutation($p: ContactProfileInput!) { registerContact(contactProfile: $p) { profile { id } } }"
+)
+_INIT_SESSION = (
+    "mutation($u: String!, $p: String!) { initSession(username: $u, password: $p) "
+    "{ sessionToken } }"
+)
+
+
+def _voltgate_graphql(
+    python: str, root: Path, env: Mapping[str, str], base_url: str
+) -> Callable[[int], str]:
+    """The charge points bulk-loaded beside the running server (`voltgate chargepoints
+    generate`, ~20 s a million), then a be.ENERGISED app (`clients create --kind
+    beenergised_app`: its PSK) and a contact registered and signed in over HTTP, as an app does."""
+
+    def seed(charge_points: int) -> str:
+        if charge_points > 0:
+            _cli(python, root, env, "chargepoints", "generate", str(charge_points), timeout=900)
+        app = json.loads(
+            _cli(
+                python,
+                root,
+                env,
+                *("clients", "create", "--name", "bench app", "--kind", "beenergised_app"),
+                *("--scopes", "contact", "--json"),
+            )
+        )
+        email = f"bench-{secrets.token_hex(4)}@example.com"
+        password = secrets.token_urlsafe(16)
+        profile = {"name": "Bench", "email": email, "password": password}
+        _graphql(base_url, _REGISTER, {"p": profile}, app["psk"])
+        started = _graphql(base_url, _INIT_SESSION, {"u": email, "p": password}, app["psk"])
+        return str(started["initSession"]["sessionToken"])
+
+    return seed
+
+
+def _graphql(base_url: str, query: str, variables: object, bearer: str) -> dict[str, Any]:
+    """A GraphQL operation's data; RuntimeError when it answered errors."""
+    answer = json.loads(
+        _post_json(base_url + "/graphql", {"query": query, "variables": variables}, bearer)
+    )
+    if answer.get("errors") or not answer.get("data"):
+        raise RuntimeError(f"GraphQL set-up failed: {answer}")
+    data: dict[str, Any] = answer["data"]
+    return data
 
 
 @contextlib.contextmanager
@@ -501,6 +566,7 @@ def start_voltgate(
             count_rotations=count_rotations,
             seed_devices=_voltgate_devices(base_url),
             count_telemetry=count_telemetry,
+            seed_graphql=_voltgate_graphql(python, root, env, base_url),
         )
         if not all_started:
             server.notes.append(
@@ -525,5 +591,28 @@ SERVERS: dict[str, ServerFactory] = {
         name="voltgate (postgres+redis, 2 workers)",
         workers=2,
         scale=True,
+    ),
+}
+
+# The be.ENERGISED endpoint as graphql-core runs it by default (`VOLTGATE_GRAPHQL_CACHE=false`:
+# every document parsed and validated on every request, no kept answers): the GraphQL
+# workloads' peer row. Not in the `all` and `voltgate` groups: named with --server.
+GRAPHQL_DEFAULT = {"VOLTGATE_GRAPHQL_CACHE": "false"}
+GRAPHQL_DEFAULT_ROW = "graphql-core default pipeline"
+VARIANTS: dict[str, ServerFactory] = {
+    "sqlite-graphql-default": lambda workdir: start_voltgate(
+        sys.executable,
+        ROOT,
+        workdir,
+        name=f"{GRAPHQL_DEFAULT_ROW} (sqlite)",
+        env_extra=GRAPHQL_DEFAULT,
+    ),
+    "postgres-graphql-default": lambda workdir: start_voltgate(
+        sys.executable,
+        ROOT,
+        workdir,
+        name=f"{GRAPHQL_DEFAULT_ROW} (postgres+redis)",
+        scale=True,
+        env_extra=GRAPHQL_DEFAULT,
     ),
 }

@@ -6,7 +6,8 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench.loadgen import HttpRequest, LoadSettings, TokenChain
+from bench import graphql
+from bench.loadgen import HttpRequest, LoadResult, LoadSettings, TokenChain
 from bench.servers import Credentials, RefreshFamilies, RunningServer
 
 REFRESH_BODY = "grant_type=refresh_token&refresh_token="
@@ -38,6 +39,8 @@ class Workload:
     issues_tokens: bool = False
     # The telemetry workload's 202s each store READINGS_PER_MESSAGE rows, checked afterwards.
     stores_readings: bool = False
+    # A check of the server's answer after the run: whether it held, and a note saying so.
+    check: Callable[[RunningServer, HttpRequest, LoadResult], tuple[bool, str]] | None = None
 
 
 def _basic_form(
@@ -142,6 +145,33 @@ def _telemetry(server: RunningServer, settings: LoadSettings) -> HttpRequest | N
     )
 
 
+def _graphql(server: RunningServer, _: LoadSettings) -> HttpRequest | None:
+    """One contact's cpsPaged around Paris centre, the same request every time."""
+    if server.seed_graphql is None:
+        return None
+    token = server.seed_graphql(graphql.CHARGE_POINTS)
+    return HttpRequest(
+        method="POST",
+        path="/graphql",
+        headers=graphql.headers(token),
+        body=graphql.body(*graphql.PARIS),
+    )
+
+
+def _graphql_varied(server: RunningServer, _: LoadSettings) -> HttpRequest | None:
+    """The same document around a different position each time (VARIED_POSITIONS in turn)."""
+    if server.seed_graphql is None:
+        return None
+    token = server.seed_graphql(graphql.CHARGE_POINTS)
+    places = graphql.positions(graphql.VARIED_POSITIONS)
+    return HttpRequest(
+        method="POST",
+        path="/graphql",
+        headers=graphql.headers(token),
+        bodies=[graphql.body(lat, lon) for lat, lon in places],
+    )
+
+
 TOKEN = Workload(
     "token", "POST client_credentials, HTTP Basic, form body", _token, issues_tokens=True
 )
@@ -167,6 +197,23 @@ TELEMETRY = Workload(
     stores_readings=True,
 )
 
+GRAPHQL = Workload(
+    "graphql",
+    f"POST /graphql, be.ENERGISED cpsPaged 5 km around Paris centre, 20 points, over "
+    f"{graphql.CHARGE_POINTS:,} charge points, one contact's session token; the same request "
+    "every time (its answer kept up to 1 s)",
+    _graphql,
+    check=graphql.check_dense,
+)
+GRAPHQL_VARIED = Workload(
+    "graphql_varied",
+    f"the graphql workload's document around {graphql.VARIED_POSITIONS:,} positions near "
+    "Europe's cities in turn: no kept answer, every request a search",
+    _graphql_varied,
+    check=graphql.check_varied,
+)
+
 WORKLOADS: dict[str, Workload] = {
-    w.name: w for w in (TOKEN, INTROSPECT, REVOKE, REFRESH, TELEMETRY, ME, FLOOR)
+    w.name: w
+    for w in (TOKEN, INTROSPECT, REVOKE, REFRESH, TELEMETRY, GRAPHQL, GRAPHQL_VARIED, ME, FLOOR)
 }
