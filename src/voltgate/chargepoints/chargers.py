@@ -108,7 +108,7 @@ class ChargerPoints:
             id=point_id,
             name=site.name,
             address=site.address or "",
-            city="",
+            city=_city(site.address),
             postal_code="",
             country=alpha3,
             latitude=site.latitude,
@@ -213,3 +213,11 @@ class ChargerPoints:
 def _same(held: ChargePoint, point: ChargePoint) -> bool:
     """Nothing shown differs (the time it was written aside)."""
     return held == replace(point, updated_at=held.updated_at)
+
+
+def _city(address: str | None) -> str:
+    """A site holds one address line: its last comma-separated part is the city, as written
+    ("1 Harbour Way, Bristol"); none without a comma."""
+    if not address or "," not in address:
+        return ""
+    return address.rsplit(",", 1)[1].strip()

@@ -118,7 +118,8 @@ def beenergised(base: str, be: dict[str, str], near: tuple[float, float]) -> Non
     """be.ENERGISED's guide, with the sandbox's pre-shared key and demo contact filled in."""
     console.print(
         "[bold]be.ENERGISED[/bold] (GraphQL at /graphql, explorer at /graphiql): a contact's "
-        "session, charge points near them, contracts and remote charging:"
+        "session, charge points near them, contracts and remote charging:",
+        soft_wrap=True,
     )
     show(f"  pre-shared key (PSK): {be['psk']}")
     show(f"  demo contact:         {be['username']} / {be['password']}")

@@ -118,7 +118,13 @@ class ClientAuthenticator:
         if client_id is None:
             raise InvalidClient("the pre-shared key is not valid")
         creds = Credentials(client_id, psk, basic=False)
-        client = await self.authenticate(request, creds=creds)
+        try:
+            client = await self.authenticate(request, creds=creds)
+        except InvalidClient as refused:
+            # The same refusal, in the words of a key sent alone (no Basic challenge).
+            if refused.description == _FAILED:
+                raise InvalidClient("the pre-shared key is not valid") from None
+            raise InvalidClient(refused.description) from None
         if client.kind is not ClientKind.BEENERGISED_APP:
             await self._fail(request, creds, "not_a_psk_client")
             raise InvalidClient("the pre-shared key is not valid")

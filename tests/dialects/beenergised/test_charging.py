@@ -200,3 +200,31 @@ async def test_a_kept_search_follows_the_chargers_state(app: App) -> None:
     await _as_charger(app, device, "/v1/device/telemetry", {"connectors": [reading]}, 202)
     await app.rt.fleet.chargers.flush()
     assert await statuses() == ["CHARGING", "AVAILABLE"]  # within the same second, too
+
+
+async def test_a_refused_start_says_why(app: App) -> None:
+    device = await _charger(app)
+    bearer = await _signed_in(app)
+    found = await gql(app, NEARBY, bearer, {"lat": MUNICH[0], "lon": MUNICH[1]})
+    connector = found.data["cpsPaged"]["data"][0]["evses"][0]["connectors"][0]["id"]
+    await gql(app, SEPA, bearer, {"iban": IBAN})
+    [card] = (await gql(app, CARDS, bearer, {"c": connector})).data[
+        "availableCardsForChargingProcess"
+    ]
+    started = (await gql(app, START, bearer, {"tag": card["tagId"], "c": connector})).data
+    commands = await app.http.get("/v1/device/commands", params={"wait": 0}, headers=device)
+    [command] = commands.json()["data"]["commands"]
+    refusal = {
+        "command_id": command["command_id"],
+        "status": "rejected",
+        "reason": "connector 1 is already in a session",
+    }
+    await _as_charger(app, device, "/v1/device/command-status", refusal, 200)
+    logs = await gql(app, "{ chargelogsPaged { data { transaction status reason } } }", bearer)
+    assert logs.data["chargelogsPaged"]["data"] == [
+        {
+            "transaction": started["remoteStart"]["transaction"],
+            "status": "rejected",
+            "reason": "connector 1 is already in a session",
+        }
+    ]

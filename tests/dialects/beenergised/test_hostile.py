@@ -8,10 +8,13 @@ from typing import Any
 
 import orjson
 import pytest
+from graphql import build_schema
 
 from tests.conftest import App
 from tests.dialects.beenergised.support import gql
 from voltgate.dialects.beenergised import documents
+from voltgate.dialects.beenergised.documents import Documents, Limits, Refused
+from voltgate.dialects.beenergised.schema import sdl
 
 DEEP = "{ " + "me { " * 50 + "id" + " }" * 50 + " }"
 
@@ -104,3 +107,21 @@ async def test_introspection_is_on_and_errors_never_carry_a_trace(app: App) -> N
     assert broken.status_code == 400
     assert "Traceback" not in broken.text
     assert _errors(broken.content)[0]["extensions"] == {"code": "BAD_USER_INPUT"}
+
+
+def test_a_page_is_costed_by_the_limit_it_asks_for_or_the_default() -> None:
+    selection = "data { name evses { status connectors { id standard maxElectricPower } } }"
+    ok = [
+        "{ cpsPaged(filter: {radius: 5}) { " + selection + " } }",
+        "{ cpsPaged(pagination: {limit: 100}) { " + selection + " } }",
+        "query($p: PaginationInput) { cpsPaged(pagination: $p) { " + selection + " } }",
+    ]
+    documents = Documents(build_schema(sdl()), Limits())
+    for query in ok:
+        documents.prepare(query, None)  # within the cost: nothing raised
+    # Four full pages at once are more than a document may ask for.
+    heavy = " ".join(
+        f"p{n}: cpsPaged(pagination: {{limit: 100}}) {{ {selection} }}" for n in range(4)
+    )
+    with pytest.raises(Refused, match="more than 25000 fields"):
+        documents.prepare("{ " + heavy + " }", None)

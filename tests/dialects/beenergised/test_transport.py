@@ -58,3 +58,47 @@ async def test_media_types_and_statuses(app: App) -> None:
     first, second = batch.json()
     assert first == {"data": {"__typename": "Query"}}
     assert second["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_a_missing_or_mistyped_variable_is_the_clients_mistake(app: App) -> None:
+    query = "query($n: String!) { __type(name: $n) { name } }"
+    for variables in ({}, {"n": 20}):
+        lenient = await app.http.post("/graphql", json={"query": query, "variables": variables})
+        assert lenient.status_code == 200
+        [error] = lenient.json()["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+        assert "$n" in error["message"] and "data" not in lenient.json()
+        strict = await app.http.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Accept": "application/graphql-response+json"},
+        )
+        assert strict.status_code == 400
+    wrong_method = await app.http.put("/graphql", json={"query": "{ __typename }"})
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+async def test_a_wrong_psk_is_challenged_and_a_rate_limit_says_when_to_retry(app: App) -> None:
+    key = await psk(app)
+    strict = {"Accept": "application/graphql-response+json"}
+    sign_in = (
+        'mutation { initSession(username: "nobody@example.com", password: "wrong-wrong") '
+        "{ sessionToken } }"
+    )
+    refused = await app.http.post(
+        "/graphql",
+        json={"query": sign_in},
+        headers={**strict, "Authorization": f"Bearer {key[:-4]}AAAA"},
+    )
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"].startswith('Bearer realm="be.ENERGISED"')
+    assert refused.json()["errors"][0]["message"] == "the pre-shared key is not valid"
+    codes = []
+    for _ in range(11):  # ten failures per account in the window, then a limit
+        answer = await app.http.post(
+            "/graphql", json={"query": sign_in}, headers={"Authorization": f"Bearer {key}"}
+        )
+        codes.append(answer.json()["errors"][0]["extensions"])
+    assert codes[0] == {"code": "UNAUTHENTICATED"}
+    assert codes[-1]["code"] == "RATE_LIMITED" and codes[-1]["retryAfter"] > 0

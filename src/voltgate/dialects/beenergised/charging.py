@@ -42,6 +42,7 @@ def _session(session: Session, log: ChargeLog | None = None) -> Fields:
     return {
         "transaction": session.id,
         "status": session.status.value,
+        "reason": session.reason,
         "connectorId": session.connector_id,
         "chargePointId": session.charge_point_id,
         "startedAt": _when(None if log is None else log.started_at),

@@ -195,25 +195,29 @@ class _Walk:
         depth: int,
         factor: int,
         spreads: frozenset[str] = frozenset(),
+        page: int | None = None,
     ) -> None:
+        """`page`: the page size a paged field asked for, which its list (`data`) holds."""
         if depth > self.depth:
             self.depth = depth
             if depth > self._limits.max_depth:
                 raise _TooCostly
         for node in selection_set.selections:
             if isinstance(node, FieldNode):
-                self._field(node, parent, depth, factor, spreads)
+                self._field(node, parent, depth, factor, spreads, page)
             elif isinstance(node, InlineFragmentNode):
                 condition = node.type_condition
                 target = self._type(condition.name.value) if condition else parent
-                self.selections(node.selection_set, target, depth, factor, spreads)
+                self.selections(node.selection_set, target, depth, factor, spreads, page)
             elif isinstance(node, FragmentSpreadNode):
                 name = node.name.value
                 fragment = self._fragments.get(name)
                 if fragment is None or name in spreads:
                     continue  # unknown or cyclic: validation says so
                 target = self._type(fragment.type_condition.name.value)
-                self.selections(fragment.selection_set, target, depth, factor, spreads | {name})
+                self.selections(
+                    fragment.selection_set, target, depth, factor, spreads | {name}, page
+                )
 
     def _field(
         self,
@@ -222,6 +226,7 @@ class _Walk:
         depth: int,
         factor: int,
         spreads: frozenset[str],
+        page: int | None,
     ) -> None:
         self.cost += factor
         if self.cost > self._limits.max_cost:
@@ -236,14 +241,15 @@ class _Walk:
         definition = None if parent is None else parent.fields.get(name)
         target = None
         inner = factor
+        paged = None
         if definition is not None:
             named = get_named_type(definition.type)
             target = named if isinstance(named, GraphQLObjectType) else None
             if is_list_type(get_nullable_type(definition.type)):
-                inner *= _LIST_FACTOR
+                inner *= _LIST_FACTOR if page is None else page
             if "pagination" in definition.args:
-                inner *= _page_size(node)
-        self.selections(node.selection_set, target, depth + 1, inner, spreads)
+                paged = _page_size(node)
+        self.selections(node.selection_set, target, depth + 1, inner, spreads, paged)
 
     def _type(self, name: str) -> GraphQLObjectType | None:
         found = self._schema.get_type(name)
@@ -256,13 +262,19 @@ _UNCOUNTED = -1_000_000
 
 
 def _page_size(node: FieldNode) -> int:
+    """How many items a paged list may give: its literal `limit`, the most there may be when
+    the limit is a variable (unknown until it runs), else the default page."""
     for argument in node.arguments or ():
-        if argument.name.value == "pagination" and isinstance(argument.value, ObjectValueNode):
-            for item in argument.value.fields:
-                if item.name.value == "limit" and isinstance(item.value, IntValueNode):
+        if argument.name.value != "pagination":
+            continue
+        if not isinstance(argument.value, ObjectValueNode):
+            return _PAGE_MAX  # the whole pagination is a variable
+        for item in argument.value.fields:
+            if item.name.value == "limit":
+                if isinstance(item.value, IntValueNode):
                     return max(1, min(int(item.value.value), _PAGE_MAX))
-            return _PAGE_DEFAULT
-    return _PAGE_MAX if node.arguments else _PAGE_DEFAULT
+                return _PAGE_MAX
+    return _PAGE_DEFAULT
 
 
 def _fields(document: DocumentNode) -> Iterator[FieldNode]:

@@ -22,8 +22,14 @@ from voltgate.dialects.beenergised import transport
 from voltgate.dialects.beenergised.caller import Callers, admit
 from voltgate.dialects.beenergised.context import Context
 from voltgate.dialects.beenergised.documents import Documents, Prepared, Refused
-from voltgate.dialects.beenergised.failures import code_of, formatted, problem
-from voltgate.errors import InvalidToken, MethodNotAllowed, VoltgateError, bearer_challenge
+from voltgate.dialects.beenergised.failures import formatted, of, problem
+from voltgate.errors import (
+    InvalidClient,
+    InvalidToken,
+    MethodNotAllowed,
+    VoltgateError,
+    bearer_challenge,
+)
 from voltgate.http.kept import Kept
 from voltgate.http.routing import Call, RawResponse
 from voltgate.identity.profiles import BEENERGISED
@@ -108,7 +114,9 @@ class GraphQLEndpoint:
             return _refused(refusal, strict)
         keep = None if prepared.mutation or not self._cache else self._keep_version(prepared.roots)
         if keep is None:
-            return orjson.dumps(await self._run(prepared, op, context)), 200, []
+            body = await self._run(prepared, op, context)
+            status = 400 if strict and "data" not in body else 200
+            return orjson.dumps(body), status, []
         key = (
             "graphql",
             op.query,
@@ -133,7 +141,7 @@ class GraphQLEndpoint:
             if "errors" not in result:
                 made = encoded, []
                 kept.put(key, version, now, encoded, [])
-            return encoded, 200, []
+            return encoded, 400 if strict and "data" not in result else 200, []
         finally:
             kept.land(key, future, made)
 
@@ -163,19 +171,23 @@ class GraphQLEndpoint:
         if inspect.isawaitable(result):
             result = await result
         assert isinstance(result, ExecutionResult)
+        errors = result.errors or []
+        if result.data is None and errors and all(e.path is None for e in errors):
+            # Nothing ran (a variable missing or of the wrong type): a request error, no data.
+            return {"errors": [formatted(e) for e in errors]}
         body: Body = {"data": result.data}
-        if result.errors:
-            body["errors"] = [formatted(e) for e in result.errors]
+        if errors:
+            body["errors"] = [formatted(e) for e in errors]
         return body
 
 
 def _refused(exc: VoltgateError, strict: bool) -> tuple[bytes, int, list[tuple[bytes, bytes]]]:
     """A bearer that does not fit: 200 with the error (application/json), or its own status
     with a challenge (application/graphql-response+json)."""
-    body = orjson.dumps({"errors": [problem(exc.description, code_of(exc))]})
+    body = orjson.dumps({"errors": [of(exc)]})
     if not strict:
         return body, 200, []
-    headers = []
-    if isinstance(exc, InvalidToken):
+    headers = [(k.lower().encode(), v.encode("latin-1")) for k, v in exc.headers.items()]
+    if isinstance(exc, InvalidToken | InvalidClient):
         headers.append((b"www-authenticate", bearer_challenge(exc, "be.ENERGISED").encode()))
     return body, exc.status_code, headers

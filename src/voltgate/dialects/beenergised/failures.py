@@ -21,6 +21,7 @@ from voltgate.errors import (
     InvalidGrant,
     InvalidRequest,
     InvalidToken,
+    MethodNotAllowed,
     NotFound,
     NotStored,
     PaymentMethodRequired,
@@ -45,6 +46,7 @@ _CODES: tuple[tuple[type[VoltgateError], str], ...] = (
     (Conflict, "CONFLICT"),
     (RateLimited, "RATE_LIMITED"),
     (NotStored, "SERVICE_UNAVAILABLE"),
+    (MethodNotAllowed, "METHOD_NOT_ALLOWED"),
     (InvalidRequest, "BAD_USER_INPUT"),
 )
 
@@ -60,13 +62,22 @@ def problem(message: str, code: str) -> dict[str, Any]:
     return {"message": message, "extensions": {"code": code}}
 
 
+def of(exc: VoltgateError) -> dict[str, Any]:
+    """A domain error as an entry of `errors` (a rate limit says when to retry)."""
+    body = problem(exc.description, code_of(exc))
+    if isinstance(exc, RateLimited):
+        body["extensions"]["retryAfter"] = exc.retry_after
+    return body
+
+
 def formatted(error: GraphQLError) -> dict[str, Any]:
     """One entry of a response's `errors`."""
     original = error.original_error
     if isinstance(original, VoltgateError):
-        body = problem(original.description, code_of(original))
-    elif original is None:
-        body = problem(error.message, "BAD_USER_INPUT")  # e.g. a variable of the wrong type
+        body = of(original)
+    elif original is None or isinstance(original, GraphQLError):
+        # The request's own mistake graphql-core found: a variable missing or of the wrong type.
+        body = problem(error.message, "BAD_USER_INPUT")
     else:
         log.error(
             "resolver_failed",
@@ -82,7 +93,7 @@ def formatted(error: GraphQLError) -> dict[str, Any]:
 
 
 def _render(exc: VoltgateError) -> dict[str, Any]:
-    return {"errors": [problem(exc.description, code_of(exc))]}
+    return {"errors": [of(exc)]}
 
 
 # Errors the router answers before the document is read (413, 415, 405 …), GraphQL-shaped.
