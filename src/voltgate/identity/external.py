@@ -9,20 +9,17 @@ alone; the key is chosen by `kid` and fixes the algorithm, never the header's `j
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from voltgate.clock import Clock
 from voltgate.config import ExternalIdp, Settings
 from voltgate.errors import ExpiredToken, InvalidToken
+from voltgate.identity import jwt
 from voltgate.identity.jwks import ALGORITHMS, FetchPolicy, RemoteKeys
-from voltgate.identity.jwt import b64decode
 
 _MAX_TOKEN = 16 * 1024
 _COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -45,14 +42,6 @@ class ExternalIdentity:
 class _Issuer:
     config: ExternalIdp
     keys: RemoteKeys
-
-
-@dataclass(frozen=True, slots=True)
-class _Jws:
-    header: dict[str, Any]
-    claims: dict[str, Any]
-    signing_input: bytes
-    signature: bytes
 
 
 class ExternalTokens:
@@ -179,20 +168,14 @@ def external_tokens(settings: Settings, clock: Clock) -> ExternalTokens | None:
     return ExternalTokens(settings, clock) if settings.external_issuers else None
 
 
-def _parse(token: str) -> _Jws:
-    """Split and decode a JWS compact serialization without verifying it (RFC 7515 §7.1)."""
-    if len(token) > _MAX_TOKEN or not _COMPACT.fullmatch(token):
+def _parse(token: str) -> jwt.Parsed:
+    """Split and decode without verifying (RFC 7515 §7.1), as the identity core does."""
+    if not _COMPACT.fullmatch(token):
         raise InvalidToken("the access token is malformed")
-    head, payload, signature = token.split(".")
     try:
-        header = orjson.loads(b64decode(head))
-        claims = orjson.loads(b64decode(payload))
-        raw_signature = b64decode(signature)
-    except (ValueError, binascii.Error, orjson.JSONDecodeError):
+        return jwt.split(token, _MAX_TOKEN)
+    except jwt.JoseError:
         raise InvalidToken("the access token is malformed") from None
-    if not isinstance(header, dict) or not isinstance(claims, dict):
-        raise InvalidToken("the access token is malformed")
-    return _Jws(header, claims, f"{head}.{payload}".encode("ascii"), raw_signature)
 
 
 def _time(claims: dict[str, Any], name: str) -> float | None:
