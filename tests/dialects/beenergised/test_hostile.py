@@ -98,6 +98,21 @@ async def test_a_repeated_document_is_not_parsed_again(
     assert parsed[-1] == DEEP and len(parsed) == 3
 
 
+def test_without_the_cache_every_document_is_parsed_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed: list[str] = []
+    real = documents.parse
+
+    def counting(source: str, **options: Any) -> Any:
+        parsed.append(source)
+        return real(source, **options)
+
+    monkeypatch.setattr(documents, "parse", counting)
+    uncached = Documents(build_schema(sdl()), Limits(cached=0))
+    for _ in range(3):
+        uncached.prepare("{ __typename }", None)
+    assert parsed == ["{ __typename }"] * 3
+
+
 async def test_introspection_is_on_and_errors_never_carry_a_trace(app: App) -> None:
     answer = await gql(app, "{ __schema { queryType { name } } }")
     assert answer.data == {"__schema": {"queryType": {"name": "Query"}}}

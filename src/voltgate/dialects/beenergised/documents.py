@@ -94,13 +94,13 @@ class Documents:
         if found is None:
             self.misses += 1
             found = self._prepare(query, operation_name)
-            if not self._limits.cached:
-                pass  # nothing kept: parsed and validated on every request
-            elif len(self._kept) >= self._limits.cached:
-                self._kept.popitem(last=False)
-            self._kept[key] = found
+            if self._limits.cached:  # 0: nothing kept, parsed and validated on every request
+                if len(self._kept) >= self._limits.cached:
+                    self._kept.popitem(last=False)
+                self._kept[key] = found
         else:
             self.hits += 1
+            self._kept.move_to_end(key)  # least recently used goes first, not the oldest
         if isinstance(found, Refused):
             raise found
         return found
