@@ -9,7 +9,7 @@ and the whole family — every refresh and access token of that grant — is rev
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,22 +170,39 @@ class Delegation:
         )
         return await self._issue_pair(client, user_id, family_id, scopes, scopes, request.profile)
 
-    async def refresh_client(self, presented: str) -> str | None:
-        """The client a refresh token was issued to (a bearer refresh names no client)."""
-        if not self.is_refresh_token(presented) or len(presented) > 256:
-            return None
-        found = await self._store.get_refresh(self._crypto.hasher.hash(presented))
-        return None if found is None else found[0].client_id
+    async def refresh_bearer(
+        self,
+        presented: str,
+        request: OAuthRequest,
+        client_of: Callable[[str], Awaitable[Client | None]],
+    ) -> dict[str, Any]:
+        """A refresh token sent alone as a bearer (be.ENERGISED's refreshSession): the client
+        is the one it was issued to, if `client_of` still accepts it; then as `refresh`."""
+        found = None
+        if self.is_refresh_token(presented) and len(presented) <= 256:
+            found = await self._store.get_refresh(self._crypto.hasher.hash(presented))
+        client = None if found is None else await client_of(found[0].client_id)
+        if found is None or client is None:
+            raise InvalidGrant("the refresh token is invalid")
+        return await self._refresh(found, request, client)
 
     # -- refresh ---------------------------------------------------------------------------
     async def refresh(self, request: OAuthRequest, client: Client) -> dict[str, Any]:
         presented = request.get("refresh_token")
         if presented is None:
             raise InvalidRequest("refresh_token is required")
-        token_hash = self._crypto.hasher.hash(presented)
-        found = await self._store.get_refresh(token_hash)
+        found = await self._store.get_refresh(self._crypto.hasher.hash(presented))
         if found is None or found[0].client_id != client.id:
             raise InvalidGrant("the refresh token is invalid")
+        return await self._refresh(found, request, client)
+
+    async def _refresh(
+        self,
+        found: tuple[RefreshRecord, Family],
+        request: OAuthRequest,
+        client: Client,
+    ) -> dict[str, Any]:
+        token_hash = found[0].token_hash
         record, family = found
         if family.revoked_at is not None:
             raise InvalidGrant("the refresh token has been revoked")
@@ -212,8 +229,8 @@ class Delegation:
                         family=record.family_id,
                     )
                     return won
-            found = await self._store.get_refresh(token_hash)
-            record = record if found is None else found[0]
+            again = await self._store.get_refresh(token_hash)
+            record = record if again is None else again[0]
         return await self._replayed(record, request, client)
 
     async def _rotate(

@@ -12,10 +12,8 @@ from typing import Any
 
 from voltgate.contacts.service import Contacts
 from voltgate.dialects.beenergised.context import Info
-from voltgate.errors import InvalidToken
-from voltgate.identity.clients import ClientKind, ClientRegistry
+from voltgate.identity.clients import Client, ClientKind, ClientRegistry
 from voltgate.identity.delegation import Delegation
-from voltgate.identity.requests import OAuthRequest
 from voltgate.identity.users import User, Users
 
 Resolver = Any
@@ -63,18 +61,16 @@ class Sessions:
         context = info.context
         token = context.caller.token
         assert token is not None, "admitted without a refresh token"
-        client_id = await self._delegation.refresh_client(token)
-        client = None if client_id is None else await self._clients.get(client_id)
-        if client is None or client.disabled or client.kind is not ClientKind.BEENERGISED_APP:
-            raise InvalidToken("the refresh token is not valid")
-        request: OAuthRequest = context.request
-        refresh = OAuthRequest(
-            params={"refresh_token": token},
-            address=request.address,
-            request_id=request.request_id,
-            profile=request.profile,
+        return _session(
+            await self._delegation.refresh_bearer(token, context.request, self._session_app)
         )
-        return _session(await self._delegation.refresh(refresh, client))
+
+    async def _session_app(self, client_id: str) -> Client | None:
+        """The app a session's refresh token was issued to, while it may refresh sessions."""
+        client = await self._clients.get(client_id)
+        if client is None or client.disabled or client.kind is not ClientKind.BEENERGISED_APP:
+            return None
+        return client
 
     async def me(self, _root: None, info: Info) -> dict[str, Any]:
         user_id = info.context.user_id
