@@ -104,12 +104,14 @@ class Runtime:
             # Chargers registered before the catalogue, or whose publishing failed, are public.
             await self.fleet.chargers.sync(await self.fleet.devices.all())
             await self.fleet.telemetry.start()
+            await self.owner.links.start()
             self._poller = asyncio.create_task(self._poll_changes(), name="voltgate-changes")
             self.fleet.commands.start()
             await self.metrics.start()
 
     async def stop(self) -> None:
         await self.metrics.stop()
+        await self.owner.links.stop()
         await self.fleet.commands.stop()
         if self._poller is not None:
             self._poller.cancel()

@@ -12,6 +12,8 @@ from voltgate.db.engine import Database
 from voltgate.energy.readmodel import EnergySiteReadModel
 from voltgate.energy.repository import SqlEnergySiteStore
 from voltgate.energy.service import EnergySites
+from voltgate.fleettelemetry.ingest.links import ConnectivityLinks
+from voltgate.fleettelemetry.ingest.repository import SqlIngestStore
 from voltgate.vehicles.physics import Policy
 from voltgate.vehicles.readmodel import VehicleReadModel
 from voltgate.vehicles.repository import SqlVehicleStore
@@ -22,14 +24,18 @@ from voltgate.vehicles.service import Vehicles
 class Owner:
     vehicles: Vehicles
     energy: EnergySites
+    links: ConnectivityLinks  # vehicles' streaming connections, followed in memory
 
 
 def build_owner(settings: Settings, clock: Clock, db: Database, changes: Changes) -> Owner:
+    links = ConnectivityLinks(SqlIngestStore(db))
     return Owner(
         vehicles=Vehicles(
             VehicleReadModel(SqlVehicleStore(db), changes),
             clock,
             Policy(settings.vehicle_sleep_after, settings.vehicle_wake_seconds),
+            links,
         ),
         energy=EnergySites(EnergySiteReadModel(SqlEnergySiteStore(db), changes), clock),
+        links=links,
     )

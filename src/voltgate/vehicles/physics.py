@@ -39,10 +39,20 @@ class Present:
     completed_at: float | None  # the stored charge reached its limit at this time
     inside_temp: float
     remote_start: bool
+    # What the vehicle's streaming connection says (`Links`): None for a vehicle that does not
+    # stream, else "online", "asleep" (it closed its socket cleanly) or "offline" (it dropped).
+    link: str | None = None
 
     @property
     def state(self) -> str:
+        if self.link is not None:
+            return self.link
         return "online" if self.online else "asleep"
+
+    @property
+    def reachable(self) -> bool:
+        """Takes commands and answers: online, by its connection when it streams."""
+        return self.online if self.link is None else self.link == "online"
 
 
 def power_kw(vehicle: Vehicle) -> float:

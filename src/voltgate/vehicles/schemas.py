@@ -51,7 +51,7 @@ def summary(vehicle: Vehicle, seen: Present) -> VehicleSummary:
         "color": None,
         "access_type": "OWNER",
         "tokens": None,
-        "state": "online" if seen.online else "asleep",
+        "state": seen.state,  # type: ignore[typeddict-item]
         "in_service": False,
         "calendar_enabled": True,
         "api_version": API_VERSION,

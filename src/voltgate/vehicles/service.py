@@ -21,19 +21,23 @@ from voltgate.vehicles.charging import start_charging
 from voltgate.vehicles.commands import Command, Outcome
 from voltgate.vehicles.physics import Policy, Present, present, rebase, settle
 from voltgate.vehicles.queue import Change, ChangeQueue
-from voltgate.vehicles.store import ChargingSession, Transition, Vehicle, VehicleStore
+from voltgate.vehicles.store import ChargingSession, Links, Transition, Vehicle, VehicleStore
 
 UNAVAILABLE = "vehicle unavailable: vehicle is offline or asleep"
+OFFLINE = "vehicle unavailable: vehicle is offline"
 _VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 _ID = re.compile(r"^[1-9][0-9]{0,17}$")
 _ATTEMPTS = 5
 
 
 class Vehicles:
-    def __init__(self, store: VehicleStore, clock: Clock, policy: Policy) -> None:
+    def __init__(
+        self, store: VehicleStore, clock: Clock, policy: Policy, links: Links | None = None
+    ) -> None:
         self._store = store
         self.clock = clock
         self.policy = policy
+        self._links = links
         self._queue = ChangeQueue(store, clock, _ATTEMPTS)
 
     @property
@@ -51,8 +55,8 @@ class Vehicles:
     async def data(self, user_id: str, ref: str) -> tuple[Vehicle, Present]:
         """The vehicle's data; 408 while it is asleep, as the car answers."""
         vehicle, seen = await self.get(user_id, ref)
-        if not seen.online:
-            raise Unavailable(UNAVAILABLE)
+        if not seen.reachable:
+            raise Unavailable(OFFLINE if seen.state == "offline" else UNAVAILABLE)
         return vehicle, seen
 
     async def wake_up(self, user_id: str, ref: str) -> tuple[Vehicle, Present]:
@@ -70,8 +74,12 @@ class Vehicles:
             )
             return Transition(vehicle, after, ends), None
 
-        vehicle, _ = await self._change(await self._find(user_id, ref), wake)
-        return vehicle, present(vehicle, self.clock.now(), self.policy)
+        found = await self._find(user_id, ref)
+        link = self._link(found)
+        if link == "offline":  # unreachable: nothing to wake it with
+            return found, replace(present(found, self.clock.now(), self.policy), link=link)
+        vehicle, _ = await self._change(found, wake)
+        return vehicle, replace(present(vehicle, self.clock.now(), self.policy), link=link)
 
     async def command(
         self, user_id: str, ref: str, command: Command[Any], raw: dict[str, Any]
@@ -84,6 +92,8 @@ class Vehicles:
             command.check(vehicle, body)
 
         def run(current: Vehicle, now: float) -> tuple[Transition | None, Outcome | None]:
+            if self._link(current) == "offline":  # 408 without trying to wake it
+                raise Unavailable(OFFLINE)
             if not present(current, now, self.policy).online:
                 raise Unavailable(UNAVAILABLE)
             base, ends = rebase(current, now, self.policy)
@@ -166,7 +176,12 @@ class Vehicles:
             return settle(current, now, self.policy), None
 
         settled, _ = await self._change(vehicle, finish)
-        return settled, present(settled, self.clock.now(), self.policy)
+        seen = present(settled, self.clock.now(), self.policy)
+        link = self._link(settled)
+        return settled, seen if link is None else replace(seen, link=link)
+
+    def _link(self, vehicle: Vehicle) -> str | None:
+        return None if self._links is None else self._links.link(vehicle.vin)
 
     async def _change(self, vehicle: Vehicle, make: Change) -> tuple[Vehicle, Outcome | None]:
         change, outcome = make(vehicle, self.clock.now())

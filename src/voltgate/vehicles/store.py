@@ -151,3 +151,11 @@ class VehicleStore(Protocol):
         """Insert finished sessions of the past together (a seeded history), their ids given
         by the database in this order (the `id` each carries is not used): insert oldest first,
         before the vehicle's live sessions, as history lists in id order."""
+
+
+class Links(Protocol):
+    """Vehicles' streaming connections (Fleet Telemetry's connectivity records)."""
+
+    def link(self, vin: str) -> str | None:
+        """"online", "asleep" or "offline" by the vehicle's last connectivity record; None
+        when it never streamed."""

@@ -20,7 +20,7 @@ class VehicleSummary(TypedDict):
     color: None
     access_type: Literal["OWNER"]
     tokens: None
-    state: Literal["online", "asleep"]
+    state: Literal["online", "asleep", "offline"]
     in_service: bool
     calendar_enabled: bool
     api_version: int

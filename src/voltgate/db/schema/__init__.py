@@ -50,6 +50,11 @@ from voltgate.db.schema.owner import (
     vehicles,
 )
 from voltgate.db.schema.public import charge_points, declared
+from voltgate.db.schema.streaming import (
+    vehicle_connectivity,
+    vehicle_messages,
+    vehicle_signal_rollups,
+)
 
 __all__ = [
     "ROLLUP_FIELDS",
@@ -88,5 +93,8 @@ __all__ = [
     "token_families",
     "users",
     "vehicle_charging_sessions",
+    "vehicle_connectivity",
+    "vehicle_messages",
+    "vehicle_signal_rollups",
     "vehicles",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from voltgate.db.schema.base import metadata
+from voltgate.db.schema.streaming import PARTITION_PREFIX
 
 POSITIONS = "charge_point_positions"
 # The R*Tree's shadow tables (SQLite) and PostGIS's own table (PostgreSQL).
@@ -53,5 +54,8 @@ charge_points = sa.Table(
 
 
 def declared(name: str | None, type_: str, _parents: object) -> bool:
-    """Alembic's `include_name`: the tables declared here, not the spatial index's."""
-    return not (type_ == "table" and name in _UNDECLARED)
+    """Alembic's `include_name`: the tables declared here, not the spatial index's nor the
+    telemetry's day partitions on PostgreSQL."""
+    if type_ != "table" or name is None:
+        return True
+    return name not in _UNDECLARED and not name.startswith(PARTITION_PREFIX)

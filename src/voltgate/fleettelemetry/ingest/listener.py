@@ -1,0 +1,156 @@
+"""The vehicle-facing listener: Fleet Telemetry's WebSocket over TLS with client certificates.
+
+A vehicle proves who it is with a certificate issued by voltgate's telemetry CA (the TLS
+handshake refuses any other: `ca.server_context`); its CN is its VIN (`ca.vin_of`). A VIN with
+no telemetry configuration is refused with 403 before the WebSocket opens. Each connection is
+recorded when it opens and when it closes (`vehicle_connectivity`), so the API can tell an
+online vehicle from one asleep (it closed its socket cleanly, code 1000 or 1001) or offline
+(the socket dropped); a listener that restarts after a crash first closes the records of the
+connections it held. Frames over 1,000,000 bytes close the socket (1009).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+
+import structlog
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed, ConnectionClosedError
+from websockets.http11 import Request, Response
+
+from voltgate.fleettelemetry import ca
+from voltgate.fleettelemetry.ingest.batcher import Batcher
+from voltgate.fleettelemetry.ingest.connection import RateLimit, Refused, VehicleSocket
+from voltgate.fleettelemetry.ingest.store import Connectivity, IngestStore
+
+log = structlog.get_logger("voltgate.fleettelemetry")
+MAX_MESSAGE = 1_000_000  # bytes, as Fleet Telemetry's own server refuses beyond
+CONNECTED, DISCONNECTED = "CONNECTED", "DISCONNECTED"
+Allowed = Callable[[str], Awaitable[bool]]
+
+
+class Limits:
+    __slots__ = ("in_flight", "rate_interval", "rate_messages")
+
+    def __init__(self, rate_messages: int, rate_interval: float, in_flight: int) -> None:
+        self.rate_messages = rate_messages
+        self.rate_interval = rate_interval
+        self.in_flight = in_flight
+
+
+class Listener:
+    def __init__(
+        self,
+        store: IngestStore,
+        batcher: Batcher,
+        context: ssl.SSLContext,
+        allowed: Allowed,
+        limits: Limits,
+        instance: str,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._batcher = batcher
+        self._context = context
+        self._allowed = allowed
+        self._limits = limits
+        self.instance = instance
+        self._clock = clock
+        self._vins: dict[ServerConnection, str] = {}
+        self._server: Server | None = None
+        self._stopping = False
+        self.sockets: dict[str, VehicleSocket] = {}  # by connection id
+
+    async def start(self, host: str, port: int) -> int:
+        """Closes the records of connections this instance held (a crash left them open),
+        then listens: the port bound."""
+        now = self._clock()
+        await self._store.prepare(now)
+        for held in await self._store.still_connected(self.instance):
+            await self._store.connectivity(
+                held._replace(status=DISCONNECTED, at=now, reason="ingest_restarted")
+            )
+        self._server = await serve(
+            self._handle,
+            host,
+            port,
+            ssl=self._context,
+            process_request=self._admit,
+            max_size=MAX_MESSAGE,
+            compression=None,
+            server_header=None,
+        )
+        sockets = self._server.sockets
+        return int(sockets[0].getsockname()[1]) if sockets else port
+
+    async def _admit(self, connection: ServerConnection, _request: Request) -> Response | None:
+        der = connection.transport.get_extra_info("ssl_object").getpeercert(binary_form=True)
+        try:
+            vin = ca.vin_of(der)
+        except ValueError:
+            return connection.respond(HTTPStatus.FORBIDDEN, "the certificate names no VIN\n")
+        if not await self._allowed(vin):
+            return connection.respond(
+                HTTPStatus.FORBIDDEN, "this vehicle has no telemetry configuration\n"
+            )
+        self._vins[connection] = vin
+        return None
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        vin = self._vins.pop(ws)
+        connection_id = str(uuid.uuid4())
+        opened = Connectivity(
+            vin, connection_id, CONNECTED, self._clock(), None, None, self.instance
+        )
+        await self._store.connectivity(opened)
+        limits = self._limits
+        socket = VehicleSocket(
+            vin,
+            self._batcher,
+            RateLimit(limits.rate_messages, limits.rate_interval),
+            limits.in_flight,
+            ws.send,
+            self._clock,
+        )
+        self.sockets[connection_id] = socket
+        sender = asyncio.get_running_loop().create_task(socket.send_acks())
+        reason = "asleep"
+        try:
+            async for data in ws:
+                if type(data) is str:
+                    continue  # nothing is said in text frames (yet)
+                socket.frame(data)  # type: ignore[arg-type]
+                if socket.waiting >= limits.in_flight:
+                    await socket.room()
+        except Refused as refused:
+            reason = "refused"
+            log.info("telemetry_refused", vin=vin, code=refused.code, reason=refused.reason)
+            await ws.close(refused.code, refused.reason)
+        except ConnectionClosedError:
+            reason = "dropped"
+        except ConnectionClosed:
+            pass
+        finally:
+            socket.closed = True
+            sender.cancel()
+            del self.sockets[connection_id]
+            if self._stopping:
+                reason = "ingest_stopped"
+            elif ws.close_code is not None and ws.close_code not in (1000, 1001):
+                reason = "dropped" if reason == "asleep" else reason
+            await self._store.connectivity(
+                opened._replace(status=DISCONNECTED, at=self._clock(), reason=reason)
+            )
+
+    async def stop(self) -> None:
+        """Closes every socket (1001), records why, and writes what waits."""
+        self._stopping = True
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        await self._batcher.close()

@@ -1,0 +1,64 @@
+"""The ingest's records and the storage interface it owns (`repository.py` implements it for
+SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple, Protocol
+
+# A decoded signal's value: numbers, text, flags, a location (latitude, longitude), or None
+# where the vehicle sent "invalid".
+Value = float | int | str | bool | tuple[float, float] | None
+
+
+class Message(NamedTuple):
+    """One message as a vehicle sent it; a tuple in the column order of `vehicle_messages`."""
+
+    vin: str
+    topic: str  # "V" (signals), "alerts", "errors", "connectivity"
+    txid: bytes
+    created_at: float  # the vehicle's time for it (a resend keeps it)
+    received_at: float
+    payload: bytes  # protobuf, as sent
+
+
+class Signal(NamedTuple):
+    vin: str
+    field: str  # a Fleet Telemetry field name, e.g. "Soc"
+    at: float
+    value: Value
+
+
+class Connectivity(NamedTuple):
+    """A vehicle's connection opened or closed; a tuple in `vehicle_connectivity`'s order."""
+
+    vin: str
+    connection_id: str
+    status: str  # CONNECTED | DISCONNECTED
+    at: float
+    network_interface: str | None
+    reason: str | None  # why it closed: "asleep" (the vehicle said goodbye), "dropped", …
+    ingest: str  # the listener instance that held the connection
+
+
+class IngestStore(Protocol):
+    async def append(
+        self, messages: Sequence[Message], signals: Sequence[Sequence[Signal]]
+    ) -> list[bool]:
+        """Store the messages not stored before (a resend meets its original by vin, txid and
+        creation time) and merge the numeric signals of those into the 1-minute rollups, in
+        one transaction: for each message whether it was new. `signals[i]` are message i's."""
+
+    async def connectivity(self, record: Connectivity) -> None:
+        """Store a connectivity record, committed before this returns."""
+
+    async def connectivity_since(self, after_id: int) -> list[tuple[int, Connectivity]]:
+        """The records after this id, oldest first: the last vehicle's record for the vehicles
+        that have one when `after_id` is below every id (a first read)."""
+
+    async def still_connected(self, ingest: str) -> list[Connectivity]:
+        """The connections `ingest` holds according to the records (after a crash: none)."""
+
+    async def prepare(self, now: float) -> None:
+        """What storage needs before the ingest takes messages (PostgreSQL: the day
+        partitions around `now`)."""
