@@ -1,0 +1,1 @@
+"""Fleet Telemetry, vehicle side: the wire formats, the vehicles' CA, configs and the listener."""
