@@ -211,8 +211,16 @@ def test_vin_of_replaces_dots_with_dashes_and_takes_the_last_cn() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["", "5YJ3E1EA7KF00000", "5YJ3E1EA7KF0000011", "5YJ3E1EA7KF00000I", "5YJ3E1EA7KF0000O1",
-     "5YJ3E1EA7KF00000Q", "5YJ3E1EA7KF00000-", "5YJ3E1EA7KF0000 1"],
+    [
+        "",
+        "5YJ3E1EA7KF00000",
+        "5YJ3E1EA7KF0000011",
+        "5YJ3E1EA7KF00000I",
+        "5YJ3E1EA7KF0000O1",
+        "5YJ3E1EA7KF00000Q",
+        "5YJ3E1EA7KF00000-",
+        "5YJ3E1EA7KF0000 1",
+    ],
 )
 def test_check_vin_refuses_what_is_not_a_vin(bad: str) -> None:
     with pytest.raises(InvalidVin):

@@ -60,8 +60,15 @@ def test_a_stream_frame_round_trips() -> None:
 
 def test_empty_and_zero_fields_round_trip() -> None:
     frame = encode_stream(
-        txid=b"", topic=b"", message_id=b"", created_at=0, sender_id=b"", payload=b"",
-        device_type=b"", device_id=b"", delivered_at_ms=0,
+        txid=b"",
+        topic=b"",
+        message_id=b"",
+        created_at=0,
+        sender_id=b"",
+        payload=b"",
+        device_type=b"",
+        device_id=b"",
+        delivered_at_ms=0,
     )
     got = decode(frame)
     assert got.stream == Stream(0, b"", b"", b"", b"", 0)

@@ -39,11 +39,25 @@ def test_the_field_table_is_complete_and_numbered_as_published() -> None:
     assert len(numbers) == 260
     assert sorted(numbers.values()) == list(range(260))
     published = {
-        "Unknown": 0, "ChargeState": 2, "VehicleSpeed": 4, "Odometer": 5, "Soc": 8, "Gear": 10,
-        "Location": 21, "ACChargingPower": 37, "ChargeLimitSoc": 38, "EstBatteryRange": 40,
-        "BatteryLevel": 42, "PreconditioningEnabled": 47, "ChargeAmps": 49, "InsideTemp": 85,
-        "OutsideTemp": 86, "EnergyRemaining": 158, "DetailedChargeState": 179,
-        "ChargerVoltage": 184, "SelfDrivingMilesSinceReset": 259,
+        "Unknown": 0,
+        "ChargeState": 2,
+        "VehicleSpeed": 4,
+        "Odometer": 5,
+        "Soc": 8,
+        "Gear": 10,
+        "Location": 21,
+        "ACChargingPower": 37,
+        "ChargeLimitSoc": 38,
+        "EstBatteryRange": 40,
+        "BatteryLevel": 42,
+        "PreconditioningEnabled": 47,
+        "ChargeAmps": 49,
+        "InsideTemp": 85,
+        "OutsideTemp": 86,
+        "EnergyRemaining": 158,
+        "DetailedChargeState": 179,
+        "ChargerVoltage": 184,
+        "SelfDrivingMilesSinceReset": 259,
     }
     assert {name: numbers[name] for name in published} == published
     assert protos.FIELD_NAME[49] == "ChargeAmps"
@@ -54,14 +68,36 @@ def test_value_members_have_the_published_numbers() -> None:
     assert len(fields) == 53 and 20 not in fields.values()
     assert {
         k: fields[k]
-        for k in ("string_value", "int_value", "long_value", "float_value", "double_value",
-                  "boolean_value", "location_value", "charging_value", "shift_state_value",
-                  "invalid", "door_value", "time_value", "detailed_charge_state_value",
-                  "sunroof_installed_state_value")
+        for k in (
+            "string_value",
+            "int_value",
+            "long_value",
+            "float_value",
+            "double_value",
+            "boolean_value",
+            "location_value",
+            "charging_value",
+            "shift_state_value",
+            "invalid",
+            "door_value",
+            "time_value",
+            "detailed_charge_state_value",
+            "sunroof_installed_state_value",
+        )
     } == {
-        "string_value": 1, "int_value": 2, "long_value": 3, "float_value": 4, "double_value": 5,
-        "boolean_value": 6, "location_value": 7, "charging_value": 8, "shift_state_value": 9,
-        "invalid": 10, "door_value": 21, "time_value": 31, "detailed_charge_state_value": 32,
+        "string_value": 1,
+        "int_value": 2,
+        "long_value": 3,
+        "float_value": 4,
+        "double_value": 5,
+        "boolean_value": 6,
+        "location_value": 7,
+        "charging_value": 8,
+        "shift_state_value": 9,
+        "invalid": 10,
+        "door_value": 21,
+        "time_value": 31,
+        "detailed_charge_state_value": 32,
         "sunroof_installed_state_value": 54,
     }
 
@@ -72,8 +108,13 @@ def test_enums_carry_the_published_numbers() -> None:
     assert detailed.values_by_name["DetailedChargeStateCharging"].number == 4
     shift = value.fields_by_name["shift_state_value"].enum_type
     assert [v.name for v in shift.values] == [
-        "ShiftStateUnknown", "ShiftStateInvalid", "ShiftStateP", "ShiftStateR", "ShiftStateN",
-        "ShiftStateD", "ShiftStateSNA",
+        "ShiftStateUnknown",
+        "ShiftStateInvalid",
+        "ShiftStateP",
+        "ShiftStateR",
+        "ShiftStateN",
+        "ShiftStateD",
+        "ShiftStateSNA",
     ]
     cable = value.fields_by_name["cable_type_value"].enum_type
     assert cable.values_by_name["CableTypeGB_DC"].number == 4
@@ -81,33 +122,57 @@ def test_enums_carry_the_published_numbers() -> None:
 
 def test_signals_round_trip_through_payload() -> None:
     items: list[tuple[str, object]] = [
-        ("Soc", 55.5), ("ChargeLimitSoc", 80), ("ChargeAmps", 16), ("ACChargingPower", 11.2),
-        ("ChargeState", "Charging"), ("DetailedChargeState", "Charging"), ("Gear", "P"),
-        ("Location", (52.37, 4.89)), ("PreconditioningEnabled", True), ("Odometer", 12_345.6),
-        ("SentryMode", "SentryModeStateArmed"), ("VehicleName", "Sparky"), ("InsideTemp", None),
+        ("Soc", 55.5),
+        ("ChargeLimitSoc", 80),
+        ("ChargeAmps", 16),
+        ("ACChargingPower", 11.2),
+        ("ChargeState", "Charging"),
+        ("DetailedChargeState", "Charging"),
+        ("Gear", "P"),
+        ("Location", (52.37, 4.89)),
+        ("PreconditioningEnabled", True),
+        ("Odometer", 12_345.6),
+        ("SentryMode", "SentryModeStateArmed"),
+        ("VehicleName", "Sparky"),
+        ("InsideTemp", None),
         ("TpmsHardWarnings", 3),
     ]
     vin, at, got = signals(payload(VIN, 1_700_000_000.25, items, is_resend=True))
     assert (vin, at) == (VIN, 1_700_000_000.25)
     assert got == [
-        ("Soc", 55.5), ("ChargeLimitSoc", 80), ("ChargeAmps", 16.0), ("ACChargingPower", 11.2),
-        ("ChargeState", "Charging"), ("DetailedChargeState", "DetailedChargeStateCharging"),
-        ("Gear", "ShiftStateP"), ("Location", (52.37, 4.89)), ("PreconditioningEnabled", True),
-        ("Odometer", 12_345.6), ("SentryMode", "SentryModeStateArmed"),
-        ("VehicleName", "Sparky"), ("InsideTemp", None), ("TpmsHardWarnings", 3.0),
+        ("Soc", 55.5),
+        ("ChargeLimitSoc", 80),
+        ("ChargeAmps", 16.0),
+        ("ACChargingPower", 11.2),
+        ("ChargeState", "Charging"),
+        ("DetailedChargeState", "DetailedChargeStateCharging"),
+        ("Gear", "ShiftStateP"),
+        ("Location", (52.37, 4.89)),
+        ("PreconditioningEnabled", True),
+        ("Odometer", 12_345.6),
+        ("SentryMode", "SentryModeStateArmed"),
+        ("VehicleName", "Sparky"),
+        ("InsideTemp", None),
+        ("TpmsHardWarnings", 3.0),
     ]
     message = protos.Payload.FromString(payload(VIN, 1.0, items))
     members = [d.value.WhichOneof("value") for d in message.data]
     assert members[:4] == ["double_value", "int_value", "double_value", "double_value"]
     assert members[4:8] == [
-        "string_value", "detailed_charge_state_value", "shift_state_value", "location_value",
+        "string_value",
+        "detailed_charge_state_value",
+        "shift_state_value",
+        "location_value",
     ]
 
 
 def test_signals_reads_the_other_value_kinds() -> None:
     message = protos.Payload(vin=VIN)
     kinds = [
-        ("int_value", 7), ("long_value", 1 << 40), ("float_value", 0.5), ("boolean_value", False),
+        ("int_value", 7),
+        ("long_value", 1 << 40),
+        ("float_value", 0.5),
+        ("boolean_value", False),
         ("string_value", "37.4 N"),
     ]
     for kind, raw in kinds:
@@ -122,10 +187,23 @@ def test_signals_reads_the_other_value_kinds() -> None:
     _, at, got = signals(message.SerializeToString())
     assert at == 0.0
     assert [value for _, value in got] == [
-        7, 1 << 40, 0.5, False, "37.4 N", "DriverFront,TrunkRear", "07:05:00", None, None, 42,
+        7,
+        1 << 40,
+        0.5,
+        False,
+        "37.4 N",
+        "DriverFront,TrunkRear",
+        "07:05:00",
+        None,
+        None,
+        42,
     ]
-    assert [name for name, _ in got][-4:] == ["ScheduledDepartureTime", "Field300", "Soc",
-                                              "DetailedChargeState"]
+    assert [name for name, _ in got][-4:] == [
+        "ScheduledDepartureTime",
+        "Field300",
+        "Soc",
+        "DetailedChargeState",
+    ]
 
 
 def test_payload_refuses_what_it_cannot_encode() -> None:

@@ -101,8 +101,12 @@ def _write(path: Path, data: bytes, mode: int) -> None:
 
 
 _SIGNING_ONLY = {
-    "content_commitment": False, "key_encipherment": False, "data_encipherment": False,
-    "key_agreement": False, "encipher_only": False, "decipher_only": False,
+    "content_commitment": False,
+    "key_encipherment": False,
+    "data_encipherment": False,
+    "key_agreement": False,
+    "encipher_only": False,
+    "decipher_only": False,
 }
 
 

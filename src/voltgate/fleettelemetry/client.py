@@ -96,7 +96,9 @@ class VehicleClient:
         payload = protos.payload(self.vin, at, items)
         return await self._send(b"V", at, items, payload)
 
-    async def send_raw(self, topic: bytes, payload: bytes, created_at: float | None = None) -> bytes:
+    async def send_raw(
+        self, topic: bytes, payload: bytes, created_at: float | None = None
+    ) -> bytes:
         at = self._clock() if created_at is None else created_at
         return await self._send(topic, at, [], payload)
 
@@ -128,6 +130,8 @@ class VehicleClient:
         """Sends again what waited longer than `resend_after` for its acknowledgement."""
         now = self._clock()
         due = [u for u in self.unacked.values() if now - u.sent_at >= self._resend_after]
+        if due:
+            self._all_acked.clear()
         for message in due:
             message.sent_at = now
             payload = message.payload

@@ -157,5 +157,5 @@ class Links(Protocol):
     """Vehicles' streaming connections (Fleet Telemetry's connectivity records)."""
 
     def link(self, vin: str) -> str | None:
-        """"online", "asleep" or "offline" by the vehicle's last connectivity record; None
+        """ "online", "asleep" or "offline" by the vehicle's last connectivity record; None
         when it never streamed."""

@@ -74,9 +74,7 @@ class Batcher:
 
     async def _write(self, batch: list[Pending]) -> None:
         try:
-            fresh = await self._store.append(
-                [p.message for p in batch], [p.signals for p in batch]
-            )
+            fresh = await self._store.append([p.message for p in batch], [p.signals for p in batch])
         except Exception:
             # Nothing of the batch is stored, so nothing is acknowledged: vehicles resend.
             self.failures += 1

@@ -15,7 +15,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from voltgate.fleettelemetry import envelope, protos
 from voltgate.fleettelemetry.ingest.batcher import Batcher, Pending
@@ -137,7 +137,7 @@ class VehicleSocket:
         self._release()
         if not new:
             self.duplicates += 1
-        txid, topic, message_id = pending.extra  # type: ignore[misc]
+        txid, topic, message_id = cast(tuple[bytes, bytes, bytes], pending.extra)
         self._ack(txid, topic, message_id)
 
     def _lost(self, _pending: Pending) -> None:

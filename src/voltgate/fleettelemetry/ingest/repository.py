@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -47,14 +48,16 @@ _MERGE = """ON CONFLICT (vin, field, bucket) DO UPDATE SET
     last_at = CASE WHEN excluded.last_at >= vehicle_signal_rollups.last_at
                    THEN excluded.last_at ELSE vehicle_signal_rollups.last_at END"""
 _UPSERT = " ".join(
-    f"INSERT INTO vehicle_signal_rollups ({_ROLLUP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    f" {_MERGE}".split()
+    f"INSERT INTO vehicle_signal_rollups ({_ROLLUP_COLUMNS})"  # noqa: S608 - constants
+    f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) {_MERGE}".split()
+)
+_ARRAYS = (
+    "unnest($1::text[], $2::text[], $3::int8[], $4::int4[], $5::float8[], $6::float8[],"
+    " $7::float8[], $8::float8[], $9::float8[])"
 )
 _UPSERT_PG = " ".join(
-    f"""INSERT INTO vehicle_signal_rollups ({_ROLLUP_COLUMNS})
-        SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::int4[], $5::float8[],
-                             $6::float8[], $7::float8[], $8::float8[], $9::float8[])
-        {_MERGE}""".split()
+    f"INSERT INTO vehicle_signal_rollups ({_ROLLUP_COLUMNS})"  # noqa: S608 - constants
+    f" SELECT * FROM {_ARRAYS} {_MERGE}".split()
 )
 _INSERT_CONNECTIVITY = Statement(
     f"INSERT INTO vehicle_connectivity ({_CONNECTIVITY_COLUMNS})"  # noqa: S608 - constants
@@ -155,7 +158,7 @@ class SqlIngestStore:
             return
         today = int(now // _DAY) * _DAY
         for day in range(today - _DAYS_AROUND * _DAY, today + (_DAYS_AROUND + 1) * _DAY, _DAY):
-            await self._db.write(lambda conn, day=day: _partition(conn, day))
+            await self._db.write(partial(_partition, day=day))
 
 
 def _append_sqlite(
@@ -169,10 +172,10 @@ def _append_sqlite(
     return fresh
 
 
-def _partition(conn: sa.Connection, day: int) -> None:
+def _partition(conn: sa.Connection, *, day: int) -> None:
     """The day's partition, unless it is there or its rows already sit in the default one."""
     name = "vehicle_messages_p" + dt.datetime.fromtimestamp(day, dt.UTC).strftime("%Y%m%d")
-    exists = conn.exec_driver_sql("SELECT to_regclass(%s)", (name,)).scalar()
+    exists = conn.execute(sa.text("SELECT to_regclass(:name)"), {"name": name}).scalar()
     if exists is not None:
         return
     try:
