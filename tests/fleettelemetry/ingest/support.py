@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,31 @@ VIN = "5YJ3E1EA7KF000001"
 OTHER_VIN = "5YJ3E1EA7KF000002"
 
 
+class FixedConfigs:
+    """Configurations set by the test: `fields` for every allowed vehicle."""
+
+    def __init__(self, vins: set[str]) -> None:
+        self.vins = vins
+        self.version = "1"
+        self.fields: dict[str, dict[str, Any]] = {"Soc": {"interval_seconds": 1}}
+        self.applied_versions: dict[str, str] = {}
+
+    async def allowed(self, vin: str) -> bool:
+        return vin in self.vins
+
+    def current(self, vin: str) -> tuple[str, dict[str, Any]] | None:
+        return (self.version, {"fields": self.fields}) if vin in self.vins else None
+
+    async def applied(self, vin: str, version: str) -> None:
+        self.applied_versions[vin] = version
+
+
 @dataclass
 class Harness:
     ingest: Ingest
     ca: CertificateAuthority
     db: Database
-    allowed: set[str] = field(default_factory=set)
+    configs: FixedConfigs
 
     @property
     def url(self) -> str:
@@ -60,14 +79,10 @@ async def live_ingest(
     ca = CertificateAuthority.init(tmp_path / "telemetry-ca", MASTER)
     db = Database(config)
     await db.upgrade()
-    vins = {VIN} if allowed is None else allowed
-
-    async def admit(vin: str) -> bool:
-        return vin in vins
-
-    ingest = await start_ingest(config, ca, admit)
+    configs = FixedConfigs({VIN} if allowed is None else allowed)
+    ingest = await start_ingest(config, ca, configs)
     try:
-        yield Harness(ingest, ca, ingest.db, vins)
+        yield Harness(ingest, ca, ingest.db, configs)
     finally:
         await ingest.stop()
         await db.dispose()

@@ -12,12 +12,15 @@ connections it held. Frames over 1,000,000 bytes close the socket (1009).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from http import HTTPStatus
+from typing import Any, Protocol
 
+import orjson
 import structlog
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError
@@ -31,7 +34,20 @@ from voltgate.fleettelemetry.ingest.store import Connectivity, IngestStore
 log = structlog.get_logger("voltgate.fleettelemetry")
 MAX_MESSAGE = 1_000_000  # bytes, as Fleet Telemetry's own server refuses beyond
 CONNECTED, DISCONNECTED = "CONNECTED", "DISCONNECTED"
-Allowed = Callable[[str], Awaitable[bool]]
+PUSH_INTERVAL = 1.0  # how often connected vehicles' configurations are compared
+
+
+class Configs(Protocol):
+    """The vehicles' telemetry configurations, as the listener needs them."""
+
+    async def allowed(self, vin: str) -> bool:
+        """Whether the vehicle has a configuration (the listener's allow-list)."""
+
+    def current(self, vin: str) -> tuple[str, dict[str, Any]] | None:
+        """The configuration the vehicle should run: (version, `{"fields": …, …}`)."""
+
+    async def applied(self, vin: str, version: str) -> None:
+        """The vehicle said it runs this version."""
 
 
 class Limits:
@@ -49,7 +65,7 @@ class Listener:
         store: IngestStore,
         batcher: Batcher,
         context: ssl.SSLContext,
-        allowed: Allowed,
+        configs: Configs,
         limits: Limits,
         instance: str,
         clock: Callable[[], float] = time.time,
@@ -57,7 +73,10 @@ class Listener:
         self._store = store
         self._batcher = batcher
         self._context = context
-        self._allowed = allowed
+        self._configs = configs
+        self._pushed: dict[str, str | None] = {}  # connection id → version sent
+        self._pusher: asyncio.Task[None] | None = None
+        self._conns: dict[str, ServerConnection] = {}
         self._limits = limits
         self.instance = instance
         self._clock = clock
@@ -85,6 +104,7 @@ class Listener:
             compression=None,
             server_header=None,
         )
+        self._pusher = asyncio.get_running_loop().create_task(self._push_changes())
         sockets = self._server.sockets
         return int(sockets[0].getsockname()[1]) if sockets else port
 
@@ -94,7 +114,7 @@ class Listener:
             vin = ca.vin_of(der)
         except ValueError:
             return connection.respond(HTTPStatus.FORBIDDEN, "the certificate names no VIN\n")
-        if not await self._allowed(vin):
+        if not await self._configs.allowed(vin):
             return connection.respond(
                 HTTPStatus.FORBIDDEN, "this vehicle has no telemetry configuration\n"
             )
@@ -118,12 +138,15 @@ class Listener:
             self._clock,
         )
         self.sockets[connection_id] = socket
+        self._conns[connection_id] = ws
         sender = asyncio.get_running_loop().create_task(socket.send_acks())
         reason = "asleep"
         try:
+            await self._push(connection_id, vin, ws)
             async for data in ws:
                 if type(data) is str:
-                    continue  # nothing is said in text frames (yet)
+                    await self._said(vin, data)
+                    continue
                 socket.frame(data)  # type: ignore[arg-type]
                 if socket.waiting >= limits.in_flight:
                     await socket.room()
@@ -139,6 +162,8 @@ class Listener:
             socket.closed = True
             sender.cancel()
             del self.sockets[connection_id]
+            del self._conns[connection_id]
+            self._pushed.pop(connection_id, None)
             if self._stopping:
                 reason = "ingest_stopped"
             elif ws.close_code is not None and ws.close_code not in (1000, 1001):
@@ -147,9 +172,45 @@ class Listener:
                 opened._replace(status=DISCONNECTED, at=self._clock(), reason=reason)
             )
 
+    async def _push(self, connection_id: str, vin: str, ws: ServerConnection) -> None:
+        """Sends the vehicle its configuration when it differs from what was sent."""
+        current = self._configs.current(vin)
+        version = None if current is None else current[0]
+        if current is None or self._pushed.get(connection_id) == version:
+            return
+        self._pushed[connection_id] = version
+        frame = {"type": "config", "version": current[0], **current[1]}
+        await ws.send(orjson.dumps(frame).decode())
+
+    async def _push_changes(self) -> None:
+        while True:
+            await asyncio.sleep(PUSH_INTERVAL)
+            for connection_id, socket in list(self.sockets.items()):
+                ws = self._conns.get(connection_id)
+                if ws is None:
+                    continue
+                with contextlib.suppress(ConnectionClosed):
+                    await self._push(connection_id, socket.vin, ws)
+
+    async def _said(self, vin: str, text: str) -> None:
+        """A text frame: the vehicle saying which configuration it runs; anything else is
+        ignored."""
+        try:
+            frame = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return
+        if type(frame) is dict and frame.get("type") == "config_applied":
+            version = frame.get("version")
+            if type(version) is str and len(version) <= 200:
+                await self._configs.applied(vin, version)
+
     async def stop(self) -> None:
         """Closes every socket (1001), records why, and writes what waits."""
         self._stopping = True
+        if self._pusher is not None:
+            self._pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pusher
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()

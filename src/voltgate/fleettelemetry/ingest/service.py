@@ -4,14 +4,13 @@ context with a listener certificate issued at start, the allow-list, the limits.
 from __future__ import annotations
 
 import socket
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from voltgate.config import Settings
 from voltgate.db.engine import Database
 from voltgate.fleettelemetry.ca import CertificateAuthority, server_context
 from voltgate.fleettelemetry.ingest.batcher import Batcher
-from voltgate.fleettelemetry.ingest.listener import Limits, Listener
+from voltgate.fleettelemetry.ingest.listener import Configs, Limits, Listener
 from voltgate.fleettelemetry.ingest.repository import SqlIngestStore
 
 
@@ -34,7 +33,7 @@ def instance_name(settings: Settings) -> str:
 async def start_ingest(
     settings: Settings,
     authority: CertificateAuthority,
-    allowed: Callable[[str], Awaitable[bool]],
+    configs: Configs,
     db: Database | None = None,
 ) -> Ingest:
     """Listening on `settings.telemetry_host:telemetry_port` (0: any free port, see `.port`)."""
@@ -46,7 +45,7 @@ async def start_ingest(
         store,
         batcher,
         server_context(authority.cert_pem, cert, key),
-        allowed,
+        configs,
         Limits(
             settings.telemetry_rate_messages,
             settings.telemetry_rate_interval,
