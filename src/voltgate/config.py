@@ -141,6 +141,8 @@ class Settings(BaseSettings):
     external_idp_jwks_max_bytes: int = Field(default=64 * 1024, ge=1024)
     # Serve GraphiQL, an in-browser IDE for the GraphQL API, at /graphiql (off: 404 there).
     graphiql: bool = True
+    # Where the Fleet Telemetry vehicles' CA keeps ca.pem and ca.key (data_dir/telemetry-ca).
+    telemetry_ca_dir: Path | None = None
 
     @field_validator("issuer")
     @classmethod
@@ -197,6 +199,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'voltgate.db').resolve()}"
+
+    @property
+    def resolved_telemetry_ca_dir(self) -> Path:
+        return self.telemetry_ca_dir or self.data_dir / "telemetry-ca"
 
     @property
     def is_sqlite(self) -> bool:
