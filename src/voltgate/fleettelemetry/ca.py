@@ -276,7 +276,10 @@ def _context(
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.verify_mode = ssl.CERT_REQUIRED
     context.verify_flags |= ssl.VERIFY_X509_STRICT
-    context.load_verify_locations(cadata=ca_cert_pem.decode())
+    try:
+        context.load_verify_locations(cadata=ca_cert_pem.decode())
+    except (ssl.SSLError, UnicodeDecodeError) as exc:
+        raise CertificateError(f"not a PEM CA certificate: {exc}") from None
     _load_chain(context, cert_pem, key_pem)
     return context
 
