@@ -260,9 +260,11 @@ def test_bad_host_names_and_mismatched_keys_are_refused(ca: CertificateAuthority
     for bad in ("", "-bad.example", "a..b", "white space", "x" * 64 + ".test"):
         with pytest.raises(CertificateError):
             ca.issue_server(bad)
-    cert, _ = ca.issue_vehicle(VIN)
+    cert, key = ca.issue_vehicle(VIN)
     _, other_key = ca.issue_vehicle(VIN)
     with pytest.raises(CertificateError, match="do not go together"):
         client_context(ca.cert_pem, cert, other_key)
     with pytest.raises(CertificateError, match="private key"):
         client_context(ca.cert_pem, cert, b"not a key")
+    with pytest.raises(CertificateError, match="CA certificate"):
+        server_context(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", cert, key)

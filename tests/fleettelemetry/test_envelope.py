@@ -123,6 +123,55 @@ def _reference_ack(txid: bytes, topic: bytes, message_id: bytes) -> bytes:
     return bytes(b.Output())
 
 
+def _reference_stream(
+    txid: bytes, topic: bytes, message_id: bytes, created_at: int, sender_id: bytes,
+    payload: bytes, device_type: bytes, device_id: bytes, delivered_at_ms: int,
+) -> bytes:
+    """The published server's stream frame: the Builder called as its FlatbuffersStreamToBytes
+    and FlatbuffersEnvelopeToBytes do (CreateByteString is CreateString's NUL-ended layout)."""
+    b = flatbuffers.Builder(0)
+    at = [b.CreateString(x) for x in (sender_id, payload, device_type, device_id)]
+    b.StartObject(6)
+    b.PrependUOffsetTRelativeSlot(1, at[0], 0)
+    b.PrependUint32Slot(0, created_at, 0)
+    b.PrependUOffsetTRelativeSlot(2, at[1], 0)
+    b.PrependUOffsetTRelativeSlot(3, at[2], 0)
+    b.PrependUOffsetTRelativeSlot(4, at[3], 0)
+    b.PrependUint64Slot(5, delivered_at_ms, 0)
+    stream = b.EndObject()
+    env = [b.CreateString(x) for x in (txid, topic, message_id)]
+    b.StartObject(5)
+    b.PrependUOffsetTRelativeSlot(0, env[0], 0)
+    b.PrependUOffsetTRelativeSlot(1, env[1], 0)
+    b.PrependUint8Slot(2, 4, 0)
+    b.PrependUOffsetTRelativeSlot(3, stream, 0)
+    b.PrependUOffsetTRelativeSlot(4, env[2], 0)
+    b.Finish(b.EndObject())
+    return bytes(b.Output())
+
+
+def test_a_stream_frame_is_byte_for_byte_the_published_servers() -> None:
+    rng = random.Random(4)
+    for n in range(400):
+        fields = {
+            "txid": rng.randbytes(rng.randrange(0, 40)),
+            "topic": rng.choice([b"V", b"alerts", b"errors", b"connectivity", b""]),
+            "message_id": rng.randbytes(rng.randrange(0, 9)),
+            "created_at": rng.choice([0, 1, rng.randrange(1 << 32)]),
+            "sender_id": rng.randbytes(rng.randrange(0, 40)),
+            "payload": rng.randbytes(rng.randrange(0, 300)),
+            "device_type": rng.choice([b"vehicle_device", b""]),
+            "device_id": rng.randbytes(rng.randrange(0, 20)),
+            "delivered_at_ms": rng.choice([0, 1, rng.randrange(1 << 64)]),
+        }
+        frame = encode_stream(**fields)  # type: ignore[arg-type]
+        assert frame == _reference_stream(**fields), (n, fields)  # type: ignore[arg-type]
+        assert decode(frame).stream == Stream(
+            fields["created_at"], fields["sender_id"], fields["payload"],  # type: ignore[arg-type]
+            fields["device_type"], fields["device_id"], fields["delivered_at_ms"],  # type: ignore[arg-type]
+        )
+
+
 def test_an_ack_is_byte_for_byte_the_published_servers() -> None:
     rng = random.Random(16)
     for _ in range(300):

@@ -206,6 +206,15 @@ def test_signals_reads_the_other_value_kinds() -> None:
     ]
 
 
+def test_a_location_sent_as_text_is_read_as_coordinates() -> None:
+    text = payload(VIN, 0.0, [("Location", "(37.412374 N, 122.145867 W)")])
+    assert signals(text)[2] == [("Location", (37.412374, -122.145867))]
+    southern = payload(VIN, 0.0, [("VehicleName", "x"), ("Location", " (33.9 S,18.4 E) ")])
+    assert signals(southern)[2][1] == ("Location", (-33.9, 18.4))
+    odd = payload(VIN, 0.0, [("Location", "somewhere"), ("OriginLocation", "(1.0 N, 2.0 E)")])
+    assert signals(odd)[2] == [("Location", "somewhere"), ("OriginLocation", "(1.0 N, 2.0 E)")]
+
+
 def test_payload_refuses_what_it_cannot_encode() -> None:
     with pytest.raises(ValueError, match="not a Fleet Telemetry field"):
         payload(VIN, 0.0, [("StateOfCharge", 1.0)])
@@ -214,7 +223,9 @@ def test_payload_refuses_what_it_cannot_encode() -> None:
     with pytest.raises(ValueError, match="Location"):
         payload(VIN, 0.0, [("Location", 5)])
     with pytest.raises(ValueError, match="Soc"):
-        payload(VIN, 0.0, [("Soc", "full")])
+        payload(VIN, 0.0, [("Soc", [55])])
+    legacy = protos.Payload.FromString(payload(VIN, 0.0, [("Soc", "55.5")]))
+    assert legacy.data[0].value.string_value == "55.5"
 
 
 def test_signals_on_garbage_raises_malformed_payload() -> None:

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from voltgate.cli import chargepoints, clients, db, devices, enroll, keys, serve, sim, users
+from voltgate.cli import (
+    chargepoints,
+    clients,
+    db,
+    devices,
+    enroll,
+    keys,
+    serve,
+    sim,
+    telemetry,
+    users,
+)
 
 app = typer.Typer(
     name="voltgate",
@@ -23,6 +34,7 @@ app.add_typer(enroll.app, name="enroll")
 app.add_typer(devices.app, name="devices")
 app.add_typer(sim.app, name="sim")
 app.add_typer(chargepoints.app, name="chargepoints")
+app.add_typer(telemetry.app, name="telemetry")
 
 
 def main() -> None:

@@ -93,7 +93,7 @@ def _pem(key: ec.EllipticCurvePrivateKey, password: bytes | None = None) -> byte
     )
 
 
-def _write(path: Path, data: bytes, mode: int) -> None:
+def create_file(path: Path, data: bytes, mode: int) -> None:
     """Create `path` (never overwrite) with `mode` from the start."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     with os.fdopen(fd, "wb") as handle:
@@ -178,8 +178,8 @@ class CertificateAuthority:
         )
         cert = _sign(builder, key.public_key(), name, key, clock.now(), CA_VALIDITY)
         ca = cls(directory, cert, key, clock)
-        _write(key_path, _pem(key, cls._passphrase(master_key)), 0o600)
-        _write(cert_path, ca.cert_pem, 0o644)
+        create_file(key_path, _pem(key, cls._passphrase(master_key)), 0o600)
+        create_file(cert_path, ca.cert_pem, 0o644)
         return ca
 
     @classmethod
@@ -266,7 +266,7 @@ def _load_chain(context: ssl.SSLContext, cert_pem: bytes, key_pem: bytes) -> Non
     password = secrets.token_urlsafe(24).encode()
     with tempfile.TemporaryDirectory(prefix="voltgate-tls-") as folder:
         path = Path(folder) / "chain.pem"
-        _write(path, cert_pem + b"\n" + _pem(key, password), 0o600)
+        create_file(path, cert_pem + b"\n" + _pem(key, password), 0o600)
         try:
             context.load_cert_chain(path, password=password)
         except ssl.SSLError as exc:
@@ -280,7 +280,10 @@ def _context(
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.verify_mode = ssl.CERT_REQUIRED
     context.verify_flags |= ssl.VERIFY_X509_STRICT
-    context.load_verify_locations(cadata=ca_cert_pem.decode())
+    try:
+        context.load_verify_locations(cadata=ca_cert_pem.decode())
+    except (ssl.SSLError, UnicodeDecodeError) as exc:
+        raise CertificateError(f"not a PEM CA certificate: {exc}") from None
     _load_chain(context, cert_pem, key_pem)
     return context
 

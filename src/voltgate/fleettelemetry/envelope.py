@@ -8,11 +8,16 @@ seconds), sender_id, payload, device_type, device_id (all [ubyte]) and delivered
 (uint64). FlatbuffersStreamAck has no fields: an ack names its message by the envelope's txid and
 topic.
 
-Frames are built with the `flatbuffers` Builder in the same order as the published server, so
-they come out byte for byte as it writes them. That includes the ack, whose union member the
-published server writes as an empty byte vector instead of an empty table; readers only look at
-the envelope, so either is accepted here. Frames are read by hand with every offset checked
-against the buffer, so that garbage raises MalformedFrame and nothing else.
+Frames are written byte for byte as the published server's calls to the `flatbuffers` Builder
+write them, but packed here directly: the Python Builder places one byte at a time (45 µs a
+stream frame, 15 µs an ack, against 15 and 1 here); the tests compare both with the Builder.
+Like the published server's, an ack's union member is an empty byte vector rather than an empty
+table; readers look only at the envelope, so either form is accepted here. Frames are read by
+hand with every offset checked against the buffer, so garbage raises MalformedFrame and nothing
+else.
+
+Identity as the published server writes it: device_type b"vehicle_device", device_id the VIN,
+sender_id (deprecated) b"vehicle_device.<VIN>".
 """
 
 from __future__ import annotations
@@ -20,17 +25,18 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-import flatbuffers  # type: ignore[import-untyped]
-
 NONE_MESSAGE = 0
 STREAM_MESSAGE = 4
 STREAM_ACK = 5
+VEHICLE_DEVICE = b"vehicle_device"
 
 _U16 = struct.Struct("<H").unpack_from
 _U32 = struct.Struct("<I").unpack_from
 _I32 = struct.Struct("<i").unpack_from
 _U64 = struct.Struct("<Q").unpack_from
 _U32_PACK = struct.Struct("<I").pack
+_I32_PACK = struct.Struct("<i").pack
+_U64_PACK = struct.Struct("<Q").pack
 
 # The ack's fixed parts: a NUL plus padding to 4 bytes after a string of each length mod 4, the
 # vtable (14 bytes: its size, the table's size, the five slots' offsets in the table) behind the
@@ -44,7 +50,7 @@ _ACK_HEAD = struct.pack("<IH7H", _ACK_TABLE_AT, 0, 14, 24, 20, 16, 15, 8, 4)
 _ACK_TABLE = struct.Struct("<iII3xBII").pack
 _EMPTY_STRING = _U32_PACK(0) + _PADDING[0]
 
-# vtable slots, as (slot index): the envelope's and the stream's field order in the schema.
+# Slot numbers: the envelope's and the stream's fields in schema order.
 _ENV_TXID, _ENV_TOPIC, _ENV_TYPE, _ENV_MESSAGE, _ENV_MESSAGE_ID = range(5)
 _ST_CREATED, _ST_SENDER, _ST_PAYLOAD, _ST_DEVICE_TYPE, _ST_DEVICE_ID, _ST_DELIVERED = range(6)
 
@@ -181,25 +187,66 @@ def decode_ack(frame: bytes) -> tuple[bytes, bytes]:
     return env.vector(_ENV_TXID), env.vector(_ENV_TOPIC)
 
 
-def _envelope(
-    b: flatbuffers.Builder,
-    txid: bytes,
-    topic: bytes,
-    message: int,
-    message_id: bytes,
-    message_type: int,
-) -> bytes:
-    txid_at = b.CreateString(txid)
-    topic_at = b.CreateString(topic)
-    message_id_at = b.CreateString(message_id)
-    b.StartObject(5)
-    b.PrependUOffsetTRelativeSlot(_ENV_TXID, txid_at, 0)
-    b.PrependUOffsetTRelativeSlot(_ENV_TOPIC, topic_at, 0)
-    b.PrependUint8Slot(_ENV_TYPE, message_type, 0)
-    b.PrependUOffsetTRelativeSlot(_ENV_MESSAGE, message, 0)
-    b.PrependUOffsetTRelativeSlot(_ENV_MESSAGE_ID, message_id_at, 0)
-    b.Finish(b.EndObject())
-    return bytes(b.Output())
+class _Packer:
+    """The flatbuffers Builder's layout, reproduced for the few shapes written here: the buffer is
+    built back to front (a chunk is placed before every earlier one), each value aligned to its
+    size counting from the end, each table followed by its vtable; `off` is the size so far."""
+
+    __slots__ = ("chunks", "minalign", "off", "slots", "table_end")
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.off = 0
+        self.minalign = 1
+        self.slots: dict[int, int] = {}
+        self.table_end = 0
+
+    def pad(self, size: int, ahead: int = 0) -> None:
+        """Pad so that `ahead` more bytes end `size`-aligned (the Builder's Prep)."""
+        self.minalign = max(self.minalign, size)
+        pad = -(self.off + ahead) & (size - 1)
+        if pad:
+            self.chunks.append(bytes(pad))
+            self.off += pad
+
+    def put(self, chunk: bytes, align: int) -> int:
+        """Place `chunk` so that it ends `align`-aligned; its offset from the end."""
+        self.pad(align, len(chunk))
+        self.chunks.append(chunk)
+        self.off += len(chunk)
+        return self.off
+
+    def string(self, data: bytes) -> int:
+        return self.put(_U32_PACK(len(data)) + data + b"\0", 4)
+
+    def start_table(self) -> None:
+        self.slots = {}
+        self.table_end = self.off
+
+    def field(self, slot: int, chunk: bytes) -> None:
+        self.slots[slot] = self.put(chunk, len(chunk))
+
+    def reference(self, slot: int, target: int) -> None:
+        """An offset field pointing at `target` (counted from where the offset itself lies)."""
+        self.pad(4)
+        self.slots[slot] = self.put(_U32_PACK(self.off + 4 - target), 4)
+
+    def end_table(self) -> int:
+        """Close the table: its soffset, then its vtable (trailing absent slots left out)."""
+        self.pad(4)
+        placeholder = len(self.chunks)
+        table = self.put(bytes(4), 4)
+        count = max(self.slots) + 1 if self.slots else 0
+        entries = [table - self.slots[i] if i in self.slots else 0 for i in range(count)]
+        vtable = struct.pack(f"<{count + 2}H", 2 * (count + 2), table - self.table_end, *entries)
+        self.put(vtable, 2)
+        self.chunks[placeholder] = _I32_PACK(self.off - table)
+        return table
+
+    def finish(self, root: int) -> bytes:
+        self.pad(self.minalign, 4)
+        self.put(_U32_PACK(self.off + 4 - root), 4)
+        return b"".join(reversed(self.chunks))
 
 
 def encode_stream(
@@ -214,24 +261,35 @@ def encode_stream(
     device_id: bytes,
     delivered_at_ms: int = 0,
 ) -> bytes:
-    """A stream envelope: what a vehicle sends (delivered_at_ms 0) or a server forwards."""
+    """A stream envelope: what a vehicle sends (delivered_at_ms 0) or a server forwards. Zero
+    numbers are left out of the table, as the Builder leaves out defaults."""
     if not 0 <= created_at < 1 << 32:
         raise ValueError(f"created_at must fit in a uint32 (unix seconds), not {created_at}")
     if not 0 <= delivered_at_ms < 1 << 64:
         raise ValueError(f"delivered_at_ms must fit in a uint64, not {delivered_at_ms}")
-    b = flatbuffers.Builder(len(payload) + 160)
-    sender_at = b.CreateString(sender_id)
-    payload_at = b.CreateString(payload)
-    device_type_at = b.CreateString(device_type)
-    device_id_at = b.CreateString(device_id)
-    b.StartObject(6)
-    b.PrependUOffsetTRelativeSlot(_ST_SENDER, sender_at, 0)
-    b.PrependUint32Slot(_ST_CREATED, created_at, 0)
-    b.PrependUOffsetTRelativeSlot(_ST_PAYLOAD, payload_at, 0)
-    b.PrependUOffsetTRelativeSlot(_ST_DEVICE_TYPE, device_type_at, 0)
-    b.PrependUOffsetTRelativeSlot(_ST_DEVICE_ID, device_id_at, 0)
-    b.PrependUint64Slot(_ST_DELIVERED, delivered_at_ms, 0)
-    return _envelope(b, txid, topic, b.EndObject(), message_id, STREAM_MESSAGE)
+    b = _Packer()
+    sender_at = b.string(sender_id)
+    payload_at = b.string(payload)
+    device_type_at = b.string(device_type)
+    device_id_at = b.string(device_id)
+    b.start_table()
+    b.reference(_ST_SENDER, sender_at)
+    if created_at:
+        b.field(_ST_CREATED, _U32_PACK(created_at))
+    b.reference(_ST_PAYLOAD, payload_at)
+    b.reference(_ST_DEVICE_TYPE, device_type_at)
+    b.reference(_ST_DEVICE_ID, device_id_at)
+    if delivered_at_ms:
+        b.field(_ST_DELIVERED, _U64_PACK(delivered_at_ms))
+    stream = b.end_table()
+    txid_at, topic_at, message_id_at = b.string(txid), b.string(topic), b.string(message_id)
+    b.start_table()
+    b.reference(_ENV_TXID, txid_at)
+    b.reference(_ENV_TOPIC, topic_at)
+    b.field(_ENV_TYPE, bytes((STREAM_MESSAGE,)))
+    b.reference(_ENV_MESSAGE, stream)
+    b.reference(_ENV_MESSAGE_ID, message_id_at)
+    return b.finish(b.end_table())
 
 
 def _string(data: bytes) -> bytes:
@@ -242,9 +300,9 @@ def _string(data: bytes) -> bytes:
 def encode_ack(*, txid: bytes, topic: bytes, message_id: bytes = b"") -> bytes:
     """The ack of the message (txid, topic), byte for byte as the published server writes it.
 
-    Its layout is fixed but for the three strings, so it is packed directly (2 µs, where the
-    Builder takes 15): root offset, 2 bytes of padding, the vtable, the 24-byte table, then
-    message_id, topic, txid and the empty union member, each 4-aligned.
+    Its layout is fixed but for the three strings, so it is packed in one go (1 µs; through
+    _Packer 9): root offset, 2 bytes of padding, the vtable, the 24-byte table, then message_id,
+    topic, txid and the empty union member, each 4-aligned.
     """
     mid, top, tx = _string(message_id), _string(topic), _string(txid)
     at_topic = _ACK_STRINGS + len(mid)

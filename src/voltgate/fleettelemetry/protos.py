@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
@@ -266,9 +267,24 @@ _READERS: dict[str | None, Callable[[Any], SignalValue]] = {
 }
 
 
+# A location sent as a string by a vehicle without `prefer_typed`: "(37.412374 N, 122.145867 W)".
+_LOCATION_TEXT = re.compile(r"\(\s*(\d+(?:\.\d*)?)\s*([NS])\s*,\s*(\d+(?:\.\d*)?)\s*([EW])\s*\)")
+
+
+def _location(text: str) -> SignalValue:
+    match = _LOCATION_TEXT.fullmatch(text.strip())
+    if match is None:
+        return text
+    latitude, north_south, longitude, east_west = match.groups()
+    sign_lat = -1.0 if north_south == "S" else 1.0
+    sign_lon = -1.0 if east_west == "W" else 1.0
+    return (sign_lat * float(latitude), sign_lon * float(longitude))
+
+
 def signals(data: bytes) -> tuple[str, float, list[tuple[str, SignalValue]]]:
     """(vin, created_at in unix seconds (0.0 when absent), [(Field name, value)]) of a `V`
-    payload. A field number newer than the published file is named "Field<number>"."""
+    payload. A field number newer than the published file is named "Field<number>". A Location
+    sent as text is read as (lat, lon) when it parses, as the published server does."""
     message = Payload()
     try:
         message.ParseFromString(bytes(data))
@@ -280,12 +296,19 @@ def signals(data: bytes) -> tuple[str, float, list[tuple[str, SignalValue]]]:
         value = datum.value
         key: int = datum.key
         add((FIELD_NAME.get(key) or f"Field{key}", _READERS[value.WhichOneof("value")](value)))
+    for index, (name, found_value) in enumerate(found):
+        if name == "Location":  # only the first one, as in the published server
+            if isinstance(found_value, str):
+                found[index] = (name, _location(found_value))
+            break
     at = message.created_at
     return message.vin, at.seconds + at.nanos / 1e9, found
 
 
 def _member_for(field: str, value: object) -> str:
     member = TYPED_FIELDS.get(field)
+    if isinstance(value, str) and member not in _ENUM_NAMES:
+        return "string_value"  # as a vehicle without `prefer_typed` sends every field
     if member is not None:
         return member
     if isinstance(value, bool):
@@ -335,8 +358,9 @@ def payload(
 ) -> bytes:
     """A `V` payload of (Field name, value) items, each value in the member a vehicle with
     `prefer_typed` uses for that field (schema.TYPED_FIELDS), else by its Python type: bool →
-    boolean, str → string, a (lat, lon) tuple → location, a number → double; None → invalid.
-    An enum field takes its published name ("DetailedChargeStateCharging"), the name's ending
+    boolean, a (lat, lon) tuple → location, a number → double; None → invalid. A str is sent
+    as a string, as vehicles without `prefer_typed` send everything, except to an enum field,
+    which takes its published name ("DetailedChargeStateCharging"), the name's ending
     ("Charging") or its number."""
     message = Payload(vin=vin, is_resend=is_resend)
     seconds = math.floor(created_at)

@@ -1,0 +1,125 @@
+"""`voltgate telemetry ca init|issue|server`: the Fleet Telemetry vehicles' CA."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from cryptography.hazmat.primitives import hashes
+
+from voltgate.cli.common import console, emit_json, fail, settings
+from voltgate.fleettelemetry.ca import (
+    CA_CERT_FILE,
+    CertificateAuthority,
+    CertificateError,
+    check_vin,
+    create_file,
+)
+
+app = typer.Typer(help="Fleet Telemetry: vehicles streaming over mutual TLS.", no_args_is_help=True)
+ca_app = typer.Typer(help="The vehicles' certificate authority.", no_args_is_help=True)
+app.add_typer(ca_app, name="ca")
+
+CaDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--dir",
+        help="The CA's directory (default: VOLTGATE_TELEMETRY_CA_DIR, else telemetry-ca in the "
+        "data directory).",
+    ),
+]
+Out = Annotated[
+    Path, typer.Option("--out", help="Where to write the certificate (.pem) and its key (.key).")
+]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def _master_key() -> bytes:
+    try:
+        return settings().master_key_bytes()
+    except RuntimeError as exc:
+        fail(str(exc))
+
+
+def _directory(directory: Path | None) -> Path:
+    return directory or settings().resolved_telemetry_ca_dir
+
+
+def _open(directory: Path | None) -> CertificateAuthority:
+    try:
+        return CertificateAuthority.open(_directory(directory), _master_key())
+    except CertificateError as exc:
+        fail(str(exc))
+
+
+def _save(out: Path, stem: str, cert: bytes, key: bytes) -> tuple[Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = out / f"{stem}.pem", out / f"{stem}.key"
+    for path in (cert_path, key_path):
+        if path.exists():
+            fail(f"{path} exists already: remove it or choose another --out")
+    create_file(key_path, key, 0o600)
+    create_file(cert_path, cert, 0o644)
+    return cert_path, key_path
+
+
+def _report(as_json: bool, subject: str, cert: Path, key: Path, ca: CertificateAuthority) -> None:
+    ca_path = ca.directory / CA_CERT_FILE
+    if as_json:
+        emit_json({"subject": subject, "cert": str(cert), "key": str(key), "ca": str(ca_path)})
+        return
+    console.print(f"{subject}: certificate {cert}, key {key} (mode 0600)")
+    console.print(f"the CA's certificate, which verifies it: {ca_path}")
+
+
+@ca_app.command("init")
+def init(directory: CaDir = None, as_json: Json = False) -> None:
+    """Make the CA (EC P-256, 10 years); its key is encrypted under the master key."""
+    path = _directory(directory)
+    try:
+        ca = CertificateAuthority.init(path, _master_key())
+    except CertificateError as exc:
+        fail(str(exc))
+    fingerprint = ca.cert.fingerprint(hashes.SHA256()).hex(":")
+    if as_json:
+        emit_json({"dir": str(path), "ca": str(path / CA_CERT_FILE), "sha256": fingerprint})
+        return
+    console.print(f"CA created in {path}")
+    console.print(f"certificate {path / CA_CERT_FILE}, SHA-256 {fingerprint}")
+
+
+@ca_app.command("issue")
+def issue(
+    vin: Annotated[str, typer.Argument(help="The vehicle's VIN: the certificate's CN.")],
+    out: Out = Path("."),
+    directory: CaDir = None,
+    as_json: Json = False,
+) -> None:
+    """Issue a vehicle's client certificate (CN = VIN, clientAuth, 1 year) as VIN.pem and
+    VIN.key."""
+    try:
+        vin = check_vin(vin)
+    except CertificateError as exc:
+        fail(str(exc))
+    ca = _open(directory)
+    cert_path, key_path = _save(out, vin, *ca.issue_vehicle(vin))
+    _report(as_json, vin, cert_path, key_path, ca)
+
+
+@ca_app.command("server")
+def server(
+    hostname: Annotated[str, typer.Argument(help="The listener's host name or IP address.")],
+    out: Out = Path("."),
+    directory: CaDir = None,
+    as_json: Json = False,
+) -> None:
+    """Issue the listener's certificate (serverAuth, 1 year; valid for HOSTNAME, localhost and
+    127.0.0.1) as HOSTNAME.pem and HOSTNAME.key."""
+    ca = _open(directory)
+    try:
+        cert, key = ca.issue_server(hostname)
+    except CertificateError as exc:
+        fail(str(exc))
+    cert_path, key_path = _save(out, hostname, cert, key)
+    _report(as_json, hostname, cert_path, key_path, ca)
