@@ -143,6 +143,19 @@ class Settings(BaseSettings):
     graphiql: bool = True
     # Where the Fleet Telemetry vehicles' CA keeps ca.pem and ca.key (data_dir/telemetry-ca).
     telemetry_ca_dir: Path | None = None
+    # Fleet Telemetry's listener (`voltgate telemetry serve`): where it binds, the host name
+    # vehicles are configured to reach it by, and per-socket limits (fleet-telemetry's own
+    # default: 1,000 messages per 30 s; excess is dropped unacknowledged, so it is resent).
+    telemetry_host: str = "127.0.0.1"
+    telemetry_port: int = Field(default=4443, ge=0, le=65_535)
+    telemetry_hostname: str = "localhost"
+    telemetry_rate_messages: int = Field(default=1000, ge=1)
+    telemetry_rate_interval: float = Field(default=30.0, gt=0)
+    # Messages a vehicle may have waiting for their acknowledgement; beyond, its socket is not
+    # read (the queue plus batch writes of the guide: backpressure, not memory).
+    telemetry_in_flight: int = Field(default=256, ge=1)
+    # Names this listener in connectivity records, so that a restart closes its own.
+    telemetry_instance: str | None = None
 
     @field_validator("issuer")
     @classmethod

@@ -124,8 +124,15 @@ def _reference_ack(txid: bytes, topic: bytes, message_id: bytes) -> bytes:
 
 
 def _reference_stream(
-    txid: bytes, topic: bytes, message_id: bytes, created_at: int, sender_id: bytes,
-    payload: bytes, device_type: bytes, device_id: bytes, delivered_at_ms: int,
+    txid: bytes,
+    topic: bytes,
+    message_id: bytes,
+    created_at: int,
+    sender_id: bytes,
+    payload: bytes,
+    device_type: bytes,
+    device_id: bytes,
+    delivered_at_ms: int,
 ) -> bytes:
     """The published server's stream frame: the Builder called as its FlatbuffersStreamToBytes
     and FlatbuffersEnvelopeToBytes do (CreateByteString is CreateString's NUL-ended layout)."""
@@ -167,8 +174,12 @@ def test_a_stream_frame_is_byte_for_byte_the_published_servers() -> None:
         frame = encode_stream(**fields)  # type: ignore[arg-type]
         assert frame == _reference_stream(**fields), (n, fields)  # type: ignore[arg-type]
         assert decode(frame).stream == Stream(
-            fields["created_at"], fields["sender_id"], fields["payload"],  # type: ignore[arg-type]
-            fields["device_type"], fields["device_id"], fields["delivered_at_ms"],  # type: ignore[arg-type]
+            fields["created_at"],
+            fields["sender_id"],
+            fields["payload"],  # type: ignore[arg-type]
+            fields["device_type"],
+            fields["device_id"],
+            fields["delivered_at_ms"],  # type: ignore[arg-type]
         )
 
 
