@@ -1,5 +1,5 @@
-"""The owner area: a user's vehicles and home energy sites, read from memory (read models over
-their SQL stores)."""
+"""The owner area: a user's vehicles, the telemetry configs apps set on them, and home energy
+sites, read from memory (read models over their SQL stores)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from voltgate.db.engine import Database
 from voltgate.energy.readmodel import EnergySiteReadModel
 from voltgate.energy.repository import SqlEnergySiteStore
 from voltgate.energy.service import EnergySites
+from voltgate.fleettelemetry.configs.readmodel import ConfigReadModel
+from voltgate.fleettelemetry.configs.repository import SqlConfigStore
+from voltgate.fleettelemetry.configs.service import TelemetryConfigs
 from voltgate.vehicles.physics import Policy
 from voltgate.vehicles.readmodel import VehicleReadModel
 from voltgate.vehicles.repository import SqlVehicleStore
@@ -22,14 +25,19 @@ from voltgate.vehicles.service import Vehicles
 class Owner:
     vehicles: Vehicles
     energy: EnergySites
+    telemetry_configs: TelemetryConfigs
 
 
 def build_owner(settings: Settings, clock: Clock, db: Database, changes: Changes) -> Owner:
+    vehicles = Vehicles(
+        VehicleReadModel(SqlVehicleStore(db), changes),
+        clock,
+        Policy(settings.vehicle_sleep_after, settings.vehicle_wake_seconds),
+    )
     return Owner(
-        vehicles=Vehicles(
-            VehicleReadModel(SqlVehicleStore(db), changes),
-            clock,
-            Policy(settings.vehicle_sleep_after, settings.vehicle_wake_seconds),
-        ),
+        vehicles=vehicles,
         energy=EnergySites(EnergySiteReadModel(SqlEnergySiteStore(db), changes), clock),
+        telemetry_configs=TelemetryConfigs(
+            ConfigReadModel(SqlConfigStore(db), changes), vehicles, clock
+        ),
     )

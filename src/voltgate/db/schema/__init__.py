@@ -50,6 +50,7 @@ from voltgate.db.schema.owner import (
     vehicles,
 )
 from voltgate.db.schema.public import charge_points, declared
+from voltgate.db.schema.telemetry_configs import fleet_telemetry_configs
 
 __all__ = [
     "ROLLUP_FIELDS",
@@ -74,6 +75,7 @@ __all__ = [
     "energy_sites",
     "enrollments",
     "external_identities",
+    "fleet_telemetry_configs",
     "metadata",
     "partner_accounts",
     "payment_methods",

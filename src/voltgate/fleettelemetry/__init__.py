@@ -1,0 +1,1 @@
+"""Fleet Telemetry: vehicles streaming signals to voltgate."""
