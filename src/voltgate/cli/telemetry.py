@@ -1,7 +1,10 @@
-"""`voltgate telemetry ca init|issue|server`: the Fleet Telemetry vehicles' CA."""
+"""`voltgate telemetry serve` (the vehicles' listener) and `voltgate telemetry ca
+init|issue|server` (the vehicles' CA)."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +19,8 @@ from voltgate.fleettelemetry.ca import (
     check_vin,
     create_file,
 )
+from voltgate.fleettelemetry.ingest.service import serve_ingest
+from voltgate.observability import configure_logging
 
 app = typer.Typer(help="Fleet Telemetry: vehicles streaming over mutual TLS.", no_args_is_help=True)
 ca_app = typer.Typer(help="The vehicles' certificate authority.", no_args_is_help=True)
@@ -123,3 +128,35 @@ def server(
         fail(str(exc))
     cert_path, key_path = _save(out, hostname, cert, key)
     _report(as_json, hostname, cert_path, key_path, ca)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option("--host", help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port (0: any free one).")] = None,
+) -> None:
+    """Listen for vehicles streaming Fleet Telemetry (WebSockets over mutual TLS with
+    certificates from the vehicles' CA); each message is acknowledged once stored. Stops on
+    SIGINT / SIGTERM after closing the sockets and writing what waits."""
+    config = settings()
+    updates: dict[str, object] = {}
+    if host is not None:
+        updates["telemetry_host"] = host
+    if port is not None:
+        updates["telemetry_port"] = port
+    config = config.model_copy(update=updates)
+    configure_logging(
+        config.log_level, file=config.log_file, console_level=config.console_log_level
+    )
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(number, stop.set)
+        await serve_ingest(config, stop)
+
+    try:
+        asyncio.run(main())
+    except (CertificateError, RuntimeError) as exc:
+        fail(str(exc))

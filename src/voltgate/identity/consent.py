@@ -6,11 +6,15 @@ disconnecting an app withdraws the consent and revokes every token family of tha
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from voltgate.clock import Clock
 from voltgate.identity.audit import AuditLog
 from voltgate.identity.revocation import Revocations
 from voltgate.identity.stores import ConnectedApp, Consent, ConsentStore
 
+# Told (user_id, client_id) when a user disconnects an app: what else the app loses goes too.
+Disconnected = Callable[[str, str], Awaitable[None]]
 # The words a consent page shows for each scope: what the app will be able to do.
 _SCOPE_TEXT = {
     "openid": "Confirm who you are (your account identifier)",
@@ -49,6 +53,12 @@ class Consents:
         self._revocations = revocations
         self._audit = audit
         self._clock = clock
+        self._disconnected: list[Disconnected] = []
+
+    def on_disconnect(self, listener: Disconnected) -> None:
+        """`listener(user_id, client_id)` after each disconnect, whether a consent was found or
+        not: a retry after a listener failed reaches it again."""
+        self._disconnected.append(listener)
 
     async def covers(self, user_id: str, client_id: str, scopes: tuple[str, ...]) -> bool:
         consent = await self._store.get(user_id, client_id)
@@ -84,6 +94,8 @@ class Consents:
         found, families = await self._store.withdraw(user_id, client_id, self._clock.now())
         for family_id in families:
             await self._revocations.revoke_family(family_id)
+        for listener in self._disconnected:
+            await listener(user_id, client_id)
         if found:
             await self._audit.record(
                 "app_disconnected",

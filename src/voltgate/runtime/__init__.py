@@ -62,6 +62,8 @@ class Runtime:
             self.identity,
         )
         self.owner: Owner = build_owner(settings, self.clock, self.db, self.changes)
+        # Disconnecting an app removes its telemetry configs (identity knows nothing of them).
+        self.identity.consents.on_disconnect(self.owner.telemetry_configs.app_disconnected)
         self.retail: Retail = build_retail(
             self.clock,
             self.db,
@@ -177,5 +179,8 @@ class Runtime:
                 if data != self._data_generation:
                     self._data_generation = data
                     await self.changes.reload_all()
+                # Telemetry configs are read by another process too (the ingest), which no
+                # broadcast reaches on the embedded default: every process catches up itself.
+                await self.owner.telemetry_configs.catch_up()
             except Exception:
                 log.exception("change_poll_failed")

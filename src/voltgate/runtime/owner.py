@@ -1,5 +1,5 @@
-"""The owner area: a user's vehicles and home energy sites, read from memory (read models over
-their SQL stores)."""
+"""The owner area: a user's vehicles, the telemetry configs apps set on them, and home energy
+sites, read from memory (read models over their SQL stores)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from voltgate.db.engine import Database
 from voltgate.energy.readmodel import EnergySiteReadModel
 from voltgate.energy.repository import SqlEnergySiteStore
 from voltgate.energy.service import EnergySites
+from voltgate.fleettelemetry.configs.readmodel import ConfigReadModel
+from voltgate.fleettelemetry.configs.repository import SqlConfigStore
+from voltgate.fleettelemetry.configs.service import TelemetryConfigs
 from voltgate.fleettelemetry.ingest.links import ConnectivityLinks
 from voltgate.fleettelemetry.ingest.repository import SqlIngestStore
 from voltgate.vehicles.physics import Policy
@@ -25,17 +28,22 @@ class Owner:
     vehicles: Vehicles
     energy: EnergySites
     links: ConnectivityLinks  # vehicles' streaming connections, followed in memory
+    telemetry_configs: TelemetryConfigs
 
 
 def build_owner(settings: Settings, clock: Clock, db: Database, changes: Changes) -> Owner:
     links = ConnectivityLinks(SqlIngestStore(db))
+    vehicles = Vehicles(
+        VehicleReadModel(SqlVehicleStore(db), changes),
+        clock,
+        Policy(settings.vehicle_sleep_after, settings.vehicle_wake_seconds),
+        links,
+    )
     return Owner(
-        vehicles=Vehicles(
-            VehicleReadModel(SqlVehicleStore(db), changes),
-            clock,
-            Policy(settings.vehicle_sleep_after, settings.vehicle_wake_seconds),
-            links,
-        ),
+        vehicles=vehicles,
         energy=EnergySites(EnergySiteReadModel(SqlEnergySiteStore(db), changes), clock),
         links=links,
+        telemetry_configs=TelemetryConfigs(
+            ConfigReadModel(SqlConfigStore(db), changes), vehicles, clock
+        ),
     )

@@ -33,11 +33,17 @@ class FixedConfigs:
     async def allowed(self, vin: str) -> bool:
         return vin in self.vins
 
-    def current(self, vin: str) -> tuple[str, dict[str, Any]] | None:
+    async def current(self, vin: str) -> tuple[str, dict[str, Any]] | None:
         return (self.version, {"fields": self.fields}) if vin in self.vins else None
 
     async def applied(self, vin: str, version: str) -> None:
         self.applied_versions[vin] = version
+
+    def changed(self) -> set[str]:
+        return set()
+
+    async def catch_up(self) -> None:
+        pass
 
 
 @dataclass
@@ -80,9 +86,9 @@ async def live_ingest(
     db = Database(config)
     await db.upgrade()
     configs = FixedConfigs({VIN} if allowed is None else allowed)
-    ingest = await start_ingest(config, ca, configs)
+    ingest = await start_ingest(config, ca, configs, db)
     try:
-        yield Harness(ingest, ca, ingest.db, configs)
+        yield Harness(ingest, ca, db, configs)
     finally:
         await ingest.stop()
         await db.dispose()

@@ -55,6 +55,7 @@ from voltgate.db.schema.streaming import (
     vehicle_messages,
     vehicle_signal_rollups,
 )
+from voltgate.db.schema.telemetry_configs import fleet_telemetry_configs
 
 __all__ = [
     "ROLLUP_FIELDS",
@@ -79,6 +80,7 @@ __all__ = [
     "energy_sites",
     "enrollments",
     "external_identities",
+    "fleet_telemetry_configs",
     "metadata",
     "partner_accounts",
     "payment_methods",

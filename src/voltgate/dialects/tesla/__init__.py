@@ -1,6 +1,7 @@
 """Tesla Fleet API: `/oauth2/v3/token`, the third-party OpenID discovery document, the partner
-endpoints, and a user's account, vehicles, energy sites and products under `/api/1`, in
-`{"response": …}` bodies with `{"response": null, "error", "error_description", "code"}` errors.
+endpoints, and a user's account, vehicles (their Fleet Telemetry configs too), energy sites and
+products under `/api/1`, in `{"response": …}` bodies with `{"response": null, "error",
+"error_description", "code"}` errors.
 
 Every `/api/1` resource route counts against its app's limit (`RateLimit-*` on every answer,
 429 code 5001 with `Retry-After` past it). The authorization endpoint (`/oauth2/v3/authorize`)
@@ -16,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from voltgate.dialects.canonical.oauth import OAuth
-from voltgate.dialects.tesla import energy, partners, products, users, vehicles
+from voltgate.dialects.tesla import energy, partners, products, telemetry, users, vehicles
 from voltgate.dialects.tesla.errors import TESLA_ERRORS
 from voltgate.errors import RESOURCE_ERRORS, RFC_ERRORS
 from voltgate.http.kept import Kept
@@ -56,6 +57,7 @@ def mount(table: RouteTable, rt: Runtime, _kept: Kept) -> None:
     owner = rt.owner
     limited = tesla.scope(limit=PER_APP)
     vehicles.mount(limited, owner.vehicles)
+    telemetry.mount(limited, owner.telemetry_configs)
     energy.mount(limited, owner.energy)
     products.mount(limited, owner.vehicles, owner.energy)
     users.mount(limited, identity.users, rt.settings.issuer)

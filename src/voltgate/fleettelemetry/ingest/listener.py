@@ -34,7 +34,10 @@ from voltgate.fleettelemetry.ingest.store import Connectivity, IngestStore
 log = structlog.get_logger("voltgate.fleettelemetry")
 MAX_MESSAGE = 1_000_000  # bytes, as Fleet Telemetry's own server refuses beyond
 CONNECTED, DISCONNECTED = "CONNECTED", "DISCONNECTED"
-PUSH_INTERVAL = 1.0  # how often connected vehicles' configurations are compared
+# How often configurations written elsewhere are looked for and changed ones pushed; every
+# connected vehicle's is compared every `_SWEEP` pushes (an `exp` passing is no write).
+PUSH_INTERVAL = 0.5
+_SWEEP = 60
 
 
 class Configs(Protocol):
@@ -43,11 +46,17 @@ class Configs(Protocol):
     async def allowed(self, vin: str) -> bool:
         """Whether the vehicle has a configuration (the listener's allow-list)."""
 
-    def current(self, vin: str) -> tuple[str, dict[str, Any]] | None:
+    async def current(self, vin: str) -> tuple[str, dict[str, Any]] | None:
         """The configuration the vehicle should run: (version, `{"fields": …, …}`)."""
 
     async def applied(self, vin: str, version: str) -> None:
         """The vehicle said it runs this version."""
+
+    def changed(self) -> set[str]:
+        """The vehicles whose configurations changed since the last call."""
+
+    async def catch_up(self) -> None:
+        """Takes in configurations written by other processes."""
 
 
 class Limits:
@@ -174,7 +183,7 @@ class Listener:
 
     async def _push(self, connection_id: str, vin: str, ws: ServerConnection) -> None:
         """Sends the vehicle its configuration when it differs from what was sent."""
-        current = self._configs.current(vin)
+        current = await self._configs.current(vin)
         version = None if current is None else current[0]
         if current is None or self._pushed.get(connection_id) == version:
             return
@@ -183,11 +192,18 @@ class Listener:
         await ws.send(orjson.dumps(frame).decode())
 
     async def _push_changes(self) -> None:
+        turn = 0
         while True:
             await asyncio.sleep(PUSH_INTERVAL)
+            turn += 1
+            try:
+                await self._configs.catch_up()
+            except Exception:  # the database is away: next time
+                log.warning("telemetry_config_catch_up_failed", exc_info=True)
+            changed = self._configs.changed()
             for connection_id, socket in list(self.sockets.items()):
                 ws = self._conns.get(connection_id)
-                if ws is None:
+                if ws is None or (turn % _SWEEP and socket.vin not in changed):
                     continue
                 with contextlib.suppress(ConnectionClosed):
                     await self._push(connection_id, socket.vin, ws)

@@ -2,7 +2,7 @@
 their connections (connectivity records)
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 
 On PostgreSQL `vehicle_messages` is partitioned by day of `created_at` (the ingest creates the
 days ahead, `fleettelemetry.ingest.repository`); rows outside them land in the default
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
