@@ -14,7 +14,7 @@ import orjson
 import structlog
 import typer
 
-from voltgate.cli import walkthrough
+from voltgate.cli import streaming, walkthrough
 from voltgate.cli.common import console, err_console, fail, settings, started_runtime
 from voltgate.config import Environment, Settings
 from voltgate.observability import configure_logging
@@ -311,6 +311,7 @@ def sandbox(
     walkthrough.operator(base, creds["operator"])
     users = creds["users"]
     walkthrough.delegated_flow(base, users[0], creds["third_party_app"])
+    walkthrough.telemetry(base, users[0], config.telemetry_hostname, config.telemetry_port)
     for user in users:
         if user["disabled"]:
             err_console.print(f"[yellow]warning:[/yellow] {user['email']} is disabled")
@@ -332,10 +333,18 @@ def sandbox(
     shown = "every line" if log_level is LogLevel.DEBUG else f"{log_level.value} and above"
     walkthrough.show(f"Server log: {config.log_file} (here: {shown}; --log-level changes it)")
     walkthrough.show(f"Ctrl-C stops the sandbox; to start afresh, stop it and delete {data}")
+    streaming.ensure_ca(config)
+    listener, cars = streaming.start_listener(config), streaming.start_vehicles(config)
+    walkthrough.show(
+        f"Fleet Telemetry: vehicles stream to {streaming.listener_url(config)} (`voltgate "
+        "telemetry serve`, mutual TLS) as `voltgate sim vehicles`, once configured"
+    )
     ready = _announce_ready(base)
     try:
         _run_server(config, host, port)
     finally:
         _stop(ready)
+        _stop(cars)
+        _stop(listener)
         if chargers is not None:
             _stop(chargers)

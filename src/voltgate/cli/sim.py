@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from voltgate.cli.common import err_console, fail, run
+from voltgate.cli.common import err_console, fail, run, settings
 from voltgate.devices.schemas import EnrollmentCreate
+from voltgate.fleettelemetry.ca import CertificateAuthority, CertificateError
 from voltgate.runtime import Runtime
 from voltgate.simulator.charger import Behaviour
 from voltgate.simulator.fleet import Fleet, FleetConfig
 from voltgate.simulator.stats import Stats
+from voltgate.simulator.streaming import StreamingFleet
 
 app = typer.Typer(help="Simulators: chargers that report in and take commands.")
 READY_TIMEOUT = 60.0
@@ -153,3 +156,56 @@ def chargers(
         err_console.print(f"sim: error: {line}", markup=False, soft_wrap=True)
     if stats.error_count:
         sys.exit(1)
+
+
+@app.command()
+def vehicles(
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            help="The telemetry listener (default: wss://VOLTGATE_TELEMETRY_HOSTNAME:"
+            "VOLTGATE_TELEMETRY_PORT/).",
+        ),
+    ] = None,
+    tick: Annotated[float, typer.Option("--tick", min=0.1, help="Seconds between looks.")] = 1.0,
+    duration: Annotated[
+        float | None, typer.Option("--duration", min=1.0, help="Seconds; default: until Ctrl-C.")
+    ] = None,
+    parent_pid: Annotated[
+        int | None, typer.Option("--parent-pid", hidden=True, help="Exit with this process.")
+    ] = None,
+) -> None:
+    """Run every stored vehicle as a car streaming Fleet Telemetry: while awake each keeps a
+    mutual-TLS WebSocket to the listener (a certificate from the vehicles' CA) and sends what
+    its configuration asks for; asleep, it says goodbye."""
+    config = settings()
+    target = url or f"wss://{config.telemetry_hostname}:{config.telemetry_port}/"
+    try:
+        authority = CertificateAuthority.open(
+            config.resolved_telemetry_ca_dir, config.master_key_bytes()
+        )
+    except (CertificateError, RuntimeError) as exc:
+        fail(str(exc))
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(number, stop.set)
+        if duration is not None:
+            loop.call_later(duration, stop.set)
+        watch = None if parent_pid is None else loop.create_task(_orphaned(parent_pid, stop))
+        fleet = StreamingFleet(config, target, authority)
+        err_console.print(f"sim: vehicles streaming to {target}", markup=False)
+        await fleet.run(stop, tick)
+        if watch is not None:
+            watch.cancel()
+
+    asyncio.run(main())
+
+
+async def _orphaned(parent: int, stop: asyncio.Event) -> None:
+    while os.getppid() == parent:
+        await asyncio.sleep(1.0)
+    stop.set()

@@ -154,3 +154,29 @@ def beenergised(base: str, be: dict[str, str], near: tuple[float, float]) -> Non
     ).decode()
     show(f"  curl -s {auth} {json} -d {shlex.quote(nearby)} {base}/graphql")
     show(f"  Explore the schema and try them in GraphiQL: {base}/graphiql")
+
+
+def telemetry(base: str, user: dict[str, Any], hostname: str, port: int) -> None:
+    """Fleet Telemetry, as that user's app: configure a vehicle to stream, then see it synced."""
+    vin = user["vehicles"][0]["vin"]
+    auth = '-H "Authorization: Bearer $ACCESS_TOKEN"'
+    config = {
+        "vins": [vin],
+        "config": {
+            "hostname": hostname,
+            "port": port,
+            "fields": {
+                "Soc": {"interval_seconds": 5, "minimum_delta": 0.1},
+                "ChargeState": {"interval_seconds": 5},
+                "ACChargingPower": {"interval_seconds": 5},
+                "Location": {"interval_seconds": 60},
+            },
+        },
+    }
+    body = shlex.quote(orjson.dumps(config).decode())
+    show("  5. Stream its first vehicle's signals (Fleet Telemetry), and see the vehicle run it:")
+    show(
+        f"     curl -s {auth} -H 'Content-Type: application/json' -d {body} "
+        f"{base}/api/1/vehicles/fleet_telemetry_config"
+    )
+    show(f"     curl -s {auth} {base}/api/1/vehicles/{vin}/fleet_telemetry_config")
