@@ -1,0 +1,152 @@
+"""`python -m bench.fleet_telemetry`: Fleet Telemetry ingest, acknowledged after the durable
+write, measured from outside.
+
+The listener is the real `voltgate telemetry serve` (one process; `--instances 2` runs two on
+one database, as a scale-out would); the load comes from `bench.streamgen` processes on the
+same box: vehicles over mutual-TLS WebSockets, each with a window of messages in flight, 25
+Datums a message. Reported: signals/s acknowledged, p50/p99 from send to acknowledgement, and
+the CPU the listener(s) and the load generators used (a generator near 1.0 core per process
+would be the bottleneck, not the listener)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bench import proctree
+from bench.streamgen import DATUMS, vins
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _env(data: Path, database_url: str | None, master: bytes, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOLTGATE_")}
+    env["VOLTGATE_DATA_DIR"] = str(data)
+    env["VOLTGATE_MASTER_KEY"] = base64.urlsafe_b64encode(master).decode().rstrip("=")
+    env["VOLTGATE_LOG_LEVEL"] = "warning"
+    env["BENCH_MASTER_KEY_HEX"] = master.hex()
+    if database_url:
+        env["VOLTGATE_DATABASE_URL"] = database_url
+    env.update({f"VOLTGATE_{k.upper()}": v for k, v in extra.items()})
+    return env
+
+
+def _voltgate(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "-m", "voltgate", *args], env=env, check=True, cwd=ROOT)
+
+
+async def _seed(env: dict[str, str], count: int) -> None:
+    """A configuration for each bench vehicle (the listener's allow-list)."""
+    from voltgate.config import Settings
+    from voltgate.db.engine import Database
+    from voltgate.fleettelemetry.configs.repository import SqlConfigStore
+    from voltgate.fleettelemetry.configs.store import FieldConfig, TelemetryConfig
+
+    os.environ.update({k: v for k, v in env.items() if k.startswith("VOLTGATE_")})
+    db = Database(Settings())
+    try:
+        config = TelemetryConfig("localhost", 443, {"Soc": FieldConfig(1)})
+        store = SqlConfigStore(db)
+        await store.save("bench-app", "bench-user", [(v, config) for v in vins(count)], time.time())
+    finally:
+        await db.dispose()
+
+
+def _wait_port(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"the listener on {port} did not come up")
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    master = secrets.token_bytes(32)
+    with tempfile.TemporaryDirectory(prefix="bench-ft-") as tmp:
+        data = Path(tmp) / "data"
+        env = _env(data, args.database_url, master, telemetry_rate_messages="100000000")
+        _voltgate(env, "db", "upgrade")
+        _voltgate(env, "telemetry", "ca", "init")
+        asyncio.run(_seed(env, args.vehicles))
+        listeners, ports = [], []
+        for n in range(args.instances):
+            port = _free_port()
+            listener_env = {**env, "VOLTGATE_TELEMETRY_INSTANCE": f"bench-{n}"}
+            command = [sys.executable, "-m", "voltgate", "telemetry", "serve", "--port", str(port)]
+            listeners.append(subprocess.Popen(command, env=listener_env, cwd=ROOT))
+            ports.append(port)
+        try:
+            for port in ports:
+                _wait_port(port)
+            before = {p.pid: proctree.cpu_seconds(p.pid) for p in listeners}
+            per = args.vehicles // args.generators
+            generators = [
+                subprocess.Popen(
+                    [
+                        sys.executable, "-m", "bench.streamgen",
+                        "--url", f"wss://localhost:{ports[n % len(ports)]}/",
+                        "--ca", str(data / "telemetry-ca"),
+                        "--vehicles", str(per), "--offset", str(n * per),
+                        "--window", str(args.window), "--duration", str(args.duration),
+                    ],
+                    env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                )  # fmt: skip
+                for n in range(args.generators)
+            ]
+            results = [orjson.loads(g.communicate()[0].splitlines()[-1]) for g in generators]
+            listener_cpu = sum(proctree.cpu_seconds(p.pid) - before[p.pid] for p in listeners)
+        finally:
+            for process in listeners:
+                process.terminate()
+                process.wait(timeout=30)
+    acked = sum(r["acked"] for r in results)
+    seconds = max(r["seconds"] for r in results)
+    return {
+        "backend": "postgres" if args.database_url else "sqlite",
+        "instances": args.instances,
+        "vehicles": args.vehicles,
+        "window": args.window,
+        "messages_per_s": acked / seconds,
+        "signals_per_s": acked * DATUMS / seconds,
+        "p50_ms": max(r["p50_ms"] for r in results),
+        "p99_ms": max(r["p99_ms"] for r in results),
+        "unacked": sum(r["unacked"] for r in results),
+        "listener_cores": listener_cpu / seconds,
+        "generator_cores": [round(r["cpu_seconds"] / r["seconds"], 2) for r in results],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url", default=None, help="PostgreSQL (default: SQLite)")
+    parser.add_argument("--instances", type=int, default=1)
+    parser.add_argument("--vehicles", type=int, default=64)
+    parser.add_argument("--generators", type=int, default=1)
+    parser.add_argument("--window", type=int, default=32)
+    parser.add_argument("--duration", type=float, default=10.0)
+    result = run(parser.parse_args())
+    print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+
+
+if __name__ == "__main__":
+    main()
