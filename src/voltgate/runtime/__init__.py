@@ -27,6 +27,7 @@ from voltgate.runtime.fleet import Fleet, build_fleet
 from voltgate.runtime.identity import Identity, build_identity
 from voltgate.runtime.owner import Owner, build_owner
 from voltgate.runtime.retail import Retail, build_retail
+from voltgate.runtime.streams import Streams
 
 log = structlog.get_logger("voltgate.runtime")
 
@@ -70,6 +71,10 @@ class Runtime:
             self.fleet,
             CatalogueConnectors(self.fleet.charge_points),
         )
+        identity = self.identity
+        self.streams = Streams(
+            settings, self.clock, self.db, identity.revocations, identity.clients
+        )
         self.metrics = Metrics(settings.metrics_port)
         self.metrics.watch(
             RuntimeCollector(
@@ -109,6 +114,7 @@ class Runtime:
             await self.metrics.start()
 
     async def stop(self) -> None:
+        await self.streams.stop()
         await self.metrics.stop()
         await self.fleet.commands.stop()
         if self._poller is not None:
