@@ -166,8 +166,8 @@ def from_environment() -> VoltgateApp:
 
 
 def _drain_on_signals(runtime: Runtime) -> None:
-    """On SIGTERM/SIGINT, end the long-polls at once: the server waits for open requests
-    before it stops, and a charger's long-poll may have 60 s to go.
+    """On SIGTERM/SIGINT, end the long-polls and close the live streams at once: the server
+    waits for open requests before it stops, and a charger's long-poll may have 60 s to go.
 
     The server's own handling stays: its loop learns of the signal through the wakeup fd,
     and the Python-level handler found here is still called.
@@ -180,6 +180,7 @@ def _drain_on_signals(runtime: Runtime) -> None:
 
         def handler(number: int, frame: FrameType | None, previous: Any = previous) -> None:
             loop.call_soon_threadsafe(runtime.fleet.commands.drain)
+            loop.call_soon_threadsafe(runtime.streams.drain)
             if callable(previous):
                 previous(number, frame)
 

@@ -87,6 +87,13 @@ class Settings(BaseSettings):
     # Per-app limit on the Tesla /api/1 resource routes: requests per window (seconds).
     api_rate_limit: int = 600
     api_rate_window: int = 60
+    # Live streams (Tellus /v1/operator/stream, the vehicle stream): frames one consumer may
+    # have waiting to be sent before it is dropped as too slow; seconds between the sources'
+    # reads of newly committed rows (a frame goes out within about this); streams one access
+    # token may hold open at once.
+    stream_buffer_frames: int = Field(default=1024, ge=1, le=1_000_000)
+    stream_poll_interval: float = Field(default=0.1, gt=0, le=1.0)
+    stream_max_per_token: int = Field(default=5, ge=1)
     # Vehicles: idle this long and a vehicle falls asleep; a wake_up takes this long.
     vehicle_sleep_after: float = 900.0
     vehicle_wake_seconds: float = 10.0

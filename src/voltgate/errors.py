@@ -136,6 +136,15 @@ class MethodNotAllowed(VoltgateError):
     code = 1001
 
 
+class UpgradeRequired(InvalidRequest):
+    """A WebSocket's path asked for without the handshake (RFC 9110 §15.5.22)."""
+
+    status_code = 426
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description, {"Upgrade": "websocket"})
+
+
 class Conflict(VoltgateError):
     error = "conflict"
     status_code = 409

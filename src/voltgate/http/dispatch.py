@@ -32,6 +32,7 @@ from voltgate.http.routing import (
     RouteTable,
     error,
 )
+from voltgate.http.sockets import serve as serve_socket
 from voltgate.http.validation import JsonBody, Params, json_object, query_values
 from voltgate.metrics.requests import Requests
 from voltgate.observability import crashed, log_request, request_id
@@ -139,6 +140,20 @@ class Endpoint:
         if result is None:
             return RawResponse(self._status, b"", call.headers)
         return RawResponse(self._status, orjson.dumps(result), [JSON_TYPE, *call.headers])
+
+    async def admit(self, call: Call[Any, Any, Any], authorization: str | None) -> None:
+        """A WebSocket handshake's checks, those of a request without a body: the guard (and
+        the rate limit), then the path and query."""
+        if self._guard is not None:
+            principal = await self._auth.authenticate(authorization)
+            if self._limit is not None:
+                limit = self._limit
+                await self._limiter.count(call, limit.key(principal), limit.who, limit.prefix)
+            call.principal_or_none = self._guard.admit(principal)
+        if self._path is not None:
+            call.path = self._path(dict(call.request.params))
+        if self._query is not None:
+            call.query = self._query(query_values(call.request.query_string))
 
     async def _kept_answer(self, call: Call[Any, Any, Any]) -> RawResponse:
         """The answer kept for this caller and request if still good, else made and kept."""
@@ -253,7 +268,7 @@ class Router:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.fallback(scope, receive, send)
+            await self._other(scope, receive, send)
             return
         matched = self.match(scope["path"])
         if matched is None:
@@ -285,6 +300,15 @@ class Router:
             if endpoint is not None:
                 endpoint.series.observe(status, seconds)
             log_request(scope, status, seconds, rid)
+
+    async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket on a WebSocket route; anything else (or elsewhere) to the fallback."""
+        matched = self.match(scope["path"]) if scope["type"] == "websocket" else None
+        endpoint = None if matched is None else matched[0].get("GET")
+        if endpoint is None or endpoint.op.socket is None:
+            await self.fallback(scope, receive, send)
+            return
+        await serve_socket(endpoint, scope, receive, send, matched[1] if matched else {})
 
 
 def _walk(node: _Node, parts: list[str], index: int, params: dict[str, str]) -> Any:

@@ -30,6 +30,7 @@ _WHY = {
     409: "Conflicts with the resource's state",
     413: "The body is too large",
     415: "The body's Content-Type is not accepted",
+    426: "A WebSocket: open it with the WebSocket handshake (Upgrade: websocket)",
     429: "Too many requests; retry after Retry-After seconds",
     503: "Not ready",
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import orjson
 from pydantic import BaseModel
@@ -22,6 +22,9 @@ from voltgate.http.guards import Guard
 from voltgate.http.kept import Keep
 from voltgate.http.request import RawRequest
 from voltgate.identity.guard import Principal
+
+if TYPE_CHECKING:
+    from voltgate.http.sockets import Socket
 
 P = TypeVar("P")
 Q = TypeVar("Q")
@@ -85,6 +88,9 @@ class Call(Generic[P, Q, B]):
 
 
 Handler = Callable[[Call[Any, Any, Any]], Awaitable[Any]]
+# A WebSocket route's handler: checks what its guard and models cannot, then accepts the socket
+# and serves it until it ends (`http.sockets`).
+SocketHandler = Callable[[Call[Any, Any, None], "Socket"], Awaitable[None]]
 
 
 class Body:
@@ -178,6 +184,7 @@ class Operation:
     public: bool = True  # listed in the OpenAPI document
     keep: Keep | None = None  # a read whose 200s are kept while their data is unchanged
     dialect: str = ""  # the dialect that registered it (a label of its metrics)
+    socket: SocketHandler | None = None  # a WebSocket route: its handler (`http.sockets`)
 
     def statuses(self) -> list[int]:
         """Every error status this route can answer."""
@@ -226,6 +233,16 @@ class RouteTable:
 
     def delete(self, path: str, handler: Handler, **options: Any) -> Operation:
         return self.add("DELETE", path, handler, **options)
+
+    def websocket(self, path: str, handler: SocketHandler, **options: Any) -> Operation:
+        """A WebSocket at `path`: its handshake (a GET) passes the guard and the path and query
+        models, then `handler(call, socket)` runs; a GET without the handshake is 426."""
+        from voltgate.http.sockets import upgrade_required
+
+        failures = (*options.pop("failures", self.defaults.get("failures", ())), 426)
+        return self.add(
+            "GET", path, upgrade_required, socket=handler, status=101, failures=failures, **options
+        )
 
     def replace(self, op: Operation, **changes: Any) -> None:
         self.operations[self.operations.index(op)] = replace(op, **changes)

@@ -19,6 +19,7 @@ from voltgate.config import Settings
 from voltgate.contracts.connectors import CatalogueConnectors
 from voltgate.db.engine import Database, head_revision
 from voltgate.db.stores import SqlStateStore
+from voltgate.fleettelemetry import signals
 from voltgate.identity.secrets import Crypto
 from voltgate.ids import unique_hex
 from voltgate.metrics import Metrics
@@ -27,6 +28,7 @@ from voltgate.runtime.fleet import Fleet, build_fleet
 from voltgate.runtime.identity import Identity, build_identity
 from voltgate.runtime.owner import Owner, build_owner
 from voltgate.runtime.retail import Retail, build_retail
+from voltgate.runtime.streams import Streams
 
 log = structlog.get_logger("voltgate.runtime")
 
@@ -72,6 +74,11 @@ class Runtime:
             self.fleet,
             CatalogueConnectors(self.fleet.charge_points),
         )
+        identity = self.identity
+        self.streams = Streams(
+            settings, self.clock, self.db, identity.revocations, identity.clients
+        )
+        self.streams.feed_vehicles(signals.decode)
         self.metrics = Metrics(settings.metrics_port)
         self.metrics.watch(
             RuntimeCollector(
@@ -112,6 +119,7 @@ class Runtime:
             await self.metrics.start()
 
     async def stop(self) -> None:
+        await self.streams.stop()
         await self.metrics.stop()
         await self.owner.links.stop()
         await self.fleet.commands.stop()

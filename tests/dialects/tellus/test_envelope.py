@@ -66,12 +66,16 @@ async def test_every_tellus_route_documents_its_envelope_and_its_errors(app: App
     for method, path, spec in routes:
         where = f"{method.upper()} {path}"
         success = [s for s in spec["responses"] if s.startswith("2")]
-        assert success, where
+        if "101" in spec["responses"]:  # a WebSocket: its messages are frames, not envelopes
+            assert not success, where
+            success = []
+        else:
+            assert success, where
         for status in success:
             ref = spec["responses"][status]["content"]["application/json"]["schema"]["$ref"]
             envelope = schemas[ref.rsplit("/", 1)[1]]
             assert {"code", "message", "data"} <= set(envelope["required"]), where
-        errors = {int(s) for s in spec["responses"] if not s.startswith("2")}
+        errors = {int(s) for s in spec["responses"] if s[0] in "345"}
         assert 405 in errors, where
         queried = any(p["in"] == "query" for p in spec.get("parameters", []))
         if queried or "requestBody" in spec:

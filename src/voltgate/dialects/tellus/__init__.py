@@ -1,13 +1,21 @@
 """Tellus Open Platform: JSON token requests, the `{code, message, data}` envelope, numeric
-error codes (`errors.TELLUS_ERRORS`), page/size lists; the operator's inventory and controls
-and the charger's channel.
+error codes (`errors.TELLUS_ERRORS`), page/size lists; the operator's inventory and controls,
+the charger's channel and the operator's live stream.
 
 `mount(table, rt, kept)` picks the services each group of routes uses, once, at start-up.
 """
 
 from __future__ import annotations
 
-from voltgate.dialects.tellus import channel, charging, commands, inventory, telemetry, tokens
+from voltgate.dialects.tellus import (
+    channel,
+    charging,
+    commands,
+    inventory,
+    stream,
+    telemetry,
+    tokens,
+)
 from voltgate.errors import TELLUS_ERRORS
 from voltgate.http.kept import Kept
 from voltgate.http.routing import RouteTable
@@ -23,3 +31,5 @@ def mount(table: RouteTable, rt: Runtime, _kept: Kept) -> None:
     channel.mount(tellus, fleet.commands, rt.clock, rt.settings.max_body_bytes)
     telemetry.mount(tellus, fleet.telemetry, rt.clock)
     charging.mount(tellus, fleet.charging, rt.clock)
+    streams = rt.streams
+    stream.mount(tellus, fleet.devices, streams.chargers, streams.charger_feed, streams.sessions)

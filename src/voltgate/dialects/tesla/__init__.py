@@ -17,7 +17,15 @@ from __future__ import annotations
 from typing import Any
 
 from voltgate.dialects.canonical.oauth import OAuth
-from voltgate.dialects.tesla import energy, partners, products, telemetry, users, vehicles
+from voltgate.dialects.tesla import (
+    energy,
+    partners,
+    products,
+    stream,
+    telemetry,
+    users,
+    vehicles,
+)
 from voltgate.dialects.tesla.errors import TESLA_ERRORS
 from voltgate.errors import RESOURCE_ERRORS, RFC_ERRORS
 from voltgate.http.kept import Kept
@@ -58,6 +66,8 @@ def mount(table: RouteTable, rt: Runtime, _kept: Kept) -> None:
     limited = tesla.scope(limit=PER_APP)
     vehicles.mount(limited, owner.vehicles)
     telemetry.mount(limited, owner.telemetry_configs)
+    live = rt.streams
+    stream.mount(limited, owner.vehicles, live.vehicles, live.vehicle_feed, live.sessions)
     energy.mount(limited, owner.energy)
     products.mount(limited, owner.vehicles, owner.energy)
     users.mount(limited, identity.users, rt.settings.issuer)
