@@ -23,6 +23,7 @@ from voltgate.identity.secrets import Crypto
 from voltgate.ids import unique_hex
 from voltgate.metrics import Metrics
 from voltgate.metrics.collector import RuntimeCollector, Sources
+from voltgate.runtime.alerting import Alerting, build_alerting
 from voltgate.runtime.fleet import Fleet, build_fleet
 from voltgate.runtime.identity import Identity, build_identity
 from voltgate.runtime.owner import Owner, build_owner
@@ -70,6 +71,16 @@ class Runtime:
             self.fleet,
             CatalogueConnectors(self.fleet.charge_points),
         )
+        self.alerting: Alerting = build_alerting(
+            settings,
+            self.clock,
+            self.db,
+            self.crypto,
+            self.changes,
+            self.identity,
+            self.fleet,
+            self.owner,
+        )
         self.metrics = Metrics(settings.metrics_port)
         self.metrics.watch(
             RuntimeCollector(
@@ -106,6 +117,7 @@ class Runtime:
             await self.fleet.telemetry.start()
             self._poller = asyncio.create_task(self._poll_changes(), name="voltgate-changes")
             self.fleet.commands.start()
+            await self.alerting.start()
             await self.metrics.start()
 
     async def stop(self) -> None:
@@ -119,6 +131,7 @@ class Runtime:
             task.cancel()
         await self.changes.stop()
         await self.fleet.telemetry.stop()
+        await self.alerting.stop()
         await self.coordinator.close()
         await self.db.dispose()
 

@@ -7,6 +7,14 @@ to compare with token claims.
 
 from __future__ import annotations
 
+from voltgate.db.schema.alerting import (
+    alert_rules,
+    alert_states,
+    alerts,
+    webhook_deliveries,
+    webhook_endpoints,
+    webhook_leases,
+)
 from voltgate.db.schema.base import metadata
 from voltgate.db.schema.contacts import contacts, external_identities
 from voltgate.db.schema.contracts import (
@@ -54,6 +62,9 @@ from voltgate.db.schema.public import charge_points, declared
 __all__ = [
     "ROLLUP_FIELDS",
     "ROLLUP_PARTS",
+    "alert_rules",
+    "alert_states",
+    "alerts",
     "audit_events",
     "authorization_codes",
     "charge_points",
@@ -89,4 +100,7 @@ __all__ = [
     "users",
     "vehicle_charging_sessions",
     "vehicles",
+    "webhook_deliveries",
+    "webhook_endpoints",
+    "webhook_leases",
 ]
