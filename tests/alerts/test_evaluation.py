@@ -165,3 +165,30 @@ async def test_charger_telemetry_reaches_the_evaluator(alerting: App) -> None:
     ] * 2
     assert [a["details"]["previous_state"] for a in items] == ["available", "available"]
     assert (await _alerts(app, other_op.headers))["items"] == []  # not its charger
+
+
+async def test_two_processes_seeing_one_vehicle_never_fire_a_crossing_twice(
+    backend: Backend,
+) -> None:
+    async with alerting_app(backend) as first:
+        client = await third_party(first)
+        vin = await consenting_vehicle(first, client.client_id)
+        await rule(first, client, **LOW_SOC)
+        start = first.clock.now()
+        async with alerting_app(backend) as second:
+            a, b = first.rt.alerting.alerts, second.rt.alerting.alerts
+
+            def soc(at: float, value: float) -> list[Signal]:
+                return [Signal(vin, "Soc", start + at, value)]
+
+            assert await a.observe(soc(0, 30)) == []  # armed in the first
+            assert len(await b.observe(soc(1, 10))) == 1  # the second fires
+            # The first, unaware, sees it below too: its write loses to the second's.
+            assert await a.observe(soc(2, 9)) == []
+            assert a.engine.lost == 1
+            # Read again from the database (fired), it re-arms and fires the next crossing.
+            assert await a.observe(soc(3, 25)) == []
+            fired = await a.observe(soc(4, 10))
+            assert [x.fired_at for x in fired] == [start + 4]
+            listed = (await _alerts(first, client.headers))["items"]
+            assert [x["fired_at"] for x in listed] == [start + 1, start + 4]

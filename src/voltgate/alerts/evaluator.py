@@ -1,23 +1,27 @@
 """The engine: each (rule, subject) pair's state machine, fed the signals of committed batches,
 and the alerts they fire stored durably.
 
-`observe(signals)` evaluates a batch and, if anything fired, stores the alerts, a webhook
-delivery per endpoint of their app (the outbox) and the firing machines' states in one
-transaction; it returns once that has committed. If the write fails, every machine the batch
-touched is put back as it was and the exception propagates: the batch counts as not observed
-and may be observed again.
+`observe(signals)` evaluates a batch and, if anything fired, stores the firing machines' states,
+the alerts and a webhook delivery per endpoint of their app (the outbox) in one transaction; it
+returns once that has committed. If the write fails, every machine the batch touched is put back
+as it was and the exception propagates: the batch counts as not observed and may be observed
+again.
 
 Restart: a machine's state is saved with every alert it fires (same transaction) and, for
-machines that changed without firing, every `flush_seconds` and at stop; a machine is created
-from its saved state the first time its subject is seen. So a restart never fires a crossing
-again (its "fired" state was committed with the alert) and at worst repeats up to
-`flush_seconds` of quieter progress (a pending threshold restarts its minimum duration, a delta
-window misses those samples). The same signal observed twice (a batch redelivered) fires
-nothing new: an alert is unique per (rule, subject, moment).
+machines that changed without firing, every `flush_seconds` and at stop; a machine is made from
+its saved state the first time its subject is seen. So a restart never fires a crossing again
+(its "fired" state was committed with the alert) and at worst repeats up to `flush_seconds` of
+quieter progress (a pending threshold restarts its minimum duration, a delta window misses
+those samples). A signal older than the last one a machine took is ignored, and an alert is
+unique per (rule, subject, moment): the same batch observed again fires nothing.
 
-One process evaluates a subject at a time: the ingest routes a vehicle's (or charger's) signals
-to the instance its connection is on; a machine not fed for `idle_seconds` is saved and dropped,
-so a subject that moved to another instance is read back from the database there.
+Several processes: every write of a state names the version it was read at, and an alert is
+stored only with its machine's state. If another process wrote that state meanwhile (it saw the
+same subject), the write loses, nothing of it is stored and the subject's machines are read
+again from the database: a crossing is never fired twice, though progress another process made
+in its last `flush_seconds` may be missed. A subject's signals normally reach one process (a
+vehicle's connection lives on one instance); a subject not fed for `idle_seconds` is saved and
+dropped from memory, so one that moved is read back from the database where it went.
 """
 
 from __future__ import annotations
@@ -26,21 +30,24 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 
-import orjson
 import structlog
 
 from voltgate.alerts.audience import Audience
-from voltgate.alerts.machines import Alert, Machine, machine_for
+from voltgate.alerts.held import Held, Key
+from voltgate.alerts.machines import Alert
 from voltgate.alerts.rules import Rule
-from voltgate.alerts.signals import Signal, from_readings, in_order, target_of
-from voltgate.alerts.store import AlertStore, RuleStore, SavedState, StoredAlert
+from voltgate.alerts.signals import CHARGERS, Signal, from_readings, in_order, target_of
+from voltgate.alerts.store import AlertStore, Firing, RuleStore, StoredAlert
 from voltgate.clock import Clock
 from voltgate.ids import new_id
 from voltgate.telemetry.store import Reading
 
 log = structlog.get_logger("voltgate.alerts")
-Key = tuple[str, str]  # (rule id, subject)
 Fired = Callable[[list[StoredAlert]], None]
+Before = dict[Key, dict[str, object]]  # the machines a batch touched, as they were
+# Signals submitted and not yet evaluated past which more are dropped (and logged) rather than
+# held without bound when evaluation falls behind.
+MAX_QUEUED = 1_000_000
 
 
 class Engine:
@@ -62,32 +69,30 @@ class Engine:
         self._flush_seconds = flush_seconds
         self._idle_seconds = idle_seconds
         self._on_fired = tuple(on_fired)
-        self._machines: dict[Key, Machine] = {}
-        self._saved: dict[str, dict[str, str]] = {}  # subject -> rule id -> state not yet used
-        self._seen: dict[str, float] = {}  # subject -> when it was last fed (clock)
-        self._dirty: set[Key] = set()
-        self._waiting: set[Key] = set()  # machines with a deadline
+        self._held = Held(store.states_of)
         self._lock = asyncio.Lock()
         self._targets: tuple[int, dict[str, list[Rule]], dict[str, frozenset[str]]] = (-1, {}, {})
+        self._read: frozenset[str] = frozenset()  # every field some rule reads
         self._queue: list[Signal] = []
         self._feeder: asyncio.Task[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
-        self.fired = 0  # alerts stored, for tests and metrics
+        self.fired = self.lost = 0  # alerts stored; state writes another process won
 
     # -- feeding -------------------------------------------------------------------------
 
     async def observe(self, signals: Sequence[Signal]) -> list[StoredAlert]:
         """Evaluate committed signals; the alerts they fired, once stored with their deliveries."""
-        version, rules = self._rules.everything()
-        if not signals or not rules:
+        by_target, fields = self._by_target()
+        if not signals or not by_target:
             return []
-        by_target, fields = self._by_target(version, rules)
+        read = self._read
+        wanted_signals = [s for s in signals if s.field in read]
         async with self._lock:
+            held, now = self._held, self._clock.now()
             fired: list[Alert] = []
-            touched: dict[Key, dict[str, object]] = {}
+            before: Before = {}
             seen: dict[tuple[str, str], bool] = {}
-            now = self._clock.now()
-            for subject, sequence in in_order(signals).items():
+            for subject, sequence in in_order(wanted_signals).items():
                 target = target_of(subject)
                 wanted = fields.get(target)
                 if not wanted or not any(s.field in wanted for s in sequence):
@@ -95,25 +100,22 @@ class Engine:
                 applicable = await self._applicable(by_target[target], subject, target, seen)
                 if not applicable:
                     continue
-                self._seen[subject] = now
-                for key, machine in await self._machines_for(subject, applicable):
-                    if key not in touched:
-                        touched[key] = machine.state()
+                held.seen[subject] = now
+                for key, machine in await held.for_subject(subject, applicable):
+                    if key not in before:
+                        before[key] = machine.state()
                     for signal in sequence:
                         fired += machine.feed(signal)
-                    if machine.deadline() is None:
-                        self._waiting.discard(key)
-                    else:
-                        self._waiting.add(key)
-            self._dirty.update(touched)
-            if not fired:
-                return []
-            return await self._store_fired(fired, touched)
+                    held.fed(key, machine)
+            return await self._store_fired(fired, before) if fired else []
 
     def submit(self, signals: Sequence[Signal]) -> None:
         """`observe` later, in order, without waiting (a listener on an ingest path); a failure
         is logged."""
-        if not signals or not self._rules.everything()[1]:
+        if not signals or not self._by_target()[0]:
+            return
+        if len(self._queue) + len(signals) > MAX_QUEUED:
+            log.warning("alert_signals_dropped", signals=len(signals), queued=len(self._queue))
             return
         self._queue.extend(signals)
         if self._feeder is None:
@@ -121,7 +123,7 @@ class Engine:
 
     def readings(self, batch: Sequence[Reading]) -> None:
         """The charger telemetry listener: committed readings, as signals (`submit`)."""
-        if self._rules.everything()[1]:
+        if CHARGERS in self._by_target()[0]:
             self.submit(from_readings(batch))
 
     async def drain(self) -> None:
@@ -168,44 +170,37 @@ class Engine:
     async def flush(self) -> list[StoredAlert]:
         """Fire the deadlines that passed, save the states that changed, forget idle subjects."""
         async with self._lock:
-            now = self._clock.now()
-            _, rules = self._rules.everything()
-            live = {rule.id for rule in rules}
-            for key in [k for k in self._machines if k[0] not in live]:
-                self._forget(key)
-            stored: list[StoredAlert] = []
+            held, now = self._held, self._clock.now()
+            live = {rule.id for rule in self._rules.everything()[1]}
+            for key in [k for k in held.machines if k[0] not in live]:
+                held.forget(key)
             fired: list[Alert] = []
-            touched: dict[Key, dict[str, object]] = {}
-            for key in list(self._waiting):
-                machine = self._machines[key]
-                before = machine.state()
+            before: Before = {}
+            for key in list(held.waiting):
+                machine = held.machines[key]
+                state = machine.state()
                 ticked = machine.tick(now)
                 if ticked:
-                    touched[key] = before
+                    before[key] = state
                     fired += ticked
                 if machine.deadline() is None:
-                    self._waiting.discard(key)
-            if fired:
-                stored = await self._store_fired(fired, touched)
-            dirty = [k for k in self._dirty if k in self._machines]
+                    held.waiting.discard(key)
+            stored = await self._store_fired(fired, before) if fired else []
+            dirty = [k for k in held.dirty if k in held.machines]
             if dirty:
-                await self._store.save_states([self._saved_state(k, now) for k in dirty])
-            self._dirty.clear()
-            idle = [s for s, at in self._seen.items() if now - at > self._idle_seconds]
-            if idle:
-                gone = set(idle)
-                for key in [k for k in self._machines if k[1] in gone]:
-                    self._forget(key)
-                for subject in idle:
-                    del self._seen[subject]
-                    self._saved.pop(subject, None)
+                written = await self._store.save_states([held.saved_state(k, now) for k in dirty])
+                for key, ok in zip(dirty, written, strict=True):
+                    self._wrote(key, ok)
+            held.dirty.clear()
+            for subject in held.idle(now, self._idle_seconds):
+                held.drop_subject(subject)
             return stored
 
     # -- inside ----------------------------------------------------------------------------
 
-    def _by_target(
-        self, version: int, rules: list[Rule]
-    ) -> tuple[dict[str, list[Rule]], dict[str, frozenset[str]]]:
+    def _by_target(self) -> tuple[dict[str, list[Rule]], dict[str, frozenset[str]]]:
+        """The rules by target and the fields each target's rules read, rebuilt on a change."""
+        version, rules = self._rules.everything()
         held_version, by_target, fields = self._targets
         if held_version != version:
             by_target = {}
@@ -215,6 +210,7 @@ class Engine:
                 collected.setdefault(rule.target, set()).update(rule.spec.fields(rule.target))
             fields = {target: frozenset(names) for target, names in collected.items()}
             self._targets = (version, by_target, fields)
+            self._read = frozenset().union(*fields.values())
         return by_target, fields
 
     async def _applicable(
@@ -232,69 +228,47 @@ class Engine:
                 out.append(rule)
         return out
 
-    async def _machines_for(self, subject: str, rules: list[Rule]) -> list[tuple[Key, Machine]]:
-        saved = self._saved.get(subject)
-        if saved is None:
-            saved = self._saved[subject] = dict(await self._store.states_of(subject))
-        out: list[tuple[Key, Machine]] = []
-        for rule in rules:
-            key = (rule.id, subject)
-            machine = self._machines.get(key)
-            if machine is None:
-                machine = machine_for(rule, subject)
-                state = saved.pop(rule.id, None)
-                if state is not None:
-                    try:
-                        machine.restore(orjson.loads(state))
-                    except (ValueError, TypeError, KeyError):
-                        log.warning("alert_state_unreadable", rule_id=rule.id)
-                self._machines[key] = machine
-            out.append((key, machine))
-        return out
-
-    async def _store_fired(
-        self, fired: list[Alert], touched: dict[Key, dict[str, object]]
-    ) -> list[StoredAlert]:
-        now = self._clock.now()
+    async def _store_fired(self, fired: list[Alert], before: Before) -> list[StoredAlert]:
+        held, now = self._held, self._clock.now()
         owners = {rule.id: rule.client_id for rule in self._rules.everything()[1]}
-        alerts = [
-            StoredAlert(
-                id=new_id("alr_"),
-                client_id=owners.get(a.rule_id, ""),
-                rule_id=a.rule_id,
-                subject=a.subject,
-                kind=a.kind,
-                fired_at=a.fired_at,
-                value=a.value,
-                details=a.details,
-                created_at=now,
-            )
-            for a in fired
-            if a.rule_id in owners
-        ]
-        keys = {(a.rule_id, a.subject) for a in fired}
-        states = [self._saved_state(k, now) for k in keys if k in self._machines]
+        by_key: dict[Key, list[StoredAlert]] = {}
+        for a in fired:
+            if a.rule_id in owners and (a.rule_id, a.subject) in held.machines:
+                by_key.setdefault((a.rule_id, a.subject), []).append(
+                    StoredAlert(
+                        id=new_id("alr_"),
+                        client_id=owners[a.rule_id],
+                        rule_id=a.rule_id,
+                        subject=a.subject,
+                        kind=a.kind,
+                        fired_at=a.fired_at,
+                        value=a.value,
+                        details=a.details,
+                        created_at=now,
+                    )
+                )
+        firings = [Firing(held.saved_state(k, now), tuple(a)) for k, a in by_key.items()]
         try:
-            new = await self._store.fire(alerts, states)
+            results = await self._store.fire(firings)
         except BaseException:
-            for key, before in touched.items():
-                machine = self._machines.get(key)
+            for key, state in before.items():
+                machine = held.machines.get(key)
                 if machine is not None:
-                    machine.restore(before)
+                    machine.restore(state)
             raise
-        self._dirty.difference_update(keys)
-        stored = [alert for alert, is_new in zip(alerts, new, strict=True) if is_new]
+        stored: list[StoredAlert] = []
+        for firing, (written, new) in zip(firings, results, strict=True):
+            self._wrote((firing.state.rule_id, firing.state.subject), written)
+            stored += [alert for alert, is_new in zip(firing.alerts, new, strict=True) if is_new]
         self.fired += len(stored)
         if stored:
             for listener in self._on_fired:
                 listener(stored)
         return stored
 
-    def _saved_state(self, key: Key, now: float) -> SavedState:
-        state = orjson.dumps(self._machines[key].state()).decode()
-        return SavedState(key[0], key[1], state, now)
-
-    def _forget(self, key: Key) -> None:
-        self._machines.pop(key, None)
-        self._dirty.discard(key)
-        self._waiting.discard(key)
+    def _wrote(self, key: Key, written: bool) -> None:
+        if written:
+            self._held.written(key)
+        else:
+            self.lost += 1
+            self._held.lost(key)

@@ -8,9 +8,10 @@ from typing import Any
 import orjson
 
 from voltgate.alerts.rules import Rule, spec_from, spec_json
-from voltgate.alerts.store import SavedState, StoredAlert
+from voltgate.alerts.store import Firing, SavedState, StoredAlert
 from voltgate.db.engine import Database
 from voltgate.db.statements import Row, Statement
+from voltgate.ids import unique_hex
 from voltgate.webhooks.outbox import ENQUEUE
 
 _ALL_RULES = Statement(
@@ -29,19 +30,29 @@ _DELETE_STATES = Statement(
        (SELECT id FROM alert_rules WHERE id = ? AND client_id = ?)"""
 )
 _DELETE_RULE = Statement("DELETE FROM alert_rules WHERE id = ? AND client_id = ?")
-_STATES_OF = Statement("SELECT rule_id, state FROM alert_states WHERE subject = ?")
-_SAVE_STATE = Statement(
-    """INSERT INTO alert_states (rule_id, subject, state, updated_at)
-       SELECT CAST(? AS VARCHAR(40)), CAST(? AS VARCHAR(100)), CAST(? AS TEXT),
-              CAST(? AS DOUBLE PRECISION)
-       WHERE EXISTS (SELECT 1 FROM alert_rules WHERE id = ?)
-       ON CONFLICT (rule_id, subject)
-       DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at"""
+_STATES_OF = Statement("SELECT rule_id, state, version FROM alert_states WHERE subject = ?")
+# A state written over the version this process read (0 rows: another process wrote since).
+_UPDATE_STATE = Statement(
+    """UPDATE alert_states SET state = ?, version = version + 1, writer = ?, updated_at = ?
+       WHERE rule_id = ? AND subject = ? AND version = ?"""
 )
+# A first state (0 rows: another process stored one first, or the rule is gone).
+_FIRST_STATE = Statement(
+    """INSERT INTO alert_states (rule_id, subject, state, version, writer, updated_at)
+       SELECT CAST(? AS VARCHAR(40)), CAST(? AS VARCHAR(100)), CAST(? AS TEXT), 1,
+              CAST(? AS VARCHAR(40)), CAST(? AS DOUBLE PRECISION)
+       WHERE EXISTS (SELECT 1 FROM alert_rules WHERE id = ?)
+       ON CONFLICT (rule_id, subject) DO NOTHING"""
+)
+# An alert, only if its machine's state was written by the same transaction (its writer).
 _ADD_ALERT = Statement(
     """INSERT INTO alerts
        (id, client_id, rule_id, subject, kind, fired_at, value, details, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"""
+       SELECT CAST(? AS VARCHAR(40)), CAST(? AS VARCHAR(64)), CAST(? AS VARCHAR(40)),
+              CAST(? AS VARCHAR(100)), CAST(? AS VARCHAR(40)), CAST(? AS DOUBLE PRECISION),
+              CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION)
+       WHERE EXISTS (SELECT 1 FROM alert_states WHERE rule_id = ? AND subject = ? AND writer = ?)
+       ON CONFLICT DO NOTHING"""
 )
 _AFTER = Statement(
     """SELECT id, client_id, rule_id, subject, kind, fired_at, value, details, created_at
@@ -78,8 +89,18 @@ def _alert(row: Row) -> StoredAlert:
     )
 
 
-def _state_args(state: SavedState) -> tuple[Any, ...]:
-    return (state.rule_id, state.subject, state.state, state.at, state.rule_id)
+def _state_run(state: SavedState, writer: str) -> tuple[Statement, tuple[Any, ...]]:
+    if state.version == 0:
+        args = (state.rule_id, state.subject, state.state, writer, state.at, state.rule_id)
+        return _FIRST_STATE, args
+    return _UPDATE_STATE, (
+        state.state,
+        writer,
+        state.at,
+        state.rule_id,
+        state.subject,
+        state.version,
+    )
 
 
 class SqlAlertStore:
@@ -112,37 +133,46 @@ class SqlAlertStore:
         )
         return counts[-1] == 1
 
-    async def states_of(self, subject: str) -> list[tuple[str, str]]:
-        return [(str(r[0]), str(r[1])) for r in await self._db.reader.all(_STATES_OF, subject)]
+    async def states_of(self, subject: str) -> list[tuple[str, str, int]]:
+        rows = await self._db.reader.all(_STATES_OF, subject)
+        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 
-    async def save_states(self, states: Sequence[SavedState]) -> None:
-        if states:
-            await self._db.run_together((_SAVE_STATE, [_state_args(s) for s in states]))
+    async def save_states(self, states: Sequence[SavedState]) -> list[bool]:
+        if not states:
+            return []
+        writer = unique_hex(10)
+        counts = await self._db.run_together(*(_state_run(s, writer) for s in states))
+        return [count == 1 for count in counts]
 
-    async def fire(self, alerts: Sequence[StoredAlert], states: Sequence[SavedState]) -> list[bool]:
+    async def fire(self, firings: Sequence[Firing]) -> list[tuple[bool, list[bool]]]:
         runs: list[tuple[Statement, tuple[Any, ...] | list[Any]]] = []
-        for alert in alerts:
-            runs.append(
-                (
-                    _ADD_ALERT,
-                    (
-                        alert.id,
-                        alert.client_id,
-                        alert.rule_id,
-                        alert.subject,
-                        alert.kind,
-                        alert.fired_at,
-                        orjson.dumps(alert.value).decode(),
-                        orjson.dumps(alert.details).decode(),
-                        alert.created_at,
-                    ),
+        for firing in firings:
+            state, writer = firing.state, unique_hex(10)
+            runs.append(_state_run(state, writer))
+            for alert in firing.alerts:
+                values = (
+                    alert.id,
+                    alert.client_id,
+                    alert.rule_id,
+                    alert.subject,
+                    alert.kind,
+                    alert.fired_at,
+                    orjson.dumps(alert.value).decode(),
+                    orjson.dumps(alert.details).decode(),
+                    alert.created_at,
                 )
-            )
-            runs.append((ENQUEUE, (alert.id, alert.created_at, alert.client_id, alert.id)))
-        if states:
-            runs.append((_SAVE_STATE, [_state_args(s) for s in states]))
-        counts = await self._db.run_together(*runs)
-        return [counts[2 * i] == 1 for i in range(len(alerts))]
+                runs.append((_ADD_ALERT, (*values, state.rule_id, state.subject, writer)))
+                runs.append((ENQUEUE, (alert.id, alert.created_at, alert.client_id, alert.id)))
+        counts = iter(await self._db.run_together(*runs))
+        out: list[tuple[bool, list[bool]]] = []
+        for firing in firings:
+            written = next(counts) == 1
+            new: list[bool] = []
+            for _ in firing.alerts:
+                new.append(next(counts) == 1)
+                next(counts)  # the deliveries it enqueued
+            out.append((written, new))
+        return out
 
     async def after(self, client_id: str, after_id: str, limit: int) -> list[StoredAlert]:
         rows = await self._db.reader.all(_AFTER, client_id, after_id, limit)

@@ -26,12 +26,23 @@ class StoredAlert:
 
 @dataclass(frozen=True, slots=True)
 class SavedState:
-    """A rule's state machine for one subject, as JSON text."""
+    """A rule's state machine for one subject, as JSON text, and the version of the stored state
+    this process last read or wrote (0: none stored yet). A write of it succeeds only while the
+    stored version is still that one: another process's write in between wins."""
 
     rule_id: str
     subject: str
     state: str
+    version: int
     at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Firing:
+    """A machine's new state and the alerts it fired: stored together or not at all."""
+
+    state: SavedState
+    alerts: tuple[StoredAlert, ...]
 
 
 class RuleStore(Protocol):
@@ -52,16 +63,18 @@ class RuleStore(Protocol):
 
 
 class AlertStore(Protocol):
-    async def states_of(self, subject: str) -> list[tuple[str, str]]:
-        """(rule id, state JSON) of every rule that saved a state for `subject`."""
+    async def states_of(self, subject: str) -> list[tuple[str, str, int]]:
+        """(rule id, state JSON, version) of every rule that saved a state for `subject`."""
 
-    async def save_states(self, states: Sequence[SavedState]) -> None:
-        """Upsert states, in one transaction; a state of a rule deleted meanwhile is dropped."""
+    async def save_states(self, states: Sequence[SavedState]) -> list[bool]:
+        """Write each state unless its stored version moved on (or its rule is gone), in one
+        transaction: for each, whether it was written."""
 
-    async def fire(self, alerts: Sequence[StoredAlert], states: Sequence[SavedState]) -> list[bool]:
-        """Store the alerts, a webhook delivery for each of their app's endpoints and the states,
-        in one transaction: for each alert whether it is new (False: that rule fired for that
-        subject at that moment before)."""
+    async def fire(self, firings: Sequence[Firing]) -> list[tuple[bool, list[bool]]]:
+        """In one transaction, for each firing: its state, as `save_states` would, and only if
+        that was written its alerts, each with a webhook delivery per endpoint its app has.
+        For each firing: whether its state was written, and for each alert whether it is new
+        (False also when that rule fired for that subject at that moment before)."""
 
     async def after(self, client_id: str, after_id: str, limit: int) -> list[StoredAlert]:
         """The app's alerts with ids after `after_id` ("" for the first), in id order."""

@@ -26,13 +26,17 @@ alert_rules = sa.Table(
 )
 
 # What a rule's state machine remembers about one subject (JSON), so a restart neither fires
-# again nor forgets a pending crossing.
+# again nor forgets a pending crossing. `version` moves with every write and a write must name
+# the version it read; `writer` marks the transaction that wrote it (its alerts are stored
+# only if it did).
 alert_states = sa.Table(
     "alert_states",
     metadata,
     sa.Column("rule_id", sa.String(40), primary_key=True),
     sa.Column("subject", sa.String(100), primary_key=True),
     sa.Column("state", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("writer", sa.String(40), nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.Index("ix_alert_states_subject", "subject"),
 )

@@ -34,6 +34,8 @@ def upgrade() -> None:
         sa.Column("rule_id", sa.String(40), primary_key=True),
         sa.Column("subject", sa.String(100), primary_key=True),
         sa.Column("state", sa.Text, nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("writer", sa.String(40), nullable=False),
         sa.Column("updated_at", sa.Float, nullable=False),
     )
     op.create_index("ix_alert_states_subject", "alert_states", ["subject"])
