@@ -80,6 +80,18 @@ def _wait_port(port: int, timeout: float = 60) -> None:
     raise RuntimeError(f"the listener on {port} did not come up")
 
 
+def _load(args: argparse.Namespace, ports: list[int], data: Path, n: int, per: int) -> list[str]:
+    """The n-th load generator's arguments: its share of the vehicles, on a listener in turn."""
+    return [
+        "--url", f"wss://localhost:{ports[n % len(ports)]}/",
+        "--ca", str(data / "telemetry-ca"),
+        "--vehicles", str(per),
+        "--offset", str(n * per),
+        "--window", str(args.window),
+        "--duration", str(args.duration),
+    ]  # fmt: skip
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     master = secrets.token_bytes(32)
     with tempfile.TemporaryDirectory(prefix="bench-ft-") as tmp:
@@ -102,15 +114,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             per = args.vehicles // args.generators
             generators = [
                 subprocess.Popen(
-                    [
-                        sys.executable, "-m", "bench.streamgen",
-                        "--url", f"wss://localhost:{ports[n % len(ports)]}/",
-                        "--ca", str(data / "telemetry-ca"),
-                        "--vehicles", str(per), "--offset", str(n * per),
-                        "--window", str(args.window), "--duration", str(args.duration),
-                    ],
-                    env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                )  # fmt: skip
+                    [sys.executable, "-m", "bench.streamgen", *_load(args, ports, data, n, per)],
+                    env=env,
+                    cwd=ROOT,
+                    stdout=subprocess.PIPE,
+                )
                 for n in range(args.generators)
             ]
             results = [orjson.loads(g.communicate()[0].splitlines()[-1]) for g in generators]

@@ -107,6 +107,26 @@ class Settings(BaseSettings):
     graphql_max_cost: int = Field(default=25_000, ge=100)
     graphql_max_aliases: int = Field(default=100, ge=0)
     graphql_max_batch: int = Field(default=10, ge=1, le=100)
+    # Alerts: rules per app, and how often their evaluators' changed states are saved (each
+    # state is also saved with every alert it fires); an evaluator not fed for idle seconds is
+    # saved and dropped from memory.
+    alert_max_rules: int = Field(default=100, ge=1)
+    alert_state_flush_seconds: float = Field(default=5.0, gt=0)
+    alert_state_idle_seconds: float = Field(default=600.0, gt=0)
+    # Webhooks: endpoints per app; a delivery is tried at most max_attempts times, waiting
+    # backoff_base * 2^(n-1) seconds (at most backoff_max, times a jitter in [0.5, 1)) after
+    # the n-th failure, each attempt getting timeout seconds; then it is dead (replayable).
+    # Every poll_interval a server looks for due deliveries of other instances; an endpoint is
+    # delivered by one instance at a time, under a lease of lease_seconds. A rotated secret
+    # keeps signing beside the new one for rotation_overlap seconds unless the request says.
+    webhook_max_endpoints: int = Field(default=10, ge=1)
+    webhook_max_attempts: int = Field(default=12, ge=1, le=100)
+    webhook_backoff_base: float = Field(default=2.0, gt=0)
+    webhook_backoff_max: float = Field(default=3_600.0, gt=0)
+    webhook_timeout: float = Field(default=10.0, gt=0, le=120)
+    webhook_poll_interval: float = Field(default=1.0, gt=0)
+    webhook_lease_seconds: float = Field(default=60.0, gt=0)
+    webhook_rotation_overlap: float = Field(default=86_400.0, ge=0, le=7 * 86_400)
     log_level: str = "info"
     # Also serve GET /metrics without a token on 127.0.0.1 at this port (one worker only);
     # /metrics on the API's port always answers a token with `voltgate:admin`.

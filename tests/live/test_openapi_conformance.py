@@ -2,7 +2,8 @@
 no server error, no status the document does not list, no response off its schema.
 
 The server runs the sandbox world; each group of operations is fuzzed with the token that
-passes its guard (an operator's, a charger's, a user's delegated token, a partner's) or none.
+passes its guard (an operator's, a charger's, a user's delegated token, a partner's, an app's
+own) or none.
 Bounded: a fixed seed, a few examples per operation, and a time limit per group."""
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ GROUPS = (
         "user",
     ),
     ("partner", r"^/api/1/partner_accounts", "partner"),
+    ("app", r"^/v1/(alerts|webhooks)", "app"),
     (
         "public",
         r"^/(oauth/(token|revoke|introspect)$|o/|oauth2/|\.well-known/|healthz|readyz|metrics|admin/)",
@@ -105,6 +107,7 @@ def _tokens(server: LiveServer, made: dict[str, Any], state: Path) -> dict[str, 
             "device": str(device.json()["data"]["access_token"]),
             "user": str(user.json()["access_token"]),
             "partner": client_token(*made["partner"]),
+            "app": client_token(app["client_id"], app["client_secret"]),
         }
 
 

@@ -8,10 +8,12 @@ import signal
 from pathlib import Path
 from typing import Annotated
 
+import structlog
 import typer
 from cryptography.hazmat.primitives import hashes
 
 from voltgate.cli.common import console, emit_json, fail, settings
+from voltgate.config import Settings
 from voltgate.fleettelemetry.ca import (
     CA_CERT_FILE,
     CertificateAuthority,
@@ -19,9 +21,12 @@ from voltgate.fleettelemetry.ca import (
     check_vin,
     create_file,
 )
-from voltgate.fleettelemetry.ingest.service import serve_ingest
+from voltgate.fleettelemetry.ingest.configs import ListenerConfigs
+from voltgate.fleettelemetry.ingest.service import start_ingest
 from voltgate.observability import configure_logging
+from voltgate.runtime import Runtime
 
+log = structlog.get_logger("voltgate.fleettelemetry")
 app = typer.Typer(help="Fleet Telemetry: vehicles streaming over mutual TLS.", no_args_is_help=True)
 ca_app = typer.Typer(help="The vehicles' certificate authority.", no_args_is_help=True)
 app.add_typer(ca_app, name="ca")
@@ -160,3 +165,31 @@ def serve(
         asyncio.run(main())
     except (CertificateError, RuntimeError) as exc:
         fail(str(exc))
+
+
+async def serve_ingest(settings: Settings, stop: asyncio.Event) -> None:
+    """`voltgate telemetry serve`: the listener over the runtime's configurations and database
+    until `stop` is set; then every socket is closed and what waits is written."""
+    runtime = Runtime(settings)
+    await runtime.start(serve=False)
+    runtime.follow_changes()  # configurations and alert rules written by the servers
+    alerting = runtime.alerting
+    await alerting.start_evaluator()
+    try:
+        authority = CertificateAuthority.open(
+            settings.resolved_telemetry_ca_dir, settings.master_key_bytes()
+        )
+        configs = ListenerConfigs(runtime.owner.telemetry_configs)
+        evaluate = alerting.alerts.engine.submit  # the alert rules, on what was stored
+        ingest = await start_ingest(settings, authority, configs, runtime.db, evaluate)
+        log.info(
+            "telemetry_listening",
+            address=f"wss://{settings.telemetry_hostname}:{ingest.port}",
+            instance=ingest.listener.instance,
+        )
+        try:
+            await stop.wait()
+        finally:
+            await ingest.stop()
+    finally:
+        await runtime.stop()

@@ -24,9 +24,9 @@ from google.protobuf import (  # type: ignore[import-untyped]
 )
 from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
 
+from voltgate.fleettelemetry.field_numbers import FIELD_NUMBERS
 from voltgate.fleettelemetry.schema import (
     ENUM_MEMBERS,
-    FIELD_NUMBERS,
     MESSAGE_MEMBERS,
     SCALAR_MEMBERS,
     TYPED_FIELDS,

@@ -24,6 +24,7 @@ from voltgate.identity.secrets import Crypto
 from voltgate.ids import unique_hex
 from voltgate.metrics import Metrics
 from voltgate.metrics.collector import RuntimeCollector, Sources
+from voltgate.runtime.alerting import Alerting, build_alerting
 from voltgate.runtime.fleet import Fleet, build_fleet
 from voltgate.runtime.identity import Identity, build_identity
 from voltgate.runtime.owner import Owner, build_owner
@@ -79,6 +80,16 @@ class Runtime:
             settings, self.clock, self.db, identity.revocations, identity.clients
         )
         self.streams.feed_vehicles(signals.decode)
+        self.alerting: Alerting = build_alerting(
+            settings,
+            self.clock,
+            self.db,
+            self.crypto,
+            self.changes,
+            self.identity,
+            self.fleet,
+            self.owner,
+        )
         self.metrics = Metrics(settings.metrics_port)
         self.metrics.watch(
             RuntimeCollector(
@@ -116,6 +127,7 @@ class Runtime:
             await self.owner.links.start()
             self._poller = asyncio.create_task(self._poll_changes(), name="voltgate-changes")
             self.fleet.commands.start()
+            await self.alerting.start()
             await self.metrics.start()
 
     async def stop(self) -> None:
@@ -131,6 +143,7 @@ class Runtime:
             task.cancel()
         await self.changes.stop()
         await self.fleet.telemetry.stop()
+        await self.alerting.stop()
         await self.coordinator.close()
         await self.db.dispose()
 
@@ -172,6 +185,12 @@ class Runtime:
             task = asyncio.get_running_loop().create_task(self.identity.keys.load())
             self._background.add(task)
             task.add_done_callback(self._background.discard)
+
+    def follow_changes(self) -> None:
+        """Hear other processes' changes as a server does, in a process that does not serve
+        (the telemetry listener)."""
+        if self._poller is None:
+            self._poller = asyncio.create_task(self._poll_changes(), name="voltgate-changes")
 
     async def _poll_changes(self) -> None:
         """Notice changes made by another process without a shared bus (CLI on SQLite)."""

@@ -100,6 +100,10 @@ class Telemetry:
         self.batch_sizes = Histogram(BATCH_BOUNDS)  # readings per commit
         self.commit_seconds = Histogram(COMMIT_BOUNDS)
 
+    def listen(self, listener: ReadingsListener) -> None:
+        """Tell `listener` of every committed batch too (an area built after this one)."""
+        self._listeners = (*self._listeners, listener)
+
     async def ports(self, device_id: str) -> tuple[Device, dict[int, float]]:
         """The charger and its connectors' max power (unknown: the largest there is);
         NotFound for an unregistered one."""

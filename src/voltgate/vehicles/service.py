@@ -46,6 +46,11 @@ class Vehicles:
         sessions, written only with a change to the vehicle) are made from."""
         return self._store.versions
 
+    async def owner_of(self, vin: str) -> str | None:
+        """The user whose vehicle this VIN is, if any (from memory)."""
+        vehicle = await self._store.by_vin(vin) if _VIN.match(vin) else None
+        return None if vehicle is None else vehicle.user_id
+
     async def owned(self, user_id: str) -> list[tuple[Vehicle, Present]]:
         return [await self._settled(v) for v in await self._store.of_user(user_id)]
 

@@ -7,6 +7,14 @@ to compare with token claims.
 
 from __future__ import annotations
 
+from voltgate.db.schema.alerting import (
+    alert_rules,
+    alert_states,
+    alerts,
+    webhook_deliveries,
+    webhook_endpoints,
+    webhook_leases,
+)
 from voltgate.db.schema.base import metadata
 from voltgate.db.schema.contacts import contacts, external_identities
 from voltgate.db.schema.contracts import (
@@ -60,6 +68,9 @@ from voltgate.db.schema.telemetry_configs import fleet_telemetry_configs
 __all__ = [
     "ROLLUP_FIELDS",
     "ROLLUP_PARTS",
+    "alert_rules",
+    "alert_states",
+    "alerts",
     "audit_events",
     "authorization_codes",
     "charge_points",
@@ -99,4 +110,7 @@ __all__ = [
     "vehicle_messages",
     "vehicle_signal_rollups",
     "vehicles",
+    "webhook_deliveries",
+    "webhook_endpoints",
+    "webhook_leases",
 ]

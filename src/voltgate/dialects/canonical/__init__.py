@@ -1,10 +1,19 @@
 """voltgate's own paths: the OAuth2/OIDC endpoints, `/v1/me`, health, metrics, the admin API,
-and the canonical inventory (plain JSON, cursors). The authorization endpoint and pages are
-`voltgate.web`'s."""
+the canonical inventory, alerts and webhooks (plain JSON, cursors). The authorization endpoint
+and pages are `voltgate.web`'s."""
 
 from __future__ import annotations
 
-from voltgate.dialects.canonical import account, admin, health, inventory, metrics, oauth
+from voltgate.dialects.canonical import (
+    account,
+    admin,
+    alerts,
+    health,
+    inventory,
+    metrics,
+    oauth,
+    webhooks,
+)
 from voltgate.http.kept import Kept
 from voltgate.http.routing import RouteTable
 from voltgate.runtime import Runtime
@@ -18,3 +27,5 @@ def mount(table: RouteTable, rt: Runtime, _kept: Kept) -> None:
     health.mount(table, rt.db.ping, rt.coordinator.ping)
     metrics.mount(table, rt.metrics.render)
     inventory.mount(table, rt.fleet.sites, rt.fleet.devices, rt.clock)
+    alerts.mount(table, rt.alerting.alerts)
+    webhooks.mount(table, rt.alerting.webhooks, rt.clock)

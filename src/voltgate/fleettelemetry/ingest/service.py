@@ -3,21 +3,17 @@ context with a listener certificate issued at start, the allow-list, the limits.
 
 from __future__ import annotations
 
-import asyncio
 import socket
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-import structlog
 
 from voltgate.config import Settings
 from voltgate.db.engine import Database
 from voltgate.fleettelemetry.ca import CertificateAuthority, server_context
-from voltgate.fleettelemetry.ingest.batcher import Batcher
-from voltgate.fleettelemetry.ingest.configs import ListenerConfigs
+from voltgate.fleettelemetry.ingest.batcher import Batcher, Pending
 from voltgate.fleettelemetry.ingest.listener import Configs, Limits, Listener
 from voltgate.fleettelemetry.ingest.repository import SqlIngestStore
-
-log = structlog.get_logger("voltgate.fleettelemetry")
+from voltgate.fleettelemetry.ingest.store import Signal
 
 
 @dataclass
@@ -39,10 +35,17 @@ async def start_ingest(
     authority: CertificateAuthority,
     configs: Configs,
     db: Database,
+    committed: Callable[[Sequence[Signal]], None] | None = None,
 ) -> Ingest:
-    """Listening on `settings.telemetry_host:telemetry_port` (0: any free port, see `.port`)."""
+    """Listening on `settings.telemetry_host:telemetry_port` (0: any free port, see `.port`);
+    `committed(signals)` hears the signals of each batch once stored (resends left out)."""
     store = SqlIngestStore(db)
-    batcher = Batcher(store, depth=1 if db.is_sqlite else 2)
+
+    def stored(batch: Sequence[Pending], fresh: list[bool]) -> None:
+        if committed is not None:
+            committed([s for p, new in zip(batch, fresh, strict=True) if new for s in p.signals])
+
+    batcher = Batcher(store, depth=1 if db.is_sqlite else 2, committed=stored)
     cert, key = authority.issue_server(settings.telemetry_hostname)
     listener = Listener(
         store,
@@ -58,29 +61,3 @@ async def start_ingest(
     )
     port = await listener.start(settings.telemetry_host, settings.telemetry_port)
     return Ingest(listener, batcher, port)
-
-
-async def serve_ingest(settings: Settings, stop: asyncio.Event) -> None:
-    """`voltgate telemetry serve`: the listener over the runtime's configurations and database
-    until `stop` is set; then every socket is closed and what waits is written."""
-    from voltgate.runtime import Runtime  # the whole runtime only for the command
-
-    runtime = Runtime(settings)
-    await runtime.start(serve=False)
-    try:
-        authority = CertificateAuthority.open(
-            settings.resolved_telemetry_ca_dir, settings.master_key_bytes()
-        )
-        configs = ListenerConfigs(runtime.owner.telemetry_configs)
-        ingest = await start_ingest(settings, authority, configs, runtime.db)
-        log.info(
-            "telemetry_listening",
-            address=f"wss://{settings.telemetry_hostname}:{ingest.port}",
-            instance=ingest.listener.instance,
-        )
-        try:
-            await stop.wait()
-        finally:
-            await ingest.stop()
-    finally:
-        await runtime.stop()

@@ -6,6 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple, Protocol
 
+# A decoded signal: `Signal(vin, field name, at, value)`, the shape the alert rules watch.
+from voltgate.alerts.signals import Signal
+
+__all__ = ["Connectivity", "IngestStore", "Message", "Signal", "Value"]
+
 # A decoded signal's value: numbers, text, flags, a location (latitude, longitude), or None
 # where the vehicle sent "invalid".
 Value = float | int | str | bool | tuple[float, float] | None
@@ -20,13 +25,6 @@ class Message(NamedTuple):
     created_at: float  # the vehicle's time for it (a resend keeps it)
     received_at: float
     payload: bytes  # protobuf, as sent
-
-
-class Signal(NamedTuple):
-    vin: str
-    field: str  # a Fleet Telemetry field name, e.g. "Soc"
-    at: float
-    value: Value
 
 
 class Connectivity(NamedTuple):
