@@ -183,6 +183,26 @@ class Settings(BaseSettings):
     telemetry_in_flight: int = Field(default=256, ge=1)
     # Names this listener in connectivity records, so that a restart closes its own.
     telemetry_instance: str | None = None
+    # The scale path: set, the listener acknowledges a vehicle's message once NATS JetStream
+    # stored it and `voltgate telemetry writer` processes move it into the database; unset,
+    # the listener writes to the database itself. The stream's name and subjects' prefix,
+    # its limits (age, bytes: past them new messages are refused, so vehicles resend later),
+    # the window in which a resend is dropped by its Nats-Msg-Id, the writers' durable
+    # consumer, how long a writer may hold messages unacknowledged before they go to another,
+    # how many it may hold, how many it takes at once, and how long a publish may take.
+    nats_url: str | None = None
+    nats_stream: str = Field(default="VOLTGATE_TELEMETRY", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    nats_subject_prefix: str = Field(
+        default="voltgate.telemetry", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$"
+    )
+    nats_max_age: float = Field(default=7 * 86_400.0, gt=0)
+    nats_max_bytes: int = Field(default=10 * 1024**3, ge=1024**2)
+    nats_duplicate_window: float = Field(default=120.0, gt=0)
+    nats_consumer: str = Field(default="writers", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    nats_ack_wait: float = Field(default=30.0, gt=0)
+    nats_max_ack_pending: int = Field(default=20_000, ge=1)
+    nats_writer_batch: int = Field(default=2048, ge=1, le=100_000)
+    nats_publish_timeout: float = Field(default=5.0, gt=0)
 
     @field_validator("issuer")
     @classmethod

@@ -25,7 +25,9 @@ def listener_url(config: Settings) -> str:
 
 def start_listener(config: Settings) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "voltgate", "telemetry", "serve"]
-    return subprocess.Popen(command, stdin=subprocess.DEVNULL)  # noqa: S603 - our own argv
+    # The sandbox stays on the embedded default: it runs no writers for a NATS stream.
+    env = {k: v for k, v in os.environ.items() if k != "VOLTGATE_NATS_URL"}
+    return subprocess.Popen(command, stdin=subprocess.DEVNULL, env=env)  # noqa: S603 - our own argv
 
 
 def start_vehicles(config: Settings) -> subprocess.Popen[bytes]:

@@ -1,10 +1,12 @@
-"""`voltgate telemetry serve` (the vehicles' listener) and `voltgate telemetry ca
+"""`voltgate telemetry serve` (the vehicles' listener), `voltgate telemetry writer` (the scale
+path's writers, from NATS JetStream into the database) and `voltgate telemetry ca
 init|issue|server` (the vehicles' CA)."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +24,9 @@ from voltgate.fleettelemetry.ca import (
     create_file,
 )
 from voltgate.fleettelemetry.ingest.configs import ListenerConfigs
+from voltgate.fleettelemetry.ingest.repository import SqlIngestStore
 from voltgate.fleettelemetry.ingest.service import start_ingest
+from voltgate.fleettelemetry.writer import run_writer
 from voltgate.observability import configure_logging
 from voltgate.runtime import Runtime
 
@@ -141,7 +145,8 @@ def serve(
     port: Annotated[int | None, typer.Option("--port", help="Port (0: any free one).")] = None,
 ) -> None:
     """Listen for vehicles streaming Fleet Telemetry (WebSockets over mutual TLS with
-    certificates from the vehicles' CA); each message is acknowledged once stored. Stops on
+    certificates from the vehicles' CA); each message is acknowledged once stored (in the
+    database, or with VOLTGATE_NATS_URL in NATS JetStream, for the writers). Stops on
     SIGINT / SIGTERM after closing the sockets and writing what waits."""
     config = settings()
     updates: dict[str, object] = {}
@@ -153,13 +158,18 @@ def serve(
     configure_logging(
         config.log_level, file=config.log_file, console_level=config.console_log_level
     )
+    _run_until_signal(config, serve_ingest)
 
+
+def _run_until_signal(
+    config: Settings, work: Callable[[Settings, asyncio.Event], Awaitable[None]]
+) -> None:
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(number, stop.set)
-        await serve_ingest(config, stop)
+        await work(config, stop)
 
     try:
         asyncio.run(main())
@@ -180,7 +190,8 @@ async def serve_ingest(settings: Settings, stop: asyncio.Event) -> None:
             settings.resolved_telemetry_ca_dir, settings.master_key_bytes()
         )
         configs = ListenerConfigs(runtime.owner.telemetry_configs)
-        evaluate = alerting.alerts.engine.submit  # the alert rules, on what was stored
+        # The alert rules, on what was stored; on the scale path the writers feed them.
+        evaluate = None if settings.nats_url else alerting.alerts.engine.submit
         ingest = await start_ingest(settings, authority, configs, runtime.db, evaluate)
         log.info(
             "telemetry_listening",
@@ -191,5 +202,37 @@ async def serve_ingest(settings: Settings, stop: asyncio.Event) -> None:
             await stop.wait()
         finally:
             await ingest.stop()
+    finally:
+        await runtime.stop()
+
+
+@app.command()
+def writer() -> None:
+    """On the scale path (VOLTGATE_NATS_URL): move the vehicles' messages from NATS JetStream
+    into the database, acknowledging each batch to the stream after its commit, and evaluate
+    the alert rules on them. Run one or more beside the listeners; a writer that stops or dies
+    leaves the rest to the others or to its restart. Stops on SIGINT / SIGTERM after the batch
+    in hand."""
+    config = settings()
+    if not config.nats_url:
+        fail("the writer needs VOLTGATE_NATS_URL (without it the listener writes by itself)")
+    configure_logging(
+        config.log_level, file=config.log_file, console_level=config.console_log_level
+    )
+    _run_until_signal(config, serve_writer)
+
+
+async def serve_writer(settings: Settings, stop: asyncio.Event) -> None:
+    """`voltgate telemetry writer`: one writer over the runtime's database, feeding its alert
+    rules, until `stop` is set."""
+    runtime = Runtime(settings)
+    await runtime.start(serve=False)
+    runtime.follow_changes()  # alert rules written by the servers
+    alerting = runtime.alerting
+    await alerting.start_evaluator()
+    try:
+        store = SqlIngestStore(runtime.db)
+        done = await run_writer(settings, store, stop, alerting.alerts.engine.submit)
+        log.info("telemetry_writer_stopped", messages=done.messages, batches=done.batches)
     finally:
         await runtime.stop()
