@@ -4,9 +4,15 @@ subject prefix unique, deleted at the end), writers run in process, and waits on
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import os
 import secrets
-from collections.abc import AsyncIterator, Callable
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,11 +20,13 @@ from nats.js.errors import NotFoundError
 
 from tests.conftest import Backend, make_settings
 from tests.fixtures.services import probe_nats
+from tests.fleettelemetry.ingest.support import MASTER
 from voltgate.config import Settings
 from voltgate.db.engine import Database
-from voltgate.fleettelemetry.bus import Bus
-from voltgate.fleettelemetry.ingest.store import IngestStore
-from voltgate.fleettelemetry.writer import Writer, run_writer
+from voltgate.fleettelemetry import protos
+from voltgate.fleettelemetry.bus import Bus, JetStreamStore
+from voltgate.fleettelemetry.ingest.store import IngestStore, Message, Signal
+from voltgate.fleettelemetry.writer import Writer
 
 # The scale path is NATS + PostgreSQL: these tests take the `backend` fixture on PostgreSQL only.
 ON_POSTGRES = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
@@ -87,27 +95,38 @@ async def drained(bus: Bus, timeout: float = 20.0) -> None:
 
 
 @contextlib.asynccontextmanager
-async def writer_running(settings: Settings, store: IngestStore) -> AsyncIterator[WriterTask]:
-    """A writer in process (as `voltgate telemetry writer` runs it) until the block ends."""
-    stop, ready = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(run_writer(settings, store, stop, ready=ready))
-    waiter = asyncio.create_task(ready.wait())
-    await asyncio.wait({task, waiter}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
-    waiter.cancel()
-    if task.done():
-        task.result()  # it failed at start: say why
-    handle = WriterTask(task)
+async def writer_running(
+    settings: Settings,
+    store: IngestStore,
+    committed: Callable[[Sequence[Signal]], None] | None = None,
+) -> AsyncIterator[WriterTask]:
+    """A writer in process (as `run_writer` makes one) until the block ends."""
+    bus = await Bus.connect(settings)
     try:
-        yield handle
+        await bus.ensure_stream()
+        writer = Writer(bus, store, settings.nats_writer_batch, committed)
+        stop, ready = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(writer.run(stop, ready))
+        waiter = asyncio.create_task(ready.wait())
+        await asyncio.wait({task, waiter}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        if task.done():
+            task.result()  # it failed at start: say why
+        try:
+            yield WriterTask(writer)
+        finally:
+            stop.set()
+            await task
     finally:
-        stop.set()
-        handle.writer = await task
+        await bus.close()
 
 
 class WriterTask:
-    def __init__(self, task: asyncio.Task[Writer]) -> None:
-        self.task = task
-        self.writer: Writer | None = None  # once stopped
+    def __init__(self, writer: Writer) -> None:
+        self.writer = writer
+
+    def writer_messages(self) -> int:
+        return self.writer.messages
 
 
 async def stored_txids(db: Database, vins: list[str]) -> dict[tuple[str, bytes], int]:
@@ -120,3 +139,47 @@ async def stored_txids(db: Database, vins: list[str]) -> dict[tuple[str, bytes],
             vins,
         )
     return {(row[0], bytes(row[1])): int(row[2]) for row in rows}
+
+
+def process_env(values: dict[str, Any]) -> dict[str, str]:
+    """The environment of a `voltgate` child process with these settings (no other VOLTGATE_*
+    leaks in from the test's own environment)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOLTGATE_")}
+    env.update({f"VOLTGATE_{k.upper()}": str(v) for k, v in values.items()})
+    env["VOLTGATE_MASTER_KEY"] = base64.urlsafe_b64encode(MASTER).decode().rstrip("=")
+    env["VOLTGATE_LOG_LEVEL"] = "warning"
+    return env
+
+
+def voltgate(env: dict[str, str], *args: str, log: Path) -> subprocess.Popen[bytes]:
+    """`voltgate ARGS` as its own process, its output in `log`."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "voltgate", *args],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+async def published(settings: Settings, messages: list[Message]) -> None:
+    """Puts messages on the stream as a listener does."""
+    async with connected(settings) as bus:
+        await bus.ensure_stream()
+        publisher = JetStreamStore(bus, _NoDatabase(), settings.nats_publish_timeout)
+        await publisher.start()
+        await publisher.append(messages, [[] for _ in messages])
+
+
+class _NoDatabase:
+    """For a publisher that only publishes."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the publisher reached for the database ({name})")
+
+
+def signal_messages(vin: str, count: int, items: list[tuple[str, Any]]) -> list[Message]:
+    """`count` `V` messages of a vehicle, each with these signals, a second apart."""
+    times = [time.time() - count + n for n in range(count)]
+    return [Message(vin, "V", os.urandom(8), t, t, protos.payload(vin, t, items)) for t in times]

@@ -85,7 +85,7 @@ async def test_acknowledged_once_in_the_stream_and_stored_by_a_writer(
             async with writer_running(settings, SqlIngestStore(harness.db)) as running:
                 await drained(bus)
             assert await _subjects(bus) == {}  # work queue: written messages leave the stream
-        assert running.writer is not None and running.writer.messages == 21
+        assert running.writer.messages == 21
         assert await harness.count("vehicle_messages", f"vin = '{VIN}' AND topic = 'V'") == 20
         rows = await harness.db.reader.all(
             Statement("SELECT field, sum(count) FROM vehicle_signal_rollups GROUP BY field")
