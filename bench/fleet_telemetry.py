@@ -6,7 +6,13 @@ one database, as a scale-out would); the load comes from `bench.streamgen` proce
 same box: vehicles over mutual-TLS WebSockets, each with a window of messages in flight, 25
 Datums a message. Reported: signals/s acknowledged, p50/p99 from send to acknowledgement, and
 the CPU the listener(s) and the load generators used (a generator near 1.0 core per process
-would be the bottleneck, not the listener)."""
+would be the bottleneck, not the listener).
+
+`--nats URL` measures the scale path: the listeners acknowledge once NATS JetStream stored a
+message (a stream of the run's own, deleted afterwards) and `--writers N` `voltgate telemetry
+writer` processes move the messages into the database. Also reported then: how many messages
+the writers still had to write when the load stopped, how long they took to catch up, and the
+writers' CPU."""
 
 from __future__ import annotations
 
@@ -92,11 +98,68 @@ def _load(args: argparse.Namespace, ports: list[int], data: Path, n: int, per: i
     ]  # fmt: skip
 
 
+def _bus_settings(args: argparse.Namespace) -> dict[str, str]:
+    if not args.nats:
+        return {}
+    tag = secrets.token_hex(4)
+    return {
+        "nats_url": args.nats,
+        "nats_stream": f"BENCH_{tag}",
+        "nats_subject_prefix": f"bench.{tag}",
+    }
+
+
+def _settings(env: dict[str, str]) -> Any:
+    from voltgate.config import Settings
+
+    values = {k[len("VOLTGATE_") :].lower(): v for k, v in env.items() if k.startswith("VOLTGATE_")}
+    return Settings(**values)
+
+
+async def _lag(env: dict[str, str]) -> int:
+    from voltgate.fleettelemetry.bus import Bus
+
+    bus = await Bus.connect(_settings(env))
+    try:
+        return await bus.lag()
+    finally:
+        await bus.close()
+
+
+async def _drain(env: dict[str, str], timeout: float) -> tuple[int, float | None]:
+    """(the writers' backlog now, the seconds until it was written; None: not within timeout)."""
+    started = time.monotonic()
+    backlog = await _lag(env)
+    lag = backlog
+    while lag and time.monotonic() - started < timeout:
+        await asyncio.sleep(0.1)
+        lag = await _lag(env)
+    return backlog, (time.monotonic() - started) if lag == 0 else None
+
+
+async def _delete_stream(env: dict[str, str]) -> None:
+    from voltgate.fleettelemetry.bus import Bus
+
+    bus = await Bus.connect(_settings(env))
+    try:
+        await bus.delete_stream()
+    finally:
+        await bus.close()
+
+
+def _start_writers(args: argparse.Namespace, env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+    if not args.nats:
+        return []
+    command = [sys.executable, "-m", "voltgate", "telemetry", "writer"]
+    return [subprocess.Popen(command, env=env, cwd=ROOT) for _ in range(args.writers)]
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     master = secrets.token_bytes(32)
     with tempfile.TemporaryDirectory(prefix="bench-ft-") as tmp:
         data = Path(tmp) / "data"
-        env = _env(data, args.database_url, master, telemetry_rate_messages="100000000")
+        bus = _bus_settings(args)
+        env = _env(data, args.database_url, master, telemetry_rate_messages="100000000", **bus)
         _voltgate(env, "db", "upgrade")
         _voltgate(env, "telemetry", "ca", "init")
         asyncio.run(_seed(env, args.vehicles))
@@ -107,10 +170,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             command = [sys.executable, "-m", "voltgate", "telemetry", "serve", "--port", str(port)]
             listeners.append(subprocess.Popen(command, env=listener_env, cwd=ROOT))
             ports.append(port)
+        writers = _start_writers(args, env)
+        drain: tuple[int, float | None] = (0, 0.0)
         try:
             for port in ports:
                 _wait_port(port)
-            before = {p.pid: proctree.cpu_seconds(p.pid) for p in listeners}
+            before = {p.pid: proctree.cpu_seconds(p.pid) for p in listeners + writers}
             per = args.vehicles // args.generators
             generators = [
                 subprocess.Popen(
@@ -123,14 +188,31 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             ]
             results = [orjson.loads(g.communicate()[0].splitlines()[-1]) for g in generators]
             listener_cpu = sum(proctree.cpu_seconds(p.pid) - before[p.pid] for p in listeners)
+            if writers:
+                drain = asyncio.run(_drain(env, args.drain_timeout))
+            writer_cpu = sum(proctree.cpu_seconds(p.pid) - before[p.pid] for p in writers)
         finally:
-            for process in listeners:
+            for process in listeners + writers:
                 process.terminate()
                 process.wait(timeout=30)
+            if args.nats:
+                asyncio.run(_delete_stream(env))
     acked = sum(r["acked"] for r in results)
     seconds = max(r["seconds"] for r in results)
+    scale: dict[str, Any] = {}
+    if args.nats:
+        backlog, catch_up = drain
+        busy = seconds + (catch_up or args.drain_timeout)
+        scale = {
+            "writers": args.writers,
+            "writer_backlog_at_end": backlog,
+            "writer_catch_up_s": catch_up,
+            # Written by the time the backlog was gone: load plus catch-up.
+            "signals_per_s_written": acked * DATUMS / busy if catch_up is not None else None,
+            "writer_cores": writer_cpu / busy,
+        }
     return {
-        "backend": "postgres" if args.database_url else "sqlite",
+        "backend": ("postgres" if args.database_url else "sqlite") + ("+nats" if args.nats else ""),
         "instances": args.instances,
         "vehicles": args.vehicles,
         "window": args.window,
@@ -141,6 +223,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "unacked": sum(r["unacked"] for r in results),
         "listener_cores": listener_cpu / seconds,
         "generator_cores": [round(r["cpu_seconds"] / r["seconds"], 2) for r in results],
+        **scale,
     }
 
 
@@ -152,6 +235,11 @@ def main() -> None:
     parser.add_argument("--generators", type=int, default=1)
     parser.add_argument("--window", type=int, default=32)
     parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--nats", default=None, help="NATS URL: the scale path (with --writers)")
+    parser.add_argument("--writers", type=int, default=1, help="writer processes (--nats)")
+    parser.add_argument(
+        "--drain-timeout", type=float, default=120.0, help="how long to wait for the writers"
+    )
     result = run(parser.parse_args())
     print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
 

@@ -23,7 +23,6 @@ import asyncio
 import re
 from collections.abc import Sequence
 
-import nats
 import orjson
 import structlog
 from nats.aio.client import Client
@@ -43,6 +42,7 @@ TXID = "Voltgate-Txid"  # hex: a txid is any bytes, a header is text
 CREATED_AT = "Voltgate-Created-At"
 RECEIVED_AT = "Voltgate-Received-At"
 _NOT_A_TOKEN = re.compile(r"[^A-Za-z0-9_-]")
+_FIRST_CONNECT = 10.0  # seconds
 _STREAM_IN_USE = 10058  # "stream name already in use with a different configuration"
 
 
@@ -82,6 +82,14 @@ def message_of(msg: Msg) -> Message:
         raise MalformedMessage(f"bad headers: {exc!r}") from None
 
 
+async def _reconnected() -> None:
+    log.info("nats_reconnected")
+
+
+async def _error(exc: Exception) -> None:
+    log.warning("nats_error", error=repr(exc))
+
+
 class Bus:
     """A connection to NATS and the telemetry stream as the settings name it."""
 
@@ -91,6 +99,7 @@ class Bus:
         self.stream = settings.nats_stream
         self.prefix = settings.nats_subject_prefix
         self.consumer = settings.nats_consumer
+        self.closing = False
         self._settings = settings
 
     @classmethod
@@ -98,26 +107,30 @@ class Bus:
         url = settings.nats_url
         if not url:
             raise RuntimeError("VOLTGATE_NATS_URL is not set")
-
-        async def disconnected() -> None:
-            log.warning("nats_disconnected")
-
-        async def reconnected() -> None:
-            log.info("nats_reconnected")
-
+        bus = cls(Client(), settings)
         try:
-            nc = await nats.connect(
-                url,
-                name="voltgate-telemetry",
-                connect_timeout=5,
-                allow_reconnect=True,
-                max_reconnect_attempts=-1,
-                disconnected_cb=disconnected,
-                reconnected_cb=reconnected,
-            )
+            # Once connected, reconnect for ever; the first connection gets a deadline, so
+            # that a wrong URL stops the process with a clear message.
+            async with asyncio.timeout(_FIRST_CONNECT):
+                await bus.nc.connect(
+                    url,
+                    name="voltgate-telemetry",
+                    connect_timeout=2,
+                    reconnect_time_wait=1,
+                    allow_reconnect=True,
+                    max_reconnect_attempts=-1,
+                    error_cb=_error,
+                    disconnected_cb=bus._disconnected,
+                    reconnected_cb=_reconnected,
+                )
         except Exception as exc:  # nats-py raises several kinds; all mean "not there"
+            await bus.close()
             raise RuntimeError(f"NATS at {url} is not reachable: {exc!r}") from exc
-        return cls(nc, settings)
+        return bus
+
+    async def _disconnected(self) -> None:
+        if not self.closing:
+            log.warning("nats_disconnected", stream=self.stream)
 
     def subject(self, topic: str, vin: str) -> str:
         """`<prefix>.<topic>.<VIN>`; a character a subject token cannot hold becomes `_` (the
@@ -179,6 +192,7 @@ class Bus:
         await self.js.delete_stream(self.stream)
 
     async def close(self) -> None:
+        self.closing = True
         if not self.nc.is_closed:
             await self.nc.close()
 
