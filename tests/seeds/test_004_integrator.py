@@ -8,11 +8,13 @@ from __future__ import annotations
 import shlex
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+from websockets.sync.client import connect
 
 from tests.seeds.conftest import (
     Answer,
@@ -178,7 +180,8 @@ def test_vehicles_are_configured_to_stream_to_a_telemetry_server(sandbox: Sandbo
     token = tesla_token(sandbox, "vehicle_device_data vehicle_cmds")["access_token"]
     vin = _vehicle(sandbox)["vin"]
     headers = {"Authorization": f"Bearer {token}"}
-    fields = {"Soc": {"interval_seconds": 1}, "ChargeState": {"interval_seconds": 1}}
+    every = {"interval_seconds": 1, "resend_interval_seconds": 1}  # sent each second, moved or not
+    fields = {"Soc": every, "ChargeState": every}
     answer = httpx.post(
         f"{sandbox.base_url}/api/1/vehicles/fleet_telemetry_config",
         json={"vins": [vin], "config": {"hostname": "localhost", "fields": fields}},
@@ -200,6 +203,14 @@ def test_vehicles_are_configured_to_stream_to_a_telemetry_server(sandbox: Sandbo
     # Connected: the vehicle's state comes from its connection now.
     summary = httpx.get(f"{sandbox.base_url}/api/1/vehicles/{vin}", headers=headers)
     assert summary.json()["response"]["state"] == "online"
+    # The app's stream carries what the car sends (every second here), within a second.
+    stream = sandbox.base_url.replace("http", "ws", 1) + f"/api/1/vehicles/stream?vins={vin}"
+    with connect(stream, additional_headers=headers, open_timeout=10) as live:
+        for _ in range(3):
+            frame = orjson.loads(live.recv(timeout=10))
+            sent = datetime.fromisoformat(frame["created_at"]).timestamp()
+            assert frame["vin"] == vin and {d["key"] for d in frame["data"]} <= set(fields)
+            assert time.time() - sent < 1.0, frame
 
 
 @pytest.mark.xfail(strict=True, reason="virtual keys and signed vehicle commands are issue 17")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from voltgate.streams.hub import Consumer, Hub
 from voltgate.streams.store import Row
@@ -94,7 +95,9 @@ async def test_a_row_committed_after_a_higher_id_was_read_is_still_streamed() ->
     await tailer.stop()
 
 
-async def test_a_full_page_keeps_a_frames_rows_together() -> None:
+async def _grouping(page: int) -> tuple[Table, Tailer, Any, list[list[int]]]:
+    """A tailer that groups rows by their third column, pages of `page`, recording the ids
+    each call of `frames` got; a consumer of key "a"."""
     table, hub = Table(), Hub(limit=100)
     seen: list[list[int]] = []
 
@@ -103,10 +106,15 @@ async def test_a_full_page_keeps_a_frames_rows_together() -> None:
         return _frames(rows, wants)
 
     tailer = Tailer(
-        table, hub, frames, interval=INTERVAL, name="test", page=4, group=lambda row: row[2]
+        table, hub, frames, interval=INTERVAL, name="test", page=page, group=lambda row: row[2]
     )
     consumer = hub.subscribe(["a"])
     await tailer.ready()
+    return table, tailer, consumer, seen
+
+
+async def test_a_full_page_keeps_a_frames_rows_together() -> None:
+    table, tailer, consumer, seen = await _grouping(page=4)
     # Groups: 1-2 at t1, 3-5 at t2, 6 at t3. A full page's last group may go on in the next
     # rows, so it waits for the next page: pages of 4 give 1-2 (not 1-4), 3-5, 6.
     table.commit((1, "a", "t1"), (2, "a", "t1"), (3, "a", "t2"), (4, "a", "t2"))
@@ -118,18 +126,7 @@ async def test_a_full_page_keeps_a_frames_rows_together() -> None:
 
 
 async def test_a_full_page_keeps_interleaved_frames_whole() -> None:
-    table, hub = Table(), Hub(limit=100)
-    seen: list[list[int]] = []
-
-    def frames(rows: Sequence[Row], wants: Wants) -> Iterator[tuple[str, str]]:
-        seen.append([int(r[0]) for r in rows])
-        return _frames(rows, wants)
-
-    tailer = Tailer(
-        table, hub, frames, interval=INTERVAL, name="test", page=10, group=lambda row: row[2]
-    )
-    consumer = hub.subscribe(["a"])
-    await tailer.ready()
+    table, tailer, consumer, seen = await _grouping(page=10)
     # Two writers interleaved their ids: frames A and B end in the page, C and D go on past it.
     keys = ["A", "B", "A", "B", "A", "B", "C", "D", "C", "D", "C", "D"]
     table.commit(*[(n, "a", key) for n, key in enumerate(keys, 1)])

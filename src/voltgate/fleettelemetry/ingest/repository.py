@@ -134,7 +134,11 @@ class SqlIngestStore:
         async with pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(_INSERT_MESSAGES_PG, *_columns(messages, 6))
             stored = {(row[0], bytes(row[1]), row[2]) for row in rows}
-            fresh = [(m.vin, m.txid, m.created_at) in stored for m in messages]
+            fresh = []
+            for m in messages:  # a resend in the batch of its original: one row, new once
+                key = (m.vin, m.txid, m.created_at)
+                fresh.append(key in stored)
+                stored.discard(key)
             partials = rollup([s for s, new in zip(signals, fresh, strict=True) if new])
             if partials:
                 await conn.execute(_UPSERT_PG, *_columns(partials, 9))
