@@ -1,6 +1,7 @@
 """Writers on the scale path: a writer dead between its commit and its acknowledgement loses
-nothing and doubles nothing, writers share the consumer, an unreadable message is set aside,
-and `voltgate telemetry writer` runs as a process until SIGTERM."""
+nothing and doubles nothing, writers share the consumer, a batch that did not commit is
+written again, an unreadable message is set aside, and `voltgate telemetry writer` runs as a
+process until SIGTERM."""
 
 from __future__ import annotations
 
@@ -127,6 +128,46 @@ async def test_writers_share_the_consumer(backend: Backend, bus_settings: dict[s
         assert stored == {(m.vin, m.txid): 1 for m in messages}
         assert (first.writer.messages, second.writer.messages) == (slow.messages, expected)
         assert first.writer.duplicates == second.writer.duplicates == 0
+    finally:
+        await db.dispose()
+
+
+class FailingOnce:
+    """The database store, except that the first `append` fails before it writes anything."""
+
+    def __init__(self, store: SqlIngestStore) -> None:
+        self.store = store
+        self.failed = False
+
+    async def append(
+        self, messages: Sequence[Message], signals: Sequence[Sequence[Signal]]
+    ) -> list[bool]:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("the database is away")
+        return await self.store.append(messages, signals)
+
+    async def prepare(self, now: float) -> None:
+        await self.store.prepare(now)
+
+
+@pytest.mark.services
+@ON_POSTGRES
+async def test_a_batch_that_did_not_commit_is_written_again(
+    backend: Backend, bus_settings: dict[str, Any]
+) -> None:
+    settings = scale_settings(backend, bus_settings)
+    db = Database(settings)
+    try:
+        messages = signal_messages(VIN, 10, ITEMS)
+        await published(settings, messages)
+        async with (
+            connected(settings) as bus,
+            writer_running(settings, FailingOnce(SqlIngestStore(db))) as running,
+        ):
+            await drained(bus)
+        assert await stored_txids(db, [VIN]) == {(VIN, m.txid): 1 for m in messages}
+        assert (running.writer.failures, running.writer.messages) == (1, 10)
     finally:
         await db.dispose()
 

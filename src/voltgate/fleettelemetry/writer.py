@@ -84,8 +84,9 @@ class Writer:
                     await self._write(batch)
         finally:
             with contextlib.suppress(Exception):
-                await subscription.unsubscribe()
                 await self._bus.nc.flush()  # the last acknowledgements out before leaving
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()
 
     async def _fetch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
         try:
@@ -100,8 +101,11 @@ class Writer:
     async def _write(self, batch: list[Msg]) -> None:
         now = self._clock()
         if now - self._prepared >= _PREPARE_EVERY:
-            await self._store.prepare(now)
-            self._prepared = now
+            try:
+                await self._store.prepare(now)
+                self._prepared = now
+            except Exception:  # rows go to the default partition meanwhile; next batch again
+                log.warning("telemetry_partitions_not_prepared", exc_info=True)
         kept: list[Msg] = []
         messages: list[Message] = []
         signals: list[list[Signal]] = []
@@ -130,11 +134,11 @@ class Writer:
         self.batches += 1
         self.messages += len(messages)
         self.duplicates += fresh.count(False)
+        for msg in kept:
+            await msg.ack()
         if self._committed is not None:
             news = zip(signals, fresh, strict=True)
             self._committed([s for items, new in news if new for s in items])
-        for msg in kept:
-            await msg.ack()
 
 
 async def run_writer(
