@@ -60,6 +60,13 @@ class Changes:
         self._stopping = False
         self._outbox: dict[str, set[str]] = {}
         self._sending: asyncio.Task[None] | None = None
+        # A lone server on a database file other processes also serve from (the telemetry
+        # listener evaluates alert rules, reads consents): its writes bump the generation,
+        # which those processes poll. `own_bumps` lets its own poll tell them from theirs.
+        self.local_peers = False
+        self._own_bumps = 0
+        self._bumping: asyncio.Task[None] | None = None
+        self._bump_again = False
 
     def subscribe(self, topic: str, changed: KeysChanged, reload: Reload | None = None) -> None:
         """`changed(keys)` when rows of `topic` changed elsewhere; `reload()` when anything may
@@ -78,18 +85,47 @@ class Changes:
         meanwhile). A process that is not a server (the CLI) bumps the generation and sends
         before it returns, as it may exit right after."""
         if self.serving and not self._coordinator.shared:
-            return  # a lone server (in-process coordinator): nobody else to tell
+            if self.local_peers:
+                self._bump_soon()
+            return  # a lone server (in-process coordinator): no broadcast to send
         wanted = set(keys)
         if not wanted:
             return
         if not self.serving or self._stopping:
             if not self.serving:
                 await self._state.bump()
+                self._own_bumps += 1
             await self._broadcast(topic, wanted)
             return
         self._outbox.setdefault(topic, set()).update(wanted)
         if self._sending is None:
             self._sending = asyncio.get_running_loop().create_task(self._send_outbox())
+
+    def _bump_soon(self) -> None:
+        """One bump in flight at a time; writes meanwhile make one more after it."""
+        if self._bumping is not None:
+            self._bump_again = True
+            return
+        self._bumping = asyncio.get_running_loop().create_task(self._bump())
+
+    async def _bump(self) -> None:
+        try:
+            while True:
+                self._bump_again = False
+                try:
+                    await self._state.bump()
+                    self._own_bumps += 1
+                except Exception:
+                    log.exception("generation_bump_failed")
+                if not self._bump_again or self._stopping:
+                    return
+        finally:
+            self._bumping = None
+
+    def take_own_bumps(self) -> int:
+        """The generation bumps this process made since the last call."""
+        own, self._own_bumps = self._own_bumps, 0
+        return own
 
     async def _send_outbox(self) -> None:
         try:
@@ -165,6 +201,8 @@ class Changes:
         self._stopping = True
         if self._sending is not None:
             await asyncio.wait({self._sending})
+        if self._bumping is not None:
+            await asyncio.wait({self._bumping})
         senders, self._senders = list(self._senders.values()), {}
         for task in senders:
             task.cancel()

@@ -5,6 +5,7 @@ init|issue|server` (the vehicles' CA)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -158,6 +159,9 @@ def serve(
     configure_logging(
         config.log_level, file=config.log_file, console_level=config.console_log_level
     )
+    # websockets logs every handshake, refusal and close at info: each is a connectivity record
+    # already (a vehicle without a configuration asks again every few seconds).
+    logging.getLogger("websockets").setLevel(logging.WARNING)
     _run_until_signal(config, serve_ingest)
 
 

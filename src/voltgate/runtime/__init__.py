@@ -52,6 +52,7 @@ class Runtime:
         self.state = SqlStateStore(self.db)
         self.data_state = SqlStateStore(self.db, "data")
         self.changes = Changes(self.coordinator, self.data_state, origin=unique_hex(8))
+        self.changes.local_peers = self.db.is_sqlite  # the telemetry listener, the CLI
         self.identity: Identity = build_identity(
             settings, self.clock, self.db, self.crypto, self.coordinator, self.changed, self.changes
         )
@@ -204,8 +205,10 @@ class Runtime:
                     await self.identity.keys.load()
                 data = await self.data_state.generation()
                 if data != self._data_generation:
+                    others = data - self._data_generation - self.changes.take_own_bumps()
                     self._data_generation = data
-                    await self.changes.reload_all()
+                    if others > 0:  # not only this process's own writes
+                        await self.changes.reload_all()
                 # Telemetry configs are read by another process too (the ingest), which no
                 # broadcast reaches on the embedded default: every process catches up itself.
                 await self.owner.telemetry_configs.catch_up()

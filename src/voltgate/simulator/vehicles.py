@@ -148,7 +148,7 @@ class StreamingVehicle:
             self.retry_at = now + RETRY_SECONDS
             return False
         except (OSError, ssl.SSLError, WebSocketException, TimeoutError) as exc:
-            log.info("vehicle_connect_failed", vin=self.vin, error=type(exc).__name__)
+            log.debug("vehicle_connect_failed", vin=self.vin, error=type(exc).__name__)
             self.retry_at = now + RETRY_SECONDS
             return False
         self.sent.clear()  # a new connection starts with every configured field

@@ -95,6 +95,12 @@ async def test_no_token_an_operator_token_and_a_plain_get_are_refused(app: App) 
     assert refused.value.status == 403
 
     user = await driver(app)
+    own = await app.token(user.client_id, user.secret, scope="vehicle_device_data")
+    with pytest.raises(Refused) as refused:  # the app's own token: no user behind it
+        async with app_socket(app.asgi, PATH, f"token={own['access_token']}"):  # type: ignore[arg-type]
+            pass
+    assert refused.value.status == 403 and refused.value.json()["code"] == 2003
+
     response = await app.http.get(PATH, headers=await user.headers())
     assert response.status_code == 426 and response.headers["upgrade"] == "websocket"
     assert response.json()["code"] == 1001

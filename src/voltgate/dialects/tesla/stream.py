@@ -16,7 +16,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from voltgate.dialects.tesla.vehicles import DEVICE_DATA
-from voltgate.errors import NotFound, ValidationFailed
+from voltgate.errors import Forbidden, NotFound, ValidationFailed
 from voltgate.http.routing import Call, HeaderDoc, RouteTable
 from voltgate.http.sockets import Socket
 from voltgate.streams import vehicles as frames
@@ -62,6 +62,8 @@ class VehicleStream:
 
     async def open(self, call: Call[None, VehicleStreamQuery, None], socket: Socket) -> None:
         claims = call.principal.claims
+        if claims.subject == claims.client_id:  # the app's own token: no user, no vehicles
+            raise Forbidden("a user's delegated token is needed: the app's own token has no user")
         owned = [v.vin for v in await self._vehicles.of_user(claims.subject)]
         if call.query.vins is None:
             if not owned:
