@@ -144,6 +144,14 @@ def _graphql(text: str) -> None:
     assert "errors" not in body and all(body["data"].values()), text
 
 
+def _configured(text: str) -> None:
+    assert _json(text)["response"]["updated_vehicles"] == 1, text
+
+
+def _telemetry_config(text: str) -> None:
+    assert _json(text)["response"]["config"]["fields"], text  # synced once the car took it
+
+
 def _metrics(text: str) -> None:
     assert "voltgate_" in text and len(text.splitlines()) > 10, text
 
@@ -161,6 +169,8 @@ EXPECTED: dict[tuple[str, str], Check] = {
     ("GET", r"/api/1/vehicles/\d+/vehicle_data   # asleep: 408"): _asleep,
     ("POST", r"/api/1/vehicles/\d+/wake_up"): _response,
     ("POST", r"/api/1/vehicles/\d+/command/set_charge_limit"): _response,
+    ("POST", r"/api/1/vehicles/fleet_telemetry_config"): _configured,
+    ("GET", r"/api/1/vehicles/[A-Z0-9]{17}/fleet_telemetry_config"): _telemetry_config,
     ("GET", r"/api/1/users/me"): _response,
     ("GET", r"/api/1/energy_sites/\d+/live_status"): _response,
     ("GET", r"/api/1/dx/charging/history"): _history,

@@ -187,3 +187,17 @@ async def test_it_reads_only_while_someone_watches() -> None:
     assert await _take(again, 1) == ["2"]
     again.end(1000, "")
     await tailer.stop()
+
+
+async def test_a_frame_with_rows_on_both_sides_of_a_skipped_id_waits_whole() -> None:
+    table, tailer, consumer, seen = await _grouping(page=100)
+    # t2's rows are 2 and 4 (one commit); 3 is another writer's, committing a moment later.
+    table.commit((1, "a", "t1"), (2, "a", "t2"), (4, "a", "t2"))
+    assert await _take(consumer, 1) == ["1"]
+    await _settle(table)
+    assert consumer.pending == 0  # 2 waits with 4, not sent as a frame of its own
+    table.commit((3, "a", "t3"))
+    assert await _take(consumer, 3) == ["2", "3", "4"]
+    assert seen == [[1], [2, 3, 4]]
+    consumer.end(1000, "")
+    await tailer.stop()

@@ -43,7 +43,7 @@ PG_PAGE = 5_000  # rows a read on PostgreSQL (its reads wait off the loop): page
 HOLE_WAIT = 10.0  # seconds a skipped id is looked for before it counts as never committed
 MAX_HOLES = 10_000  # holes looked for at once; past it a gap is not tracked (counted `lost`)
 RETRY = 1.0  # seconds before a failed read is tried again
-SETTLE = 0.3  # seconds grouped rows after a skipped id wait for it to commit
+SETTLE = 1.0  # seconds grouped rows after a skipped id wait for it to commit (a loaded box)
 
 log = structlog.get_logger("voltgate.streams")
 
@@ -156,11 +156,20 @@ class Tailer:
                 if self._gap is None or self._gap[0] != expected:
                     self._gap = (expected, now)
                 if now - self._gap[1] < SETTLE:
-                    return rows[:index], True
+                    return self._before(rows, index), True
                 break
             expected = found + 1
         self._gap = None
         return rows, False
+
+    def _before(self, rows: list[Row], gap: int) -> list[Row]:
+        """The rows before the gap, up to the first of a frame with rows after it too (two
+        writers interleaved their ids; a frame's rows commit together, so those after the gap
+        are read already)."""
+        assert self._group is not None
+        group = self._group
+        after = {group(row) for row in rows[gap:]}
+        return rows[: next((i for i in range(gap) if group(rows[i]) in after), gap)]
 
     def _skipped(self, rows: Sequence[Row]) -> None:
         """Note the ids these rows skip over (above the last one read) as holes."""

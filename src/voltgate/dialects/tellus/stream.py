@@ -32,11 +32,15 @@ class StreamQuery(BaseModel):
     devices: str = Field(
         min_length=1,
         max_length=MAX_DEVICES * (_ID_LENGTH + 1),
+        # Printable ASCII: ids are, and so the documented bound stays far inside the longest
+        # request line the server reads (64 KiB; past it, 414 before any route).
+        pattern=r"^[\x21-\x7e]+$",
         description=f"the chargers' ids, comma-separated (1 to {MAX_DEVICES})",
     )
     token: str | None = Field(
         default=None,
         max_length=4096,
+        pattern=r"^[\x21-\x7e]+$",
         description="the access token, where the client cannot send an Authorization header",
     )
 

@@ -34,12 +34,14 @@ class VehicleStreamQuery(BaseModel):
         default=None,
         min_length=1,
         max_length=MAX_VINS * 18,
+        pattern=r"^[\x21-\x7e]+$",  # printable ASCII, as VINs are (see Tellus's stream)
         description=f"VINs, comma-separated (at most {MAX_VINS}); all the user's vehicles if "
         "left out",
     )
     token: str | None = Field(
         default=None,
         max_length=4096,
+        pattern=r"^[\x21-\x7e]+$",
         description="the access token, where the client cannot send an Authorization header",
     )
 
