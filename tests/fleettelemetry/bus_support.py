@@ -11,7 +11,7 @@ import secrets
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from voltgate.config import Settings
 from voltgate.db.engine import Database
 from voltgate.fleettelemetry import protos
 from voltgate.fleettelemetry.bus import Bus, JetStreamStore
-from voltgate.fleettelemetry.ingest.store import IngestStore, Message, Signal
+from voltgate.fleettelemetry.ingest.store import Committed, IngestStore, Message
 from voltgate.fleettelemetry.writer import Writer
 
 # The scale path is NATS + PostgreSQL: these tests take the `backend` fixture on PostgreSQL only.
@@ -98,7 +98,7 @@ async def drained(bus: Bus, timeout: float = 20.0) -> None:
 async def writer_running(
     settings: Settings,
     store: IngestStore,
-    committed: Callable[[Sequence[Signal]], None] | None = None,
+    committed: Committed | None = None,
 ) -> AsyncIterator[WriterTask]:
     """A writer in process (as `run_writer` makes one) until the block ends."""
     bus = await Bus.connect(settings)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tests.conftest import Backend
 from tests.fixtures.alerting import alerting_app, consenting_vehicle, rule, third_party
+from voltgate.fleettelemetry.alerting import rules_feed
 from voltgate.fleettelemetry.ca import CertificateAuthority, client_context
 from voltgate.fleettelemetry.client import VehicleClient
 from voltgate.fleettelemetry.ingest.service import start_ingest
@@ -44,7 +45,7 @@ async def test_a_streamed_crossing_fires_the_apps_alert(backend: Backend, tmp_pa
         await rule(app, client, **LOW_SOC)
         authority = CertificateAuthority.init(tmp_path / "ca", bytes(range(32)))
         settings = app.rt.settings.model_copy(update={"telemetry_port": 0})
-        evaluate = app.rt.alerting.alerts.engine.submit
+        evaluate = rules_feed(app.rt.alerting.alerts.engine)
         ingest = await start_ingest(settings, authority, _Allowed(vin), app.rt.db, evaluate)
         cert, key = authority.issue_vehicle(vin)
         car = VehicleClient(

@@ -198,6 +198,11 @@ class Engine:
 
     # -- inside ----------------------------------------------------------------------------
 
+    def fields(self, target: str) -> frozenset[str]:
+        """The fields some rule of `target` (vehicles, chargers) reads: a feeder builds signals
+        of these only (none: no rule to feed)."""
+        return self._by_target()[1].get(target, frozenset())
+
     def _by_target(self) -> tuple[dict[str, list[Rule]], dict[str, frozenset[str]]]:
         """The rules by target and the fields each target's rules read, rebuilt on a change."""
         version, rules = self._rules.everything()

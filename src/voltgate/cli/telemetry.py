@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import hashes
 
 from voltgate.cli.common import console, emit_json, fail, settings
 from voltgate.config import Settings
+from voltgate.fleettelemetry.alerting import rules_feed
 from voltgate.fleettelemetry.ca import (
     CA_CERT_FILE,
     CertificateAuthority,
@@ -195,7 +196,7 @@ async def serve_ingest(settings: Settings, stop: asyncio.Event) -> None:
         )
         configs = ListenerConfigs(runtime.owner.telemetry_configs)
         # The alert rules, on what was stored; on the scale path the writers feed them.
-        evaluate = None if settings.nats_url else alerting.alerts.engine.submit
+        evaluate = None if settings.nats_url else rules_feed(alerting.alerts.engine)
         ingest = await start_ingest(settings, authority, configs, runtime.db, evaluate)
         log.info(
             "telemetry_listening",
@@ -236,7 +237,7 @@ async def serve_writer(settings: Settings, stop: asyncio.Event) -> None:
     await alerting.start_evaluator()
     try:
         store = SqlIngestStore(runtime.db)
-        done = await run_writer(settings, store, stop, alerting.alerts.engine.submit)
+        done = await run_writer(settings, store, stop, rules_feed(alerting.alerts.engine))
         log.info("telemetry_writer_stopped", messages=done.messages, batches=done.batches)
     finally:
         await runtime.stop()

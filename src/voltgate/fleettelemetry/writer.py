@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import nats.errors
 import structlog
@@ -25,7 +25,7 @@ from nats.js import JetStreamContext
 from voltgate.config import Settings
 from voltgate.fleettelemetry import protos
 from voltgate.fleettelemetry.bus import Bus, MalformedMessage, message_of
-from voltgate.fleettelemetry.ingest.store import IngestStore, Message, Signal
+from voltgate.fleettelemetry.ingest.store import Committed, IngestStore, Items, Message
 
 log = structlog.get_logger("voltgate.fleettelemetry")
 SIGNALS = "V"
@@ -38,7 +38,7 @@ _RETRY_AFTER = 1.0
 _PREPARE_EVERY = 3600.0
 
 
-def decode(msg: Msg) -> tuple[Message, list[Signal]]:
+def decode(msg: Msg) -> tuple[Message, Items]:
     """A stream message as the database store takes it: the message and, on topic `V`, its
     signals (the ingest checked the payload before it was published)."""
     message = message_of(msg)
@@ -48,8 +48,7 @@ def decode(msg: Msg) -> tuple[Message, list[Signal]]:
         _vin, _at, items = protos.signals(message.payload)
     except protos.MalformedPayload as exc:
         raise MalformedMessage(str(exc)) from None
-    vin, at = message.vin, message.created_at
-    return message, [Signal(vin, name, at, value) for name, value in items]
+    return message, items
 
 
 class Writer:
@@ -58,7 +57,7 @@ class Writer:
         bus: Bus,
         store: IngestStore,
         batch: int,
-        committed: Callable[[Sequence[Signal]], None] | None = None,
+        committed: Committed | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._bus = bus
@@ -108,7 +107,7 @@ class Writer:
                 log.warning("telemetry_partitions_not_prepared", exc_info=True)
         kept: list[Msg] = []
         messages: list[Message] = []
-        signals: list[list[Signal]] = []
+        signals: list[Items] = []
         for msg in batch:
             try:
                 message, items = decode(msg)
@@ -137,15 +136,15 @@ class Writer:
         for msg in kept:
             await msg.ack()
         if self._committed is not None:
-            news = zip(signals, fresh, strict=True)
-            self._committed([s for items, new in news if new for s in items])
+            news = zip(messages, signals, fresh, strict=True)
+            self._committed([(m, items) for m, items, new in news if new])
 
 
 async def run_writer(
     settings: Settings,
     store: IngestStore,
     stop: asyncio.Event,
-    committed: Callable[[Sequence[Signal]], None] | None = None,
+    committed: Committed | None = None,
     ready: asyncio.Event | None = None,
 ) -> Writer:
     """One writer on the settings' stream until `stop` is set (the stream made if it is not

@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from voltgate.fleettelemetry import envelope, protos
 from voltgate.fleettelemetry.ingest.batcher import Batcher, Pending
-from voltgate.fleettelemetry.ingest.store import Message, Signal
+from voltgate.fleettelemetry.ingest.store import Items, Message
 
 _STORED_TOPICS = frozenset({"V", "alerts", "errors"})
 SIGNALS = "V"
@@ -116,7 +116,7 @@ class VehicleSocket:
         if not _sender_matches(stream, self._vin):
             raise Refused(1008, "the sender is not the vehicle of the certificate")
         now = self._clock()
-        signals: list[Signal] = []
+        items: Items = ()
         created_at = float(stream.created_at) or now
         if topic == SIGNALS:
             try:
@@ -125,13 +125,13 @@ class VehicleSocket:
                 raise Refused(1007, f"malformed payload: {exc}") from None
             if vin != self.vin:
                 raise Refused(1008, "the payload's vin is not the vehicle of the certificate")
-            signals = [Signal(vin, name, created_at, value) for name, value in items]
+
         message = Message(self.vin, topic, env.txid, created_at, now, stream.payload)
         self._waiting += 1
         if self._waiting >= self._limit:
             self._room.clear()
         ack = (env.txid, env.topic, env.message_id)
-        self._batcher.submit(Pending(message, signals, self._stored, self._lost, ack))
+        self._batcher.submit(Pending(message, items, self._stored, self._lost, ack))
 
     def _stored(self, pending: Pending, new: bool) -> None:
         self._release()

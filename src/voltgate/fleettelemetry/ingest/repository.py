@@ -20,7 +20,7 @@ import structlog
 
 from voltgate.db.engine import Database
 from voltgate.db.statements import Statement
-from voltgate.fleettelemetry.ingest.store import Connectivity, Message, Signal
+from voltgate.fleettelemetry.ingest.store import Connectivity, Items, Message
 
 log = structlog.get_logger("voltgate.fleettelemetry")
 
@@ -83,12 +83,13 @@ _DAYS_AROUND = 2
 Partial = tuple[str, str, int, int, float, float, float, float, float]
 
 
-def rollup(signals: Sequence[Sequence[Signal]]) -> list[Partial]:
+def rollup(messages: Sequence[Message], items: Sequence[Items]) -> list[Partial]:
     """The numeric signals as one partial per (vin, field, minute): count, sum, min, max, the
     value with the greatest time and that time. Flags, text and locations are not rolled up."""
     parts: dict[tuple[str, str, int], list[float]] = {}
-    for message in signals:
-        for vin, field, at, value in message:
+    for message, pairs in zip(messages, items, strict=True):
+        vin, at = message.vin, message.created_at
+        for field, value in pairs:
             if type(value) is not float and type(value) is not int:
                 continue
             number = float(value)
@@ -117,18 +118,16 @@ class SqlIngestStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def append(
-        self, messages: Sequence[Message], signals: Sequence[Sequence[Signal]]
-    ) -> list[bool]:
+    async def append(self, messages: Sequence[Message], items: Sequence[Items]) -> list[bool]:
         if self._db.is_sqlite:
             fresh: list[bool] = await self._db.write(
-                lambda conn: _append_sqlite(conn, messages, signals)
+                lambda conn: _append_sqlite(conn, messages, items)
             )
             return fresh
-        return await self._append_postgres(messages, signals)
+        return await self._append_postgres(messages, items)
 
     async def _append_postgres(
-        self, messages: Sequence[Message], signals: Sequence[Sequence[Signal]]
+        self, messages: Sequence[Message], items: Sequence[Items]
     ) -> list[bool]:
         pool = await self._db.reader.pool()  # type: ignore[attr-defined]
         async with pool.acquire() as conn, conn.transaction():
@@ -139,7 +138,7 @@ class SqlIngestStore:
                 key = (m.vin, m.txid, m.created_at)
                 fresh.append(key in stored)
                 stored.discard(key)
-            partials = rollup([s for s, new in zip(signals, fresh, strict=True) if new])
+            partials = rollup(*_new(messages, items, fresh))
             if partials:
                 await conn.execute(_UPSERT_PG, *_columns(partials, 9))
         return fresh
@@ -165,12 +164,20 @@ class SqlIngestStore:
             await self._db.write(partial(_partition, day=day))
 
 
+def _new(
+    messages: Sequence[Message], items: Sequence[Items], fresh: list[bool]
+) -> tuple[list[Message], list[Items]]:
+    """The messages stored now (not resends of stored ones) and their items."""
+    kept = [(m, i) for m, i, new in zip(messages, items, fresh, strict=True) if new]
+    return [m for m, _ in kept], [i for _, i in kept]
+
+
 def _append_sqlite(
-    conn: sa.Connection, messages: Sequence[Message], signals: Sequence[Sequence[Signal]]
+    conn: sa.Connection, messages: Sequence[Message], items: Sequence[Items]
 ) -> list[bool]:
     raw: Any = conn.connection.dbapi_connection
     fresh = [raw.execute(_INSERT_MESSAGE, message).rowcount == 1 for message in messages]
-    partials = rollup([s for s, new in zip(signals, fresh, strict=True) if new])
+    partials = rollup(*_new(messages, items, fresh))
     if partials:
         raw.executemany(_UPSERT, partials)
     return fresh

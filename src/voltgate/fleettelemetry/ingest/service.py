@@ -5,7 +5,7 @@ start, the allow-list, the limits."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -17,7 +17,7 @@ from voltgate.fleettelemetry.ca import CertificateAuthority, server_context
 from voltgate.fleettelemetry.ingest.batcher import Batcher, Pending
 from voltgate.fleettelemetry.ingest.listener import Configs, Limits, Listener
 from voltgate.fleettelemetry.ingest.repository import SqlIngestStore
-from voltgate.fleettelemetry.ingest.store import Signal
+from voltgate.fleettelemetry.ingest.store import Committed
 
 log = structlog.get_logger("voltgate.fleettelemetry")
 # Batches waiting for their PubAcks at once on the scale path (a publish costs the database
@@ -49,10 +49,10 @@ async def start_ingest(
     authority: CertificateAuthority,
     configs: Configs,
     db: Database,
-    committed: Callable[[Sequence[Signal]], None] | None = None,
+    committed: Committed | None = None,
 ) -> Ingest:
     """Listening on `settings.telemetry_host:telemetry_port` (0: any free port, see `.port`);
-    `committed(signals)` hears the signals of each batch once stored (resends left out). On
+    `committed(stored)` hears the messages of each batch once stored (resends left out). On
     the scale path (`nats_url`) a message is acknowledged once the stream stored it, and
     `committed` is not called: the writers commit, and feed the alert rules."""
     store = SqlIngestStore(db)
@@ -73,7 +73,7 @@ async def start_ingest(
         def stored(batch: Sequence[Pending], fresh: list[bool]) -> None:
             if committed is not None:
                 news = zip(batch, fresh, strict=True)
-                committed([s for p, new in news if new for s in p.signals])
+                committed([(p.message, p.items) for p, new in news if new])
 
         batcher = Batcher(store, depth=1 if db.is_sqlite else 2, committed=stored)
     try:

@@ -3,13 +3,22 @@ SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple, Protocol
 
 # A decoded signal: `Signal(vin, field name, at, value)`, the shape the alert rules watch.
 from voltgate.alerts.signals import Signal
 
-__all__ = ["Connectivity", "IngestStore", "Message", "Signal", "Value"]
+__all__ = [
+    "Committed",
+    "Connectivity",
+    "IngestStore",
+    "Items",
+    "Message",
+    "Signal",
+    "Value",
+    "signals_of",
+]
 
 # A decoded signal's value: numbers, text, flags, a location (latitude, longitude), or None
 # where the vehicle sent "invalid".
@@ -27,6 +36,25 @@ class Message(NamedTuple):
     payload: bytes  # protobuf, as sent
 
 
+# A `V` message's signals as the payload holds them: (Fleet Telemetry field name, value) pairs,
+# all of the message's time and vehicle (`Message.created_at`, `.vin`); other topics have none.
+Items = Sequence[tuple[str, Value]]
+
+
+def signals_of(
+    message: Message, items: Items, fields: frozenset[str] | None = None
+) -> list[Signal]:
+    """The message's signals (only those of `fields`, when given) as the alert rules take them."""
+    vin, at = message.vin, message.created_at
+    if fields is None:
+        return [Signal(vin, name, at, value) for name, value in items]
+    return [Signal(vin, name, at, value) for name, value in items if name in fields]
+
+
+# Told of what a batch stored (resends of stored messages left out), once committed.
+Committed = Callable[[Sequence[tuple[Message, Items]]], None]
+
+
 class Connectivity(NamedTuple):
     """A vehicle's connection opened or closed; a tuple in `vehicle_connectivity`'s order."""
 
@@ -40,12 +68,10 @@ class Connectivity(NamedTuple):
 
 
 class IngestStore(Protocol):
-    async def append(
-        self, messages: Sequence[Message], signals: Sequence[Sequence[Signal]]
-    ) -> list[bool]:
+    async def append(self, messages: Sequence[Message], items: Sequence[Items]) -> list[bool]:
         """Store the messages not stored before (a resend meets its original by vin, txid and
         creation time) and merge the numeric signals of those into the 1-minute rollups, in
-        one transaction: for each message whether it was new. `signals[i]` are message i's."""
+        one transaction: for each message whether it was new. `items[i]` are message i's."""
 
     async def connectivity(self, record: Connectivity) -> None:
         """Store a connectivity record, committed before this returns."""
