@@ -64,7 +64,7 @@ class Changes:
         # listener evaluates alert rules, reads consents): its writes bump the generation,
         # which those processes poll. `own_bumps` lets its own poll tell them from theirs.
         self.local_peers = False
-        self._own_bumps = 0
+        self._own: set[int] = set()  # generations this process's bumps made
         self._bumping: asyncio.Task[None] | None = None
         self._bump_again = False
 
@@ -93,8 +93,7 @@ class Changes:
             return
         if not self.serving or self._stopping:
             if not self.serving:
-                await self._state.bump()
-                self._own_bumps += 1
+                self._own.add(await self._state.bump())
             await self._broadcast(topic, wanted)
             return
         self._outbox.setdefault(topic, set()).update(wanted)
@@ -113,8 +112,7 @@ class Changes:
             while True:
                 self._bump_again = False
                 try:
-                    await self._state.bump()
-                    self._own_bumps += 1
+                    self._own.add(await self._state.bump())
                 except Exception:
                     log.exception("generation_bump_failed")
                 if not self._bump_again or self._stopping:
@@ -122,10 +120,17 @@ class Changes:
         finally:
             self._bumping = None
 
-    def take_own_bumps(self) -> int:
-        """The generation bumps this process made since the last call."""
-        own, self._own_bumps = self._own_bumps, 0
-        return own
+    @property
+    def bumping(self) -> bool:
+        """A bump is on its way: a generation read now may be its, not yet known as ours."""
+        return self._bumping is not None
+
+    def others_between(self, last: int, now: int) -> bool:
+        """Whether any generation in (last, now] was another process's (not one of ours)."""
+        own = self._own
+        others = any(value not in own for value in range(last + 1, now + 1))
+        self._own = {value for value in own if value > now}
+        return others
 
     async def _send_outbox(self) -> None:
         try:

@@ -179,7 +179,7 @@ class Table(Generic[K, V]):
         self._key_from = key_from
         self._loaded = False
         self._touched: set[K] | None = None  # keys written while a whole reload runs
-        changes.subscribe(topic, self._changed, self._reload_if_loaded)
+        changes.subscribe(topic, self._changed, self.reload)
 
     async def ready(self) -> Index[K, V]:
         """The index, loaded on first use (a CLI process reads without a server's start)."""
@@ -198,11 +198,6 @@ class Table(Generic[K, V]):
                 await self.refresh(key)
         finally:
             self._touched = None
-
-    async def _reload_if_loaded(self) -> None:
-        """Anything may have changed: a table not used yet loads on first use anyway."""
-        if self._loaded:
-            await self.reload()
 
     async def refresh(self, key: K) -> V | None:
         """Read one row again from the database into the index."""

@@ -204,10 +204,11 @@ class Runtime:
                     self.identity.clients.invalidate(None)
                     await self.identity.keys.load()
                 data = await self.data_state.generation()
-                if data != self._data_generation:
-                    others = data - self._data_generation - self.changes.take_own_bumps()
+                # Whether a change is ours is known once our bump in flight has returned.
+                if data != self._data_generation and not self.changes.bumping:
+                    others = self.changes.others_between(self._data_generation, data)
                     self._data_generation = data
-                    if others > 0:  # not only this process's own writes
+                    if others:  # not only this process's own writes
                         await self.changes.reload_all()
                 # Telemetry configs are read by another process too (the ingest), which no
                 # broadcast reaches on the embedded default: every process catches up itself.
