@@ -186,6 +186,21 @@ class Unavailable(VoltgateError):
     code = 4002
 
 
+class CommandProtocolRequired(Forbidden):
+    """The vehicle takes only commands signed with a key paired to it (Tesla's vehicle command
+    protocol); Fleet API answers an unsigned one 403."""
+
+    error = "command_protocol_required"
+
+
+class CommandProtocolUnsupported(VoltgateError):
+    """A signed command for a vehicle that does not speak the protocol (Tesla: 422)."""
+
+    error = "command_protocol_unsupported"
+    status_code = 422
+    code = 4003
+
+
 def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 

@@ -23,8 +23,8 @@ UNAVAILABLE = "vehicle unavailable: vehicle is offline or asleep"
 
 @dataclass
 class Driver:
-    """A user, their seeded vehicles (`charging`: the Model 3, `asleep`: the Model Y), and a
-    third-party app acting for them."""
+    """A user, their seeded vehicles (`charging`: the Model 3, `asleep`: the Model Y, `signed`:
+    the newer Model 3 that takes only signed commands), and a third-party app acting for them."""
 
     app: App
     client_id: str
@@ -32,6 +32,7 @@ class Driver:
     user_id: str
     charging: Vehicle
     asleep: Vehicle
+    signed: Vehicle
 
     async def headers(self, scopes: str = DEFAULT_SCOPES) -> dict[str, str]:
         """A fresh access token of this user for the app (the code flow's last step), so tests
@@ -76,5 +77,5 @@ async def driver(app: App, client: tuple[str, str] | None = None) -> Driver:
         f"{secrets.token_hex(4)}@example.com", "correct horse battery"
     )
     seeded = await seed_vehicles(app.rt.owner.vehicles, app.rt.identity.users, user.id)
-    charging, asleep = sorted(seeded, key=lambda v: v.seed_slot or 0)
-    return Driver(app, client[0], client[1], user.id, charging, asleep)
+    charging, asleep, signed = sorted(seeded, key=lambda v: v.seed_slot or 0)
+    return Driver(app, client[0], client[1], user.id, charging, asleep, signed)

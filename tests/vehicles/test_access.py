@@ -124,8 +124,12 @@ async def test_another_users_vehicle_is_404_exactly_like_a_missing_one(app: App)
     me = await driver(app)
     other = await driver(app, (me.client_id, me.secret))  # same app, another user
     mine = await me.get("/api/1/vehicles")
-    assert {v["vin"] for v in mine.json()["response"]} == {me.charging.vin, me.asleep.vin}
-    assert mine.json()["count"] == 2
+    assert {v["vin"] for v in mine.json()["response"]} == {
+        me.charging.vin,
+        me.asleep.vin,
+        me.signed.vin,
+    }
+    assert mine.json()["count"] == 3
 
     missing = await me.get("/api/1/vehicles/1000000000000001")
     assert missing.status_code == 404

@@ -35,7 +35,7 @@ async def _vehicle(app: App) -> Vehicle:
     """A new vehicle (not stored) unlike the seeded ones in every field the commands change."""
     email = f"{secrets.token_hex(4)}@example.com"
     user = await app.rt.identity.users.create(email, "correct horse battery")
-    seeded, _ = await seed_vehicles(app.rt.owner.vehicles, app.rt.identity.users, user.id)
+    seeded, _, _ = await seed_vehicles(app.rt.owner.vehicles, app.rt.identity.users, user.id)
     return replace(
         seeded,
         id=seeded.id + 1,
@@ -54,6 +54,8 @@ async def _vehicle(app: App) -> Vehicle:
         climate_at=app.clock.now() - 30,
         remote_start_at=app.clock.now() - 5,
         charge_schedules=(NIGHTS, SATURDAY),
+        command_signing="required",
+        command_protocol='{"epoch": "00"}',
         version=1,
     )
 
@@ -85,6 +87,7 @@ async def test_a_change_is_a_compare_and_set_on_the_version(app: App, kind: str)
         remote_start_at=None,
         charging=True,
         charging_state="Charging",
+        command_protocol='{"epoch": "01"}',
         version=2,
     )
     start = SessionStart(now, vehicle.battery_level, vehicle.location_name)

@@ -57,6 +57,7 @@ def summary(vehicle: Vehicle, seen: Present) -> VehicleSummary:
         "api_version": API_VERSION,
         "backseat_token": None,
         "backseat_token_updated_at": None,
+        "command_signing": vehicle.command_signing,  # type: ignore[typeddict-item]
     }
 
 

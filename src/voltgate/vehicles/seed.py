@@ -1,6 +1,8 @@
-"""Two believable vehicles per user for the sandbox and the tests: a Model 3 plugged in at home
-and charging, and a Model Y asleep at the office, unplugged. Idempotent per user (a seed slot is
-unique per user); VINs carry a valid check digit and are unique across users."""
+"""Three believable vehicles per user for the sandbox and the tests: a Model 3 plugged in at
+home and charging, a Model Y asleep at the office, unplugged (both still take unsigned commands:
+`command_signing` allowed), and a newer Model 3 parked at home that takes only commands signed
+with a paired key (required). Idempotent per user (a seed slot is unique per user); VINs carry
+a valid check digit and are unique across users."""
 
 from __future__ import annotations
 
@@ -53,6 +55,7 @@ def _cabin(since: float) -> dict[str, Any]:
         "climate_at": since,
         "remote_start_at": None,
         "charge_schedules": (),
+        "command_protocol": "",  # no session asked for yet
     }
 
 
@@ -92,6 +95,7 @@ def _model_3(user_id: str, now: float) -> Vehicle:
         outside_temp=14.0,
         locked=True,
         **_cabin(now),
+        command_signing="allowed",
         version=1,
         created_at=now,
     )
@@ -133,6 +137,49 @@ def _model_y(user_id: str, now: float, asleep_since: float) -> Vehicle:
         outside_temp=14.0,
         locked=True,
         **_cabin(asleep_since),
+        command_signing="allowed",
+        version=1,
+        created_at=now,
+    )
+
+
+def _model_3_2025(user_id: str, now: float) -> Vehicle:
+    return Vehicle(
+        id=_vehicle_id(),
+        user_id=user_id,
+        vin=vin("5YJ3E1EC", "SF"),
+        seed_slot=3,
+        display_name="Sparrow",
+        car_type="model3",
+        exterior_color="UltraRed",
+        battery_kwh=78.0,
+        rated_range_mi=341.0,
+        charger_voltage=230.0,
+        max_amps=32,
+        charging_amps=32,
+        charge_limit=80,
+        plugged_in=False,
+        charging=False,
+        charging_state="Disconnected",
+        battery_level=71.0,
+        state_at=now,
+        last_active_at=now,
+        awake_from=now,
+        session_id=None,
+        session_start_level=None,
+        energy_added=0.0,
+        scheduled_charging=False,
+        scheduled_minutes=None,
+        latitude=37.4425,
+        longitude=-122.1421,
+        heading=12,
+        location_name="Home",
+        odometer_mi=2_318.4,
+        inside_temp=20.0,
+        outside_temp=14.0,
+        locked=True,
+        **_cabin(now),
+        command_signing="required",
         version=1,
         created_at=now,
     )
@@ -158,9 +205,10 @@ async def seed_vehicles(
         # Parked and untouched for an hour longer than it takes to fall asleep.
         asleep_since = now - vehicles.policy.sleep_after - 3600
         model_3, model_y = _model_3(user_id, now), _model_y(user_id, now, asleep_since)
-        if await vehicles.add([model_3, model_y]):
+        signed_only = _model_3_2025(user_id, now)
+        if await vehicles.add([model_3, model_y, signed_only]):
             if history is not None:
-                await history([model_3, model_y])
-            return [await vehicles.start_charging(model_3), model_y]
+                await history([model_3, model_y, signed_only])
+            return [await vehicles.start_charging(model_3), model_y, signed_only]
         # A VIN was taken (retry with new serials) or a concurrent call seeded this user.
     raise Conflict("could not seed vehicles for this user; try again")

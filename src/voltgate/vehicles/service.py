@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from voltgate.clock import Clock
-from voltgate.errors import NotFound, Unavailable, ValidationFailed
+from voltgate.errors import CommandProtocolRequired, NotFound, Unavailable, ValidationFailed
 from voltgate.readmodel import Versions
 from voltgate.vehicles.charging import start_charging
 from voltgate.vehicles.commands import Command, Outcome
@@ -25,6 +25,16 @@ from voltgate.vehicles.store import ChargingSession, Links, Transition, Vehicle,
 
 UNAVAILABLE = "vehicle unavailable: vehicle is offline or asleep"
 OFFLINE = "vehicle unavailable: vehicle is offline"
+_DEPRECATION = (
+    "https://developer.tesla.com/docs/fleet-api/announcements"
+    "#2023-10-09-rest-api-vehicle-commands-endpoint-deprecation-warning"
+)
+# Fleet API's words for an unsigned command to a vehicle that requires signed ones.
+PROTOCOL_REQUIRED = f"Tesla Vehicle Command Protocol required, please refer to the documentation here: {_DEPRECATION}"
+PROTOCOL_UNSUPPORTED = (
+    "vehicle does not support the Tesla Vehicle Command Protocol, please refer to the"
+    f" documentation here: {_DEPRECATION}"
+)
 _VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 _ID = re.compile(r"^[1-9][0-9]{0,17}$")
 _ATTEMPTS = 5
@@ -92,6 +102,8 @@ class Vehicles:
         """A body out of range is refused before the vehicle's state is looked at; an asleep
         vehicle is 408; nothing is changed by either (`catalog.find` names the command)."""
         vehicle = await self._find(user_id, ref)
+        if vehicle.command_signing == "required":  # before its body: nothing is looked at
+            raise CommandProtocolRequired(PROTOCOL_REQUIRED)
         body = command.parse(raw)
         if command.check is not None:
             command.check(vehicle, body)

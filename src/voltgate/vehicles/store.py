@@ -75,6 +75,8 @@ class Vehicle:
     climate_at: float  # `inside_temp` is as of this time
     remote_start_at: float | None  # keyless driving allowed for two minutes from then
     charge_schedules: tuple[ChargeSchedule, ...]
+    command_signing: str  # off | allowed | required: unsigned commands refused when required
+    command_protocol: str  # the vehicle's side of the command protocol as JSON ("" unused)
     version: int
     created_at: float
 

@@ -26,6 +26,7 @@ class VehicleSummary(TypedDict):
     api_version: int
     backseat_token: None
     backseat_token_updated_at: None
+    command_signing: Literal["off", "allowed", "required"]  # signed commands: see signed_command
 
 
 class ChargeState(TypedDict):
