@@ -1,0 +1,51 @@
+"""The protocol's tags, keyed by the ECDH session key K (protocol.md, "Response authentication",
+"HMAC-SHA256 authentication", "AES-GCM encryption"):
+
+- session info: HMAC-SHA256(HMAC-SHA256(K, "session info"), metadata || SessionInfo bytes);
+- command:      HMAC-SHA256(HMAC-SHA256(K, "authenticated command"), metadata || payload);
+- AES-GCM:      key K, 12-byte nonce, associated data SHA-256(metadata).
+
+Tags are compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+SESSION_INFO_LABEL = b"session info"
+COMMAND_LABEL = b"authenticated command"
+NONCE_LENGTH = 12
+
+
+def subkey(session_key: bytes, label: bytes) -> bytes:
+    return hmac.new(session_key, label, hashlib.sha256).digest()
+
+
+def session_info_tag(session_key: bytes, metadata: bytes, encoded_info: bytes) -> bytes:
+    return hmac.new(
+        subkey(session_key, SESSION_INFO_LABEL), metadata + encoded_info, hashlib.sha256
+    ).digest()
+
+
+def command_tag(session_key: bytes, metadata: bytes, payload: bytes) -> bytes:
+    return hmac.new(subkey(session_key, COMMAND_LABEL), metadata + payload, hashlib.sha256).digest()
+
+
+def same(expected: bytes, given: bytes) -> bool:
+    return hmac.compare_digest(expected, given)
+
+
+def gcm_decrypt(
+    session_key: bytes, nonce: bytes, ciphertext: bytes, tag: bytes, metadata: bytes
+) -> bytes | None:
+    """The plaintext, or None when the tag does not verify."""
+    try:
+        return AESGCM(session_key).decrypt(
+            nonce, ciphertext + tag, hashlib.sha256(metadata).digest()
+        )
+    except (InvalidTag, ValueError):
+        return None
