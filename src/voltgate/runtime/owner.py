@@ -21,6 +21,7 @@ from voltgate.vehicles.physics import Policy
 from voltgate.vehicles.readmodel import VehicleReadModel
 from voltgate.vehicles.repository import SqlVehicleStore
 from voltgate.vehicles.service import Vehicles
+from voltgate.vehicles.signed import VehicleKeys
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ def build_owner(settings: Settings, clock: Clock, db: Database, changes: Changes
         clock,
         Policy(settings.vehicle_sleep_after, settings.vehicle_wake_seconds),
         links,
+        keys=VehicleKeys(settings.master_key_bytes()),
     )
     return Owner(
         vehicles=vehicles,

@@ -10,17 +10,27 @@ instance's change makes one decided again.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
 from voltgate.clock import Clock
-from voltgate.errors import CommandProtocolRequired, NotFound, Unavailable, ValidationFailed
+from voltgate.errors import (
+    CommandProtocolRequired,
+    CommandProtocolUnsupported,
+    NotFound,
+    Unavailable,
+    ValidationFailed,
+)
 from voltgate.readmodel import Versions
+from voltgate.vehiclecmd import Accepted
+from voltgate.vehicles import signed
+from voltgate.vehicles.catalog import COMMANDS
 from voltgate.vehicles.charging import start_charging
 from voltgate.vehicles.commands import Command, Outcome
 from voltgate.vehicles.physics import Policy, Present, present, rebase, settle
 from voltgate.vehicles.queue import Change, ChangeQueue
+from voltgate.vehicles.signed import NO_KEYS, PairedKeys, VehicleKeys
 from voltgate.vehicles.store import ChargingSession, Links, Transition, Vehicle, VehicleStore
 
 UNAVAILABLE = "vehicle unavailable: vehicle is offline or asleep"
@@ -30,7 +40,10 @@ _DEPRECATION = (
     "#2023-10-09-rest-api-vehicle-commands-endpoint-deprecation-warning"
 )
 # Fleet API's words for an unsigned command to a vehicle that requires signed ones.
-PROTOCOL_REQUIRED = f"Tesla Vehicle Command Protocol required, please refer to the documentation here: {_DEPRECATION}"
+PROTOCOL_REQUIRED = (
+    "Tesla Vehicle Command Protocol required, please refer to the documentation here: "
+    + _DEPRECATION
+)
 PROTOCOL_UNSUPPORTED = (
     "vehicle does not support the Tesla Vehicle Command Protocol, please refer to the"
     f" documentation here: {_DEPRECATION}"
@@ -42,9 +55,18 @@ _ATTEMPTS = 5
 
 class Vehicles:
     def __init__(
-        self, store: VehicleStore, clock: Clock, policy: Policy, links: Links | None = None
+        self,
+        store: VehicleStore,
+        clock: Clock,
+        policy: Policy,
+        links: Links | None = None,
+        *,
+        keys: VehicleKeys,
+        paired: PairedKeys = NO_KEYS,
     ) -> None:
         self._store = store
+        self._keys = keys
+        self._paired = paired
         self.clock = clock
         self.policy = policy
         self._links = links
@@ -109,22 +131,88 @@ class Vehicles:
             command.check(vehicle, body)
 
         def run(current: Vehicle, now: float) -> tuple[Transition | None, Outcome | None]:
-            if self._link(current) == "offline":  # 408 without trying to wake it
-                raise Unavailable(OFFLINE)
-            if not present(current, now, self.policy).online:
-                raise Unavailable(UNAVAILABLE)
-            base, ends = rebase(current, now, self.policy)
-            outcome = command.run(base, body, now)
-            touched = replace(outcome.vehicle, last_active_at=now, version=current.version + 1)
-            # A limit set below the level completes a charge at once.
-            after, completed = rebase(touched, now, self.policy)
-            change = Transition(current, after, ends + outcome.ends + completed, outcome.start)
-            return change, outcome
+            self._reachable(current, now)
+            return self._carry_out(current, now, command, body)
 
         # A command always writes (or is refused): straight to the vehicle's queue.
         _, outcome = await self._queue.change(vehicle.id, run)
         assert outcome is not None
         return outcome.result, outcome.reason
+
+    async def signed_command(
+        self, user_id: str, ref: str, message: bytes, may_send: Callable[[str], None]
+    ) -> bytes:
+        """The vehicle's reply to a message of the vehicle command protocol (`signed.py`):
+        `may_send(name)` raises when the token may not send the command it carries."""
+        vehicle = await self._find(user_id, ref)
+        if vehicle.command_signing == "off":
+            raise CommandProtocolUnsupported(PROTOCOL_UNSUPPORTED)
+        carried = signed.inspect(message)
+        if carried.command is not None:
+            may_send(carried.command)
+        keys = self._keys.of(vehicle.vin)
+        paired = await self._paired.public_keys(vehicle.vin)
+        reply: list[bytes] = []
+
+        def run(current: Vehicle, now: float) -> tuple[Transition | None, Outcome | None]:
+            self._reachable(current, now)
+            verifier = signed.verifier(current, now, keys, paired)
+            exchange = verifier.receive(message)
+            protocol = signed.stored(verifier)
+            kept = replace(current, command_protocol=protocol, version=current.version + 1)
+            if not isinstance(exchange, Accepted):  # a handshake, or the message refused
+                reply[:] = [exchange.response]
+                if protocol == current.command_protocol:
+                    return None, None
+                return Transition(current, kept), None
+            command = COMMANDS[exchange.name]
+            try:
+                body = command.parse(exchange.body)
+                if command.check is not None:
+                    command.check(current, body)
+            except ValidationFailed as refused:  # the car refuses it; the counter is spent
+                reply[:] = [exchange.respond(False, refused.description)]
+                return Transition(current, kept), None
+            change, outcome = self._carry_out(current, now, command, body)
+            reply[:] = [exchange.respond(outcome.result, outcome.reason)]
+            after = replace(change.after, command_protocol=protocol)
+            return replace(change, after=after), outcome
+
+        await self._queue.change(vehicle.id, run)
+        return reply[0]
+
+    async def reboot(self, vehicle_id: int) -> Vehicle:
+        """The vehicle restarts: a new epoch in each domain, so every session must be made
+        again (its counters start over)."""
+        vehicle = await self._store.get(vehicle_id)
+        if vehicle is None:
+            raise NotFound(f"no vehicle {vehicle_id}")
+        keys = self._keys.of(vehicle.vin)
+
+        def restart(current: Vehicle, now: float) -> tuple[Transition | None, Outcome | None]:
+            verifier = signed.verifier(current, now, keys, frozenset())
+            verifier.reboot()
+            protocol = signed.stored(verifier)
+            kept = replace(current, command_protocol=protocol, version=current.version + 1)
+            return Transition(current, kept), None
+
+        return (await self._queue.change(vehicle.id, restart))[0]
+
+    def _reachable(self, vehicle: Vehicle, now: float) -> None:
+        if self._link(vehicle) == "offline":  # 408 without trying to wake it
+            raise Unavailable(OFFLINE)
+        if not present(vehicle, now, self.policy).online:
+            raise Unavailable(UNAVAILABLE)
+
+    def _carry_out(
+        self, current: Vehicle, now: float, command: Command[Any], body: Any
+    ) -> tuple[Transition, Outcome]:
+        base, ends = rebase(current, now, self.policy)
+        outcome = command.run(base, body, now)
+        touched = replace(outcome.vehicle, last_active_at=now, version=current.version + 1)
+        # A limit set below the level completes a charge at once.
+        after, completed = rebase(touched, now, self.policy)
+        return Transition(current, after, ends + outcome.ends + completed, outcome.start), outcome
 
     async def history(
         self, user_id: str, vin: str | None, page_no: int, page_size: int, newest_first: bool

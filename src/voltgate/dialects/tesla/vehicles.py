@@ -17,12 +17,15 @@ read that is made does it.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict
 
+from voltgate.errors import InvalidRequest
 from voltgate.http.guards import Guard
 from voltgate.http.kept import by_subject
 from voltgate.http.routing import Body, Call, RouteTable
@@ -51,6 +54,7 @@ COMMANDER = Guard(
 )
 CHARGING_READER = Guard(kinds=DELEGATED_KINDS, scopes=("vehicle_charging_cmds",))
 _MAX_PAGE = 100_000
+_MAX_MESSAGE = 16_384  # base64 characters: a command is a few hundred bytes
 
 
 class VehiclePage(BaseModel):
@@ -71,6 +75,20 @@ class HistoryQuery(BaseModel):
     page_no: int = Field(default=0, alias="pageNo", ge=0, le=_MAX_PAGE)
     page_size: int = Field(default=50, alias="pageSize", ge=1, le=MAX_SIZE)
     sort_order: Literal["ASC", "DESC"] = Field(default="DESC", alias="sortOrder")
+
+
+class SignedCommand(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    routable_message: str = Field(
+        min_length=1,
+        max_length=_MAX_MESSAGE,
+        description="a RoutableMessage of the vehicle command protocol, base64 (standard)",
+    )
+
+
+class SignedReply(TypedDict):
+    response: str  # the vehicle's RoutableMessage, base64
 
 
 class Pagination(TypedDict):
@@ -166,6 +184,23 @@ class VehicleRoutes:
         )
         return {"response": {"result": result, "reason": reason}}
 
+    async def signed_command(self, call: Call[None, None, SignedCommand]) -> SignedReply:
+        """The vehicle's reply, base64; HTTP 200 whether or not the vehicle took the command
+        (the reply says). The token needs a scope that may send the command carried."""
+        try:
+            message = base64.b64decode(call.body.routable_message, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidRequest("routable_message is not base64") from None
+        principal = call.principal
+
+        def may_send(name: str) -> None:
+            principal.require_any(*find(name).scopes)
+
+        reply = await self._vehicles.signed_command(
+            principal.claims.subject, call.params["vehicle"], message, may_send
+        )
+        return {"response": base64.b64encode(reply).decode()}
+
     async def history(self, call: Call[None, HistoryQuery, None]) -> ChargingHistoryResponse:
         query = call.query
         page_no, page_size = query.page_no, query.page_size
@@ -247,6 +282,20 @@ def mount(table: RouteTable, vehicles: Vehicles) -> None:
         failures=(404, 408, 409),
         summary="A vehicle command (each names its scopes: vehicle_cmds, vehicle_charging_cmds)",
         description=_COMMANDS_DOC,
+    )
+    api.post(
+        "/{vehicle}/signed_command",
+        routes.signed_command,
+        guard=COMMANDER,
+        body=Body.json(SignedCommand, max_bytes=_MAX_MESSAGE + 64),
+        response=SignedReply,
+        failures=(400, 404, 408, 409, 422),
+        summary="A command in the vehicle command protocol, signed with a key paired to the "
+        "vehicle (vehicle_cmds or vehicle_charging_cmds, as the command carried needs)",
+        description='The body is `{"routable_message": base64}`; the answer '
+        '`{"response": base64}` is the vehicle\'s reply, which says whether it took the '
+        "command: HTTP 200 does not mean it ran. 422 for a vehicle that does not speak the "
+        "protocol (`command_signing: off`).",
     )
     table.get(
         "/api/1/dx/charging/history",

@@ -1,0 +1,137 @@
+"""Signed commands (`POST /api/1/vehicles/{vin}/signed_command`): a `RoutableMessage` of Tesla's
+vehicle command protocol, carried to the vehicle, which checks it and answers in kind.
+
+Fleet API only carries the message; the vehicle decides. So the decision is made on the
+vehicle's stored state, inside the vehicle's change queue: the verifier is restored from the
+vehicle's `command_protocol` (epochs, clocks, counters per key and domain), the command it
+accepts runs on the vehicle as of now, and the new counters are written with the command's
+effect in one compare-and-set. A message replayed, or raced against itself on another instance,
+finds its counter taken. A refusal of the message (unknown key, wrong epoch, expired, tampered …)
+is a reply carrying the protocol's fault, not an HTTP error: HTTP 200 does not mean the command
+ran.
+
+What Fleet API itself checks, before the vehicle: the vehicle is the user's and speaks the
+protocol (422 otherwise), the message parses (400), and the token may send the command the
+message carries (403): an HMAC-authenticated command travels in plaintext, so its OAuth scope is
+enforced on it. Commands encrypted end to end (AES-GCM, the BLE path) cannot be read here and
+are refused (400).
+
+The vehicles' own keys are derived from the master key (one per VIN and domain), so a vehicle
+keeps them across restarts without a stored secret.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import orjson
+from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
+
+from voltgate.errors import InvalidRequest
+from voltgate.identity.secrets import derive
+from voltgate.sdk.vehicle_command import Domain, UnsupportedCommand, VehicleCommandError, decode
+from voltgate.sdk.vehicle_command.keys import PrivateKey
+from voltgate.sdk.vehicle_command.schema import RoutableMessage
+from voltgate.vehiclecmd import VehicleVerifier, VerifierState, derive_vehicle_key
+from voltgate.vehicles.store import Vehicle
+
+DOMAINS = (Domain.VEHICLE_SECURITY, Domain.INFOTAINMENT)
+_KEY_PURPOSE = "voltgate vehicle command keys"
+_HELD_VEHICLES = 4_096  # vehicles whose keys are kept derived
+
+
+class PairedKeys(Protocol):
+    """The client keys paired with each vehicle (the owners' choices on the pairing page)."""
+
+    async def public_keys(self, vin: str) -> frozenset[bytes]:
+        """The 65-byte public keys paired with the vehicle."""
+
+
+class _NoKeys:
+    async def public_keys(self, vin: str) -> frozenset[bytes]:
+        return frozenset()
+
+
+NO_KEYS: PairedKeys = _NoKeys()
+
+
+class VehicleKeys:
+    """Each vehicle's private key per domain, derived from the master key and kept for the
+    vehicles used most recently (deriving one costs a scalar multiplication)."""
+
+    def __init__(self, master_key: bytes) -> None:
+        self._seed = derive(master_key, _KEY_PURPOSE)
+        self._held: OrderedDict[str, Mapping[Domain, PrivateKey]] = OrderedDict()
+
+    def of(self, vin: str) -> Mapping[Domain, PrivateKey]:
+        keys = self._held.get(vin)
+        if keys is None:
+            keys = {domain: derive_vehicle_key(self._seed, vin, domain) for domain in DOMAINS}
+            self._held[vin] = keys
+            if len(self._held) > _HELD_VEHICLES:
+                self._held.popitem(last=False)
+        else:
+            self._held.move_to_end(vin)
+        return keys
+
+
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """What Fleet API reads off a message before the vehicle sees it: the command it carries,
+    when it carries one in plaintext."""
+
+    command: str | None
+
+
+def inspect(message: bytes) -> Carried:
+    """400 for a message that does not parse or is encrypted end to end; the plaintext
+    command's name otherwise (None for a handshake, or a payload the vehicle will refuse)."""
+    try:
+        routed = RoutableMessage.FromString(message)
+    except (DecodeError, TypeError, ValueError):
+        raise InvalidRequest("routable_message is not a RoutableMessage") from None
+    if routed.WhichOneof("payload") != "protobuf_message_as_bytes":
+        return Carried(None)
+    signature = routed.signature_data
+    if signature.WhichOneof("sig_type") == "AES_GCM_Personalized_data":
+        raise InvalidRequest(
+            "an end-to-end encrypted command cannot go through Fleet API, which must read the "
+            "command to check the token's scopes: authenticate it with HMAC"
+        )
+    target = routed.to_destination
+    domain = target.domain if target.WhichOneof("sub_destination") == "domain" else None
+    if domain not in DOMAINS:
+        return Carried(None)
+    try:
+        name, _ = decode(Domain(domain), bytes(routed.protobuf_message_as_bytes))
+    except (UnsupportedCommand, VehicleCommandError):
+        return Carried(None)  # the vehicle answers it with its fault
+    return Carried(name)
+
+
+class _At:
+    """The verifier's clock: the time the change is decided at."""
+
+    def __init__(self, now: float) -> None:
+        self._now = now
+
+    def now(self) -> float:
+        return self._now
+
+
+def verifier(
+    vehicle: Vehicle, now: float, keys: Mapping[Domain, PrivateKey], paired: frozenset[bytes]
+) -> VehicleVerifier:
+    """The vehicle's side of the protocol as stored with it, at `now`."""
+    state = None
+    if vehicle.command_protocol:
+        state = VerifierState.from_dict(orjson.loads(vehicle.command_protocol))
+    return VehicleVerifier(vehicle.vin, keys, paired, clock=_At(now), state=state)
+
+
+def stored(verifier: VehicleVerifier) -> str:
+    """The verifier's state as the vehicle's `command_protocol` column holds it."""
+    return orjson.dumps(verifier.snapshot().as_dict(), option=orjson.OPT_SORT_KEYS).decode()
