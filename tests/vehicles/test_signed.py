@@ -11,6 +11,8 @@ import httpx
 import pytest
 
 from tests.conftest import App
+from tests.fixtures.pairing import PairedKeys as Paired
+from tests.fixtures.pairing import pair_in_memory
 from tests.vehicles.support import Driver, driver
 from voltgate.sdk.vehicle_command import (
     Domain,
@@ -24,28 +26,12 @@ from voltgate.sdk.vehicle_command.schema import RoutableMessage
 from voltgate.vehicles.service import PROTOCOL_REQUIRED, PROTOCOL_UNSUPPORTED
 from voltgate.vehicles.store import Vehicle
 
-
 CMDS = "vehicle_device_data vehicle_cmds vehicle_charging_cmds"
-
-
-class Paired:
-    """The keys owners paired, per VIN (the pairing page's store, in memory here)."""
-
-    def __init__(self) -> None:
-        self.keys: dict[str, set[bytes]] = {}
-
-    async def public_keys(self, vin: str) -> frozenset[bytes]:
-        return frozenset(self.keys.get(vin, ()))
-
-    def pair(self, vin: str, key: bytes) -> None:
-        self.keys.setdefault(vin, set()).add(key)
 
 
 @pytest.fixture
 def paired(app: App) -> Paired:
-    keys = Paired()
-    app.rt.owner.vehicles._paired = keys  # the pairing store arrives with the pairing page
-    return keys
+    return pair_in_memory(app.rt)
 
 
 async def _send(me: Driver, vehicle: Vehicle, message: bytes, scopes: str = CMDS) -> httpx.Response:

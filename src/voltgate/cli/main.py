@@ -11,6 +11,7 @@ from voltgate.cli import (
     devices,
     enroll,
     keys,
+    proxy,
     serve,
     sim,
     telemetry,
@@ -26,6 +27,7 @@ app = typer.Typer(
 )
 app.command()(serve.serve)
 app.command()(serve.sandbox)
+app.command()(proxy.proxy)
 app.add_typer(db.app, name="db")
 app.add_typer(clients.app, name="clients")
 app.add_typer(keys.app, name="keys")

@@ -1,0 +1,200 @@
+"""A REST vehicle command made into a signed one and carried to Fleet API.
+
+One command at a time per vehicle (a lock per VIN): the vehicle's counters must see this
+proxy's commands in the order it signed them. A session per (VIN, domain) is made on first use
+and kept (the vehicle's epoch, counter and clock offset), so a command costs one round trip; a
+refusal that carries fresh session info (the vehicle restarted, the clock drifted, a counter was
+taken) updates the session and the command is signed and sent once more. A vehicle that does
+not speak the protocol (Fleet API's 422) gets the REST command unsigned, as before the protocol,
+and is remembered as such for an hour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from voltgate.proxy import errors
+from voltgate.sdk.vehicle_command import (
+    MessageFault,
+    ResponseError,
+    SessionInfoRejected,
+    Signer,
+    VehicleCommandError,
+    encode,
+)
+from voltgate.sdk.vehicle_command.session import Session
+
+LEGACY_FOR = 3_600.0  # seconds a vehicle without the protocol is sent REST commands unsigned
+_MIN_EXPIRY = 1.0
+
+
+class Passthrough(Exception):
+    """Fleet API's own answer, handed back to the caller as it is (the caller's 401, 403, 404,
+    or a legacy vehicle's REST answer)."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+class _Legacy(Exception):
+    """Fleet API's 422: the vehicle does not speak the protocol."""
+
+
+def _failure(response: httpx.Response) -> Exception:
+    status = response.status_code
+    if status == 422:
+        return _Legacy()
+    if status == 408:
+        text = _description(response)
+        if text.endswith("offline"):
+            return errors.VehicleOffline(text)
+        return errors.VehicleAsleep(text or "vehicle unavailable: vehicle is offline or asleep")
+    if status == 429:
+        retry = (
+            {"Retry-After": response.headers["Retry-After"]}
+            if "Retry-After" in response.headers
+            else {}
+        )
+        return errors.RateLimited("Fleet API's rate limit: retry later", retry)
+    if status >= 500:
+        return errors.UpstreamError(f"Fleet API answered {status}")
+    return Passthrough(response)
+
+
+def _description(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    text = body.get("error_description") or body.get("error") or ""
+    return str(text)[:300]
+
+
+class Upstream:
+    """Fleet API, called with the caller's own token."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    async def signed_command(self, vin: str, message: bytes, authorization: str) -> bytes:
+        body = {"routable_message": base64.b64encode(message).decode()}
+        response = await self._post(f"/api/1/vehicles/{vin}/signed_command", body, authorization)
+        if response.status_code != 200:
+            raise _failure(response)
+        try:
+            return base64.b64decode(response.json()["response"], validate=True)
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            raise errors.UpstreamError("Fleet API's answer carries no vehicle reply") from None
+
+    async def command(
+        self, vin: str, name: str, body: Mapping[str, Any], authorization: str
+    ) -> httpx.Response:
+        return await self._post(f"/api/1/vehicles/{vin}/command/{name}", dict(body), authorization)
+
+    async def _post(self, path: str, body: dict[str, Any], authorization: str) -> httpx.Response:
+        try:
+            return await self._client.post(
+                path, json=body, headers={"Authorization": authorization}
+            )
+        except httpx.TimeoutException:
+            raise errors.Timeout("Fleet API did not answer in time") from None
+        except httpx.TransportError as exc:
+            raise errors.UpstreamUnreachable(
+                f"Fleet API is unreachable: {type(exc).__name__}"
+            ) from None
+
+
+class Commands:
+    def __init__(self, signer: Signer, upstream: Upstream, timeout: float) -> None:
+        self._signer = signer
+        self._upstream = upstream
+        self._timeout = timeout
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._legacy: dict[str, float] = {}  # VIN → until when it is sent REST commands
+
+    async def send(
+        self, vin: str, name: str, body: Mapping[str, Any], authorization: str
+    ) -> tuple[bool, str]:
+        """The vehicle's answer to command `name` (result, reason); raises a ProxyError or
+        Passthrough."""
+        try:
+            domain, payload = encode(name, body)
+        except VehicleCommandError as exc:
+            raise errors.InvalidCommand(str(exc)) from None
+        deadline = time.monotonic() + self._timeout
+        try:
+            async with asyncio.timeout(self._timeout), self._lock(vin):
+                if self._legacy.get(vin, 0.0) > time.monotonic():
+                    raise Passthrough(await self._upstream.command(vin, name, body, authorization))
+                session = self._signer.session(vin, domain)
+                try:
+                    return await self._signed(session, payload, deadline, authorization)
+                except _Legacy:
+                    self._legacy[vin] = time.monotonic() + LEGACY_FOR
+                    raise Passthrough(
+                        await self._upstream.command(vin, name, body, authorization)
+                    ) from None
+        except TimeoutError:
+            raise errors.Timeout(f"no answer from the vehicle within {self._timeout:g} s") from None
+
+    async def _signed(
+        self, session: Session, payload: bytes, deadline: float, authorization: str
+    ) -> tuple[bool, str]:
+        vin = session.vin
+        if not session.ready:
+            handshake = await self._upstream.signed_command(
+                vin, session.session_info_request(), authorization
+            )
+            _check(self._read(session, handshake).fault)
+        for attempt in range(2):
+            expires_in = max(deadline - time.monotonic(), _MIN_EXPIRY)
+            message = session.sign(payload, expires_in=expires_in)
+            reply = self._read(
+                session, await self._upstream.signed_command(vin, message, authorization)
+            )
+            if reply.fault == MessageFault.NONE:
+                return bool(reply.result), reply.reason
+            if not (reply.resync and attempt == 0):
+                _check(reply.fault)
+        raise AssertionError("unreachable: the second attempt returns or raises")
+
+    @staticmethod
+    def _read(session: Session, data: bytes) -> Any:
+        try:
+            return session.read(data)
+        except SessionInfoRejected as exc:
+            raise errors.VehicleRejected(
+                f"the vehicle's session info is not valid: {exc}"
+            ) from None
+        except ResponseError as exc:
+            raise errors.UpstreamError(f"the vehicle's reply is not one: {exc}") from None
+
+    def _lock(self, vin: str) -> asyncio.Lock:
+        lock = self._locks.get(vin)
+        if lock is None:
+            if len(self._locks) > 10_000:  # forget idle vehicles' locks
+                for idle in [v for v, held in self._locks.items() if not held.locked()]:
+                    del self._locks[idle]
+            lock = self._locks[vin] = asyncio.Lock()
+        return lock
+
+
+def _check(fault: MessageFault | int) -> None:
+    if fault == MessageFault.NONE:
+        return
+    if fault == MessageFault.UNKNOWN_KEY_ID:
+        raise errors.KeyNotPaired(
+            "the vehicle does not know this key: its owner must pair it (/_ak/<your domain>)"
+        )
+    text = fault.description if isinstance(fault, MessageFault) else f"fault {fault}"
+    raise errors.VehicleRejected(f"the vehicle refused the command: {text}")
