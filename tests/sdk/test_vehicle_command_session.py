@@ -179,6 +179,9 @@ def test_a_signer_keeps_a_session_per_vehicle_and_domain(car: Car, app: Any) -> 
     restored.restore(signer.export())
     _, again = restored.command(car.vin, "charge_start")
     assert isinstance(car.verifier.receive(again), Accepted)
+    signed = restored.sign(car.vin, INFO, bytes.fromhex("120452020801"), expires_in=10)
+    accepted = car.verifier.receive(signed)
+    assert isinstance(accepted, Accepted) and accepted.name == "auto_conditioning_start"
     with pytest.raises(NoSession):
         restored.command("5YJ3E1EA7KF000001", "charge_start")
 

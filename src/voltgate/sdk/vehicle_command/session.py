@@ -280,6 +280,12 @@ class Signer:
             self._sessions[key] = Session(self.private_key, vin, domain, now=self._now)
         return self._sessions[key]
 
+    def sign(
+        self, vin: str, domain: Domain, payload: bytes, *, expires_in: float = DEFAULT_EXPIRY
+    ) -> bytes:
+        """`payload` signed for `domain` of vehicle `vin` (NoSession before its handshake)."""
+        return self.session(vin, domain).sign(payload, expires_in=expires_in)
+
     def command(
         self,
         vin: str,
