@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.vehicle_command import BODIES, SCHEDULE, VCSEC
 from voltgate.sdk.vehicle_command import (
     COMMANDS,
     CommandBodyError,
@@ -21,41 +22,6 @@ from voltgate.sdk.vehicle_command.schema import Action, UnsignedMessage
 from voltgate.vehicles import catalog
 from voltgate.vehicles.schedules import days_mask
 
-SCHEDULE: dict[str, Any] = {
-    "id": 1_735_689_600,
-    "days_of_week": "Sunday,Thursday,Saturday",
-    "enabled": True,
-    "start_enabled": True,
-    "start_time": 1380,
-    "end_enabled": True,
-    "end_time": 420,
-    "one_time": False,
-    "lat": 37.7749,
-    "lon": -122.4194,
-}
-# Every command with a body in canonical form (what decode gives back).
-BODIES: dict[str, dict[str, Any]] = {
-    "door_lock": {},
-    "door_unlock": {},
-    "remote_start_drive": {},
-    "wake_up": {},
-    "honk_horn": {},
-    "flash_lights": {},
-    "auto_conditioning_start": {},
-    "auto_conditioning_stop": {},
-    "set_temps": {"driver_temp": 21.5, "passenger_temp": 19.8},
-    "set_preconditioning_max": {"on": True, "manual_override": False},
-    "charge_start": {},
-    "charge_stop": {},
-    "set_charge_limit": {"percent": 80},
-    "set_charging_amps": {"charging_amps": 16},
-    "set_scheduled_charging": {"enable": True, "time": 420},
-    "charge_port_door_open": {},
-    "charge_port_door_close": {},
-    "add_charge_schedule": SCHEDULE,
-    "remove_charge_schedule": {"id": 1_735_689_600},
-}
-VCSEC = {"door_lock", "door_unlock", "remote_start_drive", "wake_up"}
 # The published numbers: (oneof member, field number) of each command's message.
 PUBLISHED = {
     "door_lock": ("RKEAction", 2, 1),

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.vehicle_command import Car
-from tests.sdk.test_vehicle_command_actions import BODIES, VCSEC
+from tests.fixtures.vehicle_command import BODIES, VCSEC, Car
 from voltgate.sdk.vehicle_command import (
     Domain,
     Flag,

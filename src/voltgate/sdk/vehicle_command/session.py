@@ -3,7 +3,8 @@ commands", "Recovering from synchronization errors").
 
 A `Session` is one client key's session with one domain of one vehicle. It asks for session
 info, accepts only an answer bound to a request it sent recently (the HMAC covers the request
-uuid) from the same vehicle key and not older than one already seen, keeps the vehicle's epoch,
+uuid; VCSEC may leave the uuid out of a reply, which then answers the latest request) from the
+same vehicle key and not older than one already seen, keeps the vehicle's epoch,
 counter and clock offset, and signs payloads with HMAC-SHA256 (the method Fleet API forwards,
 so the server can read the plaintext). `read()` takes every reply: one carrying session info
 (a handshake answer, or a fault the vehicle attached its session to) updates the session, so a
@@ -184,7 +185,11 @@ class Session:
             raise ResponseError("the reply is not from this session's domain")
         if message.to_destination.routing_address != self.address:
             raise ResponseError("the reply is addressed to another session")
-        pending = self._pending.pop(bytes(message.request_uuid), None)
+        uuid = bytes(message.request_uuid)
+        if not uuid and self.domain == Domain.VEHICLE_SECURITY and self._pending:
+            # VCSEC may leave request_uuid out (protocol.md): the reply is to the latest request
+            uuid = next(reversed(self._pending))
+        pending = self._pending.pop(uuid, None)
         if pending is None:
             raise ResponseError("the reply answers no request of this session")
         sent_at, is_command = pending
@@ -274,6 +279,12 @@ class Signer:
         if key not in self._sessions:
             self._sessions[key] = Session(self.private_key, vin, domain, now=self._now)
         return self._sessions[key]
+
+    def sign(
+        self, vin: str, domain: Domain, payload: bytes, *, expires_in: float = DEFAULT_EXPIRY
+    ) -> bytes:
+        """`payload` signed for `domain` of vehicle `vin` (NoSession before its handshake)."""
+        return self.session(vin, domain).sign(payload, expires_in=expires_in)
 
     def command(
         self,
