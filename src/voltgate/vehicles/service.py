@@ -151,7 +151,7 @@ class Vehicles:
         if carried.command is not None:
             may_send(carried.command)
         keys = self._keys.of(vehicle.vin)
-        paired = await self._paired.public_keys(vehicle.vin)
+        paired = await self.paired_keys(vehicle.vin)
         reply: list[bytes] = []
 
         def run(current: Vehicle, now: float) -> tuple[Transition | None, Outcome | None]:
@@ -180,6 +180,10 @@ class Vehicles:
 
         await self._queue.change(vehicle.id, run)
         return reply[0]
+
+    async def paired_keys(self, vin: str) -> frozenset[bytes]:
+        """The client public keys (65-byte points) the vehicle's owner paired with it."""
+        return await self._paired.public_keys(vin)
 
     async def reboot(self, vehicle_id: int) -> Vehicle:
         """The vehicle restarts: a new epoch in each domain, so every session must be made
