@@ -181,7 +181,7 @@ async def test_products_list_the_users_vehicles_first_then_the_energy_site(app: 
     d = await driver(app, scopes=both)
     vehicles = await seed_vehicles(app.rt.owner.vehicles, app.rt.identity.users, d.user_id)
     listed = (await d.get("/api/1/products", await d.token(both))).json()
-    assert listed["count"] == 3
+    assert listed["count"] == 4  # three vehicles, one site
     *cars, site = listed["response"]
     assert sorted(c["vin"] for c in cars) == sorted(v.vin for v in vehicles)
     assert site["energy_site_id"] == d.site_id
