@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import dh, dsa, ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from voltgate.errors import ValidationFailed
 
@@ -21,6 +21,11 @@ KEY_PATH = "/.well-known/appspecific/com.tesla.3p.public-key.pem"
 PEM_MEDIA_TYPE = "application/x-pem-file"
 POINT_BYTES = 65  # 0x04 || X (32) || Y (32)
 _CURVE_NAMES = {"secp384r1": "P-384", "secp521r1": "P-521", "secp256k1": "secp256k1"}
+_KINDS: tuple[tuple[type, str], ...] = (
+    (rsa.RSAPublicKey, "RSA"),
+    (ed25519.Ed25519PublicKey, "Ed25519"),
+    (ed448.Ed448PublicKey, "Ed448"),
+)
 
 
 class KeyRefused(ValidationFailed):
@@ -86,8 +91,7 @@ def read_public_pem(body: bytes, content_type: str | None = None) -> bytes:
             return _point(key)
         curve = _CURVE_NAMES.get(key.curve.name, key.curve.name)
         raise KeyRefused(f"the key is on the wrong curve: {curve}, where NIST P-256 is needed")
-    kind = {rsa.RSAPublicKey: "RSA", dsa.DSAPublicKey: "DSA", dh.DHPublicKey: "DH"}
-    name = next((n for t, n in kind.items() if isinstance(key, t)), type(key).__name__)
+    name = next((n for t, n in _KINDS if isinstance(key, t)), "not an EC key")
     raise KeyRefused(f"the key is {name}, where an EC key on NIST P-256 is needed")
 
 
