@@ -120,7 +120,7 @@ class KeyPages:
                 {
                     "vin": vehicle.vin,
                     "name": vehicle.display_name,
-                    "keys": [await self._key_row(key) for key in held],
+                    "held": [await self._key_row(key) for key in held],
                 }
             )
         return rows
