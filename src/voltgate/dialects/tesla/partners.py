@@ -19,6 +19,7 @@ from typing_extensions import TypedDict
 
 from voltgate.errors import Forbidden, NotFound
 from voltgate.http.guards import Guard
+from voltgate.http.limits import PER_APP
 from voltgate.http.routing import Body, Call, RawResponse, RouteTable
 from voltgate.identity.appkeys import KEY_PATH, PEM_MEDIA_TYPE, pem_of
 from voltgate.identity.clients import ClientKind
@@ -126,9 +127,10 @@ def _tags(header: str | None) -> set[bytes]:
 
 
 def mount(table: RouteTable, partners: Partners) -> None:
-    """`table` carries the dialect's error body."""
+    """`table` carries the dialect's error body. The API routes count against the app's limit
+    (a registration makes the server download from the domain); the PEM is anyone's."""
     routes = PartnerRoutes(partners)
-    api = table.scope("/api/1/partner_accounts", guard=PARTNER, tags=("tesla",))
+    api = table.scope("/api/1/partner_accounts", guard=PARTNER, tags=("tesla",), limit=PER_APP)
     api.post(
         "",
         routes.register,
