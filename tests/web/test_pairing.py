@@ -123,8 +123,9 @@ async def test_a_post_without_the_pages_csrf_token_is_refused(world: World) -> N
         assert refused.status_code == 403
         assert "the form has expired" in refused.text
     # A form from another browser (its own CSRF cookie) is refused in this one too.
-    other = httpx.AsyncClient(transport=http._transport, base_url="http://testserver")
-    async with other:
+    assert world.app.asgi is not None
+    transport = httpx.ASGITransport(app=world.app.asgi, client=("127.0.0.1", 40002))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
         login = await other.get("/login")
         token = next(f for f in forms(login.text) if f.action == "/login").fields["csrf"]
     stolen = await http.post(
