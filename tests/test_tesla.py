@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import App
+from tests.fixtures.keyhost import key_host
 
 
 async def _token(app: App, kind: str, scopes: str = "user_data") -> str:
@@ -18,22 +19,24 @@ async def _token(app: App, kind: str, scopes: str = "user_data") -> str:
 
 async def test_partner_registers_and_reads_its_domain(app: App) -> None:
     headers = {"Authorization": f"Bearer {await _token(app, 'partner')}"}
-    created = await app.http.post(
-        "/api/1/partner_accounts", json={"domain": "Fleet.Example.com"}, headers=headers
-    )
+    with key_host() as host:
+        pair = host.serve_key()
+        created = await app.http.post(
+            "/api/1/partner_accounts", json={"domain": host.domain}, headers=headers
+        )
     assert created.status_code == 200, created.text
     body = created.json()["response"]
-    assert body["domain"] == "fleet.example.com"
-    assert body["public_key_url"].endswith(
-        "fleet.example.com/.well-known/appspecific/com.tesla.3p.public-key.pem"
+    assert body["domain"] == host.domain
+    assert body["public_key_url"] == (
+        f"http://{host.domain}/.well-known/appspecific/com.tesla.3p.public-key.pem"
     )
+    assert body["public_key"] == pair.point.hex()
     read = await app.http.get("/api/1/partner_accounts", headers=headers)
-    assert read.json()["response"]["domain"] == "fleet.example.com"
+    assert read.json()["response"]["domain"] == host.domain
 
 
-@pytest.mark.parametrize("kind", ["third_party", "operator"])
-async def test_other_token_kinds_get_403_naming_the_kind_needed(app: App, kind: str) -> None:
-    headers = {"Authorization": f"Bearer {await _token(app, kind)}"}
+async def test_other_token_kinds_get_403_naming_the_kind_needed(app: App) -> None:
+    headers = {"Authorization": f"Bearer {await _token(app, 'operator')}"}
     response = await app.http.post(
         "/api/1/partner_accounts", json={"domain": "x.example.com"}, headers=headers
     )

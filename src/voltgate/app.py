@@ -134,6 +134,8 @@ def _pages(runtime: Runtime, names: list[str], table: RouteTable, docs: Docs) ->
         users=identity.users,
         consents=identity.consents,
         delegation=identity.delegation,
+        partners=identity.partners,
+        keys=runtime.owner.keys,
         crypto=runtime.crypto,
         clock=runtime.clock,
         issuer=settings.issuer,

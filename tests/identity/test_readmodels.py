@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import App
 from tests.fixtures.database import refuse_database
+from tests.fixtures.keyhost import key_host
 from tests.web.support import PASSWORD, REDIRECT, Flow
 
 EMAIL = "driver@example.com"
@@ -98,17 +99,20 @@ async def test_identity_reads_are_answered_without_the_database(
             auth=(partner, partner_secret),
         )
     ).json()["access_token"]
-    registered = await app.http.post(
-        "/api/1/partner_accounts",
-        json={"domain": "fleet.example.com"},
-        headers={"Authorization": f"Bearer {partner_token}"},
-    )
+    with key_host() as host:
+        key = host.serve_key()
+        registered = await app.http.post(
+            "/api/1/partner_accounts",
+            json={"domain": host.domain},
+            headers={"Authorization": f"Bearer {partner_token}"},
+        )
     assert registered.status_code == 200, registered.text
     refuse_database(app.rt, monkeypatch)
 
     found = await app.rt.identity.users.find(user.id)
     assert found is not None and found.email == EMAIL
-    assert (await app.rt.identity.partners.get(partner)).domain == "fleet.example.com"
+    assert (await app.rt.identity.partners.get(partner)).domain == host.domain
+    assert await app.rt.identity.partners.public_key(host.domain) == key.point
     [connected] = await app.rt.identity.consents.apps(user.id)
     assert connected.client_name == "Charge Planner"
     assert connected.consent.scope.split() == SCOPE.split()

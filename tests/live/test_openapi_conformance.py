@@ -23,6 +23,7 @@ from tests.conftest import Backend
 from tests.fixtures.live import LiveServer, live_server
 from voltgate.cli.common import started_runtime
 from voltgate.config import Settings
+from voltgate.identity.appkeys import generate
 from voltgate.sandbox.world import APP_SCOPES, provision_sandbox
 
 CHECKS = (
@@ -56,7 +57,7 @@ async def _provision(settings: Settings, state: Path) -> dict[str, Any]:
         partner = await rt.identity.admin.create(
             name="fuzz partner", kind="partner", scopes="openid"
         )
-        await rt.identity.partners.register(partner.client.id, "fuzz.example")
+        await rt.identity.partners.host(partner.client.id, generate().point)
         app, user = creds["third_party_app"], creds["users"][0]
         client = await rt.identity.clients.get(app["client_id"])
         assert client is not None

@@ -19,6 +19,7 @@ import pytest
 
 from tests.conftest import App, Backend, make_settings
 from tests.fixtures.fleet import device_headers, enroll, operator, register
+from tests.fixtures.keyhost import key_host
 from tests.fixtures.live import server_env
 from tests.web.support import PASSWORD, REDIRECT, Flow
 from voltgate.app import create_app
@@ -122,14 +123,22 @@ async def test_users_partners_and_connected_apps_written_on_one_instance_read_on
     partner_headers = {
         "Authorization": f"Bearer {(await app.token(partner, secret))['access_token']}"
     }
-    registered = await app.http.post(
-        "/api/1/partner_accounts", json={"domain": "fleet.example.com"}, headers=partner_headers
-    )
+    with key_host() as host:
+        key = host.serve_key()
+        registered = await app.http.post(
+            "/api/1/partner_accounts", json={"domain": host.domain}, headers=partner_headers
+        )
     assert registered.status_code == 200, registered.text
 
     async def partner_known() -> bool:
-        response = await other.http.get("/api/1/partner_accounts", headers=partner_headers)
-        return response.status_code == 200
+        response = await other.http.get(
+            "/api/1/partner_accounts/public_key",
+            params={"domain": host.domain},
+            headers=partner_headers,
+        )
+        return response.status_code == 200 and response.json()["response"] == {
+            "public_key": key.point.hex()
+        }
 
     await _seen_within("partner account", partner_known)
 

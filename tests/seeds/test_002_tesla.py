@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fixtures.keyhost import key_host
 from tests.seeds.conftest import Sandbox, assert_quoted, redirect_target, tesla_token
 
 METADATA = "https://auth.tesla.com/oauth2/v3/thirdparty/.well-known/openid-configuration"
@@ -135,9 +136,12 @@ def test_a_partner_token_is_for_partner_endpoints_only(sandbox: Sandbox) -> None
     )
     assert answer.status_code == 200, answer.text
     token = answer.json()["access_token"]
-    registered = _post(sandbox, "/api/1/partner_accounts", token, {"domain": "app.example.com"})
+    with key_host() as host:  # the app's domain, hosting its public key
+        key = host.serve_key()
+        registered = _post(sandbox, "/api/1/partner_accounts", token, {"domain": host.domain})
     assert registered.status_code == 200, registered.text
-    assert registered.json()["response"]["domain"] == "app.example.com"
+    assert registered.json()["response"]["domain"] == host.domain
+    assert registered.json()["response"]["public_key"] == key.point.hex()
     assert _get(sandbox, "/api/1/vehicles", token).status_code == 403
 
     third_party = tesla_token(sandbox, "vehicle_device_data")["access_token"]

@@ -183,3 +183,14 @@ async def test_bad_messages_are_400_and_an_asleep_vehicle_408(app: App, paired: 
     )
     asleep = await _send(me, me.asleep, session.session_info_request())
     assert asleep.status_code == 408
+
+
+async def test_a_key_s_role_limits_what_it_may_send(app: App, paired: Paired) -> None:
+    me = await driver(app)
+    signer = Signer(generate_private_key(), now=app.clock.now)
+    paired.pair(me.signed.vin, public_bytes(signer.private_key), role="charging_manager")
+    session = await _session(me, me.signed, signer, Domain.INFOTAINMENT)
+    honk = session.read(await _exchange(me, me.signed, session.command("honk_horn")))
+    assert honk.fault == MessageFault.INSUFFICIENT_PRIVILEGES
+    limit = session.command("set_charge_limit", {"percent": 64})
+    assert session.read(await _exchange(me, me.signed, limit)).result is True

@@ -13,12 +13,12 @@ import sqlalchemy as sa
 from voltgate.db.engine import Database
 from voltgate.db.schema import (
     authorization_codes,
-    partner_accounts,
     refresh_tokens,
     token_families,
     users,
 )
-from voltgate.db.statements import Statement
+from voltgate.db.statements import Row, Statement
+from voltgate.errors import Conflict
 from voltgate.identity.partners import PartnerAccount
 from voltgate.identity.stores import CodeRecord, Family, RefreshRecord
 from voltgate.identity.users import User
@@ -32,8 +32,19 @@ def _user(row: Any) -> User:
 _ALL_USERS = Statement(
     "SELECT id, email, display_name, created_at, disabled_at FROM users ORDER BY id"
 )
-_ALL_PARTNERS = Statement(
-    "SELECT client_id, domain, created_at, updated_at FROM partner_accounts ORDER BY client_id"
+_PARTNER_COLUMNS = (
+    "SELECT client_id, domain, created_at, updated_at, public_key FROM partner_accounts"
+)
+_ALL_PARTNERS = Statement(f"{_PARTNER_COLUMNS} ORDER BY client_id")
+_PARTNER = Statement(f"{_PARTNER_COLUMNS} WHERE client_id = ?")
+_PARTNER_AT = Statement(f"{_PARTNER_COLUMNS} WHERE domain = ? AND public_key IS NOT NULL")
+# A domain taken by another app's key fails the unique index: IntegrityError on both databases.
+_UPSERT_PARTNER = sa.text(
+    "INSERT INTO partner_accounts (client_id, domain, created_at, updated_at, public_key)"
+    " VALUES (:client_id, :domain, :created_at, :updated_at, :public_key)"
+    " ON CONFLICT (client_id) DO UPDATE SET domain = excluded.domain,"
+    " updated_at = excluded.updated_at, public_key = excluded.public_key"
+    " RETURNING client_id, domain, created_at, updated_at, public_key"
 )
 
 
@@ -216,42 +227,39 @@ def _fields(record: Any) -> dict[str, Any]:
     return {name: getattr(record, name) for name in record.__slots__}
 
 
+def _partner(row: Row) -> PartnerAccount:
+    client_id, domain, created_at, updated_at, public_key = row
+    point = None if public_key is None else bytes.fromhex(public_key)
+    return PartnerAccount(client_id, domain, float(created_at), float(updated_at), point)
+
+
 class SqlPartnerStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def upsert(self, account: PartnerAccount) -> PartnerAccount:
-        async with self._db.begin() as conn:
-            existing = (
-                await conn.execute(
-                    partner_accounts.select().where(
-                        partner_accounts.c.client_id == account.client_id
-                    )
-                )
-            ).first()
-            if existing is None:
-                await conn.execute(partner_accounts.insert().values(**_fields(account)))
-                return account
-            await conn.execute(
-                partner_accounts.update()
-                .where(partner_accounts.c.client_id == account.client_id)
-                .values(domain=account.domain, updated_at=account.updated_at)
-            )
-            return PartnerAccount(
-                account.client_id, account.domain, existing.created_at, account.updated_at
-            )
+        """Insert, or move the app's account to this domain and key (its `created_at` kept)."""
+        values = {
+            "client_id": account.client_id,
+            "domain": account.domain,
+            "created_at": account.created_at,
+            "updated_at": account.updated_at,
+            "public_key": None if account.public_key is None else account.public_key.hex(),
+        }
+        try:
+            row = await self._db.write(lambda conn: conn.execute(_UPSERT_PARTNER, values).one())
+        except sa.exc.IntegrityError:
+            raise Conflict(f"the domain {account.domain} is registered by another app") from None
+        return _partner(row)
 
     async def get(self, client_id: str) -> PartnerAccount | None:
-        async with self._db.connect() as conn:
-            row = (
-                await conn.execute(
-                    partner_accounts.select().where(partner_accounts.c.client_id == client_id)
-                )
-            ).first()
-        if row is None:
-            return None
-        return PartnerAccount(row.client_id, row.domain, row.created_at, row.updated_at)
+        row = await self._db.reader.one(_PARTNER, client_id)
+        return None if row is None else _partner(row)
+
+    async def by_domain(self, domain: str) -> PartnerAccount | None:
+        row = await self._db.reader.one(_PARTNER_AT, domain)
+        return None if row is None else _partner(row)
 
     async def all(self) -> list[PartnerAccount]:
         """Every partner account (the read model's load)."""
-        return [PartnerAccount(*row) for row in await self._db.reader.scan(_ALL_PARTNERS)]
+        return [_partner(row) for row in await self._db.reader.scan(_ALL_PARTNERS)]

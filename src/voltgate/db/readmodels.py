@@ -63,11 +63,17 @@ def _partner_id(account: PartnerAccount) -> str:
     return account.client_id
 
 
+def _keyed_domain(account: PartnerAccount) -> str | None:
+    return None if account.public_key is None else account.domain
+
+
 class PartnerReadModel:
+    """Partner accounts by app, and those with a key by domain (each domain has one)."""
+
     def __init__(self, sql: SqlPartnerStore, changes: Changes) -> None:
         self._sql = sql
         self._table: Table[str, PartnerAccount] = Table(
-            "partner", changes, Index(_partner_id, _no_owner), sql.all, sql.get, str
+            "partner", changes, Index(_partner_id, _keyed_domain), sql.all, sql.get, str
         )
 
     async def upsert(self, account: PartnerAccount) -> PartnerAccount:
@@ -77,6 +83,10 @@ class PartnerReadModel:
 
     async def get(self, client_id: str) -> PartnerAccount | None:
         return (await self._table.ready()).get(client_id)
+
+    async def by_domain(self, domain: str) -> PartnerAccount | None:
+        held = (await self._table.ready()).owned(domain)
+        return held[0] if held else None
 
 
 def _app_key(user_id: str, client_id: str) -> str:

@@ -65,9 +65,13 @@ class Runtime:
             self.changes,
             self.identity,
         )
-        self.owner: Owner = build_owner(settings, self.clock, self.db, self.changes)
-        # Disconnecting an app removes its telemetry configs (identity knows nothing of them).
+        self.owner: Owner = build_owner(
+            settings, self.clock, self.db, self.changes, self.identity.partners
+        )
+        # Disconnecting an app removes its telemetry configs and the keys the user paired
+        # (identity knows nothing of them).
         self.identity.consents.on_disconnect(self.owner.telemetry_configs.app_disconnected)
+        self.identity.consents.on_disconnect(self.owner.keys.app_disconnected)
         self.retail: Retail = build_retail(
             self.clock,
             self.db,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from voltgate.cache.port import Coordinator
 from voltgate.changes import Changes
 from voltgate.clock import Clock
-from voltgate.config import Settings
+from voltgate.config import Environment, Settings
 from voltgate.contacts.repository import SqlContactStore
 from voltgate.contacts.service import Contacts
 from voltgate.db.consent import SqlConsentStore
@@ -40,6 +40,7 @@ from voltgate.identity.grants.authorization_code import AuthorizationCodeGrant
 from voltgate.identity.grants.client_credentials import ClientCredentialsGrant
 from voltgate.identity.grants.refresh_token import RefreshTokenGrant
 from voltgate.identity.guard import BearerGuard
+from voltgate.identity.keyfetch import PemFetcher
 from voltgate.identity.keys import KeyManager
 from voltgate.identity.oidc import IdTokens
 from voltgate.identity.partners import Partners
@@ -83,6 +84,7 @@ def build_identity(
     changed: Callable[[str | None], Awaitable[None]],
     changes: Changes,
 ) -> Identity:
+    sandbox = settings.environment is Environment.SANDBOX
     clients = ClientRegistry(SqlClientStore(db), clock)
     audit = AuditLog(SqlAuditStore(db), clock)
     keys = KeyManager(
@@ -143,7 +145,13 @@ def build_identity(
         users=users,
         contacts=Contacts(SqlContactStore(db), users, clock),
         authenticator=authenticator,
-        partners=Partners(PartnerReadModel(SqlPartnerStore(db), changes), clock),
+        partners=Partners(
+            PartnerReadModel(SqlPartnerStore(db), changes),
+            clock,
+            PemFetcher(sandbox=sandbox),
+            sandbox=sandbox,
+            issuer=settings.issuer,
+        ),
         delegation=delegation,
         consents=Consents(apps, revocations, audit, clock),
         admin=admin,

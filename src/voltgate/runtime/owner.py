@@ -1,5 +1,6 @@
-"""The owner area: a user's vehicles, the telemetry configs apps set on them, and home energy
-sites, read from memory (read models over their SQL stores)."""
+"""The owner area: a user's vehicles, the telemetry configs apps set on them, the apps' virtual
+keys paired with them, and home energy sites, read from memory (read models over their SQL
+stores)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,15 @@ from voltgate.fleettelemetry.configs.repository import SqlConfigStore
 from voltgate.fleettelemetry.configs.service import TelemetryConfigs
 from voltgate.fleettelemetry.ingest.links import ConnectivityLinks
 from voltgate.fleettelemetry.ingest.repository import SqlIngestStore
+from voltgate.identity.partners import Partners
 from voltgate.vehicles.physics import Policy
 from voltgate.vehicles.readmodel import VehicleReadModel
 from voltgate.vehicles.repository import SqlVehicleStore
 from voltgate.vehicles.service import Vehicles
 from voltgate.vehicles.signed import VehicleKeys
+from voltgate.virtualkeys.readmodel import PairingReadModel
+from voltgate.virtualkeys.repository import SqlPairingStore
+from voltgate.virtualkeys.service import VirtualKeys
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +35,12 @@ class Owner:
     energy: EnergySites
     links: ConnectivityLinks  # vehicles' streaming connections, followed in memory
     telemetry_configs: TelemetryConfigs
+    keys: VirtualKeys  # the apps' keys paired with the vehicles
 
 
-def build_owner(settings: Settings, clock: Clock, db: Database, changes: Changes) -> Owner:
+def build_owner(
+    settings: Settings, clock: Clock, db: Database, changes: Changes, partners: Partners
+) -> Owner:
     links = ConnectivityLinks(SqlIngestStore(db))
     vehicles = Vehicles(
         VehicleReadModel(SqlVehicleStore(db), changes),
@@ -41,6 +49,14 @@ def build_owner(settings: Settings, clock: Clock, db: Database, changes: Changes
         links,
         keys=VehicleKeys(settings.master_key_bytes()),
     )
+    keys = VirtualKeys(
+        PairingReadModel(SqlPairingStore(db), changes),
+        vehicles,
+        partners,
+        clock,
+        protocol_required=lambda vehicle: vehicle.command_signing == "required",
+    )
+    vehicles.pair_with(keys)
     return Owner(
         vehicles=vehicles,
         energy=EnergySites(EnergySiteReadModel(SqlEnergySiteStore(db), changes), clock),
@@ -48,4 +64,5 @@ def build_owner(settings: Settings, clock: Clock, db: Database, changes: Changes
         telemetry_configs=TelemetryConfigs(
             ConfigReadModel(SqlConfigStore(db), changes), vehicles, clock
         ),
+        keys=keys,
     )

@@ -23,6 +23,7 @@ from voltgate.errors import (
     ValidationFailed,
 )
 from voltgate.readmodel import Versions
+from voltgate.sdk.vehicle_command import MessageFault
 from voltgate.vehiclecmd import Accepted
 from voltgate.vehicles import signed
 from voltgate.vehicles.catalog import COMMANDS
@@ -62,11 +63,10 @@ class Vehicles:
         links: Links | None = None,
         *,
         keys: VehicleKeys,
-        paired: PairedKeys = NO_KEYS,
     ) -> None:
         self._store = store
         self._keys = keys
-        self._paired = paired
+        self._paired: PairedKeys = NO_KEYS  # until the keys area is built (pair_with)
         self.clock = clock
         self.policy = policy
         self._links = links
@@ -151,7 +151,8 @@ class Vehicles:
         if carried.command is not None:
             may_send(carried.command)
         keys = self._keys.of(vehicle.vin)
-        paired = await self.paired_keys(vehicle.vin)
+        held = await self._paired.keys_for(vehicle.vin)
+        paired = frozenset(k.public_key for k in held)
         reply: list[bytes] = []
 
         def run(current: Vehicle, now: float) -> tuple[Transition | None, Outcome | None]:
@@ -164,6 +165,9 @@ class Vehicles:
                 reply[:] = [exchange.response]
                 if protocol == current.command_protocol:
                     return None, None
+                return Transition(current, kept), None
+            if not signed.may_run(held, exchange.public_key, exchange.name):
+                reply[:] = [exchange.refuse(MessageFault.INSUFFICIENT_PRIVILEGES)]
                 return Transition(current, kept), None
             command = COMMANDS[exchange.name]
             try:
@@ -181,9 +185,13 @@ class Vehicles:
         await self._queue.change(vehicle.id, run)
         return reply[0]
 
+    def pair_with(self, paired: PairedKeys) -> None:
+        """Where the keys paired with vehicles are kept (an area built after this one)."""
+        self._paired = paired
+
     async def paired_keys(self, vin: str) -> frozenset[bytes]:
         """The client public keys (65-byte points) the vehicle's owner paired with it."""
-        return await self._paired.public_keys(vin)
+        return frozenset(k.public_key for k in await self._paired.keys_for(vin))
 
     async def reboot(self, vehicle_id: int) -> Vehicle:
         """The vehicle restarts: a new epoch in each domain, so every session must be made

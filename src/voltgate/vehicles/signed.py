@@ -23,7 +23,7 @@ keeps them across restarts without a stored secret.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -36,6 +36,7 @@ from voltgate.sdk.vehicle_command import Domain, UnsupportedCommand, VehicleComm
 from voltgate.sdk.vehicle_command.keys import PrivateKey
 from voltgate.sdk.vehicle_command.schema import RoutableMessage
 from voltgate.vehiclecmd import VehicleVerifier, VerifierState, derive_vehicle_key
+from voltgate.vehicles.catalog import COMMANDS
 from voltgate.vehicles.store import Vehicle
 
 DOMAINS = (Domain.VEHICLE_SECURITY, Domain.INFOTAINMENT)
@@ -43,19 +44,46 @@ _KEY_PURPOSE = "voltgate vehicle command keys"
 _HELD_VEHICLES = 4_096  # vehicles whose keys are kept derived
 
 
+class HeldKey(Protocol):
+    """A client key a vehicle holds, and the role its owner gave it."""
+
+    @property
+    def public_key(self) -> bytes: ...  # the 65-byte point
+
+    @property
+    def role(self) -> str: ...  # owner, driver, fleet_manager, vehicle_monitor, charging_manager
+
+
 class PairedKeys(Protocol):
     """The client keys paired with each vehicle (the owners' choices on the pairing page)."""
 
-    async def public_keys(self, vin: str) -> frozenset[bytes]:
-        """The 65-byte public keys paired with the vehicle."""
+    async def keys_for(self, vin: str) -> Sequence[HeldKey]: ...
 
 
 class _NoKeys:
-    async def public_keys(self, vin: str) -> frozenset[bytes]:
-        return frozenset()
+    async def keys_for(self, vin: str) -> Sequence[HeldKey]:
+        return ()
 
 
 NO_KEYS: PairedKeys = _NoKeys()
+# What each role may send (Tesla's key roles): a charging manager charging commands only, a
+# vehicle monitor none; the others every command.
+_CHARGING_ONLY = frozenset(
+    name for name, c in COMMANDS.items() if "vehicle_charging_cmds" in c.scopes
+)
+ROLE_COMMANDS: dict[str, frozenset[str]] = {
+    "owner": frozenset(COMMANDS),
+    "driver": frozenset(COMMANDS),
+    "fleet_manager": frozenset(COMMANDS),
+    "charging_manager": _CHARGING_ONLY,
+    "vehicle_monitor": frozenset(),
+}
+
+
+def may_run(keys: Sequence[HeldKey], public_key: bytes, command: str) -> bool:
+    """Whether the role of the key that signed a command lets it run the command."""
+    roles = [k.role for k in keys if k.public_key == public_key]
+    return any(command in ROLE_COMMANDS.get(role, frozenset()) for role in roles)
 
 
 class VehicleKeys:

@@ -1,6 +1,10 @@
-"""Sign-in, sign-out and the user's connected apps (consents they can revoke)."""
+"""Sign-in, sign-out and the user's connected apps (consents they can revoke), with the apps'
+keys each of their vehicles holds (`web.keys` lists them)."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -10,12 +14,21 @@ from voltgate.identity.consent import Consents, describe_scope
 from voltgate.web.page import ACCOUNT_HOME, Site, origin_source, read_form, stamp
 
 LOGIN_PATH = "/login"
+# A user's vehicles with the keys each holds, as the page lists them.
+VehicleKeys = Callable[[str], Awaitable[list[dict[str, Any]]]]
+
+
+async def _no_vehicle_keys(_user_id: str) -> list[dict[str, Any]]:
+    return []
 
 
 class Account:
-    def __init__(self, site: Site, consents: Consents) -> None:
+    def __init__(
+        self, site: Site, consents: Consents, vehicle_keys: VehicleKeys = _no_vehicle_keys
+    ) -> None:
         self._site = site
         self._consents = consents
+        self._vehicle_keys = vehicle_keys
 
     async def login_page(self, request: Request) -> Response:
         page = self._site.page(request)
@@ -89,7 +102,13 @@ class Account:
             }
             for app in await self._consents.apps(session.user_id)
         ]
-        return page.render("apps.html", csrf=page.csrf(), user_email=user.email, apps=apps)
+        return page.render(
+            "apps.html",
+            csrf=page.csrf(),
+            user_email=user.email,
+            apps=apps,
+            vehicles=await self._vehicle_keys(session.user_id),
+        )
 
     async def revoke(self, request: Request) -> Response:
         site = self._site

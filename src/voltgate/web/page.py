@@ -7,6 +7,7 @@ referrer; every form carries a CSRF token; cookies are HttpOnly, SameSite=Lax, S
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,6 +35,9 @@ templates = Environment(
     autoescape=select_autoescape(default=True, default_for_string=True),
 )
 ACCOUNT_HOME = "/account/apps"
+# The key-pairing pages (`web.keys`): `/_ak/<domain>`, a sign-in may return to one.
+PAIR_PREFIX = "/_ak/"
+_PAIR_DOMAIN = re.compile(r"^[A-Za-z0-9.:\[\]-]{1,262}$")
 # A page form holds at most an authorization request (one whose sealed form passes 8,192
 # characters is refused, web.session) and a CSRF token: 16 KiB holds them, encoded.
 FORM_MAX = 16_384
@@ -196,9 +200,14 @@ class Site:
             return ACCOUNT_HOME
         parts = urlsplit(value)
         allowed = {ACCOUNT_HOME, *self.authorize_paths}
-        if parts.scheme or parts.netloc or parts.path not in allowed:
+        if parts.scheme or parts.netloc:
             return ACCOUNT_HOME
-        return value
+        pairing = parts.path.removeprefix(PAIR_PREFIX)
+        if parts.path in allowed or (
+            pairing != parts.path and not parts.query and _PAIR_DOMAIN.match(pairing)
+        ):
+            return value
+        return ACCOUNT_HOME
 
     async def resumed_request(self, return_to: str) -> AuthorizationRequest | None:
         """The authorization request a sign-in will resume, if `return_to` is a valid one."""

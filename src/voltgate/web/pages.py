@@ -1,6 +1,6 @@
 """The browser side of delegated access as plain Starlette routes: the authorization endpoint at
-every dialect's path, sign-in, consent, the user's connected apps, their stylesheet, and the
-users' pictures.
+every dialect's path, sign-in, consent, the user's connected apps and their vehicles' keys, the
+key-pairing page, their stylesheet, and the users' pictures.
 
 `Pages` is built once at start-up from the identity services, the crypto and the clock; its
 routes are bound methods, nothing is looked up per request.
@@ -19,12 +19,15 @@ from voltgate.clock import Clock
 from voltgate.identity.clients import ClientRegistry
 from voltgate.identity.consent import Consents
 from voltgate.identity.delegation import Delegation
+from voltgate.identity.partners import Partners
 from voltgate.identity.profiles import CORE, Profile
 from voltgate.identity.secrets import Crypto
 from voltgate.identity.users import Users
+from voltgate.virtualkeys.service import VirtualKeys
 from voltgate.web.account import LOGIN_PATH, Account
 from voltgate.web.authorize import DECISION_PATH, Authorize
 from voltgate.web.avatar import AVATAR_PATH, avatar
+from voltgate.web.keys import PAIR_PATH, REMOVE_PATH, KeyPages
 from voltgate.web.page import ACCOUNT_HOME, Site
 from voltgate.web.session import BrowserState
 
@@ -57,6 +60,8 @@ class Pages:
         users: Users,
         consents: Consents,
         delegation: Delegation,
+        partners: Partners,
+        keys: VirtualKeys,
         crypto: Crypto,
         clock: Clock,
         issuer: str,
@@ -69,10 +74,11 @@ class Pages:
         browser = BrowserState(crypto, clock)
         site = Site(browser, users, clients, environment, frozenset(self.authorize_paths))
         self.authorization = Authorize(site, consents, delegation, clock, issuer, profiles)
-        self.account = Account(site, consents)
+        self.keys = KeyPages(site, partners, keys, consents)
+        self.account = Account(site, consents, self.keys.vehicle_keys)
 
     def routes(self) -> list[BaseRoute]:
-        authorization, account = self.authorization, self.account
+        authorization, account, keys = self.authorization, self.account, self.keys
         return [
             *(Route(p, authorization.authorize, methods=["GET"]) for p in self.authorize_paths),
             Route(DECISION_PATH, authorization.decision, methods=["POST"]),
@@ -80,6 +86,8 @@ class Pages:
             Route("/logout", account.logout, methods=["POST"]),
             Route(ACCOUNT_HOME, account.apps, methods=["GET"]),
             Route(f"{ACCOUNT_HOME}/revoke", account.revoke, methods=["POST"]),
+            Route(PAIR_PATH, _by_method(keys.pair_page, keys.pair), methods=_GET_POST),
+            Route(REMOVE_PATH, keys.remove, methods=["POST"]),
             Route(STYLESHEET_PATH, stylesheet, methods=["GET"]),
             Route(AVATAR_PATH, avatar, methods=["GET"]),
         ]

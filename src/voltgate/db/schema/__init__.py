@@ -64,6 +64,7 @@ from voltgate.db.schema.streaming import (
     vehicle_signal_rollups,
 )
 from voltgate.db.schema.telemetry_configs import fleet_telemetry_configs
+from voltgate.db.schema.virtual_keys import vehicle_keys
 
 __all__ = [
     "ROLLUP_FIELDS",
@@ -107,6 +108,7 @@ __all__ = [
     "users",
     "vehicle_charging_sessions",
     "vehicle_connectivity",
+    "vehicle_keys",
     "vehicle_messages",
     "vehicle_signal_rollups",
     "vehicles",

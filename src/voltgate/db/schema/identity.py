@@ -140,7 +140,10 @@ refresh_tokens = sa.Table(
     sa.Index("ix_refresh_tokens_user_client", "user_id", "client_id"),
 )
 
-# A partner app's registered domain (Tesla partner accounts); its public key comes later.
+# A partner app's registered domain (Tesla partner accounts) and the public key it hosts (the
+# P-256 point in hex; NULL for domains registered before keys were read). A domain with a key
+# belongs to one app.
+_HAS_KEY = sa.text("public_key IS NOT NULL")
 partner_accounts = sa.Table(
     "partner_accounts",
     metadata,
@@ -148,6 +151,14 @@ partner_accounts = sa.Table(
     sa.Column("domain", sa.String(253), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("public_key", sa.String(130), nullable=True),
+    sa.Index(
+        "uq_partner_accounts_domain_key",
+        "domain",
+        unique=True,
+        sqlite_where=_HAS_KEY,
+        postgresql_where=_HAS_KEY,
+    ),
 )
 
 # What each user allowed each app; its rows are the user's "connected apps".

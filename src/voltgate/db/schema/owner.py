@@ -80,7 +80,7 @@ vehicles = sa.Table(
     sa.Column("climate_at", sa.Float, nullable=False, server_default="0"),
     sa.Column("remote_start_at", sa.Float, nullable=True),
     sa.Column("charge_schedules", sa.Text, nullable=False, server_default="[]"),
-    # The vehicle command protocol (0024): off | allowed | required, and the vehicle's side of
+    # The vehicle command protocol (0023): off | allowed | required, and the vehicle's side of
     # it as JSON (epoch, its clock, counters per key and domain), empty until first used.
     sa.Column("command_signing", sa.String(16), nullable=False, server_default="allowed"),
     sa.Column("command_protocol", sa.Text, nullable=False, server_default=""),

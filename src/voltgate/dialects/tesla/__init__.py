@@ -1,6 +1,7 @@
 """Tesla Fleet API: `/oauth2/v3/token`, the third-party OpenID discovery document, the partner
-endpoints, and a user's account, vehicles (their Fleet Telemetry configs too), energy sites and
-products under `/api/1`, in `{"response": …}` bodies with `{"response": null, "error",
+endpoints (and the well-known path of the app key voltgate hosts), and a user's account,
+vehicles (their Fleet Telemetry configs and virtual keys too), energy sites and products under
+`/api/1`, in `{"response": …}` bodies with `{"response": null, "error",
 "error_description", "code"}` errors.
 
 Every `/api/1` resource route counts against its app's limit (`RateLimit-*` on every answer,
@@ -19,6 +20,7 @@ from typing import Any
 from voltgate.dialects.canonical.oauth import OAuth
 from voltgate.dialects.tesla import (
     energy,
+    keys,
     partners,
     products,
     stream,
@@ -66,6 +68,7 @@ def mount(table: RouteTable, rt: Runtime, _kept: Kept) -> None:
     limited = tesla.scope(limit=PER_APP)
     vehicles.mount(limited, owner.vehicles)
     telemetry.mount(limited, owner.telemetry_configs)
+    keys.mount(limited, owner.keys)
     live = rt.streams
     stream.mount(limited, owner.vehicles, live.vehicles, live.vehicle_feed, live.sessions)
     energy.mount(limited, owner.energy)

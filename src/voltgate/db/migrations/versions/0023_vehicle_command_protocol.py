@@ -3,15 +3,15 @@
 the epoch, its clock and the counters it has seen per key and domain, as JSON; empty until a
 client first asks for a session)
 
-Revision ID: 0024
-Revises: 0020
+Revision ID: 0023
+Revises: 0022
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0024"
-down_revision = "0020"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

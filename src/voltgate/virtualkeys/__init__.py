@@ -1,0 +1,1 @@
+"""Virtual keys: which apps' public keys each vehicle holds, paired by its owner, in which role."""
