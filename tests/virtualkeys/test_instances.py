@@ -22,7 +22,7 @@ async def other(backend: Backend, app: App) -> AsyncIterator[App]:
 
 async def test_a_pairing_and_its_removal_reach_the_other_process(app: App, other: App) -> None:
     user = await app.rt.identity.users.create("ada@example.com", "correct horse battery")
-    vehicle, _ = await seed_vehicles(app.rt.owner.vehicles, app.rt.identity.users, user.id)
+    vehicle, *_ = await seed_vehicles(app.rt.owner.vehicles, app.rt.identity.users, user.id)
     there = other.rt.owner.keys
     heard: list[frozenset[str]] = []
     there.listen(heard.append)

@@ -49,7 +49,7 @@ class World:
 @pytest.fixture
 async def world(app: App) -> AsyncIterator[World]:
     user = await app.rt.identity.users.create(EMAIL, PASSWORD)
-    car, suv = sorted(
+    car, suv, _ = sorted(
         await seed_vehicles(app.rt.owner.vehicles, app.rt.identity.users, user.id),
         key=lambda v: v.seed_slot or 0,
     )
@@ -155,7 +155,7 @@ async def test_an_owner_who_has_not_connected_the_app_gets_no_form(world: World)
 async def test_only_the_owners_vehicles_and_known_roles_are_accepted(world: World) -> None:
     await world.connect()
     stranger = await world.app.rt.identity.users.create("other@example.com", PASSWORD)
-    theirs, _ = await seed_vehicles(
+    theirs, *_ = await seed_vehicles(
         world.app.rt.owner.vehicles, world.app.rt.identity.users, stranger.id
     )
     refused = await _pair(world, theirs)

@@ -46,7 +46,7 @@ async def _provision(settings: Settings, redirect_uri: str) -> dict[str, Any]:
     async with started_runtime(settings) as rt:
         user = await rt.identity.users.create(EMAIL, PASSWORD)
         vehicles = await seed_vehicles(rt.owner.vehicles, rt.identity.users, user.id)
-        car, suv = sorted(vehicles, key=lambda v: v.seed_slot or 0)
+        car, suv, _ = sorted(vehicles, key=lambda v: v.seed_slot or 0)
         created = await rt.identity.admin.create(
             name="Charge Planner", kind="third_party", scopes=SCOPES, redirect_uris=[redirect_uri]
         )
