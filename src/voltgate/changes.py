@@ -67,6 +67,7 @@ class Changes:
         self._own: set[int] = set()  # generations this process's bumps made
         self._bumping: asyncio.Task[None] | None = None
         self._bump_again = False
+        self._in_flight = False
 
     def subscribe(self, topic: str, changed: KeysChanged, reload: Reload | None = None) -> None:
         """`changed(keys)` when rows of `topic` changed elsewhere; `reload()` when anything may
@@ -101,7 +102,9 @@ class Changes:
             self._sending = asyncio.get_running_loop().create_task(self._send_outbox())
 
     def _bump_soon(self) -> None:
-        """One bump in flight at a time; writes meanwhile make one more after it."""
+        """One bump in flight at a time; writes meanwhile make one more after it, at most one
+        every `batch_interval` (a bump is a write of its own: under load it must not compete
+        with every request's)."""
         if self._bumping is not None:
             self._bump_again = True
             return
@@ -111,19 +114,23 @@ class Changes:
         try:
             while True:
                 self._bump_again = False
+                self._in_flight = True
                 try:
                     self._own.add(await self._state.bump())
                 except Exception:
                     log.exception("generation_bump_failed")
+                finally:
+                    self._in_flight = False
                 if not self._bump_again or self._stopping:
                     return
+                await asyncio.sleep(self._batch_interval)
         finally:
             self._bumping = None
 
     @property
     def bumping(self) -> bool:
         """A bump is on its way: a generation read now may be its, not yet known as ours."""
-        return self._bumping is not None
+        return self._in_flight
 
     def others_between(self, last: int, now: int) -> bool:
         """Whether any generation in (last, now] was another process's (not one of ours)."""

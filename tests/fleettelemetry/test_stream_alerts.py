@@ -8,34 +8,13 @@ from pathlib import Path
 
 from tests.conftest import Backend
 from tests.fixtures.alerting import alerting_app, consenting_vehicle, rule, third_party
+from tests.fleettelemetry.ingest.support import FixedConfigs
 from voltgate.fleettelemetry.alerting import rules_feed
 from voltgate.fleettelemetry.ca import CertificateAuthority, client_context
 from voltgate.fleettelemetry.client import VehicleClient
 from voltgate.fleettelemetry.ingest.service import start_ingest
 
 LOW_SOC = {"kind": "threshold", "field": "Soc", "op": "below", "value": 20, "hysteresis": 2}
-
-
-class _Allowed:
-    """The one configured vehicle (configurations are tested on their own)."""
-
-    def __init__(self, vin: str) -> None:
-        self.vin = vin
-
-    async def allowed(self, vin: str) -> bool:
-        return vin == self.vin
-
-    async def current(self, vin: str) -> None:
-        return None
-
-    async def applied(self, vin: str, version: str) -> None:
-        pass
-
-    def changed(self) -> set[str]:
-        return set()
-
-    async def catch_up(self) -> None:
-        pass
 
 
 async def test_a_streamed_crossing_fires_the_apps_alert(backend: Backend, tmp_path: Path) -> None:
@@ -46,7 +25,7 @@ async def test_a_streamed_crossing_fires_the_apps_alert(backend: Backend, tmp_pa
         authority = CertificateAuthority.init(tmp_path / "ca", bytes(range(32)))
         settings = app.rt.settings.model_copy(update={"telemetry_port": 0})
         evaluate = rules_feed(app.rt.alerting.alerts.engine)
-        ingest = await start_ingest(settings, authority, _Allowed(vin), app.rt.db, evaluate)
+        ingest = await start_ingest(settings, authority, FixedConfigs({vin}), app.rt.db, evaluate)
         cert, key = authority.issue_vehicle(vin)
         car = VehicleClient(
             f"wss://localhost:{ingest.port}/", vin, client_context(authority.cert_pem, cert, key)

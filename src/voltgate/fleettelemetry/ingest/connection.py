@@ -74,7 +74,7 @@ class VehicleSocket:
         batcher: Batcher,
         rate: RateLimit,
         in_flight: int,
-        send: Callable[[bytes], Any],
+        send: Callable[[bytes | str], Any],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.vin = vin
@@ -82,7 +82,8 @@ class VehicleSocket:
         self._batcher = batcher
         self._rate = rate
         self._limit = in_flight
-        self._send = send
+        self.send = send  # a frame to the vehicle: acknowledgements, its configuration (text)
+        self.pushed: str | None = None  # the configuration version sent to it
         self._clock = clock
         self._acks: deque[bytes] = deque()
         self._wake = asyncio.Event()
@@ -160,7 +161,7 @@ class VehicleSocket:
             await self._wake.wait()
             self._wake.clear()
             while self._acks and not self.closed:
-                await self._send(self._acks.popleft())
+                await self.send(self._acks.popleft())
 
     @property
     def waiting(self) -> int:

@@ -16,6 +16,7 @@ import contextlib
 import ssl
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, Protocol
@@ -83,13 +84,13 @@ class Listener:
         self._batcher = batcher
         self._context = context
         self._configs = configs
-        self._pushed: dict[str, str | None] = {}  # connection id → version sent
         self._pusher: asyncio.Task[None] | None = None
-        self._conns: dict[str, ServerConnection] = {}
         self._limits = limits
         self.instance = instance
         self._clock = clock
-        self._vins: dict[ServerConnection, str] = {}
+        # Admitted connections' VINs until their handler takes them (weak: a handshake that
+        # fails after admission never reaches the handler).
+        self._vins: weakref.WeakKeyDictionary[ServerConnection, str] = weakref.WeakKeyDictionary()
         self._server: Server | None = None
         self._stopping = False
         self.sockets: dict[str, VehicleSocket] = {}  # by connection id
@@ -147,11 +148,10 @@ class Listener:
             self._clock,
         )
         self.sockets[connection_id] = socket
-        self._conns[connection_id] = ws
         sender = asyncio.get_running_loop().create_task(socket.send_acks())
         reason = "asleep"
         try:
-            await self._push(connection_id, vin, ws)
+            await self._push(socket)
             async for data in ws:
                 if type(data) is str:
                     await self._said(vin, data)
@@ -171,25 +171,22 @@ class Listener:
             socket.closed = True
             sender.cancel()
             del self.sockets[connection_id]
-            del self._conns[connection_id]
-            self._pushed.pop(connection_id, None)
             if self._stopping:
                 reason = "ingest_stopped"
-            elif ws.close_code is not None and ws.close_code not in (1000, 1001):
-                reason = "dropped" if reason == "asleep" else reason
+            elif reason == "asleep" and ws.close_code not in (1000, 1001):
+                reason = "dropped"  # closed without the vehicle's goodbye
             await self._store.connectivity(
                 opened._replace(status=DISCONNECTED, at=self._clock(), reason=reason)
             )
 
-    async def _push(self, connection_id: str, vin: str, ws: ServerConnection) -> None:
+    async def _push(self, socket: VehicleSocket) -> None:
         """Sends the vehicle its configuration when it differs from what was sent."""
-        current = await self._configs.current(vin)
-        version = None if current is None else current[0]
-        if current is None or self._pushed.get(connection_id) == version:
+        current = await self._configs.current(socket.vin)
+        if current is None or socket.pushed == current[0]:
             return
-        self._pushed[connection_id] = version
+        socket.pushed = current[0]
         frame = {"type": "config", "version": current[0], **current[1]}
-        await ws.send(orjson.dumps(frame).decode())
+        await socket.send(orjson.dumps(frame).decode())
 
     async def _push_changes(self) -> None:
         turn = 0
@@ -201,12 +198,11 @@ class Listener:
             except Exception:  # the database is away: next time
                 log.warning("telemetry_config_catch_up_failed", exc_info=True)
             changed = self._configs.changed()
-            for connection_id, socket in list(self.sockets.items()):
-                ws = self._conns.get(connection_id)
-                if ws is None or (turn % _SWEEP and socket.vin not in changed):
+            for socket in list(self.sockets.values()):
+                if socket.closed or (turn % _SWEEP and socket.vin not in changed):
                     continue
                 with contextlib.suppress(ConnectionClosed):
-                    await self._push(connection_id, socket.vin, ws)
+                    await self._push(socket)
 
     async def _said(self, vin: str, text: str) -> None:
         """A text frame: the vehicle saying which configuration it runs; anything else is
