@@ -123,11 +123,11 @@ async def test_the_world_is_an_operator_with_sites_and_chargers_and_users_with_v
 
     vins = set()
     for user in first["users"]:
-        assert len(user["vehicles"]) == 2
+        assert len(user["vehicles"]) == 3
         vins |= {v["vin"] for v in user["vehicles"]}
         (site,) = await app.rt.owner.energy.of_user(user["user_id"])
         assert site.id == user["energy_site_id"]
-    assert len(vins) == 4
+    assert len(vins) == 6
     # A restart keeps the world: the same chargers, vehicles and sites, with new secrets.
     assert again["chargers"] == first["chargers"]
     for before, after in zip(first["users"], again["users"], strict=True):

@@ -120,6 +120,11 @@ def _asleep(text: str) -> None:
     assert body["response"] is None and "unavailable" in body["error"], text
 
 
+def _signed_only(text: str) -> None:
+    body = _json(text)
+    assert body["response"] is None and body["error"] == "command_protocol_required", text
+
+
 def _history(text: str) -> None:
     body = _json(text)["response"]
     assert body["data"] and body["totalResults"] >= len(body["data"]), text
@@ -169,6 +174,10 @@ EXPECTED: dict[tuple[str, str], Check] = {
     ("GET", r"/api/1/vehicles/\d+/vehicle_data   # asleep: 408"): _asleep,
     ("POST", r"/api/1/vehicles/\d+/wake_up"): _response,
     ("POST", r"/api/1/vehicles/\d+/command/set_charge_limit"): _response,
+    (
+        "POST",
+        r"/api/1/vehicles/[A-Z0-9]{17}/command/flash_lights   # 403: signed commands only.*",
+    ): _signed_only,
     ("POST", r"/api/1/vehicles/fleet_telemetry_config"): _configured,
     ("GET", r"/api/1/vehicles/[A-Z0-9]{17}/fleet_telemetry_config"): _telemetry_config,
     ("GET", r"/api/1/users/me"): _response,

@@ -101,13 +101,17 @@ def delegated_flow(base: str, user: dict[str, Any], app: dict[str, str]) -> None
     show(f"     curl -s {auth} {base}/oauth/userinfo")
     show(f"     curl -s {auth} {base}/api/1/products")
     show(f"     curl -s {auth} {base}/api/1/vehicles")
-    awake, asleep = user["vehicles"][0], user["vehicles"][-1]
+    awake, asleep, signed = user["vehicles"]  # seeding order (voltgate.vehicles.seed)
     vehicles = f"{base}/api/1/vehicles"
     show(f"     curl -s {auth} {vehicles}/{awake['id']}/vehicle_data")
     show(f"     curl -s {auth} {vehicles}/{asleep['id']}/vehicle_data   # asleep: 408")
     show(f"     curl -s {auth} -X POST {vehicles}/{asleep['id']}/wake_up")
     limit = "-H 'Content-Type: application/json' -d '{\"percent\": 85}'"
     show(f"     curl -s {auth} {limit} {vehicles}/{awake['id']}/command/set_charge_limit")
+    show(
+        f"     curl -s {auth} -X POST {vehicles}/{signed['vin']}/command/flash_lights"
+        "   # 403: signed commands only (docs/vehicle-commands.md)"
+    )
     show(f"     curl -s {auth} {base}/api/1/users/me")
     show(f"     curl -s {auth} {base}/api/1/energy_sites/{user['energy_site_id']}/live_status")
     show(f"     curl -s {auth} {base}/api/1/dx/charging/history")

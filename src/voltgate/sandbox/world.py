@@ -277,13 +277,22 @@ async def _owner_world(
     them: enough to paste the first requests. New vehicles come with their past."""
     site = await seed_energy_site(rt.owner.energy, rt.coordinator, user_id)
     history = None if past is None else past.vehicles(rt, site.time_zone, index)
-    # In seeding order: the one charging at home first, the one asleep at the office last.
+    # In seeding order: the one charging at home, the one asleep at the office, the one that
+    # takes only signed commands.
     vehicles = sorted(
         await seed_vehicles(rt.owner.vehicles, rt.identity.users, user_id, history),
         key=lambda v: (v.seed_slot or 0, v.id),
     )
     return {
-        "vehicles": [{"id": v.id, "vin": v.vin, "display_name": v.display_name} for v in vehicles],
+        "vehicles": [
+            {
+                "id": v.id,
+                "vin": v.vin,
+                "display_name": v.display_name,
+                "command_signing": v.command_signing,
+            }
+            for v in vehicles
+        ],
         "energy_site_id": site.id,
     }
 
