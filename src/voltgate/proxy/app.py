@@ -68,15 +68,15 @@ def _authorization(request: Request) -> str:
     return value
 
 
-async def _body(request: Request) -> bytes:
+async def _body(request: Request, error: type[errors.ProxyError] = errors.InvalidCommand) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
-        raise errors.InvalidCommand(f"the body is over {MAX_BODY} bytes")
+        raise error(f"the body is over {MAX_BODY} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY:
-            raise errors.InvalidCommand(f"the body is over {MAX_BODY} bytes")
+            raise error(f"the body is over {MAX_BODY} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -118,7 +118,7 @@ class ProxyRoutes:
         `fleet_telemetry_config_jws` with the caller's token: Fleet API's answer as it is."""
         try:
             authorization = _authorization(request)
-            body = _loads(await _body(request), errors.InvalidConfig)
+            body = _loads(await _body(request, errors.InvalidConfig), errors.InvalidConfig)
             if not isinstance(body, dict) or set(body) != {"vins", "config"}:
                 raise errors.InvalidConfig(_CONFIG_BODY)
             vins, config = body["vins"], body["config"]

@@ -78,7 +78,7 @@ def verify(token: str, allowed_audience: str) -> tuple[bytes, dict[str, Any]]:
     signed by the key its `iss` names for `allowed_audience`; InvalidJws otherwise. Whether the
     signer is trusted is the caller's to decide."""
     if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
-        raise InvalidJws("malformed", f"a JWS is a string of at most {MAX_TOKEN_LENGTH} bytes")
+        raise InvalidJws("malformed", f"a JWS is a string of at most {MAX_TOKEN_LENGTH} characters")
     parts = token.strip().split(".")
     if len(parts) != 3 or not all(part and _SEGMENT.match(part) for part in parts):
         raise InvalidJws(
