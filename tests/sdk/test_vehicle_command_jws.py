@@ -171,6 +171,7 @@ def test_an_issuer_that_is_no_p256_key_is_refused() -> None:
         _b64url(b'{"alg":"Tesla.SS256"}') + "." + _b64url(b'{"a":NaN}') + ".AAAA",
         _b64url(b'{"alg":"Tesla.SS256","alg":"none"}') + ".e30.AAAA",
         "x" * 70_000,
+        _b64url(b'{"a":' + b"[" * 20_000 + b"]" * 20_000 + b"}") + ".e30.AAAA",
         42,
     ],
 )

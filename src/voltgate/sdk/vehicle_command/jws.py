@@ -125,6 +125,8 @@ def _decode_json(part: str, name: str) -> dict[str, Any]:
         )
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidJws("malformed", f"the JWS {name} is not JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidJws("malformed", f"the JWS {name} nests too deeply") from None
     if not isinstance(value, dict):
         raise InvalidJws("malformed", f"the JWS {name} is not a JSON object")
     return value
