@@ -1,5 +1,7 @@
 """The proxy's HTTP side: `POST /api/1/vehicles/{VIN}/command/{name}` signed (`commands.py`),
-every other `/api/1/*` call forwarded to Fleet API as it came, with the caller's token.
+`POST /api/1/vehicles/fleet_telemetry_config` signed as a JWS and sent to
+`fleet_telemetry_config_jws`, every other `/api/1/*` call forwarded to Fleet API as it came,
+with the caller's token.
 
 Answers: `{"response": {"result": bool, "reason": str}}` for a command the vehicle answered;
 Fleet API's own answer where it refused the caller (401, 403, 404) or for a legacy vehicle's
@@ -22,7 +24,7 @@ from starlette.routing import Route
 
 from voltgate.proxy import errors
 from voltgate.proxy.commands import Commands, Passthrough, Upstream
-from voltgate.sdk.vehicle_command import Signer
+from voltgate.sdk.vehicle_command import Signer, jws
 
 MAX_BODY = 1_048_576
 _VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
@@ -43,6 +45,7 @@ _HOP = frozenset(
     }
 )
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+_CONFIG_BODY = 'the body is {"vins": [VIN, …], "config": {…}}: a config for those vehicles'
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -65,22 +68,33 @@ def _authorization(request: Request) -> str:
     return value
 
 
-async def _body(request: Request) -> bytes:
+async def _body(request: Request, error: type[errors.ProxyError] = errors.InvalidCommand) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
-        raise errors.InvalidCommand(f"the body is over {MAX_BODY} bytes")
+        raise error(f"the body is over {MAX_BODY} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY:
-            raise errors.InvalidCommand(f"the body is over {MAX_BODY} bytes")
+            raise error(f"the body is over {MAX_BODY} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 
 
+def _loads(raw: bytes, error: type[errors.ProxyError]) -> Any:
+    try:
+        return orjson.loads(raw) if raw.strip() else {}
+    except orjson.JSONDecodeError:
+        raise error("the body is not JSON") from None
+
+
 class ProxyRoutes:
-    def __init__(self, commands: Commands, client: httpx.AsyncClient) -> None:
+    def __init__(
+        self, commands: Commands, signer: Signer, upstream: Upstream, client: httpx.AsyncClient
+    ) -> None:
         self._commands = commands
+        self._signer = signer
+        self._upstream = upstream
         self._client = client
 
     async def command(self, request: Request) -> Response:
@@ -89,11 +103,7 @@ class ProxyRoutes:
             vin, name = request.path_params["vin"], request.path_params["name"]
             if not _VIN.match(vin):
                 raise errors.InvalidCommand("the proxy signs for a vehicle named by its VIN")
-            raw = await _body(request)
-            try:
-                body = orjson.loads(raw) if raw.strip() else {}
-            except orjson.JSONDecodeError:
-                raise errors.InvalidCommand("the body is not JSON") from None
+            body = _loads(await _body(request), errors.InvalidCommand)
             if not isinstance(body, dict):
                 raise errors.InvalidCommand("the body is a JSON object of the command's parameters")
             result, reason = await self._commands.send(vin, name, body, authorization)
@@ -102,6 +112,24 @@ class ProxyRoutes:
         except Passthrough as passed:
             return _passed(passed.response)
         return _json(200, {"response": {"result": result, "reason": reason}})
+
+    async def telemetry_config(self, request: Request) -> Response:
+        """A fleet telemetry config signed with the proxy's key as a JWS and sent to
+        `fleet_telemetry_config_jws` with the caller's token: Fleet API's answer as it is."""
+        try:
+            authorization = _authorization(request)
+            body = _loads(await _body(request, errors.InvalidConfig), errors.InvalidConfig)
+            if not isinstance(body, dict) or set(body) != {"vins", "config"}:
+                raise errors.InvalidConfig(_CONFIG_BODY)
+            vins, config = body["vins"], body["config"]
+            if not isinstance(vins, list) or not isinstance(config, dict):
+                raise errors.InvalidConfig(_CONFIG_BODY)
+            # As the published proxy does: `iss` and `aud` in the config are overwritten.
+            token = jws.sign_fleet_config(self._signer.private_key, config)
+            response = await self._upstream.signed_config(vins, token, authorization)
+        except errors.ProxyError as exc:
+            return _error(exc)
+        return _passed(response)
 
     async def forward(self, request: Request) -> Response:
         """Any other Fleet API call, as it came (the token is Fleet API's to check)."""
@@ -140,7 +168,8 @@ def create_proxy(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Starlette:
     client = httpx.AsyncClient(base_url=upstream, timeout=timeout, transport=transport)
-    routes = ProxyRoutes(Commands(signer, Upstream(client), timeout), client)
+    fleet_api = Upstream(client)
+    routes = ProxyRoutes(Commands(signer, fleet_api, timeout), signer, fleet_api, client)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -151,6 +180,11 @@ def create_proxy(
         routes=[
             Route("/healthz", _healthz, methods=["GET"]),
             Route("/api/1/vehicles/{vin}/command/{name}", routes.command, methods=["POST"]),
+            Route(
+                "/api/1/vehicles/fleet_telemetry_config",
+                routes.telemetry_config,
+                methods=["POST"],
+            ),
             Route("/api/1/{path:path}", routes.forward, methods=_METHODS),
         ],
         lifespan=lifespan,

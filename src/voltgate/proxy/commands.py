@@ -101,6 +101,13 @@ class Upstream:
     ) -> httpx.Response:
         return await self._post(f"/api/1/vehicles/{vin}/command/{name}", dict(body), authorization)
 
+    async def signed_config(
+        self, vins: list[Any], token: str, authorization: str
+    ) -> httpx.Response:
+        """Fleet API's answer to a telemetry config signed as a JWS, whatever it is."""
+        body = {"vins": vins, "token": token}
+        return await self._post("/api/1/vehicles/fleet_telemetry_config_jws", body, authorization)
+
     async def _post(self, path: str, body: dict[str, Any], authorization: str) -> httpx.Response:
         try:
             return await self._client.post(

@@ -27,6 +27,13 @@ class InvalidCommand(ProxyError):
     error, status = "invalid_command", 400
 
 
+class InvalidConfig(ProxyError):
+    """A `fleet_telemetry_config` body that is not `{"vins": [...], "config": {...}}` (what
+    is in them is Fleet API's to check, once signed)."""
+
+    error, status = "invalid_config", 400
+
+
 class MissingToken(ProxyError):
     error, status = "missing_token", 401
 
@@ -76,6 +83,7 @@ class Timeout(ProxyError):
 
 CATALOG: tuple[type[ProxyError], ...] = (
     InvalidCommand,
+    InvalidConfig,
     MissingToken,
     KeyNotPaired,
     VehicleAsleep,

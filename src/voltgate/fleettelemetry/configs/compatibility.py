@@ -2,9 +2,12 @@
 a vehicle (`missing_key`, `unsupported_hardware`, `unsupported_firmware`), decided from what
 voltgate knows about the vehicle.
 
-- `missing_key`: the app's virtual key must be paired with the vehicle. voltgate has no
-  virtual keys yet, so `EveryVehiclePaired` (the default) says every vehicle is paired with
-  every app's key; a real `KeyPairing` replaces it when keys exist.
+- `missing_key`: the vehicle must trust whoever configures it. A config signed as a JWS
+  (`fleet_telemetry_config_jws`) is taken by a vehicle whose paired keys include the signer
+  (`Vehicles.paired_keys`). An unsigned config is never taken by a vehicle that requires the
+  command protocol (`command_signing: required`: it trusts only what a paired key signed);
+  others take it when the app's key counts as paired (`KeyPairing`; `EveryVehiclePaired`, the
+  default, says every vehicle is paired with every app's key until pairing is wired here).
 - `unsupported_hardware`: fleet-telemetry publishes that "some older Model S/X are not
   supported" (the first car computer). The vehicle record has the model (`car_type`) and the
   VIN, whose 10th character is the model year; the rule here: a Model S or Model X of model

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from voltgate.fleettelemetry.configs.fields import ALERT_TYPES, FIELD_NAMES
 from voltgate.fleettelemetry.configs.store import FieldConfig, TelemetryConfig
+from voltgate.sdk.vehicle_command.jws import MAX_TOKEN_LENGTH
 
 MAX_VINS = 100  # vehicles one request may configure
 MAX_INTERVAL = 86_400  # a day: the longest interval_seconds / resend_interval_seconds
@@ -111,6 +112,15 @@ class ConfigBody(BaseModel):
         )
 
 
+def vin_list(value: list[str]) -> list[str]:
+    """VINs in upper case, each once, in the order given."""
+    vins = [vin.upper() for vin in value]
+    bad = [vin for vin in vins if not VIN.match(vin)]
+    if bad:
+        raise ValueError(f"{bad[0][:32]!r} is not a VIN (17 letters and digits, no I, O, Q)")
+    return list(dict.fromkeys(vins))
+
+
 class ConfigRequest(BaseModel):
     """`POST /api/1/vehicles/fleet_telemetry_config`."""
 
@@ -122,8 +132,19 @@ class ConfigRequest(BaseModel):
     @field_validator("vins")
     @classmethod
     def _vins(cls, value: list[str]) -> list[str]:
-        vins = [vin.upper() for vin in value]
-        bad = [vin for vin in vins if not VIN.match(vin)]
-        if bad:
-            raise ValueError(f"{bad[0][:32]!r} is not a VIN (17 letters and digits, no I, O, Q)")
-        return list(dict.fromkeys(vins))
+        return vin_list(value)
+
+
+class SignedConfigRequest(BaseModel):
+    """`POST /api/1/vehicles/fleet_telemetry_config_jws`: the config as the claims of a JWS
+    (`Tesla.SS256`, audience `com.tesla.fleet.TelemetryClient`)."""
+
+    model_config = _STRICT
+
+    vins: list[str] = Field(min_length=1, max_length=MAX_VINS)
+    token: str = Field(min_length=1, max_length=MAX_TOKEN_LENGTH)
+
+    @field_validator("vins")
+    @classmethod
+    def _vins(cls, value: list[str]) -> list[str]:
+        return vin_list(value)

@@ -45,6 +45,8 @@ class Owned(Protocol):
 
     async def reread(self, user_id: str) -> list[Vehicle]: ...
 
+    async def paired_keys(self, vin: str) -> frozenset[bytes]: ...
+
 
 class Watched(ConfigStore, Protocol):
     def listen(self, listener: Listener) -> None: ...
@@ -86,10 +88,16 @@ class TelemetryConfigs:
         self._max_apps = max_apps
 
     async def configure(
-        self, user_id: str, client_id: str, vins: Sequence[str], config: TelemetryConfig
+        self,
+        user_id: str,
+        client_id: str,
+        vins: Sequence[str],
+        config: TelemetryConfig,
+        signer: bytes | None = None,
     ) -> tuple[int, Skipped]:
         """Store `config` as the app's for each vehicle that can take it: how many were
-        updated (an unchanged config counts, and keeps its version) and the others by reason."""
+        updated (an unchanged config counts, and keeps its version) and the others by reason.
+        `signer`: the public key that signed the config (`signed.py`), None when unsigned."""
         now = self._clock.now()
         if config.exp is not None and config.exp <= now:
             raise ValidationFailed("config.exp: must be a Unix time in the future")
@@ -100,7 +108,7 @@ class TelemetryConfigs:
         for vehicle in owned:
             vin = vehicle.vin
             held = await self._store.of_vehicle(vin)
-            if not await self._pairing.paired(client_id, vin):
+            if not await self._has_key(client_id, vehicle, signer):
                 skipped.missing_key.append(vin)
             elif not hardware_supported(vehicle):
                 skipped.unsupported_hardware.append(vin)
@@ -205,6 +213,15 @@ class TelemetryConfigs:
     async def catch_up(self) -> None:
         """Take in other processes' writes (the runtime calls this at each change poll)."""
         await self._store.catch_up()
+
+    async def _has_key(self, client_id: str, vehicle: Vehicle, signer: bytes | None) -> bool:
+        """A signed config: its signer is paired with the vehicle. An unsigned one: the
+        vehicle does not require the command protocol, and the app's key counts as paired."""
+        if signer is not None:
+            return signer in await self._vehicles.paired_keys(vehicle.vin)
+        if vehicle.command_signing == "required":  # it trusts only what a paired key signed
+            return False
+        return await self._pairing.paired(client_id, vehicle.vin)
 
     def _full(self, held: list[ConfigRecord], client_id: str, now: float) -> bool:
         """The vehicle holds `max_apps` other apps' live configs (and none of this app)."""

@@ -29,7 +29,8 @@ class FieldConfig:
 
 @dataclass(frozen=True, slots=True)
 class TelemetryConfig:
-    """Tesla's `config` object, as the app sent it (validated)."""
+    """Tesla's `config` object, as the app sent it (validated); a config that came signed
+    also keeps the JWS's `iss` and `aud`, shown as Tesla shows them."""
 
     hostname: str
     port: int
@@ -38,6 +39,8 @@ class TelemetryConfig:
     alert_types: tuple[str, ...] | None = None
     exp: int | None = None  # Unix seconds; the vehicle drops the config then
     prefer_typed: bool | None = None
+    iss: str | None = None  # a signed config's signer: its public key in base64
+    aud: str | None = None  # … and the audience it was signed for
 
     def live(self, now: float) -> bool:
         return self.exp is None or self.exp > now
@@ -56,6 +59,7 @@ class TelemetryConfig:
         alerts = None if self.alert_types is None else list(self.alert_types)
         optional: dict[str, Any] = {"ca": self.ca, "fields": fields, "alert_types": alerts}
         optional |= {"exp": self.exp, "prefer_typed": self.prefer_typed}
+        optional |= {"iss": self.iss, "aud": self.aud}
         shown |= {name: value for name, value in optional.items() if value is not None}
         return shown
 
@@ -70,6 +74,8 @@ class TelemetryConfig:
             alert_types=None if alerts is None else tuple(alerts),
             exp=stored.get("exp"),
             prefer_typed=stored.get("prefer_typed"),
+            iss=stored.get("iss"),
+            aud=stored.get("aud"),
         )
 
 
