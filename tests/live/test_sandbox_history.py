@@ -176,7 +176,7 @@ EXPECTED: dict[tuple[str, str], Check] = {
     ("POST", r"/api/1/vehicles/\d+/command/set_charge_limit"): _response,
     (
         "POST",
-        r"/api/1/vehicles/[A-Z0-9]{17}/command/flash_lights   # 403: signed commands only.*",
+        r"/api/1/vehicles/[A-Z0-9]{17}/command/set_charge_limit   # 403: signed commands only.*",
     ): _signed_only,
     ("POST", r"/api/1/vehicles/fleet_telemetry_config"): _configured,
     ("GET", r"/api/1/vehicles/[A-Z0-9]{17}/fleet_telemetry_config"): _telemetry_config,

@@ -109,7 +109,7 @@ def delegated_flow(base: str, user: dict[str, Any], app: dict[str, str]) -> None
     limit = "-H 'Content-Type: application/json' -d '{\"percent\": 85}'"
     show(f"     curl -s {auth} {limit} {vehicles}/{awake['id']}/command/set_charge_limit")
     show(
-        f"     curl -s {auth} -X POST {vehicles}/{signed['vin']}/command/flash_lights"
+        f"     curl -s {auth} {limit} {vehicles}/{signed['vin']}/command/set_charge_limit"
         "   # 403: signed commands only (docs/vehicle-commands.md)"
     )
     show(f"     curl -s {auth} {base}/api/1/users/me")

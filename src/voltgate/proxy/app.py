@@ -23,7 +23,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from voltgate.proxy import errors
-from voltgate.proxy.commands import Commands, Passthrough, Upstream
+from voltgate.proxy.commands import Commands, Passthrough, Upstream, answer_of
+from voltgate.proxy.wire import Answer, Wire
 from voltgate.sdk.vehicle_command import Signer, jws
 
 MAX_BODY = 1_048_576
@@ -56,9 +57,9 @@ def _error(exc: errors.ProxyError) -> Response:
     return _json(exc.status, exc.body(), exc.headers)
 
 
-def _passed(response: httpx.Response) -> Response:
-    headers = {k: v for k, v in response.headers.items() if k.lower() not in _HOP}
-    return Response(response.content, response.status_code, headers)
+def _passed(answer: Answer) -> Response:
+    headers = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP}
+    return Response(answer.body, answer.status, headers)
 
 
 def _authorization(request: Request) -> str:
@@ -110,7 +111,7 @@ class ProxyRoutes:
         except errors.ProxyError as exc:
             return _error(exc)
         except Passthrough as passed:
-            return _passed(passed.response)
+            return _passed(passed.answer)
         return _json(200, {"response": {"result": result, "reason": reason}})
 
     async def telemetry_config(self, request: Request) -> Response:
@@ -126,10 +127,10 @@ class ProxyRoutes:
                 raise errors.InvalidConfig(_CONFIG_BODY)
             # As the published proxy does: `iss` and `aud` in the config are overwritten.
             token = jws.sign_fleet_config(self._signer.private_key, config)
-            response = await self._upstream.signed_config(vins, token, authorization)
+            answer = await self._upstream.signed_config(vins, token, authorization)
         except errors.ProxyError as exc:
             return _error(exc)
-        return _passed(response)
+        return _passed(answer)
 
     async def forward(self, request: Request) -> Response:
         """Any other Fleet API call, as it came (the token is Fleet API's to check)."""
@@ -153,7 +154,7 @@ class ProxyRoutes:
                 ) from None
         except errors.ProxyError as exc:
             return _error(exc)
-        return _passed(response)
+        return _passed(answer_of(response))
 
 
 async def _healthz(_request: Request) -> Response:
@@ -168,12 +169,13 @@ def create_proxy(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Starlette:
     client = httpx.AsyncClient(base_url=upstream, timeout=timeout, transport=transport)
-    fleet_api = Upstream(client)
+    fleet_api = Upstream(client, Wire(upstream) if transport is None else None, timeout)
     routes = ProxyRoutes(Commands(signer, fleet_api, timeout), signer, fleet_api, client)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        await fleet_api.close()
         await client.aclose()
 
     return Starlette(

@@ -19,8 +19,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+import orjson
 
 from voltgate.proxy import errors
+from voltgate.proxy.wire import Answer, Wire, WireError
 from voltgate.sdk.vehicle_command import (
     MessageFault,
     ResponseError,
@@ -39,40 +41,38 @@ class Passthrough(Exception):
     """Fleet API's own answer, handed back to the caller as it is (the caller's 401, 403, 404,
     or a legacy vehicle's REST answer)."""
 
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
+    def __init__(self, answer: Answer) -> None:
+        super().__init__(answer.status)
+        self.answer = answer
 
 
 class _Legacy(Exception):
     """Fleet API's 422: the vehicle does not speak the protocol."""
 
 
-def _failure(response: httpx.Response) -> Exception:
-    status = response.status_code
+def _failure(answer: Answer) -> Exception:
+    status = answer.status
     if status == 422:
         return _Legacy()
     if status == 408:
-        text = _description(response)
+        text = _description(answer)
         if text.endswith("offline"):
             return errors.VehicleOffline(text)
         return errors.VehicleAsleep(text or "vehicle unavailable: vehicle is offline or asleep")
     if status == 429:
-        retry = (
-            {"Retry-After": response.headers["Retry-After"]}
-            if "Retry-After" in response.headers
-            else {}
+        retry = answer.headers.get("retry-after")
+        return errors.RateLimited(
+            "Fleet API's rate limit: retry later", {"Retry-After": retry} if retry else {}
         )
-        return errors.RateLimited("Fleet API's rate limit: retry later", retry)
     if status >= 500:
         return errors.UpstreamError(f"Fleet API answered {status}")
-    return Passthrough(response)
+    return Passthrough(answer)
 
 
-def _description(response: httpx.Response) -> str:
+def _description(answer: Answer) -> str:
     try:
-        body = response.json()
-    except ValueError:
+        body = orjson.loads(answer.body)
+    except orjson.JSONDecodeError:
         return ""
     if not isinstance(body, dict):
         return ""
@@ -80,37 +80,56 @@ def _description(response: httpx.Response) -> str:
     return str(text)[:300]
 
 
-class Upstream:
-    """Fleet API, called with the caller's own token."""
+def answer_of(response: httpx.Response) -> Answer:
+    return Answer(response.status_code, dict(response.headers.items()), response.content)
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+
+class Upstream:
+    """Fleet API, called with the caller's own token: the signed-command round trip on the
+    proxy's own client (`wire.py`) unless a test hands in httpx's ASGI transport."""
+
+    def __init__(self, client: httpx.AsyncClient, wire: Wire | None, timeout: float) -> None:
         self._client = client
+        self._wire = wire
+        self._timeout = timeout
 
     async def signed_command(self, vin: str, message: bytes, authorization: str) -> bytes:
         body = {"routable_message": base64.b64encode(message).decode()}
-        response = await self._post(f"/api/1/vehicles/{vin}/signed_command", body, authorization)
-        if response.status_code != 200:
-            raise _failure(response)
+        answer = await self._post(f"/api/1/vehicles/{vin}/signed_command", body, authorization)
+        if answer.status != 200:
+            raise _failure(answer)
         try:
-            return base64.b64decode(response.json()["response"], validate=True)
+            return base64.b64decode(orjson.loads(answer.body)["response"], validate=True)
         except (ValueError, KeyError, TypeError, binascii.Error):
             raise errors.UpstreamError("Fleet API's answer carries no vehicle reply") from None
 
     async def command(
         self, vin: str, name: str, body: Mapping[str, Any], authorization: str
-    ) -> httpx.Response:
+    ) -> Answer:
         return await self._post(f"/api/1/vehicles/{vin}/command/{name}", dict(body), authorization)
 
-    async def signed_config(
-        self, vins: list[Any], token: str, authorization: str
-    ) -> httpx.Response:
+    async def signed_config(self, vins: list[Any], token: str, authorization: str) -> Answer:
         """Fleet API's answer to a telemetry config signed as a JWS, whatever it is."""
         body = {"vins": vins, "token": token}
         return await self._post("/api/1/vehicles/fleet_telemetry_config_jws", body, authorization)
 
-    async def _post(self, path: str, body: dict[str, Any], authorization: str) -> httpx.Response:
+    async def close(self) -> None:
+        if self._wire is not None:
+            await self._wire.close()
+
+    async def _post(self, path: str, body: dict[str, Any], authorization: str) -> Answer:
+        if self._wire is not None:
+            try:
+                async with asyncio.timeout(self._timeout):
+                    return await self._wire.post(
+                        path, orjson.dumps(body), {"Authorization": authorization}
+                    )
+            except TimeoutError:
+                raise errors.Timeout("Fleet API did not answer in time") from None
+            except WireError as exc:
+                raise errors.UpstreamUnreachable(f"Fleet API is unreachable: {exc}") from None
         try:
-            return await self._client.post(
+            response = await self._client.post(
                 path, json=body, headers={"Authorization": authorization}
             )
         except httpx.TimeoutException:
@@ -119,6 +138,7 @@ class Upstream:
             raise errors.UpstreamUnreachable(
                 f"Fleet API is unreachable: {type(exc).__name__}"
             ) from None
+        return answer_of(response)
 
 
 class Commands:

@@ -62,7 +62,7 @@ def build_owner(
         energy=EnergySites(EnergySiteReadModel(SqlEnergySiteStore(db), changes), clock),
         links=links,
         telemetry_configs=TelemetryConfigs(
-            ConfigReadModel(SqlConfigStore(db), changes), vehicles, clock
+            ConfigReadModel(SqlConfigStore(db), changes), vehicles, clock, pairing=keys
         ),
         keys=keys,
     )

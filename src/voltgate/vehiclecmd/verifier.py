@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,7 +121,6 @@ class _Domain:
         self.epoch = state.epoch
         self.started_at = state.started_at
         self.counters: dict[bytes, Counter] = dict(state.counters)
-        self.shared: dict[bytes, bytes] = {}  # client key → K, computed once
 
     def state(self) -> DomainState:
         return DomainState(self.epoch, self.started_at, dict(self.counters))
@@ -153,6 +152,7 @@ class VehicleVerifier:
         state: VerifierState | None = None,
         max_ttl: float = MAX_TTL,
         randbytes: Callable[[int], bytes] = os.urandom,
+        shared: MutableMapping[tuple[bytes, bytes], bytes] | None = None,
     ) -> None:
         if not 0 < len(vin.encode()) <= 255:
             raise ValueError("the VIN must be 1 to 255 bytes")
@@ -162,6 +162,9 @@ class VehicleVerifier:
         self._random = randbytes
         self._max_ttl = max_ttl
         kept = state.domains if state is not None else {}
+        # (vehicle domain key, client key) → K, kept by the caller across messages: one
+        # ECDH per client key, not one per message.
+        self._known: MutableMapping[tuple[bytes, bytes], bytes] = {} if shared is None else shared
         self._domains = {
             Domain(domain): _Domain(key, kept.get(Domain(domain)) or self._new_epoch())
             for domain, key in vehicle_keys.items()
@@ -271,10 +274,10 @@ class VehicleVerifier:
         if not self._paired(key):
             raise _Refusal(MessageFault.UNKNOWN_KEY_ID, "the key is not paired with this vehicle")
         d = self._domains[domain]
-        shared = d.shared.get(key)
+        shared = self._known.get((d.public, key))
         if shared is None:
             try:
-                shared = d.shared[key] = session_key(d.key, key)
+                shared = self._known[(d.public, key)] = session_key(d.key, key)
             except InvalidKey as exc:
                 raise _Refusal(MessageFault.BAD_PARAMETER, str(exc)) from None
         return shared

@@ -150,14 +150,13 @@ class Vehicles:
         carried = signed.inspect(message)
         if carried.command is not None:
             may_send(carried.command)
-        keys = self._keys.of(vehicle.vin)
         held = await self._paired.keys_for(vehicle.vin)
         paired = frozenset(k.public_key for k in held)
         reply: list[bytes] = []
 
         def run(current: Vehicle, now: float) -> tuple[Transition | None, Outcome | None]:
             self._reachable(current, now)
-            verifier = signed.verifier(current, now, keys, paired)
+            verifier = signed.verifier(current, now, self._keys, paired)
             exchange = verifier.receive(message)
             protocol = signed.stored(verifier)
             kept = replace(current, command_protocol=protocol, version=current.version + 1)
@@ -199,10 +198,9 @@ class Vehicles:
         vehicle = await self._store.get(vehicle_id)
         if vehicle is None:
             raise NotFound(f"no vehicle {vehicle_id}")
-        keys = self._keys.of(vehicle.vin)
 
         def restart(current: Vehicle, now: float) -> tuple[Transition | None, Outcome | None]:
-            verifier = signed.verifier(current, now, keys, frozenset())
+            verifier = signed.verifier(current, now, self._keys, frozenset())
             verifier.reboot()
             protocol = signed.stored(verifier)
             kept = replace(current, command_protocol=protocol, version=current.version + 1)

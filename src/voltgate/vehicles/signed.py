@@ -42,6 +42,7 @@ from voltgate.vehicles.store import Vehicle
 DOMAINS = (Domain.VEHICLE_SECURITY, Domain.INFOTAINMENT)
 _KEY_PURPOSE = "voltgate vehicle command keys"
 _HELD_VEHICLES = 4_096  # vehicles whose keys are kept derived
+_HELD_SESSION_KEYS = 65_536
 
 
 class HeldKey(Protocol):
@@ -93,6 +94,14 @@ class VehicleKeys:
     def __init__(self, master_key: bytes) -> None:
         self._seed = derive(master_key, _KEY_PURPOSE)
         self._held: OrderedDict[str, Mapping[Domain, PrivateKey]] = OrderedDict()
+        self._shared: dict[tuple[bytes, bytes], bytes] = {}  # session keys K, see `shared`
+
+    def shared(self) -> dict[tuple[bytes, bytes], bytes]:
+        """The session keys K computed so far, by (vehicle key, client key): kept across
+        messages, as a car keeps them, so a command costs no ECDH; bounded."""
+        if len(self._shared) > _HELD_SESSION_KEYS:
+            self._shared.clear()
+        return self._shared
 
     def of(self, vin: str) -> Mapping[Domain, PrivateKey]:
         keys = self._held.get(vin)
@@ -151,13 +160,20 @@ class _At:
 
 
 def verifier(
-    vehicle: Vehicle, now: float, keys: Mapping[Domain, PrivateKey], paired: frozenset[bytes]
+    vehicle: Vehicle, now: float, keys: VehicleKeys, paired: frozenset[bytes]
 ) -> VehicleVerifier:
     """The vehicle's side of the protocol as stored with it, at `now`."""
     state = None
     if vehicle.command_protocol:
         state = VerifierState.from_dict(orjson.loads(vehicle.command_protocol))
-    return VehicleVerifier(vehicle.vin, keys, paired, clock=_At(now), state=state)
+    return VehicleVerifier(
+        vehicle.vin,
+        keys.of(vehicle.vin),
+        paired,
+        clock=_At(now),
+        state=state,
+        shared=keys.shared(),
+    )
 
 
 def stored(verifier: VehicleVerifier) -> str:

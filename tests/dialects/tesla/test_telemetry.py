@@ -99,7 +99,7 @@ async def test_configured_vehicles_show_the_config_as_stored_not_yet_synced(app:
             "synced": False,
             "config": _shown(config),
             "limit_reached": False,
-            "key_paired": True,
+            "key_paired": False,
         }
     }
     for ref in (me.charging.vin, me.charging.id, me.asleep.vin):
@@ -184,7 +184,7 @@ async def test_each_app_sees_only_its_own_config(app: App) -> None:
     via_other = replace(me, client_id=other[0], secret=other[1])
     await _configure(me, [me.charging.vin], _config(app))
     shown = (await _show(via_other, me.charging.vin)).json()["response"]
-    assert shown == {"synced": True, "config": None, "limit_reached": False, "key_paired": True}
+    assert shown == {"synced": True, "config": None, "limit_reached": False, "key_paired": False}
     assert (await _delete(via_other, me.charging.vin)).json()["response"]["updated_vehicles"] == 0
     assert (await _show(me, me.charging.vin)).json()["response"]["config"] is not None
 
@@ -281,7 +281,7 @@ async def test_an_expired_config_is_no_longer_shown_or_allowed(app: App) -> None
     assert await configs.vins_configured() >= {me.charging.vin}
     app.clock.advance(61)
     shown = (await _show(me, me.charging.vin)).json()["response"]
-    assert shown == {"synced": True, "config": None, "limit_reached": False, "key_paired": True}
+    assert shown == {"synced": True, "config": None, "limit_reached": False, "key_paired": False}
     assert me.charging.vin not in await configs.vins_configured()
     assert await configs.for_vehicle(me.charging.vin) is None
 

@@ -108,7 +108,7 @@ class TelemetryConfigs:
         for vehicle in owned:
             vin = vehicle.vin
             held = await self._store.of_vehicle(vin)
-            if not await self._has_key(client_id, vehicle, signer):
+            if not await self._has_key(vehicle, signer):
                 skipped.missing_key.append(vin)
             elif not hardware_supported(vehicle):
                 skipped.unsupported_hardware.append(vin)
@@ -214,14 +214,13 @@ class TelemetryConfigs:
         """Take in other processes' writes (the runtime calls this at each change poll)."""
         await self._store.catch_up()
 
-    async def _has_key(self, client_id: str, vehicle: Vehicle, signer: bytes | None) -> bool:
+    async def _has_key(self, vehicle: Vehicle, signer: bytes | None) -> bool:
         """A signed config: its signer is paired with the vehicle. An unsigned one: the
-        vehicle does not require the command protocol, and the app's key counts as paired."""
+        vehicle does not require the command protocol (it takes the config as Fleet API
+        hands it over; `key_paired` in GET tells whether the app's key is on it)."""
         if signer is not None:
             return signer in await self._vehicles.paired_keys(vehicle.vin)
-        if vehicle.command_signing == "required":  # it trusts only what a paired key signed
-            return False
-        return await self._pairing.paired(client_id, vehicle.vin)
+        return vehicle.command_signing != "required"  # else only what a paired key signed
 
     def _full(self, held: list[ConfigRecord], client_id: str, now: float) -> bool:
         """The vehicle holds `max_apps` other apps' live configs (and none of this app)."""
