@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import base64
 import os
+import resource
 import secrets
 import socket
 import subprocess
@@ -31,7 +32,8 @@ from typing import Any
 
 import orjson
 
-from bench import proctree
+from bench import proctree, pyspy
+from bench.machine import host_busy_seconds
 from bench.streamgen import DATUMS, vins
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,6 +76,13 @@ async def _seed(env: dict[str, str], count: int) -> None:
         await store.save("bench-app", "bench-user", [(v, config) for v in vins(count)], time.time())
     finally:
         await db.dispose()
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this process and of its children that ended (the generators)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + ended.ru_utime + ended.ru_stime
 
 
 def _wait_port(port: int, timeout: float = 60) -> None:
@@ -176,18 +185,32 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for port in ports:
                 _wait_port(port)
             before = {p.pid: proctree.cpu_seconds(p.pid) for p in listeners + writers}
+            host_before, own_before, wall_before = host_busy_seconds(), _own_cpu(), time.monotonic()
             per = args.vehicles // args.generators
-            generators = [
-                subprocess.Popen(
-                    [sys.executable, "-m", "bench.streamgen", *_load(args, ports, data, n, per)],
-                    env=env,
-                    cwd=ROOT,
-                    stdout=subprocess.PIPE,
-                )
-                for n in range(args.generators)
-            ]
-            results = [orjson.loads(g.communicate()[0].splitlines()[-1]) for g in generators]
+            spied = [p.pid for p in listeners]
+            with pyspy.recording(spied, args.profile, args.duration):
+                generators = [
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            "bench.streamgen",
+                            *_load(args, ports, data, n, per),
+                        ],
+                        env=env,
+                        cwd=ROOT,
+                        stdout=subprocess.PIPE,
+                    )
+                    for n in range(args.generators)
+                ]
+                results = [orjson.loads(g.communicate()[0].splitlines()[-1]) for g in generators]
+            host_cpu = host_busy_seconds() - host_before
+            # This process and its children (the generators, py-spy), start-up included.
+            own_cpu = _own_cpu() - own_before
+            wall = time.monotonic() - wall_before
             listener_cpu = sum(proctree.cpu_seconds(p.pid) - before[p.pid] for p in listeners)
+            load_cpu = listener_cpu + own_cpu
+            load_cpu += sum(proctree.cpu_seconds(p.pid) - before[p.pid] for p in writers)
             if writers:
                 drain = asyncio.run(_drain(env, args.drain_timeout))
             writer_cpu = sum(proctree.cpu_seconds(p.pid) - before[p.pid] for p in writers)
@@ -223,6 +246,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "unacked": sum(r["unacked"] for r in results),
         "listener_cores": listener_cpu / seconds,
         "generator_cores": [round(r["cpu_seconds"] / r["seconds"], 2) for r in results],
+        # The whole machine's busy cores, and what of it was neither the listeners, the writers
+        # nor the generators (on the scale path NATS and PostgreSQL count here, with the rest
+        # of the box: a test suite running beside the bench shows up in it).
+        "host_cores": round(host_cpu / wall, 2),
+        "other_cores": round((host_cpu - load_cpu) / wall, 2),
         **scale,
     }
 
@@ -237,6 +265,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--nats", default=None, help="NATS URL: the scale path (with --writers)")
     parser.add_argument("--writers", type=int, default=1, help="writer processes (--nats)")
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="py-spy raw output of the listener(s) here"
+    )
     parser.add_argument(
         "--drain-timeout", type=float, default=120.0, help="how long to wait for the writers"
     )

@@ -31,7 +31,7 @@ from nats.js import JetStreamContext, api
 from nats.js.errors import BadRequestError
 
 from voltgate.config import Settings
-from voltgate.fleettelemetry.ingest.store import Connectivity, IngestStore, Items, Message
+from voltgate.fleettelemetry.ingest.store import Connectivity, IngestStore, Message, Numbers
 
 log = structlog.get_logger("voltgate.fleettelemetry")
 
@@ -267,7 +267,7 @@ class JetStreamStore:
     async def start(self) -> None:
         await self._acks.start()
 
-    async def append(self, messages: Sequence[Message], items: Sequence[Items]) -> list[bool]:
+    async def append(self, messages: Sequence[Message], numbers: Sequence[Numbers]) -> list[bool]:
         """Whether each message was new to the stream (False: a resend within the duplicate
         window). Raises, and nothing of the batch counts as stored, when any publish fails or
         the PubAcks take longer than the timeout: vehicles resend, and what did reach the

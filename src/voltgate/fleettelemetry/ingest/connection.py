@@ -17,9 +17,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, cast
 
-from voltgate.fleettelemetry import envelope, protos
+from voltgate.fleettelemetry import envelope, protos, readings
 from voltgate.fleettelemetry.ingest.batcher import Batcher, Pending
-from voltgate.fleettelemetry.ingest.store import Items, Message
+from voltgate.fleettelemetry.ingest.store import NO_NUMBERS, Message, Numbers
 
 _STORED_TOPICS = frozenset({"V", "alerts", "errors"})
 SIGNALS = "V"
@@ -116,11 +116,11 @@ class VehicleSocket:
         if not _sender_matches(stream, self._vin):
             raise Refused(1008, "the sender is not the vehicle of the certificate")
         now = self._clock()
-        items: Items = ()
+        numbers: Numbers = NO_NUMBERS
         created_at = float(stream.created_at) or now
         if topic == SIGNALS:
             try:
-                vin, created_at, items = protos.signals(stream.payload)
+                vin, created_at, numbers = readings.numbers(stream.payload)
             except protos.MalformedPayload as exc:
                 raise Refused(1007, f"malformed payload: {exc}") from None
             if vin != self.vin:
@@ -131,7 +131,7 @@ class VehicleSocket:
         if self._waiting >= self._limit:
             self._room.clear()
         ack = (env.txid, env.topic, env.message_id)
-        self._batcher.submit(Pending(message, items, self._stored, self._lost, ack))
+        self._batcher.submit(Pending(message, numbers, self._stored, self._lost, ack))
 
     def _stored(self, pending: Pending, new: bool) -> None:
         self._release()
