@@ -57,7 +57,7 @@ def _member(rng: random.Random, choice: int) -> bytes:
     if choice == 4:
         return _field(6, 0, _varint(rng.randrange(2)))
     if choice == 5:
-        return _field(1, 2, "x".encode() * rng.choice([0, 3, 127, 200]))
+        return _field(1, 2, b"x" * rng.choice([0, 3, 127, 200]))
     if choice == 6:
         location = _field(1, 1, struct.pack("<d", 48.1)) + _field(2, 1, struct.pack("<d", 11.5))
         return _field(7, 2, location)

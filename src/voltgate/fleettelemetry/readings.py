@@ -20,8 +20,8 @@ enums, locations and `invalid` are not numbers.
 from __future__ import annotations
 
 import struct
-from operator import itemgetter
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
@@ -193,7 +193,7 @@ def _walk(buf: bytes, parts: _Parts) -> list[float | int]:
             parts.fix(start - pos)
             pos = start + length
             _datum(buf, start, pos, parts, values)
-        elif tag == _CREATED_AT or tag == _VIN:
+        elif tag in (_CREATED_AT, _VIN):
             parts.fix(start - pos)
             parts.skip(length)
             pos = start + length
@@ -208,9 +208,7 @@ def _walk(buf: bytes, parts: _Parts) -> list[float | int]:
     return values
 
 
-def _datum(
-    buf: bytes, pos: int, stop: int, parts: _Parts, values: list[float | int]
-) -> None:
+def _datum(buf: bytes, pos: int, stop: int, parts: _Parts, values: list[float | int]) -> None:
     """One Datum: 08 <key> 12 <length> <Value of one member>, nothing else."""
     begin = pos
     if buf[pos] != 0x08:

@@ -25,7 +25,13 @@ from nats.js import JetStreamContext
 from voltgate.config import Settings
 from voltgate.fleettelemetry import protos, readings
 from voltgate.fleettelemetry.bus import Bus, MalformedMessage, message_of
-from voltgate.fleettelemetry.ingest.store import NO_NUMBERS, Committed, IngestStore, Message, Numbers
+from voltgate.fleettelemetry.ingest.store import (
+    NO_NUMBERS,
+    Committed,
+    IngestStore,
+    Message,
+    Numbers,
+)
 
 log = structlog.get_logger("voltgate.fleettelemetry")
 SIGNALS = "V"

@@ -14,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
-from typing import Any, cast
+from collections.abc import Awaitable, Callable
+from typing import cast
 
 from voltgate.fleettelemetry import envelope, protos, readings
 from voltgate.fleettelemetry.ingest.batcher import Batcher, Pending
@@ -74,7 +74,7 @@ class VehicleSocket:
         batcher: Batcher,
         rate: RateLimit,
         in_flight: int,
-        send: Callable[[bytes], Any],
+        send: Callable[[list[bytes]], Awaitable[None]],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.vin = vin
@@ -155,12 +155,15 @@ class VehicleSocket:
         self._wake.set()
 
     async def send_acks(self) -> None:
-        """The connection's sender: acknowledgements in the order their commits came."""
+        """The connection's sender: acknowledgements in the order their commits came, those
+        waiting handed to `send` together (a commit's for this vehicle, one write)."""
         while not self.closed:
             await self._wake.wait()
             self._wake.clear()
             while self._acks and not self.closed:
-                await self._send(self._acks.popleft())
+                acks = list(self._acks)
+                self._acks.clear()
+                await self._send(acks)
 
     @property
     def waiting(self) -> int:

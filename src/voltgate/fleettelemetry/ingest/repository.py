@@ -1,12 +1,12 @@
 """SQL for the ingest (SQLite and PostgreSQL): messages stored once each, their numeric signals
 merged into 1-minute rollups in the same transaction, connectivity records.
 
-A batch is one transaction. On SQLite the batch's messages are one `executemany` of `INSERT OR
-IGNORE` on the writer's driver connection: when its row count is the batch's size every message
-was new (the usual case); else it is undone (to a savepoint) and each message inserted on its
-own, its row count saying whether it was new; on PostgreSQL the batch is one `INSERT … SELECT unnest(…) ON CONFLICT DO NOTHING
-RETURNING` on an asyncpg connection. Only the new messages' signals reach the rollups, so a
-resend never counts twice.
+A batch is one transaction. On SQLite its messages are one `executemany` of `INSERT OR IGNORE`
+on the writer's driver connection: when the row count is the batch's size, every message was
+new (the usual case); else that is undone (to a savepoint) and each message inserted on its
+own, its row count saying whether it was new. On PostgreSQL the batch is one `INSERT … SELECT
+unnest(…) ON CONFLICT DO NOTHING RETURNING` on an asyncpg connection. Only the new messages'
+signals reach the rollups, so a resend never counts twice.
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ _STILL_CONNECTED = Statement(
 _DAY = 86_400
 # Days of partitions made ahead (and kept behind, for late messages) on PostgreSQL.
 _DAYS_AROUND = 2
+
 
 def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
     return [[row[i] for row in rows] for i in range(width)]

@@ -12,11 +12,11 @@ from voltgate.fleettelemetry import protos
 from voltgate.fleettelemetry.readings import NO_NUMBERS, Numbers
 
 __all__ = [
+    "NO_NUMBERS",
     "Committed",
     "Connectivity",
     "IngestStore",
     "Message",
-    "NO_NUMBERS",
     "Numbers",
     "Signal",
     "Value",
