@@ -187,7 +187,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             before = {p.pid: proctree.cpu_seconds(p.pid) for p in listeners + writers}
             host_before, own_before, wall_before = host_busy_seconds(), _own_cpu(), time.monotonic()
             per = args.vehicles // args.generators
-            spied = [p.pid for p in listeners]
+            spied = [p.pid for p in listeners + writers]
             with pyspy.recording(spied, args.profile, args.duration):
                 generators = [
                     subprocess.Popen(
@@ -266,7 +266,10 @@ def main() -> None:
     parser.add_argument("--nats", default=None, help="NATS URL: the scale path (with --writers)")
     parser.add_argument("--writers", type=int, default=1, help="writer processes (--nats)")
     parser.add_argument(
-        "--profile", type=Path, default=None, help="py-spy raw output of the listener(s) here"
+        "--profile",
+        type=Path,
+        default=None,
+        help="py-spy raw output of the listener(s) and writer(s) here (one file each)",
     )
     parser.add_argument(
         "--drain-timeout", type=float, default=120.0, help="how long to wait for the writers"
