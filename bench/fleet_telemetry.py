@@ -78,6 +78,25 @@ async def _seed(env: dict[str, str], count: int) -> None:
         await db.dispose()
 
 
+_SERVICES = ("nats-server", "postgres")
+
+
+def _services_cpu() -> dict[str, float]:
+    """CPU seconds so far of the processes named as the services (PostgreSQL's backends of
+    every user of the server; those that ended count in the postmaster's children)."""
+    found = dict.fromkeys(_SERVICES, 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name = (entry / "comm").read_text().strip()
+        except OSError:
+            continue
+        if name in found:
+            found[name] += proctree.cpu_seconds(int(entry.name))
+    return found
+
+
 def _own_cpu() -> float:
     """CPU seconds of this process and of its children that ended (the generators)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
@@ -186,6 +205,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 _wait_port(port)
             before = {p.pid: proctree.cpu_seconds(p.pid) for p in listeners + writers}
             host_before, own_before, wall_before = host_busy_seconds(), _own_cpu(), time.monotonic()
+            services_before = _services_cpu()
             per = args.vehicles // args.generators
             spied = [p.pid for p in listeners + writers]
             with pyspy.recording(spied, args.profile, args.duration):
@@ -205,12 +225,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 ]
                 results = [orjson.loads(g.communicate()[0].splitlines()[-1]) for g in generators]
             host_cpu = host_busy_seconds() - host_before
+            services = {k: v - services_before[k] for k, v in _services_cpu().items()}
             # This process and its children (the generators, py-spy), start-up included.
             own_cpu = _own_cpu() - own_before
             wall = time.monotonic() - wall_before
             listener_cpu = sum(proctree.cpu_seconds(p.pid) - before[p.pid] for p in listeners)
             load_cpu = listener_cpu + own_cpu
             load_cpu += sum(proctree.cpu_seconds(p.pid) - before[p.pid] for p in writers)
+            load_cpu += sum(services.values())
             if writers:
                 drain = asyncio.run(_drain(env, args.drain_timeout))
             writer_cpu = sum(proctree.cpu_seconds(p.pid) - before[p.pid] for p in writers)
@@ -246,10 +268,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "unacked": sum(r["unacked"] for r in results),
         "listener_cores": listener_cpu / seconds,
         "generator_cores": [round(r["cpu_seconds"] / r["seconds"], 2) for r in results],
-        # The whole machine's busy cores, and what of it was neither the listeners, the writers
-        # nor the generators (on the scale path NATS and PostgreSQL count here, with the rest
-        # of the box: a test suite running beside the bench shows up in it).
+        # The whole machine's busy cores; NATS's and PostgreSQL's (all its users': tests
+        # running beside the bench count there); and what was none of those, the listeners,
+        # the writers nor the generators (other work on the box, e.g. a test suite).
         "host_cores": round(host_cpu / wall, 2),
+        "nats_cores": round(services["nats-server"] / wall, 2),
+        "postgres_cores": round(services["postgres"] / wall, 2),
         "other_cores": round((host_cpu - load_cpu) / wall, 2),
         **scale,
     }
