@@ -284,7 +284,12 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="PostgreSQL (default: SQLite)")
     parser.add_argument("--instances", type=int, default=1)
     parser.add_argument("--vehicles", type=int, default=64)
-    parser.add_argument("--generators", type=int, default=1)
+    parser.add_argument(
+        "--generators",
+        type=int,
+        default=None,
+        help="load generator processes, each on one listener in turn (default: one a listener)",
+    )
     parser.add_argument("--window", type=int, default=32)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--nats", default=None, help="NATS URL: the scale path (with --writers)")
@@ -298,7 +303,10 @@ def main() -> None:
     parser.add_argument(
         "--drain-timeout", type=float, default=120.0, help="how long to wait for the writers"
     )
-    result = run(parser.parse_args())
+    args = parser.parse_args()
+    if args.generators is None:  # else with one generator, every vehicle is on the first listener
+        args.generators = args.instances
+    result = run(args)
     print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
 
 
