@@ -12,7 +12,12 @@ would be the bottleneck, not the listener).
 message (a stream of the run's own, deleted afterwards) and `--writers N` `voltgate telemetry
 writer` processes move the messages into the database. Also reported then: how many messages
 the writers still had to write when the load stopped, how long they took to catch up, and the
-writers' CPU."""
+writers' CPU.
+
+The box's busy cores are reported too, with NATS's and PostgreSQL's apart and `other_cores` for
+whatever else ran beside the bench (another session's test suite shows there). One generator a
+listener by default, each on its own listener. `--profile FILE` records the listener(s) and
+writer(s) with py-spy (read it with `python -m bench.pyspy`)."""
 
 from __future__ import annotations
 
