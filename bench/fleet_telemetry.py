@@ -12,7 +12,12 @@ would be the bottleneck, not the listener).
 message (a stream of the run's own, deleted afterwards) and `--writers N` `voltgate telemetry
 writer` processes move the messages into the database. Also reported then: how many messages
 the writers still had to write when the load stopped, how long they took to catch up, and the
-writers' CPU."""
+writers' CPU.
+
+The box's busy cores are reported too, with NATS's and PostgreSQL's apart and `other_cores` for
+whatever else ran beside the bench (another session's test suite shows there). One generator a
+listener by default, each on its own listener. `--profile FILE` records the listener(s) and
+writer(s) with py-spy (read it with `python -m bench.pyspy`)."""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ import argparse
 import asyncio
 import base64
 import os
+import resource
 import secrets
 import socket
 import subprocess
@@ -31,7 +37,8 @@ from typing import Any
 
 import orjson
 
-from bench import proctree
+from bench import proctree, pyspy
+from bench.machine import host_busy_seconds
 from bench.streamgen import DATUMS, vins
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,6 +81,32 @@ async def _seed(env: dict[str, str], count: int) -> None:
         await store.save("bench-app", "bench-user", [(v, config) for v in vins(count)], time.time())
     finally:
         await db.dispose()
+
+
+_SERVICES = ("nats-server", "postgres")
+
+
+def _services_cpu() -> dict[str, float]:
+    """CPU seconds so far of the processes named as the services (PostgreSQL's backends of
+    every user of the server; those that ended count in the postmaster's children)."""
+    found = dict.fromkeys(_SERVICES, 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name = (entry / "comm").read_text().strip()
+        except OSError:
+            continue
+        if name in found:
+            found[name] += proctree.cpu_seconds(int(entry.name))
+    return found
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this process and of its children that ended (the generators)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + ended.ru_utime + ended.ru_stime
 
 
 def _wait_port(port: int, timeout: float = 60) -> None:
@@ -176,18 +209,35 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for port in ports:
                 _wait_port(port)
             before = {p.pid: proctree.cpu_seconds(p.pid) for p in listeners + writers}
+            host_before, own_before, wall_before = host_busy_seconds(), _own_cpu(), time.monotonic()
+            services_before = _services_cpu()
             per = args.vehicles // args.generators
-            generators = [
-                subprocess.Popen(
-                    [sys.executable, "-m", "bench.streamgen", *_load(args, ports, data, n, per)],
-                    env=env,
-                    cwd=ROOT,
-                    stdout=subprocess.PIPE,
-                )
-                for n in range(args.generators)
-            ]
-            results = [orjson.loads(g.communicate()[0].splitlines()[-1]) for g in generators]
+            spied = [p.pid for p in listeners + writers]
+            with pyspy.recording(spied, args.profile, args.duration):
+                generators = [
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            "bench.streamgen",
+                            *_load(args, ports, data, n, per),
+                        ],
+                        env=env,
+                        cwd=ROOT,
+                        stdout=subprocess.PIPE,
+                    )
+                    for n in range(args.generators)
+                ]
+                results = [orjson.loads(g.communicate()[0].splitlines()[-1]) for g in generators]
+            host_cpu = host_busy_seconds() - host_before
+            services = {k: v - services_before[k] for k, v in _services_cpu().items()}
+            # This process and its children (the generators, py-spy), start-up included.
+            own_cpu = _own_cpu() - own_before
+            wall = time.monotonic() - wall_before
             listener_cpu = sum(proctree.cpu_seconds(p.pid) - before[p.pid] for p in listeners)
+            load_cpu = listener_cpu + own_cpu
+            load_cpu += sum(proctree.cpu_seconds(p.pid) - before[p.pid] for p in writers)
+            load_cpu += sum(services.values())
             if writers:
                 drain = asyncio.run(_drain(env, args.drain_timeout))
             writer_cpu = sum(proctree.cpu_seconds(p.pid) - before[p.pid] for p in writers)
@@ -223,6 +273,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "unacked": sum(r["unacked"] for r in results),
         "listener_cores": listener_cpu / seconds,
         "generator_cores": [round(r["cpu_seconds"] / r["seconds"], 2) for r in results],
+        # The whole machine's busy cores; NATS's and PostgreSQL's (all its users': tests
+        # running beside the bench count there); and what was none of those, the listeners,
+        # the writers nor the generators (other work on the box, e.g. a test suite).
+        "host_cores": round(host_cpu / wall, 2),
+        "nats_cores": round(services["nats-server"] / wall, 2),
+        "postgres_cores": round(services["postgres"] / wall, 2),
+        "other_cores": round((host_cpu - load_cpu) / wall, 2),
         **scale,
     }
 
@@ -232,15 +289,29 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="PostgreSQL (default: SQLite)")
     parser.add_argument("--instances", type=int, default=1)
     parser.add_argument("--vehicles", type=int, default=64)
-    parser.add_argument("--generators", type=int, default=1)
+    parser.add_argument(
+        "--generators",
+        type=int,
+        default=None,
+        help="load generator processes, each on one listener in turn (default: one a listener)",
+    )
     parser.add_argument("--window", type=int, default=32)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--nats", default=None, help="NATS URL: the scale path (with --writers)")
     parser.add_argument("--writers", type=int, default=1, help="writer processes (--nats)")
     parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="py-spy raw output of the listener(s) and writer(s) here (one file each)",
+    )
+    parser.add_argument(
         "--drain-timeout", type=float, default=120.0, help="how long to wait for the writers"
     )
-    result = run(parser.parse_args())
+    args = parser.parse_args()
+    if args.generators is None:  # else with one generator, every vehicle is on the first listener
+        args.generators = args.instances
+    result = run(args)
     print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
 
 

@@ -275,3 +275,34 @@ async def test_postgres_needs_db_upgrade_and_the_cli_does_it(
     runtime = Runtime(Settings(data_dir=tmp_path, database_url=url))
     await runtime.start()
     await runtime.stop()
+
+
+async def test_messages_stored_before_0024_keep_their_ids_and_dedupe(backend: Backend) -> None:
+    """0024 swaps the messages' two indexes for one: the rows stay as they were, a resend of
+    one stored before still meets it, and the vehicle's messages still scan by time."""
+    db = Database(make_settings(backend))
+    insert = sa.text(
+        "INSERT INTO vehicle_messages (vin, topic, txid, created_at, received_at, payload)"
+        " VALUES ('VIN1', 'V', :txid, :at, :at, 'p') ON CONFLICT DO NOTHING"
+    )
+
+    def before(conn: sa.Connection) -> None:
+        command.upgrade(alembic_config(conn), "0023")
+        for n in range(3):
+            conn.execute(insert, {"txid": b"tx%d" % n, "at": 1_765_000_000.0 + n})
+
+    try:
+        async with db.begin() as conn:
+            await conn.run_sync(before)
+            stored = (await conn.execute(sa.text("SELECT id, txid FROM vehicle_messages"))).all()
+        await db.upgrade()
+        async with db.begin() as conn:
+            again = await conn.execute(insert, {"txid": b"tx1", "at": 1_765_000_001.0})
+            assert again.rowcount == 0
+            scan = sa.text(
+                "SELECT id, txid FROM vehicle_messages WHERE vin = 'VIN1' AND created_at >= 0"
+                " ORDER BY created_at"
+            )
+            assert (await conn.execute(scan)).all() == stored
+    finally:
+        await db.dispose()

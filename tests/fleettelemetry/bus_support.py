@@ -25,7 +25,7 @@ from voltgate.config import Settings
 from voltgate.db.engine import Database
 from voltgate.fleettelemetry import protos
 from voltgate.fleettelemetry.bus import Bus, JetStreamStore
-from voltgate.fleettelemetry.ingest.store import Committed, IngestStore, Message
+from voltgate.fleettelemetry.ingest.store import NO_NUMBERS, Committed, IngestStore, Message
 from voltgate.fleettelemetry.writer import Writer
 
 # The scale path is NATS + PostgreSQL: these tests take the `backend` fixture on PostgreSQL only.
@@ -169,7 +169,7 @@ async def published(settings: Settings, messages: list[Message]) -> None:
         await bus.ensure_stream()
         publisher = JetStreamStore(bus, _NoDatabase(), settings.nats_publish_timeout)
         await publisher.start()
-        await publisher.append(messages, [[] for _ in messages])
+        await publisher.append(messages, [NO_NUMBERS for _ in messages])
 
 
 class _NoDatabase:

@@ -45,8 +45,23 @@ def test_a_message_crosses_the_bus_unchanged() -> None:
     sent = Message(VIN, "V", b"\x00\xff tx\n", at, at + 1.5, b"\x08\x01")
     found = headers(sent)
     assert found[MSG_ID] == f"{VIN}/{sent.txid.hex()}/{sent.created_at!r}"
+    assert len(found) == 2  # the dedupe id and one header for the rest
     msg = Msg(Client(), subject="s", data=sent.payload, headers=found)
     assert message_of(msg) == sent
+
+
+def test_a_message_an_earlier_listener_put_on_the_stream_is_read_too() -> None:
+    at = 1_765_000_000.25
+    sent = Message(VIN, "alerts", b"tx-1", at, at + 1.0, b"\x08\x01")
+    five = {
+        MSG_ID: f"{VIN}/{b'tx-1'.hex()}/{at!r}",
+        "Voltgate-Vin": VIN,
+        "Voltgate-Topic": "alerts",
+        "Voltgate-Txid": b"tx-1".hex(),
+        "Voltgate-Created-At": repr(at),
+        "Voltgate-Received-At": repr(at + 1.0),
+    }
+    assert message_of(Msg(Client(), subject="s", data=sent.payload, headers=five)) == sent
 
 
 def test_a_subject_names_the_record_type_and_the_vehicle() -> None:

@@ -35,7 +35,7 @@ from voltgate.db.engine import Database
 from voltgate.db.statements import Statement
 from voltgate.fleettelemetry.bus import Bus
 from voltgate.fleettelemetry.ingest.repository import SqlIngestStore
-from voltgate.fleettelemetry.ingest.store import Items, Message
+from voltgate.fleettelemetry.ingest.store import Message, Numbers, signals_of
 from voltgate.fleettelemetry.writer import Writer
 
 nats_url, bus_settings = bus_support.nats_url, bus_support.bus_settings  # fixtures
@@ -52,8 +52,8 @@ class Stalling:
         self.go = asyncio.Event()
         self.messages = 0
 
-    async def append(self, messages: Sequence[Message], items: Sequence[Items]) -> list[bool]:
-        fresh = await self.store.append(messages, items)
+    async def append(self, messages: Sequence[Message], numbers: Sequence[Numbers]) -> list[bool]:
+        fresh = await self.store.append(messages, numbers)
         self.messages += len(messages)
         self.committed.set()
         await self.go.wait()
@@ -83,7 +83,7 @@ async def test_a_writer_dead_between_commit_and_ack_loses_and_doubles_nothing(
         assert 0 < stalling.messages <= 20
         assert len(await stored_txids(db, [VIN])) == stalling.messages
 
-        evaluated: list[tuple[Message, Items]] = []
+        evaluated: list[Message] = []
         store = SqlIngestStore(db)
         async with (
             connected(settings) as bus,
@@ -94,7 +94,8 @@ async def test_a_writer_dead_between_commit_and_ack_loses_and_doubles_nothing(
         writer = running.writer
         assert (writer.messages, writer.duplicates) == (50, stalling.messages)
         # The alert rules hear of each signal the writer stored, not of those it found stored.
-        assert sum(len(items) for _, items in evaluated) == (50 - stalling.messages) * len(ITEMS)
+        signals = [s for m in evaluated for s in signals_of(m)]
+        assert len(signals) == (50 - stalling.messages) * len(ITEMS)
         rows = await db.reader.all(_ROLLUP_COUNTS)
         assert {(r[0], int(r[1])) for r in rows} == {("Soc", 50), ("ChargeAmps", 50)}
     finally:
@@ -137,11 +138,11 @@ class FailingOnce:
         self.store = store
         self.failed = False
 
-    async def append(self, messages: Sequence[Message], items: Sequence[Items]) -> list[bool]:
+    async def append(self, messages: Sequence[Message], numbers: Sequence[Numbers]) -> list[bool]:
         if not self.failed:
             self.failed = True
             raise ConnectionError("the database is away")
-        return await self.store.append(messages, items)
+        return await self.store.append(messages, numbers)
 
     async def prepare(self, now: float) -> None:
         await self.store.prepare(now)

@@ -2,8 +2,9 @@
 the listener acknowledges it; writers (`writer.py`) move it into the database.
 
 Subjects are `<prefix>.<topic>.<VIN>` (topic `V`, `alerts` or `errors`), the body is the payload
-as the vehicle sent it, and headers carry the rest of the `Message`. One durable stream holds
-them, created or updated at start:
+as the vehicle sent it, and one header, `Voltgate-Message`, carries the rest of the `Message`
+(creation and receipt times, txid in hex, topic, VIN: one header to read, not five). One
+durable stream holds them, created or updated at start:
 - file storage;
 - work-queue retention: a message leaves the stream when a writer acknowledges it after its
   commit, so what the stream holds is what the writers have still to write;
@@ -31,11 +32,13 @@ from nats.js import JetStreamContext, api
 from nats.js.errors import BadRequestError
 
 from voltgate.config import Settings
-from voltgate.fleettelemetry.ingest.store import Connectivity, IngestStore, Items, Message
+from voltgate.fleettelemetry.ingest.store import Connectivity, IngestStore, Message, Numbers
 
 log = structlog.get_logger("voltgate.fleettelemetry")
 
 MSG_ID = "Nats-Msg-Id"
+MESSAGE = "Voltgate-Message"  # "<created_at> <received_at> <txid hex> <topic> <vin>"
+# The five headers listeners wrote before (a stream may still hold such messages).
 VIN = "Voltgate-Vin"
 TOPIC = "Voltgate-Topic"
 TXID = "Voltgate-Txid"  # hex: a txid is any bytes, a header is text
@@ -54,13 +57,10 @@ def headers(message: Message) -> dict[str, str]:
     # repr() of a float reads back to the same float: the database's dedupe key matches.
     created_at = repr(message.created_at)
     txid = message.txid.hex()
+    vin = message.vin
     return {
-        MSG_ID: f"{message.vin}/{txid}/{created_at}",
-        VIN: message.vin,
-        TOPIC: message.topic,
-        TXID: txid,
-        CREATED_AT: created_at,
-        RECEIVED_AT: repr(message.received_at),
+        MSG_ID: f"{vin}/{txid}/{created_at}",
+        MESSAGE: f"{created_at} {message.received_at!r} {txid} {message.topic} {vin}",
     }
 
 
@@ -69,6 +69,19 @@ def message_of(msg: Msg) -> Message:
     found = msg.headers
     if not found:
         raise MalformedMessage("no headers")
+    described = found.get(MESSAGE)
+    if described is None:
+        return _five_headers(found, msg.data)
+    try:
+        created_at, received_at, txid, topic, vin = described.split(" ", 4)
+        return Message(
+            vin, topic, bytes.fromhex(txid), float(created_at), float(received_at), msg.data
+        )
+    except ValueError as exc:
+        raise MalformedMessage(f"bad {MESSAGE} header: {exc!r}") from None
+
+
+def _five_headers(found: dict[str, str], data: bytes) -> Message:
     try:
         return Message(
             found[VIN],
@@ -76,7 +89,7 @@ def message_of(msg: Msg) -> Message:
             bytes.fromhex(found[TXID]),
             float(found[CREATED_AT]),
             float(found[RECEIVED_AT]),
-            msg.data,
+            data,
         )
     except (KeyError, ValueError) as exc:
         raise MalformedMessage(f"bad headers: {exc!r}") from None
@@ -267,7 +280,7 @@ class JetStreamStore:
     async def start(self) -> None:
         await self._acks.start()
 
-    async def append(self, messages: Sequence[Message], items: Sequence[Items]) -> list[bool]:
+    async def append(self, messages: Sequence[Message], numbers: Sequence[Numbers]) -> list[bool]:
         """Whether each message was new to the stream (False: a resend within the duplicate
         window). Raises, and nothing of the batch counts as stored, when any publish fails or
         the PubAcks take longer than the timeout: vehicles resend, and what did reach the

@@ -23,7 +23,8 @@ sender_id (deprecated) b"vehicle_device.<VIN>".
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import NamedTuple
 
 NONE_MESSAGE = 0
 STREAM_MESSAGE = 4
@@ -59,8 +60,7 @@ class MalformedFrame(ValueError):
     """The bytes are not a FlatbuffersEnvelope (truncated, an offset out of bounds, …)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Stream:
+class Stream(NamedTuple):
     created_at: int  # uint32 unix seconds, as the schema has it
     sender_id: bytes  # deprecated in the schema: "<device_type>.<device_id>"
     payload: bytes  # the protobuf message of the envelope's topic
@@ -69,8 +69,7 @@ class Stream:
     delivered_at_ms: int  # uint64 epoch milliseconds, set by the server on receipt
 
 
-@dataclass(frozen=True, slots=True)
-class Envelope:
+class Envelope(NamedTuple):
     txid: bytes
     topic: bytes
     message_type: int
@@ -79,9 +78,10 @@ class Envelope:
 
 
 class _Table:
-    """A bounds-checked view of one table: `field(slot, size)` is the field's absolute position."""
+    """A bounds-checked view of one table: `field(slot, size)` is the field's absolute position.
+    The vtable's slots are read at once (one unpack, not one per field)."""
 
-    __slots__ = ("buf", "pos", "size", "vtable", "vtable_size")
+    __slots__ = ("buf", "pos", "size", "slots")
 
     def __init__(self, buf: bytes, pos: int) -> None:
         end = len(buf)
@@ -95,15 +95,13 @@ class _Table:
             raise MalformedFrame(f"vtable at {vtable} has a bad size ({vtable_size})")
         if size < 4 or pos + size > end:
             raise MalformedFrame(f"table at {pos} has a bad size ({size})")
-        self.buf, self.pos, self.vtable = buf, pos, vtable
-        self.vtable_size, self.size = vtable_size, size
+        self.buf, self.pos, self.size = buf, pos, size
+        self.slots: tuple[int, ...] = _slots(vtable_size)(buf, vtable + 4)
 
     def field(self, slot: int, width: int) -> int:
         """The position of the field in `slot` (width bytes wide), or 0 when it is absent."""
-        entry = 4 + 2 * slot
-        if entry >= self.vtable_size:
-            return 0
-        offset: int = _U16(self.buf, self.vtable + entry)[0]
+        slots = self.slots
+        offset = slots[slot] if slot < len(slots) else 0
         if offset == 0:
             return 0
         if offset < 4 or offset + width > self.size:
@@ -141,6 +139,17 @@ class _Table:
     def u64(self, slot: int) -> int:
         at = self.field(slot, 8)
         return _U64(self.buf, at)[0] if at else 0
+
+
+_SLOTS: dict[int, Callable[[bytes, int], tuple[int, ...]]] = {}
+
+
+def _slots(vtable_size: int) -> Callable[[bytes, int], tuple[int, ...]]:
+    """The unpacker of a vtable's slot offsets (the 16-bit entries after its two sizes)."""
+    found = _SLOTS.get(vtable_size)
+    if found is None:
+        found = _SLOTS[vtable_size] = struct.Struct(f"<{(vtable_size - 4) // 2}H").unpack_from
+    return found
 
 
 def _root(frame: bytes) -> _Table:

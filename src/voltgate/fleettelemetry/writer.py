@@ -23,9 +23,15 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from voltgate.config import Settings
-from voltgate.fleettelemetry import protos
+from voltgate.fleettelemetry import protos, readings
 from voltgate.fleettelemetry.bus import Bus, MalformedMessage, message_of
-from voltgate.fleettelemetry.ingest.store import Committed, IngestStore, Items, Message
+from voltgate.fleettelemetry.ingest.store import (
+    NO_NUMBERS,
+    Committed,
+    IngestStore,
+    Message,
+    Numbers,
+)
 
 log = structlog.get_logger("voltgate.fleettelemetry")
 SIGNALS = "V"
@@ -38,17 +44,17 @@ _RETRY_AFTER = 1.0
 _PREPARE_EVERY = 3600.0
 
 
-def decode(msg: Msg) -> tuple[Message, Items]:
+def decode(msg: Msg) -> tuple[Message, Numbers]:
     """A stream message as the database store takes it: the message and, on topic `V`, its
-    signals (the ingest checked the payload before it was published)."""
+    numeric signals (the ingest checked the payload before it was published)."""
     message = message_of(msg)
     if message.topic != SIGNALS:
-        return message, []
+        return message, NO_NUMBERS
     try:
-        _vin, _at, items = protos.signals(message.payload)
+        _vin, _at, numbers = readings.numbers(message.payload)
     except protos.MalformedPayload as exc:
         raise MalformedMessage(str(exc)) from None
-    return message, items
+    return message, numbers
 
 
 class Writer:
@@ -107,21 +113,21 @@ class Writer:
                 log.warning("telemetry_partitions_not_prepared", exc_info=True)
         kept: list[Msg] = []
         messages: list[Message] = []
-        signals: list[Items] = []
+        numbers: list[Numbers] = []
         for msg in batch:
             try:
-                message, items = decode(msg)
+                message, found = decode(msg)
             except MalformedMessage as exc:  # never written, never redelivered
                 log.error("telemetry_message_unreadable", subject=msg.subject, error=str(exc))
                 await msg.term()
                 continue
             kept.append(msg)
             messages.append(message)
-            signals.append(items)
+            numbers.append(found)
         if not messages:
             return
         try:
-            fresh = await self._store.append(messages, signals)
+            fresh = await self._store.append(messages, numbers)
         except Exception:
             # Nothing of the batch committed: it goes to a writer again after the delay.
             self.failures += 1
@@ -136,8 +142,7 @@ class Writer:
         for msg in kept:
             await msg.ack()
         if self._committed is not None:
-            news = zip(messages, signals, fresh, strict=True)
-            self._committed([(m, items) for m, items, new in news if new])
+            self._committed([m for m, new in zip(messages, fresh, strict=True) if new])
 
 
 async def run_writer(

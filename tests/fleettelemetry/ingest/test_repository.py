@@ -27,13 +27,13 @@ async def test_a_message_and_its_resend_in_one_batch_count_once(
         original = Message(VIN, "V", b"tx-1", at, at + 1, b"payload")
         resend = original._replace(received_at=at + 11)  # not acknowledged in time: sent again
         other = Message(VIN, "V", b"tx-2", at + 1, at + 2, b"payload")
-        items = [("Soc", 50.0)]
-        fresh = await store.append([original, resend, other], [items, items, [("Soc", 51.0)]])
+        soc = (("Soc",), (50.0,))
+        fresh = await store.append([original, resend, other], [soc, soc, (("Soc",), (51.0,))])
         assert fresh == [True, False, True]
         assert (await db.reader.all(_MESSAGES))[0][0] == 2
         assert [(r[0], int(r[1])) for r in await db.reader.all(_COUNTS)] == [("Soc", 2)]
         # Sent once more, in a later batch: known, not new.
-        assert await store.append([resend], [items]) == [False]
+        assert await store.append([resend], [soc]) == [False]
         assert [(r[0], int(r[1])) for r in await db.reader.all(_COUNTS)] == [("Soc", 2)]
     finally:
         await db.dispose()

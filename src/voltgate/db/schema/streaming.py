@@ -23,8 +23,8 @@ vehicle_messages = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("received_at", sa.Float, nullable=False),
     sa.Column("payload", sa.LargeBinary, nullable=False),  # as the vehicle sent it (protobuf)
-    sa.UniqueConstraint("vin", "txid", "created_at", name="uq_vehicle_messages_txid"),
-    sa.Index("ix_vehicle_messages_vin_created", "vin", "created_at"),
+    # The dedupe key, in the order of a vehicle's messages by time (migration 0024).
+    sa.UniqueConstraint("vin", "created_at", "txid", name="uq_vehicle_messages_key"),
 )
 
 # One numeric signal's aggregate over one minute of one vehicle.

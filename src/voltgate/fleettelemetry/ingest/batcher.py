@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from voltgate.fleettelemetry.ingest.store import IngestStore, Items, Message
+from voltgate.fleettelemetry.ingest.store import IngestStore, Message, Numbers
 
 log = structlog.get_logger("voltgate.fleettelemetry")
 MAX_BATCH = 4096
@@ -28,7 +28,7 @@ class Pending:
     resend of a stored one), `failed()` when its batch could not be written."""
 
     message: Message
-    items: Items  # its signals: (field name, value) pairs
+    numbers: Numbers  # its numeric signals (what the rollups count)
     done: Callable[[Pending, bool], None]
     failed: Callable[[Pending], None]
     extra: object = field(default=None)  # what the connection needs to answer (its ack)
@@ -74,7 +74,7 @@ class Batcher:
 
     async def _write(self, batch: list[Pending]) -> None:
         try:
-            fresh = await self._store.append([p.message for p in batch], [p.items for p in batch])
+            fresh = await self._store.append([p.message for p in batch], [p.numbers for p in batch])
         except Exception:
             # Nothing of the batch is stored, so nothing is acknowledged: vehicles resend.
             self.failures += 1

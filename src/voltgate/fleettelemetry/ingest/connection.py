@@ -14,12 +14,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
-from voltgate.fleettelemetry import envelope, protos
+from voltgate.fleettelemetry import envelope, protos, readings
 from voltgate.fleettelemetry.ingest.batcher import Batcher, Pending
-from voltgate.fleettelemetry.ingest.store import Items, Message
+from voltgate.fleettelemetry.ingest.store import NO_NUMBERS, Message, Numbers
 
 _STORED_TOPICS = frozenset({"V", "alerts", "errors"})
 SIGNALS = "V"
@@ -75,6 +75,7 @@ class VehicleSocket:
         rate: RateLimit,
         in_flight: int,
         send: Callable[[bytes | str], Any],
+        send_acks: Callable[[list[bytes]], Awaitable[None]],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.vin = vin
@@ -82,7 +83,8 @@ class VehicleSocket:
         self._batcher = batcher
         self._rate = rate
         self._limit = in_flight
-        self.send = send  # a frame to the vehicle: acknowledgements, its configuration (text)
+        self.send = send  # a frame to the vehicle: its configuration (text)
+        self._send_acks = send_acks  # the acknowledgements waiting, in one write
         self.pushed: str | None = None  # the configuration version sent to it
         self._clock = clock
         self._acks: deque[bytes] = deque()
@@ -117,11 +119,11 @@ class VehicleSocket:
         if not _sender_matches(stream, self._vin):
             raise Refused(1008, "the sender is not the vehicle of the certificate")
         now = self._clock()
-        items: Items = ()
+        numbers: Numbers = NO_NUMBERS
         created_at = float(stream.created_at) or now
         if topic == SIGNALS:
             try:
-                vin, created_at, items = protos.signals(stream.payload)
+                vin, created_at, numbers = readings.numbers(stream.payload)
             except protos.MalformedPayload as exc:
                 raise Refused(1007, f"malformed payload: {exc}") from None
             if vin != self.vin:
@@ -132,7 +134,7 @@ class VehicleSocket:
         if self._waiting >= self._limit:
             self._room.clear()
         ack = (env.txid, env.topic, env.message_id)
-        self._batcher.submit(Pending(message, items, self._stored, self._lost, ack))
+        self._batcher.submit(Pending(message, numbers, self._stored, self._lost, ack))
 
     def _stored(self, pending: Pending, new: bool) -> None:
         self._release()
@@ -156,12 +158,15 @@ class VehicleSocket:
         self._wake.set()
 
     async def send_acks(self) -> None:
-        """The connection's sender: acknowledgements in the order their commits came."""
+        """The connection's sender: acknowledgements in the order their commits came, those
+        waiting handed to `send_acks` together (a commit's for this vehicle, one write)."""
         while not self.closed:
             await self._wake.wait()
             self._wake.clear()
             while self._acks and not self.closed:
-                await self.send(self._acks.popleft())
+                acks = list(self._acks)
+                self._acks.clear()
+                await self._send_acks(acks)
 
     @property
     def waiting(self) -> int:

@@ -1,11 +1,12 @@
 """SQL for the ingest (SQLite and PostgreSQL): messages stored once each, their numeric signals
 merged into 1-minute rollups in the same transaction, connectivity records.
 
-A batch is one transaction. On SQLite each message is one `INSERT OR IGNORE` on the writer's
-driver connection (its row count says whether it was new: one statement does the look-up and
-the insert); on PostgreSQL the batch is one `INSERT … SELECT unnest(…) ON CONFLICT DO NOTHING
-RETURNING` on an asyncpg connection. Only the new messages' signals reach the rollups, so a
-resend never counts twice.
+A batch is one transaction. On SQLite its messages are one `executemany` of `INSERT OR IGNORE`
+on the writer's driver connection: when the row count is the batch's size, every message was
+new (the usual case); else that is undone (to a savepoint) and each message inserted on its
+own, its row count saying whether it was new. On PostgreSQL the batch is one `INSERT … SELECT
+unnest(…) ON CONFLICT DO NOTHING RETURNING` on an asyncpg connection. Only the new messages'
+signals reach the rollups, so a resend never counts twice.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import structlog
 
 from voltgate.db.engine import Database
 from voltgate.db.statements import Statement
-from voltgate.fleettelemetry.ingest.store import Connectivity, Items, Message
+from voltgate.fleettelemetry.ingest.rollups import rollup
+from voltgate.fleettelemetry.ingest.store import Connectivity, Message, Numbers
 
 log = structlog.get_logger("voltgate.fleettelemetry")
 
@@ -80,35 +82,6 @@ _DAY = 86_400
 # Days of partitions made ahead (and kept behind, for late messages) on PostgreSQL.
 _DAYS_AROUND = 2
 
-Partial = tuple[str, str, int, int, float, float, float, float, float]
-
-
-def rollup(messages: Sequence[Message], items: Sequence[Items]) -> list[Partial]:
-    """The numeric signals as one partial per (vin, field, minute): count, sum, min, max, the
-    value with the greatest time and that time. Flags, text and locations are not rolled up."""
-    parts: dict[tuple[str, str, int], list[float]] = {}
-    for message, pairs in zip(messages, items, strict=True):
-        vin, at = message.vin, message.created_at
-        for field, value in pairs:
-            if type(value) is not float and type(value) is not int:
-                continue
-            number = float(value)
-            key = (vin, field, int(at // 60) * 60)
-            part = parts.get(key)
-            if part is None:
-                parts[key] = [1, number, number, number, number, at]
-                continue
-            part[0] += 1
-            part[1] += number
-            part[2] = min(part[2], number)
-            part[3] = max(part[3], number)
-            if at >= part[5]:
-                part[4], part[5] = number, at
-    return [
-        (vin, field, bucket, int(p[0]), p[1], p[2], p[3], p[4], p[5])
-        for (vin, field, bucket), p in parts.items()
-    ]
-
 
 def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
     return [[row[i] for row in rows] for i in range(width)]
@@ -118,16 +91,16 @@ class SqlIngestStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def append(self, messages: Sequence[Message], items: Sequence[Items]) -> list[bool]:
+    async def append(self, messages: Sequence[Message], numbers: Sequence[Numbers]) -> list[bool]:
         if self._db.is_sqlite:
             fresh: list[bool] = await self._db.write(
-                lambda conn: _append_sqlite(conn, messages, items)
+                lambda conn: _append_sqlite(conn, messages, numbers)
             )
             return fresh
-        return await self._append_postgres(messages, items)
+        return await self._append_postgres(messages, numbers)
 
     async def _append_postgres(
-        self, messages: Sequence[Message], items: Sequence[Items]
+        self, messages: Sequence[Message], numbers: Sequence[Numbers]
     ) -> list[bool]:
         pool = await self._db.reader.pool()  # type: ignore[attr-defined]
         async with pool.acquire() as conn, conn.transaction():
@@ -138,7 +111,7 @@ class SqlIngestStore:
                 key = (m.vin, m.txid, m.created_at)
                 fresh.append(key in stored)
                 stored.discard(key)
-            partials = rollup(*_new(messages, items, fresh))
+            partials = rollup(*_new(messages, numbers, fresh))
             if partials:
                 await conn.execute(_UPSERT_PG, *_columns(partials, 9))
         return fresh
@@ -165,19 +138,28 @@ class SqlIngestStore:
 
 
 def _new(
-    messages: Sequence[Message], items: Sequence[Items], fresh: list[bool]
-) -> tuple[list[Message], list[Items]]:
-    """The messages stored now (not resends of stored ones) and their items."""
-    kept = [(m, i) for m, i, new in zip(messages, items, fresh, strict=True) if new]
+    messages: Sequence[Message], numbers: Sequence[Numbers], fresh: list[bool]
+) -> tuple[list[Message], list[Numbers]]:
+    """The messages stored now (not resends of stored ones) and their numbers."""
+    if all(fresh):
+        return list(messages), list(numbers)
+    kept = [(m, i) for m, i, new in zip(messages, numbers, fresh, strict=True) if new]
     return [m for m, _ in kept], [i for _, i in kept]
 
 
 def _append_sqlite(
-    conn: sa.Connection, messages: Sequence[Message], items: Sequence[Items]
+    conn: sa.Connection, messages: Sequence[Message], numbers: Sequence[Numbers]
 ) -> list[bool]:
     raw: Any = conn.connection.dbapi_connection
-    fresh = [raw.execute(_INSERT_MESSAGE, message).rowcount == 1 for message in messages]
-    partials = rollup(*_new(messages, items, fresh))
+    raw.execute("SAVEPOINT messages")
+    if raw.executemany(_INSERT_MESSAGE, messages).rowcount == len(messages):
+        raw.execute("RELEASE messages")
+        fresh = [True] * len(messages)
+    else:  # resends among them: which ones, message by message
+        raw.execute("ROLLBACK TO messages")
+        raw.execute("RELEASE messages")
+        fresh = [raw.execute(_INSERT_MESSAGE, message).rowcount == 1 for message in messages]
+    partials = rollup(*_new(messages, numbers, fresh))
     if partials:
         raw.executemany(_UPSERT, partials)
     return fresh

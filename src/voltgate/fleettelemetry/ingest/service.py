@@ -73,7 +73,7 @@ async def start_ingest(
         def stored(batch: Sequence[Pending], fresh: list[bool]) -> None:
             if committed is not None:
                 news = zip(batch, fresh, strict=True)
-                committed([(p.message, p.items) for p, new in news if new])
+                committed([p.message for p, new in news if new])
 
         batcher = Batcher(store, depth=1 if db.is_sqlite else 2, committed=stored)
     try:

@@ -8,13 +8,16 @@ from typing import NamedTuple, Protocol
 
 # A decoded signal: `Signal(vin, field name, at, value)`, the shape the alert rules watch.
 from voltgate.alerts.signals import Signal
+from voltgate.fleettelemetry import protos
+from voltgate.fleettelemetry.readings import NO_NUMBERS, Numbers
 
 __all__ = [
+    "NO_NUMBERS",
     "Committed",
     "Connectivity",
     "IngestStore",
-    "Items",
     "Message",
+    "Numbers",
     "Signal",
     "Value",
     "signals_of",
@@ -36,23 +39,25 @@ class Message(NamedTuple):
     payload: bytes  # protobuf, as sent
 
 
-# A `V` message's signals as the payload holds them: (Fleet Telemetry field name, value) pairs,
-# all of the message's time and vehicle (`Message.created_at`, `.vin`); other topics have none.
-Items = Sequence[tuple[str, Value]]
+# What the store needs of a message's signals is its numbers (`readings.Numbers`: the rollups
+# count nothing else), all of the message's time and vehicle (`Message.created_at`, `.vin`);
+# other topics have none (NO_NUMBERS). Every signal is in the stored payload (`signals_of`).
 
 
-def signals_of(
-    message: Message, items: Items, fields: frozenset[str] | None = None
-) -> list[Signal]:
-    """The message's signals (only those of `fields`, when given) as the alert rules take them."""
+def signals_of(message: Message, fields: frozenset[str] | None = None) -> list[Signal]:
+    """A stored `V` message's signals (only those of `fields`, when given) as the alert rules
+    take them, each of the message's vehicle and time; none for other topics."""
+    if message.topic != "V":
+        return []
     vin, at = message.vin, message.created_at
+    _vin, _at, items = protos.signals(message.payload)
     if fields is None:
         return [Signal(vin, name, at, value) for name, value in items]
     return [Signal(vin, name, at, value) for name, value in items if name in fields]
 
 
-# Told of what a batch stored (resends of stored messages left out), once committed.
-Committed = Callable[[Sequence[tuple[Message, Items]]], None]
+# Told of the messages a batch stored (resends of stored messages left out), once committed.
+Committed = Callable[[Sequence[Message]], None]
 
 
 class Connectivity(NamedTuple):
@@ -68,10 +73,10 @@ class Connectivity(NamedTuple):
 
 
 class IngestStore(Protocol):
-    async def append(self, messages: Sequence[Message], items: Sequence[Items]) -> list[bool]:
+    async def append(self, messages: Sequence[Message], numbers: Sequence[Numbers]) -> list[bool]:
         """Store the messages not stored before (a resend meets its original by vin, txid and
         creation time) and merge the numeric signals of those into the 1-minute rollups, in
-        one transaction: for each message whether it was new. `items[i]` are message i's."""
+        one transaction: for each message whether it was new. `numbers[i]` are message i's."""
 
     async def connectivity(self, record: Connectivity) -> None:
         """Store a connectivity record, committed before this returns."""
