@@ -247,7 +247,7 @@ def test_the_printed_delegated_flow_works_in_a_browser_and_restarts_reissue_secr
         assert printed.group(1).replace('"code=$CODE"', shlex.quote(f"code={code}")) == line
 
         # Pasted into a shell as printed: the secret and verifier, then the page's line.
-        exports = re.search(r"^\s+(export CLIENT_SECRET=.*)$", sb.console, re.M)
+        exports = re.search(r"^\s+(export CLIENT_ID=.*)$", sb.console, re.M)
         assert exports, sb.console
         pasted = _paste(exports.group(1), line)
         token = pasted.stdout

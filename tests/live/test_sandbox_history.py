@@ -224,7 +224,7 @@ def test_every_request_the_sandbox_prints_answers_with_data_on_its_first_start(
                 env["TOKEN"] = _export([line], "TOKEN", env)
             elif line.startswith("export SESSION="):  # be.ENERGISED's guide, as printed
                 env["SESSION"] = _export([line], "SESSION", env)
-            elif line.startswith("export CLIENT_SECRET="):
+            elif line.startswith("export CLIENT_ID="):
                 exports.append(line)
             elif line.startswith("export ACCESS_TOKEN="):  # step 3: the code from step 2
                 code = _code(http, url, user)

@@ -29,7 +29,8 @@ async def second(backend: Backend, app: App) -> AsyncIterator[App]:
 def _unheard(app: App) -> Vehicles:
     """Vehicles changed straight in the database, as by an instance whose broadcast has not
     arrived yet."""
-    return Vehicles(SqlVehicleStore(app.rt.db), app.clock, app.rt.owner.vehicles.policy)
+    owner = app.rt.owner.vehicles
+    return Vehicles(SqlVehicleStore(app.rt.db), app.clock, owner.policy, keys=owner._keys)
 
 
 def _limit(response: httpx.Response) -> int:

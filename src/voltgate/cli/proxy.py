@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -11,7 +12,8 @@ from urllib.parse import urlsplit
 import typer
 
 from voltgate.cli.common import console, fail
-from voltgate.sdk.vehicle_command import VehicleCommandError, load_private_key
+from voltgate.identity.appkeys import fingerprint
+from voltgate.sdk.vehicle_command import VehicleCommandError, load_private_key, public_bytes
 
 _LOOPBACK_NAMES = {"localhost"}
 
@@ -36,7 +38,7 @@ def proxy(
     key: Annotated[Path, typer.Option("--key", help="The app's P-256 private key (PEM).")],
     upstream: Annotated[str, typer.Option("--upstream", help="Fleet API's base URL.")],
     listen: Annotated[str, typer.Option("--listen", help="HOST:PORT to serve on.")] = (
-        "127.0.0.1:4443"
+        "127.0.0.1:4444"  # 4443 is the sandbox's Fleet Telemetry listener
     ),
     timeout: Annotated[
         float, typer.Option("--timeout", min=0.1, help="Seconds for a command, handshake included.")
@@ -53,7 +55,7 @@ def proxy(
     must be https unless it is on loopback too."""
     host, port = _listen(listen)
     try:
-        load_private_key(key.read_bytes())
+        private = load_private_key(key.read_bytes())
     except OSError as exc:
         fail(f"cannot read --key {key}: {exc.strerror}")
     except VehicleCommandError as exc:
@@ -67,13 +69,33 @@ def proxy(
         fail(f"--upstream must be an http(s) URL, not {upstream!r}")
     if parts.scheme == "http" and not _loopback(parts.hostname):
         fail("--upstream must be https unless it is on loopback (a sandbox)")
+    if parts.path.strip("/") or parts.query:
+        fail(f"--upstream is Fleet API's base URL, without a path: {parts.scheme}://{parts.netloc}")
+    _free(host, port)
     # The workers build the proxy from these (proxy/config.py).
     os.environ["VOLTGATE_PROXY_KEY_FILE"] = str(key.resolve())
     os.environ["VOLTGATE_PROXY_UPSTREAM"] = upstream.rstrip("/")
     os.environ["VOLTGATE_PROXY_TIMEOUT"] = repr(timeout)
     scheme = "https" if tls_cert else "http"
     console.print(f"vehicle command proxy on {scheme}://{listen} -> {upstream}")
+    console.print(
+        f"signing with the key {fingerprint(public_bytes(private))} (as /_ak/<domain> shows it)"
+    )
     _serve(host, port, tls_cert, tls_key)
+
+
+def _free(host: str, port: int) -> None:
+    """A clear line, not the server's traceback, when the address is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            fail(
+                f"cannot listen on {host}:{port}: {exc.strerror} (4443 is the sandbox's Fleet "
+                "Telemetry listener); pick another --listen"
+            )
 
 
 def _serve(host: str, port: int, cert: Path | None, key: Path | None) -> None:

@@ -87,7 +87,10 @@ def delegated_flow(base: str, user: dict[str, Any], app: dict[str, str]) -> None
     show(f"  app client_secret: {app['client_secret']}")
     show("  1. In the shell you will redeem the code from:")
     secret = shlex.quote(app["client_secret"])
-    show(f"     export CLIENT_SECRET={secret} VERIFIER={shlex.quote(verifier)}")
+    client_id = shlex.quote(app["client_id"])
+    show(
+        f"     export CLIENT_ID={client_id} CLIENT_SECRET={secret} VERIFIER={shlex.quote(verifier)}"
+    )
     show(f"  2. Open in a browser, sign in as the user and Allow (state: {state}):")
     show(f"     {sandbox_page.authorize_url(base, app['client_id'], verifier, state)}")
     show(

@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from voltgate.proxy import errors
-from voltgate.proxy.commands import Commands, Passthrough, Upstream, answer_of
+from voltgate.proxy.commands import Commands, Passthrough, Upstream, answer_of, unreachable
 from voltgate.proxy.wire import Answer, Wire
 from voltgate.sdk.vehicle_command import Signer, jws
 
@@ -149,9 +149,7 @@ class ProxyRoutes:
             except httpx.TimeoutException:
                 raise errors.Timeout("Fleet API did not answer in time") from None
             except httpx.TransportError as exc:
-                raise errors.UpstreamUnreachable(
-                    f"Fleet API is unreachable: {type(exc).__name__}"
-                ) from None
+                raise errors.UpstreamUnreachable(unreachable(self._client, exc)) from None
         except errors.ProxyError as exc:
             return _error(exc)
         return _passed(answer_of(response))

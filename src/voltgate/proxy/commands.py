@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import orjson
 
+from voltgate.identity.appkeys import fingerprint
 from voltgate.proxy import errors
 from voltgate.proxy.wire import Answer, Wire, WireError
 from voltgate.sdk.vehicle_command import (
@@ -30,6 +31,7 @@ from voltgate.sdk.vehicle_command import (
     Signer,
     VehicleCommandError,
     encode,
+    public_bytes,
 )
 from voltgate.sdk.vehicle_command.session import Session
 
@@ -58,7 +60,8 @@ def _failure(answer: Answer) -> Exception:
         text = _description(answer)
         if text.endswith("offline"):
             return errors.VehicleOffline(text)
-        return errors.VehicleAsleep(text or "vehicle unavailable: vehicle is offline or asleep")
+        text = text or "vehicle unavailable: vehicle is offline or asleep"
+        return errors.VehicleAsleep(f"{text}: send POST /api/1/vehicles/{{vin}}/wake_up first")
     if status == 429:
         retry = answer.headers.get("retry-after")
         return errors.RateLimited(
@@ -78,6 +81,13 @@ def _description(answer: Answer) -> str:
         return ""
     text = body.get("error_description") or body.get("error") or ""
     return str(text)[:300]
+
+
+def unreachable(client: httpx.AsyncClient, why: str | Exception) -> str:
+    """What a failure to reach Fleet API says: where, and why in words."""
+    if isinstance(why, Exception):
+        why = str(why) or type(why).__name__
+    return f"Fleet API at {client.base_url} is unreachable ({why}): is --upstream right?"
 
 
 def answer_of(response: httpx.Response) -> Answer:
@@ -127,7 +137,7 @@ class Upstream:
             except TimeoutError:
                 raise errors.Timeout("Fleet API did not answer in time") from None
             except WireError as exc:
-                raise errors.UpstreamUnreachable(f"Fleet API is unreachable: {exc}") from None
+                raise errors.UpstreamUnreachable(unreachable(self._client, str(exc))) from None
         try:
             response = await self._client.post(
                 path, json=body, headers={"Authorization": authorization}
@@ -135,15 +145,14 @@ class Upstream:
         except httpx.TimeoutException:
             raise errors.Timeout("Fleet API did not answer in time") from None
         except httpx.TransportError as exc:
-            raise errors.UpstreamUnreachable(
-                f"Fleet API is unreachable: {type(exc).__name__}"
-            ) from None
+            raise errors.UpstreamUnreachable(unreachable(self._client, exc)) from None
         return answer_of(response)
 
 
 class Commands:
     def __init__(self, signer: Signer, upstream: Upstream, timeout: float) -> None:
         self._signer = signer
+        self._key = fingerprint(public_bytes(signer.private_key))
         self._upstream = upstream
         self._timeout = timeout
         self._locks: dict[str, asyncio.Lock] = {}
@@ -182,7 +191,7 @@ class Commands:
             handshake = await self._upstream.signed_command(
                 vin, session.session_info_request(), authorization
             )
-            _check(self._read(session, handshake).fault)
+            _check(self._read(session, handshake).fault, self._key)
         for attempt in range(2):
             expires_in = max(deadline - time.monotonic(), _MIN_EXPIRY)
             message = session.sign(payload, expires_in=expires_in)
@@ -192,7 +201,7 @@ class Commands:
             if reply.fault == MessageFault.NONE:
                 return bool(reply.result), reply.reason
             if not (reply.resync and attempt == 0):
-                _check(reply.fault)
+                _check(reply.fault, self._key)
         raise AssertionError("unreachable: the second attempt returns or raises")
 
     @staticmethod
@@ -216,12 +225,14 @@ class Commands:
         return lock
 
 
-def _check(fault: MessageFault | int) -> None:
+def _check(fault: MessageFault | int, key: str) -> None:
     if fault == MessageFault.NONE:
         return
     if fault == MessageFault.UNKNOWN_KEY_ID:
         raise errors.KeyNotPaired(
-            "the vehicle does not know this key: its owner must pair it (/_ak/<your domain>)"
+            f"the vehicle does not know this proxy's key {key}: its owner must pair the key "
+            "your domain hosts (/_ak/<your domain> shows its fingerprint), and --key must be "
+            "that key's private half"
         )
     text = fault.description if isinstance(fault, MessageFault) else f"fault {fault}"
     raise errors.VehicleRejected(f"the vehicle refused the command: {text}")

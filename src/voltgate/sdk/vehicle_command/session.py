@@ -131,7 +131,10 @@ class Session:
         accepts until `expires_in` seconds from now (on its clock, as last synchronised)."""
         state = self._state
         if state is None:
-            raise NoSession("no session info from the vehicle yet: send session_info_request()")
+            raise NoSession(
+                "no session info from the vehicle yet: send session_info_request() and read its "
+                "reply (a refused one, e.g. UNKNOWN_KEY_ID for a key not paired, makes none)"
+            )
         if state.counter >= _COUNTER_MAX:
             raise NoSession("the session's counter is exhausted: request session info again")
         counter = state.counter + 1
