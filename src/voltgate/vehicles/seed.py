@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from voltgate.errors import Conflict
@@ -144,44 +145,26 @@ def _model_y(user_id: str, now: float, asleep_since: float) -> Vehicle:
 
 
 def _model_3_2025(user_id: str, now: float) -> Vehicle:
-    return Vehicle(
+    """A newer Model 3 parked at home, unplugged: it takes only signed commands."""
+    return replace(
+        _model_3(user_id, now),
         id=_vehicle_id(),
-        user_id=user_id,
         vin=vin("5YJ3E1EC", "SF"),
         seed_slot=3,
         display_name="Sparrow",
-        car_type="model3",
         exterior_color="UltraRed",
         battery_kwh=78.0,
         rated_range_mi=341.0,
-        charger_voltage=230.0,
-        max_amps=32,
         charging_amps=32,
-        charge_limit=80,
         plugged_in=False,
-        charging=False,
         charging_state="Disconnected",
         battery_level=71.0,
-        state_at=now,
-        last_active_at=now,
-        awake_from=now,
-        session_id=None,
-        session_start_level=None,
-        energy_added=0.0,
-        scheduled_charging=False,
-        scheduled_minutes=None,
         latitude=37.4425,
         longitude=-122.1421,
         heading=12,
-        location_name="Home",
         odometer_mi=2_318.4,
         inside_temp=20.0,
-        outside_temp=14.0,
-        locked=True,
-        **_cabin(now),
         command_signing="required",
-        version=1,
-        created_at=now,
     )
 
 
