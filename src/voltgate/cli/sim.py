@@ -20,6 +20,7 @@ import typer
 from voltgate.cli.common import err_console, fail, run, settings
 from voltgate.devices.schemas import EnrollmentCreate
 from voltgate.fleettelemetry.ca import CertificateAuthority, CertificateError
+from voltgate.observability import configure_logging
 from voltgate.runtime import Runtime
 from voltgate.simulator.charger import Behaviour
 from voltgate.simulator.fleet import Fleet, FleetConfig
@@ -180,6 +181,10 @@ def vehicles(
     mutual-TLS WebSocket to the listener (a certificate from the vehicles' CA) and sends what
     its configuration asks for; asleep, it says goodbye."""
     config = settings()
+    # As the listener logs (the sandbox sends both to its log file; the terminal shows warnings).
+    configure_logging(
+        config.log_level, file=config.log_file, console_level=config.console_log_level
+    )
     target = url or f"wss://{config.telemetry_hostname}:{config.telemetry_port}/"
     try:
         authority = CertificateAuthority.open(
