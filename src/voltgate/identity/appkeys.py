@@ -16,6 +16,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from voltgate.errors import ValidationFailed
+from voltgate.sdk.vehicle_command.keys import (
+    generate_private_key,
+    private_key_pem,
+    public_bytes,
+    public_key_from_bytes,
+    public_key_pem,
+)
 
 KEY_PATH = "/.well-known/appspecific/com.tesla.3p.public-key.pem"
 PEM_MEDIA_TYPE = "application/x-pem-file"
@@ -42,28 +49,13 @@ class KeyPair:
 
 
 def generate() -> KeyPair:
-    private = ec.generate_private_key(ec.SECP256R1())
-    private_pem = private.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    point = _point(private.public_key())
-    return KeyPair(private_pem, pem_of(point), point)
-
-
-def _point(key: ec.EllipticCurvePublicKey) -> bytes:
-    return key.public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
+    private = generate_private_key()
+    return KeyPair(private_key_pem(private), public_key_pem(private), public_bytes(private))
 
 
 def pem_of(point: bytes) -> bytes:
     """The public key as a PEM file (SubjectPublicKeyInfo), as an app hosts it."""
-    key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
-    return key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    return public_key_pem(public_key_from_bytes(point))
 
 
 def fingerprint(point: bytes) -> str:
@@ -88,7 +80,7 @@ def read_public_pem(body: bytes, content_type: str | None = None) -> bytes:
         raise KeyRefused("the file is not a readable PEM public key") from None
     if isinstance(key, ec.EllipticCurvePublicKey):
         if isinstance(key.curve, ec.SECP256R1):
-            return _point(key)
+            return public_bytes(key)
         curve = _CURVE_NAMES.get(key.curve.name, key.curve.name)
         raise KeyRefused(f"the key is on the wrong curve: {curve}, where NIST P-256 is needed")
     name = next((n for t, n in _KINDS if isinstance(key, t)), "not an EC key")
