@@ -32,7 +32,7 @@ from typing import Any
 from bench import pyspy
 from bench.loadgen import HttpRequest, LoadSettings, ensure_wrk, run_wrk
 from bench.machine import describe, wait_quiet
-from bench.servers import ROOT, Credentials, http_request, start_voltgate
+from bench.servers import ROOT, Credentials, http_request, seeding, start_voltgate
 
 ISSUER = "http://127.0.0.1"
 FLOORS = ("healthz", "me")
@@ -276,27 +276,6 @@ async def world(
     return headers, ids
 
 
-def _prepare(holder: dict[str, Any], state: Path) -> Any:
-    def prepare(env: Mapping[str, str], _operator_id: str) -> Mapping[str, str]:
-        import subprocess
-
-        proc = subprocess.run(
-            [sys.executable, "-m", "bench.protected", "seed", str(state)],
-            env=dict(env),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(f"bench.protected seed failed:\n{proc.stderr}")
-        holder.update(json.loads(proc.stdout.strip().splitlines()[-1]))
-        return {}
-
-    return prepare
-
-
 def run(
     server_kind: str, settings: LoadSettings, only: str | None, profile: Path | None = None
 ) -> list[dict[str, Any]]:
@@ -311,7 +290,7 @@ def run(
             Path(tmp),
             name=f"voltgate ({server_kind})",
             scale=server_kind == "postgres",
-            prepare=_prepare(made, state),
+            prepare=seeding(made, "bench.protected", str(state)),
             env_extra={"VOLTGATE_API_RATE_LIMIT": "1000000000", "VOLTGATE_ISSUER": ISSUER},
         ) as server:
             headers, ids = asyncio.run(world(live_http(server.base_url), made, state))

@@ -616,3 +616,27 @@ VARIANTS: dict[str, ServerFactory] = {
         env_extra=GRAPHQL_DEFAULT,
     ),
 }
+
+
+def seeding(
+    holder: dict[str, Any], module: str, *args: str
+) -> Callable[[Mapping[str, str], str], Mapping[str, str]]:
+    """A `prepare` for start_voltgate: `python -m <module> seed <args>` on the server's data
+    before it starts; the JSON its last line prints goes into `holder`."""
+
+    def prepare(env: Mapping[str, str], _operator_id: str) -> Mapping[str, str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", module, "seed", *args],
+            env=dict(env),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"{module} seed failed:\n{proc.stderr}")
+        holder.update(json.loads(proc.stdout.strip().splitlines()[-1]))
+        return {}
+
+    return prepare

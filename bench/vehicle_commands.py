@@ -26,19 +26,25 @@ import base64
 import datetime as dt
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.parse
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from bench.loadgen import HttpRequest, LoadResult, LoadSettings, ensure_wrk, run_wrk
 from bench.machine import describe, wait_quiet
-from bench.servers import ROOT, free_port, http_request, spawn, start_voltgate, stop_process
+from bench.servers import (
+    ROOT,
+    free_port,
+    http_request,
+    seeding,
+    spawn,
+    start_voltgate,
+    stop_process,
+)
 
 ISSUER = "http://127.0.0.1"
 BAR = 2.0  # the issue's: signed through the proxy at most twice the unsigned latency
@@ -73,25 +79,6 @@ async def seed(key_file: str) -> dict[str, Any]:
             auth_time=rt.clock.now(),
         )
     return {"app": app, "car": car, "code": code}
-
-
-def _prepare(holder: dict[str, Any], key_file: Path) -> Any:
-    def prepare(env: Mapping[str, str], _operator_id: str) -> Mapping[str, str]:
-        proc = subprocess.run(
-            [sys.executable, "-m", "bench.vehicle_commands", "seed", str(key_file)],
-            env=dict(env),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(f"bench.vehicle_commands seed failed:\n{proc.stderr}")
-        holder.update(json.loads(proc.stdout.strip().splitlines()[-1]))
-        return {}
-
-    return prepare
 
 
 def _user_token(base_url: str, made: dict[str, Any]) -> str:
@@ -177,7 +164,7 @@ def run(duration: float, warmup: float, scale: bool) -> tuple[list[dict[str, Any
             work,
             name=name,
             scale=scale,
-            prepare=_prepare(made, key_file),
+            prepare=seeding(made, "bench.vehicle_commands", str(key_file)),
             # One app sends every command: lift the per-app limit.
             env_extra={"VOLTGATE_API_RATE_LIMIT": "1000000000", "VOLTGATE_ISSUER": ISSUER},
         ) as server:
