@@ -29,14 +29,18 @@ async def test_a_rule_made_through_the_server_reaches_the_listeners_evaluator(
             client = await third_party(app)
             vin = await consenting_vehicle(app, client.client_id)
             created = await rule(app, client, **LOW_SOC)
+            owner = (await app.rt.owner.vehicles.owner_of(vin)) or ""
+
+            async def heard() -> bool:
+                """The rule and the consent, each taken in when the listener reloads its
+                copy of their table (in no promised order between the two)."""
+                rules = {r.id for r in await listener.alerting.rules.all_rules()}
+                consents = listener.identity.consents
+                covered = await consents.covers(owner, client.client_id, ("vehicle_device_data",))
+                return created["id"] in rules and covered
+
             async with asyncio.timeout(10):
-                while created["id"] not in {
-                    r.id for r in await listener.alerting.rules.all_rules()
-                }:
+                while not await heard():
                     await asyncio.sleep(0.05)
-            assert await listener.identity.consents.covers(
-                (await app.rt.owner.vehicles.owner_of(vin)) or "", client.client_id,
-                ("vehicle_device_data",),
-            )  # fmt: skip
         finally:
             await listener.stop()
