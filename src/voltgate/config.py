@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     # How often a server reads the database's change counter: a CLI's write to the same SQLite
     # file is in every read model within this plus one reload (the promise is 1 s).
     change_poll_interval: float = 0.5
+    # How often each process adds its apps' usage counts (the portal's charts) to the database.
+    usage_flush_interval: float = 5.0
     # Per-app limit on the Tesla /api/1 resource routes: requests per window (seconds).
     api_rate_limit: int = 600
     api_rate_window: int = 60

@@ -34,6 +34,7 @@ def _client(row: Any, secrets: list[ClientSecret]) -> Client:
         signing=row.signing,
         disabled_at=row.disabled_at,
         secrets=tuple(secrets),
+        awaiting_approval_since=row.awaiting_approval_since,
     )
 
 
@@ -81,6 +82,7 @@ class SqlClientStore:
                     environment=client.environment,
                     signing=client.signing,
                     created_at=client.created_at,
+                    awaiting_approval_since=client.awaiting_approval_since,
                 )
             )
             if secret is not None:
@@ -112,6 +114,16 @@ class SqlClientStore:
                 .order_by(client_secrets.c.created_at.desc())
             )
             return [r.secret_sealed for r in rows]
+
+    async def approve(self, client_id: str) -> bool:
+        async with self._db.begin() as conn:
+            result = await conn.execute(
+                clients.update()
+                .where(clients.c.id == client_id)
+                .where(clients.c.awaiting_approval_since.is_not(None))
+                .values(awaiting_approval_since=None)
+            )
+            return bool(result.rowcount)
 
     async def disable(self, client_id: str, at: float) -> bool:
         async with self._db.begin() as conn:

@@ -34,6 +34,7 @@ from voltgate.http.routing import (
 )
 from voltgate.http.sockets import serve as serve_socket
 from voltgate.http.validation import JsonBody, Params, json_object, query_values
+from voltgate.identity.usage import Usage
 from voltgate.metrics.requests import Requests
 from voltgate.observability import crashed, log_request, request_id
 
@@ -50,6 +51,7 @@ class Binding:
     clock: Clock
     kept: Kept
     requests: Requests = field(default_factory=Requests)  # each route's latency series
+    usage: Usage | None = None  # each app's refused requests (errors, rate limits) per minute
 
 
 class Endpoint:
@@ -72,6 +74,7 @@ class Endpoint:
         "_signatures",
         "_signed",
         "_status",
+        "_usage",
         "errors",
         "op",
         "series",
@@ -94,6 +97,7 @@ class Endpoint:
         self._keep = op.keep
         self._kept = binding.kept
         self._clock = binding.clock
+        self._usage = binding.usage
         self.series = binding.requests.route(op.method, op.path, op.dialect)
         if op.keep is not None and (op.guard is None or op.method != "GET" or op.body):
             raise ValueError(f"{op.path}: only a guarded GET keeps its answers")
@@ -111,9 +115,11 @@ class Endpoint:
 
     async def __call__(self, request: RawRequest) -> RawResponse:
         call: Call[Any, Any, Any] = Call(request)
+        client_id: str | None = None
         try:
             if self._guard is not None:
                 principal = await self._auth.authenticate(request.header(b"authorization"))
+                client_id = principal.claims.client_id
                 if self._limit is not None:  # counted before the kind and scopes: a 403 too
                     limit = self._limit
                     await self._limiter.count(call, limit.key(principal), limit.who, limit.prefix)
@@ -132,6 +138,8 @@ class Endpoint:
                     call.body = self._body(raw, request.header(b"content-type"))
             result = await self._handler(call)
         except VoltgateError as exc:
+            if client_id is not None and self._usage is not None:
+                self._usage.answered(client_id, exc.status_code)
             return error(exc, self.errors, [*call.headers, *NO_STORE])
         if isinstance(result, RawResponse):
             if call.headers:

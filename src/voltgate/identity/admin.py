@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from typing_extensions import TypedDict
 
 from voltgate.clock import Clock
-from voltgate.errors import NotFound, ValidationFailed
+from voltgate.errors import Conflict, NotFound, ValidationFailed
 from voltgate.identity import scopes as scope_rules
 from voltgate.identity.audit import AuditLog
 from voltgate.identity.clients import Client, ClientKind, ClientSecret
@@ -68,6 +68,7 @@ class ClientAdmin:
         token_ttl: int | None = None,
         redirect_uris: list[str] | None = None,
         signing: str = "off",
+        awaiting_approval: bool = False,
     ) -> NewClient:
         try:
             client_kind = ClientKind(kind)
@@ -99,6 +100,7 @@ class ClientAdmin:
             created_at=now,
             redirect_uris=uris,
             signing=signing,
+            awaiting_approval_since=now if awaiting_approval else None,
         )
         secret: str | None = None
         sealed: SealedSecret | None = None
@@ -125,6 +127,15 @@ class ClientAdmin:
             "secret_rotated", client_id=client.id, request_id=request_id, overlap=overlap, via=via
         )
         return secret
+
+    async def approve(self, client_id: str, *, via: str = "cli") -> Client:
+        """A production app's credentials start working (Conflict if it was not waiting)."""
+        client = await self.show(client_id)
+        if not await self._store.approve(client.id):
+            raise Conflict(f"the app {client_id!r} is not waiting for approval")
+        await self._on_change(client.id)
+        await self._audit.record("client_approved", client_id=client.id, via=via)
+        return await self.show(client.id)
 
     async def disable(self, client_id: str, *, via: str = "api") -> Client:
         await self.show(client_id)
@@ -203,6 +214,7 @@ class ClientView(TypedDict):
     signing: str
     created_at: float
     disabled_at: float | None
+    awaiting_approval: bool
     secrets: list[SecretView]
 
 
@@ -221,6 +233,7 @@ def describe(client: Client, now: float) -> ClientView:
         "signing": client.signing,
         "created_at": client.created_at,
         "disabled_at": client.disabled_at,
+        "awaiting_approval": client.awaiting_approval,
         "secrets": [
             {
                 "id": s.id,

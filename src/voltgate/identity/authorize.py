@@ -112,6 +112,10 @@ async def _trusted(params: Mapping[str, list[str]], registry: ClientRegistry) ->
     client = await registry.get(client_id) if len(client_id) <= 128 else None
     if client is None or client.disabled:
         raise UntrustedRequest("invalid_client", "this app is unknown or has been disabled")
+    if client.awaiting_approval:
+        raise UntrustedRequest(
+            "unauthorized_client", "this app is waiting for an administrator's approval"
+        )
     if not redirect_uri:
         raise UntrustedRequest("invalid_request", "redirect_uri is missing")
     # Exact string comparison (RFC 6749 §3.1.2.3, OAuth 2.1 §2.3.1): no prefix, no

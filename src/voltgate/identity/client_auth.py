@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from voltgate.clock import Clock
-from voltgate.errors import InvalidClient, InvalidRequest
+from voltgate.errors import InvalidClient, InvalidRequest, UnauthorizedClient
 from voltgate.identity.audit import AuditLog
 from voltgate.identity.clients import Client, ClientKind, ClientRegistry
 from voltgate.identity.requests import OAuthRequest
@@ -16,6 +16,7 @@ from voltgate.identity.secrets import Crypto
 
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="voltgate", charset="UTF-8"'}
 _FAILED = "client authentication failed"
+AWAITING_APPROVAL = "this production app is waiting for an administrator's approval"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +102,7 @@ class ClientAuthenticator:
             raise InvalidClient(_FAILED, headers)
         if presented is None:
             if allow_public and client.kind.is_public:
-                return client
+                return _approved(client)
             await self._fail(request, creds, "missing_secret")
             raise InvalidClient(_FAILED, headers)
         if not self._matches(client, presented):
@@ -110,7 +111,7 @@ class ClientAuthenticator:
             if client is None or client.disabled or not self._matches(client, presented):
                 await self._fail(request, creds, "bad_secret")
                 raise InvalidClient(_FAILED, headers)
-        return client
+        return _approved(client)
 
     async def authenticate_psk(self, psk: str, request: OAuthRequest) -> Client:
         """A be.ENERGISED app by its pre-shared key alone (the key names its client)."""
@@ -147,6 +148,13 @@ class ClientAuthenticator:
             reason=reason,
             method="client_secret_basic" if creds.basic else "client_secret_post",
         )
+
+
+def _approved(client: Client) -> Client:
+    """The client, unless it is a production app an administrator has not approved yet."""
+    if client.awaiting_approval:
+        raise UnauthorizedClient(AWAITING_APPROVAL)
+    return client
 
 
 __all__ = ["BASIC_CHALLENGE", "ClientAuthenticator", "Credentials", "extract"]

@@ -78,10 +78,16 @@ class Client:
     signing: str = "off"
     disabled_at: float | None = None
     secrets: tuple[ClientSecret, ...] = field(default=())
+    # A production app registered in the developer portal, until an admin approves it.
+    awaiting_approval_since: float | None = None
 
     @property
     def disabled(self) -> bool:
         return self.disabled_at is not None
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return self.awaiting_approval_since is not None
 
     def access_ttl(self, path_default: int | None = None) -> int:
         """Its access tokens' lifetime: the app's own, else the path's (a dialect whose
@@ -114,6 +120,11 @@ class ClientRegistry:
         else:
             self._cache.pop(client_id, None)
         return client
+
+    def known(self, client_id: str) -> bool:
+        """Whether the client is held in process (no look-up): usage is counted for those only,
+        so made-up client ids cost nothing."""
+        return client_id in self._cache
 
     def invalidate(self, client_id: str | None = None) -> None:
         if client_id is None:

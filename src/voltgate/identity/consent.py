@@ -32,6 +32,8 @@ _SCOPE_TEXT = {
     "write": "Control your chargers: start, stop and schedule charging",
 }
 _VERBS = {"read": "See", "write": "Change", "control": "Control", "manage": "Manage"}
+# The scopes a user can grant an app on the consent page (what a developer may ask for).
+CONSENT_SCOPES = (*_SCOPE_TEXT, "charging_session:read", "vehicle:read")
 
 
 def describe_scope(scope: str) -> str:

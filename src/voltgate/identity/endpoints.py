@@ -8,7 +8,13 @@ from typing import Any
 from voltgate.cache.port import Coordinator
 from voltgate.clock import Clock
 from voltgate.config import Settings
-from voltgate.errors import InvalidRequest, RateLimited, UnauthorizedClient, UnsupportedGrantType
+from voltgate.errors import (
+    InvalidRequest,
+    RateLimited,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    VoltgateError,
+)
 from voltgate.identity.audit import AuditLog
 from voltgate.identity.client_auth import ClientAuthenticator, Credentials, extract
 from voltgate.identity.clients import Client, ClientKind, ClientRegistry
@@ -17,6 +23,7 @@ from voltgate.identity.grants import Grant
 from voltgate.identity.requests import OAuthRequest
 from voltgate.identity.revocation import Revocations
 from voltgate.identity.tokens import TokenService
+from voltgate.identity.usage import Usage
 
 INTROSPECT_SCOPE = "voltgate:introspect"
 
@@ -47,9 +54,12 @@ class RateLimiter:
 
 
 class TokenEndpoint:
-    def __init__(self, authenticator: ClientAuthenticator, limiter: RateLimiter) -> None:
+    def __init__(
+        self, authenticator: ClientAuthenticator, limiter: RateLimiter, usage: Usage | None = None
+    ) -> None:
         self._authenticator = authenticator
         self._limiter = limiter
+        self._usage = usage
         self._grants: dict[str, Grant] = {}
         self.issued: dict[tuple[str, str], int] = {}  # (grant type, client kind) → responses
 
@@ -65,6 +75,25 @@ class TokenEndpoint:
     ) -> dict[str, Any]:
         """Issue a token; with `kinds`, only to clients of those kinds (a dialect's own path)."""
         creds = extract(request)
+        usage = self._usage
+        if usage is None:
+            return await self._issue(request, creds, kinds)
+        claimed = None if creds is None else creds.client_id
+        try:
+            response = await self._issue(request, creds, kinds)
+        except VoltgateError as exc:
+            if claimed is not None:
+                usage.request(claimed)
+                usage.answered(claimed, exc.status_code)
+            raise
+        if claimed is not None:  # always: a token goes to an authenticated client
+            usage.request(claimed)
+            usage.issued(claimed)
+        return response
+
+    async def _issue(
+        self, request: OAuthRequest, creds: Credentials | None, kinds: tuple[ClientKind, ...]
+    ) -> dict[str, Any]:
         await self._limiter.check(request, creds)
         grant_type = request.get("grant_type")
         if grant_type is None:

@@ -14,6 +14,7 @@ from voltgate.identity.clients import ClientRegistry
 from voltgate.identity.keys import KeyManager
 from voltgate.identity.revocation import Revocations
 from voltgate.identity.tokens import AccessClaims, TokenService, UnknownKey
+from voltgate.identity.usage import Usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,9 @@ class BearerGuard:
         revocations: Revocations,
         registry: ClientRegistry,
         keys: KeyManager,
+        usage: Usage | None = None,
     ) -> None:
+        self._usage = usage
         self._keys = keys
         self._tokens = tokens
         self._revocations = revocations
@@ -76,4 +79,6 @@ class BearerGuard:
         client = await self._registry.get(claims.client_id)
         if client is None or client.disabled:
             raise InvalidToken("the client of this access token is disabled")
+        if self._usage is not None:
+            self._usage.request(claims.client_id)
         return Principal(claims)

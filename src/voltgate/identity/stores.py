@@ -54,6 +54,9 @@ class ClientStore(Protocol):
 
     async def disable(self, client_id: str, at: float) -> bool: ...
 
+    async def approve(self, client_id: str) -> bool:
+        """End a production app's wait for approval; False if it was not waiting."""
+
 
 class SigningModeStore(Protocol):
     async def set_signing(self, client_id: str, mode: str) -> bool:

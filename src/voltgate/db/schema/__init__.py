@@ -57,6 +57,7 @@ from voltgate.db.schema.owner import (
     vehicle_charging_sessions,
     vehicles,
 )
+from voltgate.db.schema.portal import app_usage, developer_apps
 from voltgate.db.schema.public import charge_points, declared
 from voltgate.db.schema.streaming import (
     vehicle_connectivity,
@@ -72,6 +73,7 @@ __all__ = [
     "alert_rules",
     "alert_states",
     "alerts",
+    "app_usage",
     "audit_events",
     "authorization_codes",
     "charge_points",
@@ -87,6 +89,7 @@ __all__ = [
     "contacts",
     "contracts",
     "declared",
+    "developer_apps",
     "device_events",
     "devices",
     "energy_sites",

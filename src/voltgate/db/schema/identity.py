@@ -20,6 +20,8 @@ clients = sa.Table(
     sa.Column("signing", sa.String(16), nullable=False, server_default="off"),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("disabled_at", sa.Float, nullable=True),
+    # A production app registered in the developer portal, until an admin approves it.
+    sa.Column("awaiting_approval_since", sa.Float, nullable=True),
 )
 
 client_secrets = sa.Table(
