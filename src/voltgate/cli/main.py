@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from voltgate.cli import (
+    apps,
     chargepoints,
     clients,
     db,
@@ -30,6 +31,7 @@ app.command()(serve.sandbox)
 app.command()(proxy.proxy)
 app.add_typer(db.app, name="db")
 app.add_typer(clients.app, name="clients")
+app.add_typer(apps.app, name="apps")
 app.add_typer(keys.app, name="keys")
 app.add_typer(users.app, name="users")
 app.add_typer(enroll.app, name="enroll")

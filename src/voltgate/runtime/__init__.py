@@ -24,6 +24,8 @@ from voltgate.identity.secrets import Crypto
 from voltgate.ids import unique_hex
 from voltgate.metrics import Metrics
 from voltgate.metrics.collector import RuntimeCollector, Sources
+from voltgate.portal.repository import SqlDeveloperAppStore, SqlUsageStore
+from voltgate.portal.service import DeveloperApps, UsageRecorder
 from voltgate.runtime.alerting import Alerting, build_alerting
 from voltgate.runtime.fleet import Fleet, build_fleet
 from voltgate.runtime.identity import Identity, build_identity
@@ -95,6 +97,12 @@ class Runtime:
             self.fleet,
             self.owner,
         )
+        self.developer_apps = DeveloperApps(
+            SqlDeveloperAppStore(self.db), self.identity.admin, self.clock
+        )
+        self.usage = UsageRecorder(
+            self.identity.usage, SqlUsageStore(self.db), self.clock, settings.usage_flush_interval
+        )
         self.metrics = Metrics(settings.metrics_port)
         self.metrics.watch(
             RuntimeCollector(
@@ -133,10 +141,15 @@ class Runtime:
             self._poller = asyncio.create_task(self._poll_changes(), name="voltgate-changes")
             self.fleet.commands.start()
             await self.alerting.start()
+            self.usage.start()
             await self.metrics.start()
 
     async def stop(self) -> None:
         await self.streams.stop()
+        try:
+            await self.usage.stop()
+        except Exception:
+            log.exception("usage_flush_failed")
         await self.metrics.stop()
         await self.owner.links.stop()
         await self.fleet.commands.stop()

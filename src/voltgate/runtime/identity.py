@@ -48,6 +48,7 @@ from voltgate.identity.revocation import Revocations
 from voltgate.identity.secrets import Crypto
 from voltgate.identity.signing import RequestVerifier, SignedRequests
 from voltgate.identity.tokens import TokenService
+from voltgate.identity.usage import Usage
 from voltgate.identity.users import Users
 
 
@@ -73,6 +74,7 @@ class Identity:
     introspection_endpoint: IntrospectionEndpoint
     # Access tokens of the configured external IdPs; None when none is configured.
     external: ExternalTokens | None
+    usage: Usage  # each app's requests, tokens, rate-limit hits and errors per minute
 
 
 def build_identity(
@@ -86,6 +88,7 @@ def build_identity(
 ) -> Identity:
     sandbox = settings.environment is Environment.SANDBOX
     clients = ClientRegistry(SqlClientStore(db), clock)
+    usage = Usage(clock.now, clients.known)
     audit = AuditLog(SqlAuditStore(db), clock)
     keys = KeyManager(
         SqlKeyStore(db), crypto.envelope, clock, settings.max_access_token_ttl, settings.clock_skew
@@ -129,7 +132,7 @@ def build_identity(
     )
     verifier = RequestVerifier(crypto.envelope, coordinator, clock)
     authenticator = ClientAuthenticator(clients, crypto, clock, audit)
-    token_endpoint = TokenEndpoint(authenticator, RateLimiter(coordinator, settings))
+    token_endpoint = TokenEndpoint(authenticator, RateLimiter(coordinator, settings), usage)
     for grant in (
         ClientCredentialsGrant(tokens, audit, settings.max_access_token_ttl),
         AuthorizationCodeGrant(delegation),
@@ -157,7 +160,7 @@ def build_identity(
         admin=admin,
         verifier=verifier,
         signatures=SignedRequests(clients, admin, verifier),
-        guard=BearerGuard(tokens, revocations, clients, keys),
+        guard=BearerGuard(tokens, revocations, clients, keys, usage),
         token_endpoint=token_endpoint,
         revocation_endpoint=RevocationEndpoint(
             authenticator, tokens, revocations, audit, delegation
@@ -166,4 +169,5 @@ def build_identity(
             authenticator, tokens, revocations, clients, clock, delegation
         ),
         external=external_tokens(settings, clock),
+        usage=usage,
     )

@@ -1,0 +1,1 @@
+"""The developer portal's domain: apps developers register themselves, and each app's usage."""
