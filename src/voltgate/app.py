@@ -120,6 +120,7 @@ def create_app(
         clock=runtime.clock,
         kept=kept,
         requests=runtime.metrics.requests,
+        usage=runtime.identity.usage,
     )
     app.entry = Router(table, binding, RequestContext(pages))
     return app
@@ -145,6 +146,9 @@ def _pages(runtime: Runtime, names: list[str], table: RouteTable, docs: Docs) ->
             for name in names
             for path, profile in AUTHORIZE_PATHS.get(name, {}).items()
         },
+        developer_apps=runtime.developer_apps,
+        usage=runtime.usage,
+        webhooks=runtime.alerting.webhooks,
     )
     served = {op.path for op in table.operations if op.method == "GET"}
     # GraphiQL where there is a GraphQL API to explore (the be.ENERGISED dialect is mounted).

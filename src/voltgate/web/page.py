@@ -38,6 +38,9 @@ ACCOUNT_HOME = "/account/apps"
 # The key-pairing pages (`web.keys`): `/_ak/<domain>`, a sign-in may return to one.
 PAIR_PREFIX = "/_ak/"
 _PAIR_DOMAIN = re.compile(r"^[A-Za-z0-9.:\[\]-]{1,262}$")
+# The developer portal's pages (`web.portal`): a sign-in may return to one.
+PORTAL_HOME = "/developer"
+_PORTAL_PAGE = re.compile(r"^/developer(?:/apps/(?:new|[A-Za-z0-9_.-]{1,128}))?$")
 # A page form holds at most an authorization request (one whose sealed form passes 8,192
 # characters is refused, web.session) and a CSRF token: 16 KiB holds them, encoded.
 FORM_MAX = 16_384
@@ -206,6 +209,8 @@ class Site:
         if parts.path in allowed or (
             pairing != parts.path and not parts.query and _PAIR_DOMAIN.match(pairing)
         ):
+            return value
+        if _PORTAL_PAGE.match(parts.path) and parts.query in ("", "range=day"):
             return value
         return ACCOUNT_HOME
 

@@ -23,13 +23,16 @@ from voltgate.identity.partners import Partners
 from voltgate.identity.profiles import CORE, Profile
 from voltgate.identity.secrets import Crypto
 from voltgate.identity.users import Users
+from voltgate.portal.service import DeveloperApps, UsageRecorder
 from voltgate.virtualkeys.service import VirtualKeys
 from voltgate.web.account import LOGIN_PATH, Account
 from voltgate.web.authorize import DECISION_PATH, Authorize
 from voltgate.web.avatar import AVATAR_PATH, avatar
 from voltgate.web.keys import PAIR_PATH, REMOVE_PATH, KeyPages
 from voltgate.web.page import ACCOUNT_HOME, Site
+from voltgate.web.portal import PortalPages
 from voltgate.web.session import BrowserState
+from voltgate.webhooks.service import Webhooks
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 AUTHORIZE_PATH = "/oauth/authorize"
@@ -67,8 +70,12 @@ class Pages:
         issuer: str,
         environment: str,
         authorize_paths: Mapping[str, Profile] | None = None,
+        developer_apps: DeveloperApps | None = None,
+        usage: UsageRecorder | None = None,
+        webhooks: Webhooks | None = None,
     ) -> None:
-        """`authorize_paths`: the dialects' authorization endpoints, each with its rules."""
+        """`authorize_paths`: the dialects' authorization endpoints, each with its rules;
+        with `developer_apps` and `usage`, the developer portal too."""
         profiles = {AUTHORIZE_PATH: CORE, **(authorize_paths or {})}
         self.authorize_paths = tuple(profiles)
         browser = BrowserState(crypto, clock)
@@ -76,6 +83,11 @@ class Pages:
         self.authorization = Authorize(site, consents, delegation, clock, issuer, profiles)
         self.keys = KeyPages(site, partners, keys, consents)
         self.account = Account(site, consents, self.keys.vehicle_keys)
+        self.portal = (
+            None
+            if developer_apps is None or usage is None
+            else PortalPages(site, developer_apps, usage, partners, webhooks, clock)
+        )
 
     def routes(self) -> list[BaseRoute]:
         authorization, account, keys = self.authorization, self.account, self.keys
@@ -90,4 +102,5 @@ class Pages:
             Route(REMOVE_PATH, keys.remove, methods=["POST"]),
             Route(STYLESHEET_PATH, stylesheet, methods=["GET"]),
             Route(AVATAR_PATH, avatar, methods=["GET"]),
+            *(self.portal.routes() if self.portal is not None else ()),
         ]
