@@ -8,8 +8,8 @@ from html import escape
 
 from markupsafe import Markup
 
-_WIDTH, _HEIGHT = 600, 160
-_LEFT, _BOTTOM, _TOP = 44, 22, 10
+_WIDTH, _HEIGHT = 400, 150
+_LEFT, _BOTTOM, _TOP = 36, 20, 10
 
 
 def _clock(at: float, step: int) -> str:
