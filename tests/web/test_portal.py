@@ -10,6 +10,7 @@ from html import unescape
 import httpx
 
 from tests.conftest import App
+from tests.fixtures.keyhost import key_host
 from tests.web.support import PASSWORD, REDIRECT, Flow, forms
 
 DEVELOPER = "dev@example.com"
@@ -202,3 +203,34 @@ async def test_portal_pages_ask_for_a_sign_in_first(app: App) -> None:
         answer = await app.http.get(path)
         assert answer.status_code == 303
         assert answer.headers["location"].startswith("/login?return_to=%2Fdeveloper")
+
+
+async def test_the_public_key_domain_is_registered_from_the_portal(app: App) -> None:
+    users = app.rt.identity.users
+    await users.create(DEVELOPER, PASSWORD)
+    await users.create(OTHER, PASSWORD)
+    await _sign_in(app, DEVELOPER)
+    client_id, _ = await _register(app)
+    with key_host() as host:
+        key = host.serve_key()
+        page = await app.http.get(f"/developer/apps/{client_id}")
+        answer = await app.http.post(
+            f"/developer/apps/{client_id}/domain",
+            data={"csrf": _csrf(page.text), "domain": host.domain},
+        )
+        assert answer.status_code == 303, answer.text
+        assert (await app.rt.identity.partners.public_key(host.domain)) == key.point
+        page = await app.http.get(f"/developer/apps/{client_id}")
+        assert f"<code>{host.domain}</code>" in page.text
+
+        # Another developer's app cannot take the domain: the page says why.
+        await _sign_in(app, OTHER)
+        other_id, _ = await _register(app, name="Copycat")
+        page = await app.http.get(f"/developer/apps/{other_id}")
+        taken = await app.http.post(
+            f"/developer/apps/{other_id}/domain",
+            data={"csrf": _csrf(page.text), "domain": host.domain},
+        )
+    assert taken.status_code == 400
+    assert "registered by another app" in taken.text
+    assert (await app.rt.identity.partners.by_domain(host.domain)).client_id == client_id  # type: ignore[union-attr]
