@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 BUCKET = 60  # seconds per stored row
-MAX_KEYS = 20_000  # (app, minute) pairs held between two flushes; past it, new pairs wait
+MAX_KEYS = 20_000  # (app, minute) pairs held between two flushes; past it, new ones go uncounted
 FIELDS = ("requests", "tokens", "limited", "errors")
 _REQUESTS, _TOKENS, _LIMITED, _ERRORS = range(4)
 
