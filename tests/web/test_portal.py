@@ -5,13 +5,17 @@ a missing CSRF token, and one developer can neither see nor change another's app
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from html import unescape
 
 import httpx
+import pytest
 
-from tests.conftest import App
+from tests.conftest import App, Backend, make_settings
 from tests.fixtures.keyhost import key_host
 from tests.web.support import PASSWORD, REDIRECT, Flow, forms
+from voltgate.app import create_app
+from voltgate.clock import FrozenClock
 
 DEVELOPER = "dev@example.com"
 OTHER = "other-dev@example.com"
@@ -234,3 +238,33 @@ async def test_the_public_key_domain_is_registered_from_the_portal(app: App) -> 
     assert taken.status_code == 400
     assert "registered by another app" in taken.text
     assert (await app.rt.identity.partners.by_domain(host.domain)).client_id == client_id  # type: ignore[union-attr]
+
+
+@pytest.fixture
+async def limited(backend: Backend) -> AsyncIterator[App]:
+    """The app with a token-endpoint limit of 2 requests per client and minute."""
+    clock = FrozenClock()
+    application = create_app(make_settings(backend, token_rate_per_client=2), clock=clock)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application, client=("127.0.0.1", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield App(http, application.state.runtime, clock, application)
+
+
+async def test_rate_limit_hits_and_errors_are_charted_apart(limited: App) -> None:
+    app = limited
+    await app.rt.identity.users.create(DEVELOPER, PASSWORD)
+    await _sign_in(app, DEVELOPER)
+    client_id, secret = await _register(app)
+    statuses = []
+    for _ in range(3):
+        answer = await app.http.post(
+            "/oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": "not-one"},
+            auth=(client_id, secret),
+        )
+        statuses.append(answer.status_code)
+    assert statuses == [400, 400, 429]
+    page = await app.http.get(f"/developer/apps/{client_id}?range=day")
+    totals = dict(re.findall(r'data-total="([^"]+)">(\d+)<', page.text))
+    assert totals == {"Requests": "3", "Tokens issued": "0", "Rate-limit hits": "1", "Errors": "2"}
