@@ -67,7 +67,12 @@ class Wire:
                 if reused and attempt == 0:
                     continue  # the server closed it while idle: once more on a new one
                 raise WireError("the upstream closed the connection without answering") from None
-            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            except (
+                OSError,
+                asyncio.IncompleteReadError,
+                asyncio.LimitOverrunError,
+                ValueError,
+            ) as exc:
                 writer.close()
                 raise WireError(f"the upstream's answer broke off: {type(exc).__name__}") from None
             except BaseException:  # cancelled (the proxy's timeout): the stream is unusable
@@ -95,23 +100,20 @@ class Wire:
 
 
 async def _read(reader: asyncio.StreamReader) -> tuple[Answer, bool]:
-    try:
-        status_line = await reader.readuntil(b"\r\n")
+    try:  # the whole head in one read (the stream's limit is MAX_HEAD)
+        head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as exc:
         if not exc.partial:
             raise _Stale from None
         raise
-    version, _, rest = status_line.decode("latin-1").partition(" ")
+    status_line, *lines = head[:-4].decode("latin-1").split("\r\n")
+    version, _, rest = status_line.partition(" ")
     code = rest[:3]
     if not version.startswith("HTTP/1.") or not code.isdigit():
         raise ValueError("not an HTTP/1.x status line")
     headers: dict[str, str] = {}
-    size = len(status_line)
-    while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
-        size += len(line)
-        if size > MAX_HEAD:
-            raise ValueError("the answer's head is too long")
-        name, _, value = line.decode("latin-1").partition(":")
+    for line in lines:
+        name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     if "chunked" in headers.get("transfer-encoding", "").lower():
         body = await _chunked(reader)

@@ -66,6 +66,7 @@ class Vehicles:
     ) -> None:
         self._store = store
         self._keys = keys
+        self._states = signed.KnownStates()
         self._paired: PairedKeys = NO_KEYS  # until the keys area is built (pair_with)
         self.clock = clock
         self.policy = policy
@@ -156,18 +157,17 @@ class Vehicles:
 
         def run(current: Vehicle, now: float) -> tuple[Transition | None, Outcome | None]:
             self._reachable(current, now)
-            verifier = signed.verifier(current, now, self._keys, paired)
-            exchange = verifier.receive(message)
-            protocol = signed.stored(verifier)
-            kept = replace(current, command_protocol=protocol, version=current.version + 1)
+            verifier = signed.verifier(current, now, self._keys, paired, self._states)
+            exchange = verifier.receive_parsed(carried.message)
+            protocol = signed.stored(verifier, self._states)
             if not isinstance(exchange, Accepted):  # a handshake, or the message refused
                 reply[:] = [exchange.response]
                 if protocol == current.command_protocol:
                     return None, None
-                return Transition(current, kept), None
+                return self._protocol_kept(current, protocol), None
             if not signed.may_run(held, exchange.public_key, exchange.name):
                 reply[:] = [exchange.refuse(MessageFault.INSUFFICIENT_PRIVILEGES)]
-                return Transition(current, kept), None
+                return self._protocol_kept(current, protocol), None
             command = COMMANDS[exchange.name]
             try:
                 body = command.parse(exchange.body)
@@ -175,11 +175,10 @@ class Vehicles:
                     command.check(current, body)
             except ValidationFailed as refused:  # the car refuses it; the counter is spent
                 reply[:] = [exchange.respond(False, refused.description)]
-                return Transition(current, kept), None
-            change, outcome = self._carry_out(current, now, command, body)
+                return self._protocol_kept(current, protocol), None
+            change, outcome = self._carry_out(current, now, command, body, protocol)
             reply[:] = [exchange.respond(outcome.result, outcome.reason)]
-            after = replace(change.after, command_protocol=protocol)
-            return replace(change, after=after), outcome
+            return change, outcome
 
         await self._queue.change(vehicle.id, run)
         return reply[0]
@@ -200,11 +199,9 @@ class Vehicles:
             raise NotFound(f"no vehicle {vehicle_id}")
 
         def restart(current: Vehicle, now: float) -> tuple[Transition | None, Outcome | None]:
-            verifier = signed.verifier(current, now, self._keys, frozenset())
+            verifier = signed.verifier(current, now, self._keys, frozenset(), self._states)
             verifier.reboot()
-            protocol = signed.stored(verifier)
-            kept = replace(current, command_protocol=protocol, version=current.version + 1)
-            return Transition(current, kept), None
+            return self._protocol_kept(current, signed.stored(verifier, self._states)), None
 
         return (await self._queue.change(vehicle.id, restart))[0]
 
@@ -214,12 +211,28 @@ class Vehicles:
         if not present(vehicle, now, self.policy).online:
             raise Unavailable(UNAVAILABLE)
 
+    @staticmethod
+    def _protocol_kept(current: Vehicle, protocol: str) -> Transition:
+        """Only the vehicle's protocol state changed (a handshake, a refusal, a spent counter)."""
+        return Transition(
+            current, replace(current, command_protocol=protocol, version=current.version + 1)
+        )
+
     def _carry_out(
-        self, current: Vehicle, now: float, command: Command[Any], body: Any
+        self,
+        current: Vehicle,
+        now: float,
+        command: Command[Any],
+        body: Any,
+        protocol: str | None = None,
     ) -> tuple[Transition, Outcome]:
+        """`protocol`: the vehicle's protocol state after a signed command, written with it."""
         base, ends = rebase(current, now, self.policy)
         outcome = command.run(base, body, now)
-        touched = replace(outcome.vehicle, last_active_at=now, version=current.version + 1)
+        changed: dict[str, Any] = {"last_active_at": now, "version": current.version + 1}
+        if protocol is not None:
+            changed["command_protocol"] = protocol
+        touched = replace(outcome.vehicle, **changed)
         # A limit set below the level completes a charge at once.
         after, completed = rebase(touched, now, self.policy)
         return Transition(current, after, ends + outcome.ends + completed, outcome.start), outcome

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import orjson
 from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
@@ -33,7 +33,7 @@ from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
 from voltgate.errors import InvalidRequest
 from voltgate.identity.secrets import derive
 from voltgate.sdk.vehicle_command import Domain, UnsupportedCommand, VehicleCommandError, decode
-from voltgate.sdk.vehicle_command.keys import PrivateKey
+from voltgate.sdk.vehicle_command.keys import PrivateKey, public_bytes
 from voltgate.sdk.vehicle_command.schema import RoutableMessage
 from voltgate.vehiclecmd import VehicleVerifier, VerifierState, derive_vehicle_key
 from voltgate.vehicles.catalog import COMMANDS
@@ -43,6 +43,7 @@ DOMAINS = (Domain.VEHICLE_SECURITY, Domain.INFOTAINMENT)
 _KEY_PURPOSE = "voltgate vehicle command keys"
 _HELD_VEHICLES = 4_096  # vehicles whose keys are kept derived
 _HELD_SESSION_KEYS = 65_536
+_HELD_STATES = 4_096  # vehicles whose protocol state is kept decoded
 
 
 class HeldKey(Protocol):
@@ -94,6 +95,7 @@ class VehicleKeys:
     def __init__(self, master_key: bytes) -> None:
         self._seed = derive(master_key, _KEY_PURPOSE)
         self._held: OrderedDict[str, Mapping[Domain, PrivateKey]] = OrderedDict()
+        self._points: dict[str, Mapping[Domain, bytes]] = {}  # the public keys of `_held`
         self._shared: dict[tuple[bytes, bytes], bytes] = {}  # session keys K, see `shared`
 
     def shared(self) -> dict[tuple[bytes, bytes], bytes]:
@@ -108,11 +110,42 @@ class VehicleKeys:
         if keys is None:
             keys = {domain: derive_vehicle_key(self._seed, vin, domain) for domain in DOMAINS}
             self._held[vin] = keys
+            self._points[vin] = {domain: public_bytes(key) for domain, key in keys.items()}
             if len(self._held) > _HELD_VEHICLES:
-                self._held.popitem(last=False)
+                gone, _ = self._held.popitem(last=False)
+                del self._points[gone]
         else:
             self._held.move_to_end(vin)
         return keys
+
+    def points(self, vin: str) -> Mapping[Domain, bytes]:
+        """The public keys of `of(vin)`, kept with them."""
+        self.of(vin)
+        return self._points[vin]
+
+
+class KnownStates:
+    """Vehicles' protocol states as decoded from the `command_protocol` they were stored as (or
+    encoded to), keyed by that exact text: a command restores the state it finds stored without
+    decoding JSON, and the key can only ever name what the text says (a write that did not
+    commit leaves the stored text, and so the state found, as they were); bounded."""
+
+    def __init__(self) -> None:
+        self._held: OrderedDict[tuple[str, str], VerifierState] = OrderedDict()
+
+    def state(self, vin: str, text: str) -> VerifierState | None:
+        if not text:
+            return None
+        state = self._held.get((vin, text))
+        if state is None:
+            state = VerifierState.from_dict(orjson.loads(text))
+            self.keep(vin, text, state)
+        return state
+
+    def keep(self, vin: str, text: str, state: VerifierState) -> None:
+        self._held[(vin, text)] = state
+        if len(self._held) > _HELD_STATES:
+            self._held.popitem(last=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +154,7 @@ class Carried:
     when it carries one in plaintext."""
 
     command: str | None
+    message: Any  # the RoutableMessage parsed, for the vehicle to read (not to change)
 
 
 def inspect(message: bytes) -> Carried:
@@ -131,7 +165,7 @@ def inspect(message: bytes) -> Carried:
     except (DecodeError, TypeError, ValueError):
         raise InvalidRequest("routable_message is not a RoutableMessage") from None
     if routed.WhichOneof("payload") != "protobuf_message_as_bytes":
-        return Carried(None)
+        return Carried(None, routed)
     signature = routed.signature_data
     if signature.WhichOneof("sig_type") == "AES_GCM_Personalized_data":
         raise InvalidRequest(
@@ -141,12 +175,12 @@ def inspect(message: bytes) -> Carried:
     target = routed.to_destination
     domain = target.domain if target.WhichOneof("sub_destination") == "domain" else None
     if domain not in DOMAINS:
-        return Carried(None)
+        return Carried(None, routed)
     try:
         name, _ = decode(Domain(domain), bytes(routed.protobuf_message_as_bytes))
     except (UnsupportedCommand, VehicleCommandError):
-        return Carried(None)  # the vehicle answers it with its fault
-    return Carried(name)
+        return Carried(None, routed)  # the vehicle answers it with its fault
+    return Carried(name, routed)
 
 
 class _At:
@@ -160,12 +194,18 @@ class _At:
 
 
 def verifier(
-    vehicle: Vehicle, now: float, keys: VehicleKeys, paired: frozenset[bytes]
+    vehicle: Vehicle,
+    now: float,
+    keys: VehicleKeys,
+    paired: frozenset[bytes],
+    states: KnownStates | None = None,
 ) -> VehicleVerifier:
     """The vehicle's side of the protocol as stored with it, at `now`."""
-    state = None
-    if vehicle.command_protocol:
-        state = VerifierState.from_dict(orjson.loads(vehicle.command_protocol))
+    text = vehicle.command_protocol
+    if states is not None:
+        state = states.state(vehicle.vin, text)
+    else:
+        state = VerifierState.from_dict(orjson.loads(text)) if text else None
     return VehicleVerifier(
         vehicle.vin,
         keys.of(vehicle.vin),
@@ -173,9 +213,14 @@ def verifier(
         clock=_At(now),
         state=state,
         shared=keys.shared(),
+        public_keys=keys.points(vehicle.vin),
     )
 
 
-def stored(verifier: VehicleVerifier) -> str:
+def stored(verifier: VehicleVerifier, states: KnownStates | None = None) -> str:
     """The verifier's state as the vehicle's `command_protocol` column holds it."""
-    return orjson.dumps(verifier.snapshot().as_dict(), option=orjson.OPT_SORT_KEYS).decode()
+    state = verifier.snapshot()
+    text = orjson.dumps(state.as_dict(), option=orjson.OPT_SORT_KEYS).decode()
+    if states is not None:
+        states.keep(verifier.vin, text, state)
+    return text

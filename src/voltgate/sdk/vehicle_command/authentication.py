@@ -21,18 +21,17 @@ COMMAND_LABEL = b"authenticated command"
 NONCE_LENGTH = 12
 
 
+# hmac.digest: the one-shot C path (a few µs less than hmac.new(...).digest() per call).
 def subkey(session_key: bytes, label: bytes) -> bytes:
-    return hmac.new(session_key, label, hashlib.sha256).digest()
+    return hmac.digest(session_key, label, "sha256")
 
 
 def session_info_tag(session_key: bytes, metadata: bytes, encoded_info: bytes) -> bytes:
-    return hmac.new(
-        subkey(session_key, SESSION_INFO_LABEL), metadata + encoded_info, hashlib.sha256
-    ).digest()
+    return hmac.digest(subkey(session_key, SESSION_INFO_LABEL), metadata + encoded_info, "sha256")
 
 
 def command_tag(session_key: bytes, metadata: bytes, payload: bytes) -> bytes:
-    return hmac.new(subkey(session_key, COMMAND_LABEL), metadata + payload, hashlib.sha256).digest()
+    return hmac.digest(subkey(session_key, COMMAND_LABEL), metadata + payload, "sha256")
 
 
 def same(expected: bytes, given: bytes) -> bool:

@@ -46,18 +46,27 @@ def command(
     flags: int,
 ) -> bytes:
     """The metadata a command's tag covers; flags are an item only when some bit is set, as the
-    published implementation does for compatibility with earlier vehicles."""
-    items = [
-        (Tag.SIGNATURE_TYPE, bytes((signature_type,))),
-        (Tag.DOMAIN, bytes((domain,))),
-        (Tag.PERSONALIZATION, vin.encode()),
-        (Tag.EPOCH, epoch),
-        (Tag.EXPIRES_AT, uint32(expires_at)),
-        (Tag.COUNTER, uint32(counter)),
-    ]
+    published implementation does for compatibility with earlier vehicles. Written out in tag
+    order (what `serialize` makes of these items), as every signed message and check needs it."""
+    personalization = vin.encode()
+    if len(personalization) > _MAX_VALUE or len(epoch) > _MAX_VALUE:
+        raise ValueError("a metadata value is over 255 bytes")
+    out = b"".join(
+        (
+            bytes((Tag.SIGNATURE_TYPE, 1, signature_type, Tag.DOMAIN, 1, domain)),
+            bytes((Tag.PERSONALIZATION, len(personalization))),
+            personalization,
+            bytes((Tag.EPOCH, len(epoch))),
+            epoch,
+            bytes((Tag.EXPIRES_AT, 4)),
+            uint32(expires_at),
+            bytes((Tag.COUNTER, 4)),
+            uint32(counter),
+        )
+    )
     if flags:
-        items.append((Tag.FLAGS, uint32(flags)))
-    return serialize(items)
+        out += bytes((Tag.FLAGS, 4)) + uint32(flags)
+    return out + bytes((Tag.END,))
 
 
 def session_info(vin: str, challenge: bytes) -> bytes:

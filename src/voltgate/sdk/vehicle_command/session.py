@@ -219,8 +219,13 @@ class Session:
     def _message(self, *, is_command: bool) -> Any:
         uuid = self._random(UUID_LENGTH)
         now = self._now()
-        for old in [u for u, (at, _c) in self._pending.items() if now - at > self._max_latency]:
-            del self._pending[old]
+        # Oldest first (sent in order): drop from the front while too old, not a scan per message.
+        pending = self._pending
+        while pending:
+            oldest = next(iter(pending))
+            if now - pending[oldest][0] <= self._max_latency:
+                break
+            del pending[oldest]
         while len(self._pending) >= _MAX_PENDING:
             del self._pending[next(iter(self._pending))]
         self._pending[uuid] = (now, is_command)
