@@ -54,7 +54,9 @@ class PostgresStore:
         return store
 
     async def migrate(self) -> None:
-        async with self._pool.acquire() as conn:
+        async with self._pool.acquire() as conn, conn.transaction():
+            # Processes starting at once: CREATE TABLE IF NOT EXISTS alone can still collide.
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", self._table)
             await conn.execute(
                 f"""CREATE TABLE IF NOT EXISTS {self._table} (
                   profile TEXT NOT NULL, app TEXT NOT NULL, user_id TEXT NOT NULL,
@@ -62,6 +64,11 @@ class PostgresStore:
                   expires_at DOUBLE PRECISION NOT NULL, refreshed_at DOUBLE PRECISION,
                   failures INTEGER NOT NULL DEFAULT 0, needs_reauth BOOLEAN NOT NULL DEFAULT false,
                   fence BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (profile, app, user_id))"""
+            )
+            await conn.execute(
+                f"""CREATE TABLE IF NOT EXISTS {self._table}_fences (
+                  profile TEXT NOT NULL, app TEXT NOT NULL, user_id TEXT NOT NULL,
+                  value BIGINT NOT NULL, PRIMARY KEY (profile, app, user_id))"""
             )
 
     async def load(self, key: GrantKey) -> Record | None:
@@ -105,8 +112,12 @@ class PostgresStore:
                     raise LockTimeout(key.label())
                 await asyncio.sleep(POLL)
             try:
-                current = await self.load(key)
-                yield (current.fence if current else 0) + 1
+                yield await conn.fetchval(
+                    f"INSERT INTO {self._table}_fences VALUES ($1, $2, $3, 1) "
+                    "ON CONFLICT (profile, app, user_id) DO UPDATE SET "
+                    f"value = {self._table}_fences.value + 1 RETURNING value",
+                    key.profile, key.app, key.user,
+                )  # fmt: skip
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", lock_id)
 

@@ -28,7 +28,15 @@ CREATE TABLE IF NOT EXISTS grants (
   expires_at REAL NOT NULL, refreshed_at REAL, failures INTEGER NOT NULL DEFAULT 0,
   needs_reauth INTEGER NOT NULL DEFAULT 0, fence INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (profile, app, user)
+);
+CREATE TABLE IF NOT EXISTS fences (
+  profile TEXT NOT NULL, app TEXT NOT NULL, user TEXT NOT NULL, value INTEGER NOT NULL,
+  PRIMARY KEY (profile, app, user)
 )
+"""
+_NEXT_FENCE = """
+INSERT INTO fences (profile, app, user, value) VALUES (?, ?, ?, 1)
+ON CONFLICT (profile, app, user) DO UPDATE SET value = value + 1 RETURNING value
 """
 _COLUMNS = (
     "profile, app, user, kek_id, wrapped_key, sealed, expires_at, refreshed_at, failures, "
@@ -70,7 +78,7 @@ class SQLiteStore:
         os.close(fd)
         with closing(self._connect()) as db, db:
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute(_SCHEMA)
+            db.executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -87,6 +95,11 @@ class SQLiteStore:
         with closing(self._connect()) as db:
             if db.execute(_UPSERT, row_of(record)).rowcount == 0:
                 raise StaleFence(record.key.label())
+
+    def _next_fence(self, key: GrantKey) -> int:
+        with closing(self._connect()) as db:
+            value: int = db.execute(_NEXT_FENCE, (key.profile, key.app, key.user)).fetchone()[0]
+            return value
 
     def _records(self) -> list[Record]:
         with closing(self._connect()) as db:
@@ -116,8 +129,7 @@ class SQLiteStore:
                         raise LockTimeout(key.label()) from None
                     await asyncio.sleep(POLL)  # never block the event loop on another process
             try:
-                current = await self.load(key)
-                yield (current.fence if current else 0) + 1
+                yield await asyncio.to_thread(self._next_fence, key)
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:

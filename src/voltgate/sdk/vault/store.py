@@ -1,9 +1,10 @@
 """Where the vault keeps records, and how a refresh is made single-flight across processes.
 
 One Protocol, implemented for SQLite (the default: a file, stdlib `sqlite3`, a file lock),
-PostgreSQL (asyncpg, a session advisory lock) and Redis (a lock with a fencing token). Every
-write carries the fencing token of the lock it was made under, and a store refuses a write whose
-token is older than the stored one: a holder whose lock lapsed (a Redis TTL, a paused process)
+PostgreSQL (asyncpg, a session advisory lock) and Redis (a lock with a lease). Each acquisition
+of a grant's lock takes the next number of a per-grant counter, its fencing token; every write
+carries the token of the lock it was made under, and a store refuses a write whose token is
+older than the stored one: a holder whose lock lapsed (a Redis TTL, a paused process)
 cannot overwrite what a newer holder stored.
 """
 
