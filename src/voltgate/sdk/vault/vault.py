@@ -88,18 +88,27 @@ class TokenVault:
         self.margin = margin
         self.clock = clock
         self._local: dict[GrantKey, asyncio.Lock] = {}
+        # Tokens this process last read or stored, used until due: a not-yet-due access token
+        # stays valid even if another process has refreshed since.
+        self._held: dict[GrantKey, Tokens] = {}
         self.refreshes = 0  # exchanges this vault made (tests, metrics)
 
     def _lock(self, key: GrantKey) -> asyncio.Lock:
         return self._local.setdefault(key, asyncio.Lock())
 
-    def _due(self, record: Record) -> bool:
-        return self.clock() >= record.expires_at - self.margin
+    def _due(self, expires_at: float) -> bool:
+        return self.clock() >= expires_at - self.margin
+
+    def _open(self, record: Record) -> Tokens:
+        tokens = open_record(record, self.keys)
+        self._held[record.key] = tokens
+        return tokens
 
     async def put(self, key: GrantKey, tokens: Tokens) -> None:
         """Store a new grant (the end of a sign-in), replacing any before it."""
         async with self._lock(key), self.store.lock(key) as fence:
             await self.store.save(seal(key, tokens, self.keys, fence=fence))
+            self._held[key] = tokens
         log.info("grant stored: %s", key.label(), extra={"grant": key.label()})
 
     async def status(self, key: GrantKey) -> GrantStatus:
@@ -112,12 +121,15 @@ class TokenVault:
         )  # fmt: skip
 
     async def tokens(self, key: GrantKey, refresher: Refresher) -> Tokens:
-        """Tokens not about to expire: the stored ones, or refreshed ones."""
+        """Tokens not about to expire: the ones held, the stored ones, or refreshed ones."""
+        held = self._held.get(key)
+        if held is not None and not self._due(held.expires_at):
+            return held
         record = await self.store.load(key)
         if record is not None and record.needs_reauth:
             raise ReauthorizationRequired(key, "invalid_grant")
-        if record is not None and not self._due(record):
-            return open_record(record, self.keys)
+        if record is not None and not self._due(record.expires_at):
+            return self._open(record)
         return await self.refresh(key, refresher)
 
     async def refresh(
@@ -140,21 +152,23 @@ class TokenVault:
         if record is None:
             return None
         if record.needs_reauth:
+            self._held.pop(key, None)
             raise ReauthorizationRequired(key, "invalid_grant")
-        tokens = open_record(record, self.keys)
+        tokens = self._open(record)
         if stale is not None:
             replaced = tokens.access_token != stale and self.clock() < record.expires_at
             return tokens if replaced else None
-        return None if self._due(record) else tokens
+        return None if self._due(record.expires_at) else tokens
 
     async def _exchange(self, key: GrantKey, refresher: Refresher, fence: int) -> Tokens:
         record = await self.store.load(key)
-        current = open_record(record, self.keys) if record is not None else None
+        current = self._open(record) if record is not None else None
         cid = correlation_id()
         extra = {"grant": key.label(), "correlation_id": cid}
         try:
             fresh = await refresher(current, cid)
         except GrantRejected as refused:
+            self._held.pop(key, None)
             if record is not None:
                 await self.store.save(
                     record.with_(needs_reauth=True, failures=record.failures + 1, fence=fence)
@@ -174,6 +188,7 @@ class TokenVault:
                            fresh.scope)  # fmt: skip
         # Stored before anyone uses it: the rotated refresh token is the only one that works now.
         await self.store.save(seal(key, fresh, self.keys, refreshed_at=self.clock(), fence=fence))
+        self._held[key] = fresh
         self.refreshes += 1
         log.info("refreshed: %s (fence %d) [%s]", key.label(), fence, cid, extra=extra)
         return fresh
