@@ -4,6 +4,8 @@ module of `voltgate.sdk` imports there without touching the server's packages.""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -41,8 +43,10 @@ print(json.dumps({{
 
 
 def _run(*args: str | Path, cwd: Path | None = None) -> str:
+    # Without PYTHONPATH: the tests' own (src/) would put the server back in reach.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     done = subprocess.run(
-        [str(a) for a in args], capture_output=True, text=True, timeout=60, cwd=cwd
+        [str(a) for a in args], capture_output=True, text=True, timeout=60, cwd=cwd, env=env
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
@@ -50,7 +54,8 @@ def _run(*args: str | Path, cwd: Path | None = None) -> str:
 
 def test_the_sdk_wheel_installs_and_imports_without_the_server(tmp_path: Path) -> None:
     # A copy of the two folders the build reads, so the build leaves nothing in the checkout.
-    shutil.copy(ROOT / "sdk" / "pyproject.toml", (tmp_path / "sdk").mkdir() or tmp_path / "sdk")
+    (tmp_path / "sdk").mkdir()
+    shutil.copy(ROOT / "sdk" / "pyproject.toml", tmp_path / "sdk")
     shutil.copytree(
         ROOT / "src" / "voltgate" / "sdk",
         tmp_path / "src" / "voltgate" / "sdk",
@@ -81,13 +86,10 @@ def test_the_sdk_wheel_installs_and_imports_without_the_server(tmp_path: Path) -
     # The SDK's own dependencies come from this environment's site-packages as a plain path:
     # its .pth files (the server's editable install among them) are not processed there.
     site = Path(sysconfig.get_paths()["purelib"])
-    target = Path(
-        _run(venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip()
-    )
+    where = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    target = Path(_run(venv / "bin" / "python", "-c", where).strip())
     (target / "deps.pth").write_text(f"{site}\n")
     out = _run(venv / "bin" / "python", "-c", PROBE, cwd=tmp_path)
-    import json
-
     seen = json.loads(out)
     assert seen["file"].startswith(str(venv)), seen["file"]
     assert seen["server"] is False
