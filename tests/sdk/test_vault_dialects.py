@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import NoReturn
 
 import httpx
 import pytest
@@ -86,7 +87,7 @@ async def test_the_same_client_code_runs_each_platforms_token_flows(
             # restored backup) revokes the grant: the next refresh is invalid_grant.
             replay = make(client.app, client.key.user)
             with pytest.raises(GrantRejected):  # the server's verdict on the replay itself
-                await replay._refresh(first, "replay")  # noqa: SLF001 - a stale token, sent
+                await replay._refresh(first, "replay")
             await replay.aclose()
             clock.behind = 0
             app.clock.advance(400)
@@ -108,5 +109,5 @@ async def test_the_same_client_code_runs_each_platforms_token_flows(
     assert "[vgsdk-" in caplog.text  # refreshes are logged with their correlation id
 
 
-def _none() -> object:
+def _none() -> NoReturn:
     raise AssertionError("no record stored")

@@ -24,6 +24,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -68,11 +69,14 @@ class Shared:
                 str(coroutines), "--until", str(until), *extra]  # fmt: skip
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
         return [
-            subprocess.Popen([sys.executable, str(WORKER), *args], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+            subprocess.Popen(
+                [sys.executable, str(WORKER), *args],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
             for _ in range(count)
         ]
-
 
 
 async def _store_spec(name: str) -> str:
@@ -174,7 +178,7 @@ async def shared(backend: Backend, tmp_path: Path, store_spec: str) -> AsyncIter
         await rt.stop()
 
 
-def _reports(workers: list[subprocess.Popen[bytes]], within: float) -> list[dict[str, object]]:
+def _reports(workers: list[subprocess.Popen[bytes]], within: float) -> list[dict[str, Any]]:
     reports = []
     for worker in workers:
         out, err = worker.communicate(timeout=within)
@@ -193,7 +197,10 @@ STORES = [
 @pytest.mark.parametrize(("store_spec", "seconds"), STORES, indirect=["store_spec"])
 @pytest.mark.parametrize(
     ("processes", "coroutines"),
-    [(4, 20), pytest.param(8, 50, marks=pytest.mark.skipif(not SOAK, reason="VOLTGATE_SDK_SOAK=1"))],
+    [
+        (4, 20),
+        pytest.param(8, 50, marks=pytest.mark.skipif(not SOAK, reason="VOLTGATE_SDK_SOAK=1")),
+    ],
 )
 async def test_processes_and_coroutines_share_one_grant_without_presenting_a_token_twice(
     shared: Shared, processes: int, coroutines: int, seconds: float
@@ -209,7 +216,7 @@ async def test_processes_and_coroutines_share_one_grant_without_presenting_a_tok
     reuse = shared.metric("voltgate_refresh_reuse_detected")
     refreshes = sum(int(str(r["refreshes"])) for r in reports)
     seen = [r["seen"] for r in reports]
-    assert all(set(s) == {"200"} for s in seen), seen  # type: ignore[arg-type]
+    assert all(set(s) == {"200"} for s in seen), seen
     assert (grace, reuse) == (0, 0), (grace, reuse)
     assert rotations == refreshes, (rotations, refreshes)  # every rotation stored by the vault
     assert refreshes >= seconds / 3, refreshes  # and there were many
@@ -232,7 +239,7 @@ async def test_a_process_killed_mid_refresh_leaves_a_grant_the_next_one_refreshe
     # The next process presents the stored (consumed) token again, inside the grace window.
     (next_one,) = shared.workers(1, _spec(shared), 1, time.time() + 0.3, "--margin", "60")
     (report,) = _reports([next_one], 60)
-    assert set(report["seen"]) == {"200"}, report  # type: ignore[arg-type]
+    assert set(report["seen"]) == {"200"}, report
     assert shared.metric("voltgate_refresh_grace_hits") >= 1
     assert shared.metric("voltgate_refresh_reuse_detected") == 0
     assert (await shared.client.request("GET", "/api/1/users/me")).status_code == 200
@@ -240,5 +247,3 @@ async def test_a_process_killed_mid_refresh_leaves_a_grant_the_next_one_refreshe
 
 def _spec(shared: Shared) -> str:
     return shared.store_spec
-
-

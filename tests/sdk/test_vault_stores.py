@@ -9,6 +9,7 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -55,7 +56,7 @@ class Backend:
         if self.name == "redis":
             try:
                 probe = RedisStore.connect(REDIS_URL, self.namespace)
-                await probe._redis.ping()  # noqa: SLF001
+                await probe._redis.ping()
                 await probe.close()
             except Exception as exc:
                 unavailable("Redis", exc)
@@ -138,8 +139,8 @@ async def store_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Async
 
 
 def _tokens(n: int, now: float, ttl: float = 60) -> Tokens:
-    return Tokens(f"vgat_access_{n}_{secrets.token_hex(8)}", f"vgrt_refresh_{n}_{secrets.token_hex(8)}",
-                  now + ttl, "openid")  # fmt: skip
+    access, refresh = f"vgat_a{n}_{secrets.token_hex(8)}", f"vgrt_r{n}_{secrets.token_hex(8)}"
+    return Tokens(access, refresh, now + ttl, "openid")
 
 
 class Platform:
@@ -285,5 +286,5 @@ async def test_a_refused_grant_is_kept_for_reauthorisation(
     await vault.tokens(KEY, platform.refresh)
 
 
-def _none() -> object:
+def _none() -> NoReturn:
     raise AssertionError("no record stored")

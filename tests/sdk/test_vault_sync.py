@@ -26,7 +26,7 @@ def test_the_blocking_client_shares_one_token_among_threads(
         assert {a.json()["code"] for a in answers} == {0}  # Tellus's envelope
         assert vault.refreshes == 1  # one client-credentials token for 32 calls on 8 threads
 
-        record = client._run(vault.store.load(client.key))  # noqa: SLF001
+        record = client._run(vault.store.load(client.key))
         assert record is not None
         token = open_record(record, vault.keys).access_token
     held = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())

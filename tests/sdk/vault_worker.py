@@ -49,8 +49,8 @@ async def store_of(spec: str, path: Path) -> Store:
 
 async def main(opts: argparse.Namespace) -> None:
     path = Path(opts.vault)
-    vault = TokenVault(await store_of(opts.store, path),
-                       LocalKeyFile(Path(opts.vault + ".keys.json")), margin=opts.margin)  # fmt: skip
+    keys = LocalKeyFile(Path(opts.vault + ".keys.json"))
+    vault = TokenVault(await store_of(opts.store, path), keys, margin=opts.margin)
     transport = DieAfterExchange() if opts.die_after_exchange else None
     http = httpx.AsyncClient(timeout=30, transport=transport,
                              limits=httpx.Limits(max_connections=opts.coroutines))  # fmt: skip

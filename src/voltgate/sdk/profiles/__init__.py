@@ -65,9 +65,7 @@ class ExpirySignal:
         if self.graphql_code is not None:
             errors = body.get("errors") if isinstance(body, dict) else None
             codes = {
-                (e.get("extensions") or {}).get("code")
-                for e in errors or ()
-                if isinstance(e, dict)
+                (e.get("extensions") or {}).get("code") for e in errors or () if isinstance(e, dict)
             }
             if self.graphql_code not in codes:
                 return False

@@ -101,9 +101,11 @@ def _tokens(profile: Profile, response: httpx.Response, now: float) -> Tokens:
         raise error(response.status_code, str(code), str(first.get("message", "")))
     if not response.is_success:
         error_code = body.get("error") if isinstance(body, dict) else None
-        description = body.get("error_description") or body.get("message") if isinstance(
-            body, dict
-        ) else response.reason_phrase
+        description = (
+            body.get("error_description") or body.get("message")
+            if isinstance(body, dict)
+            else response.reason_phrase
+        )
         kind = GrantRejected if error_code == "invalid_grant" else TokenEndpointError
         raise kind(response.status_code, error_code, str(description or ""))
     found = _dig(body, profile.token_envelope)

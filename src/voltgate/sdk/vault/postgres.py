@@ -73,7 +73,7 @@ class PostgresStore:
 
     async def load(self, key: GrantKey) -> Record | None:
         row = await self._pool.fetchrow(
-            f"SELECT {_COLUMNS} FROM {self._table} WHERE profile = $1 AND app = $2 "
+            f"SELECT {_COLUMNS} FROM {self._table} WHERE profile = $1 AND app = $2 "  # noqa: S608
             "AND user_id = $3",
             key.profile, key.app, key.user,
         )  # fmt: skip
@@ -89,7 +89,7 @@ class PostgresStore:
               sealed = EXCLUDED.sealed, expires_at = EXCLUDED.expires_at,
               refreshed_at = EXCLUDED.refreshed_at, failures = EXCLUDED.failures,
               needs_reauth = EXCLUDED.needs_reauth, fence = EXCLUDED.fence
-            WHERE {self._table}.fence <= EXCLUDED.fence""",
+            WHERE {self._table}.fence <= EXCLUDED.fence""",  # noqa: S608 - a checked name
             k.profile, k.app, k.user, record.kek_id, record.wrapped_key, record.sealed,
             record.expires_at, record.refreshed_at, record.failures, record.needs_reauth,
             record.fence,
@@ -98,7 +98,7 @@ class PostgresStore:
             raise StaleFence(k.label())
 
     async def records(self) -> list[Record]:
-        rows = await self._pool.fetch(f"SELECT {_COLUMNS} FROM {self._table}")
+        rows = await self._pool.fetch(f"SELECT {_COLUMNS} FROM {self._table}")  # noqa: S608
         return [_record(r) for r in rows]
 
     @asynccontextmanager
@@ -113,7 +113,7 @@ class PostgresStore:
                 await asyncio.sleep(POLL)
             try:
                 yield await conn.fetchval(
-                    f"INSERT INTO {self._table}_fences VALUES ($1, $2, $3, 1) "
+                    f"INSERT INTO {self._table}_fences VALUES ($1, $2, $3, 1) "  # noqa: S608
                     "ON CONFLICT (profile, app, user_id) DO UPDATE SET "
                     f"value = {self._table}_fences.value + 1 RETURNING value",
                     key.profile, key.app, key.user,

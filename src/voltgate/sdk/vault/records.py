@@ -61,9 +61,7 @@ class Record:
         return replace(self, **changes)
 
 
-def seal(
-    key: GrantKey, tokens: Tokens, keys: KeyProvider, **meta: Any
-) -> Record:
+def seal(key: GrantKey, tokens: Tokens, keys: KeyProvider, **meta: Any) -> Record:
     data_key = AESGCM.generate_key(bit_length=256)
     kek_id, wrapped = keys.wrap(data_key, key.context())
     plain = json.dumps(

@@ -64,7 +64,8 @@ class RedisStore:
         k = record.key
         values: list[Any] = [
             k.profile, k.app, k.user, record.kek_id, record.wrapped_key, record.sealed,
-            repr(record.expires_at), "" if record.refreshed_at is None else repr(record.refreshed_at),
+            repr(record.expires_at),
+            "" if record.refreshed_at is None else repr(record.refreshed_at),
             record.failures, int(record.needs_reauth), record.fence,
         ]  # fmt: skip
         pairs: list[Any] = [x for pair in zip(_FIELDS, values, strict=True) for x in pair]

@@ -49,7 +49,7 @@ ON CONFLICT (profile, app, user) DO UPDATE SET
   expires_at = excluded.expires_at, refreshed_at = excluded.refreshed_at,
   failures = excluded.failures, needs_reauth = excluded.needs_reauth, fence = excluded.fence
 WHERE grants.fence <= excluded.fence
-"""
+"""  # noqa: S608 - constants
 
 
 def row_of(record: Record) -> tuple[Any, ...]:
@@ -86,7 +86,7 @@ class SQLiteStore:
     def _load(self, key: GrantKey) -> Record | None:
         with closing(self._connect()) as db:
             row = db.execute(
-                f"SELECT {_COLUMNS} FROM grants WHERE profile = ? AND app = ? AND user = ?",
+                f"SELECT {_COLUMNS} FROM grants WHERE profile = ? AND app = ? AND user = ?",  # noqa: S608
                 (key.profile, key.app, key.user),
             ).fetchone()
         return None if row is None else record_of(row)
@@ -103,7 +103,7 @@ class SQLiteStore:
 
     def _records(self) -> list[Record]:
         with closing(self._connect()) as db:
-            return [record_of(r) for r in db.execute(f"SELECT {_COLUMNS} FROM grants")]
+            return [record_of(r) for r in db.execute(f"SELECT {_COLUMNS} FROM grants")]  # noqa: S608
 
     async def load(self, key: GrantKey) -> Record | None:
         return await asyncio.to_thread(self._load, key)
