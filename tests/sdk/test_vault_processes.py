@@ -220,6 +220,8 @@ async def test_processes_and_coroutines_share_one_grant_without_presenting_a_tok
     assert (grace, reuse) == (0, 0), (grace, reuse)
     assert rotations == refreshes, (rotations, refreshes)  # every rotation stored by the vault
     assert refreshes >= seconds / 3, refreshes  # and there were many
+    reads = sum(int(s.get("200", 0)) for s in seen)
+    print(f"\n{processes}x{coroutines} {seconds:.0f}s: {refreshes} rotations, {reads} reads")
     status = await shared.vault.status(shared.client.key)
     assert not status.needs_reauth and status.failures == 0
     # The last rotation stored is the live one: the grant goes on.
