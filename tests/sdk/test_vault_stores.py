@@ -6,6 +6,7 @@ grant kept as `needs_reauth`."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -288,3 +289,38 @@ async def test_a_refused_grant_is_kept_for_reauthorisation(
 
 def _none() -> NoReturn:
     raise AssertionError("no record stored")
+
+
+@pytest.mark.parametrize("store_backend", ["sqlite"], indirect=True)
+async def test_logs_carry_correlation_ids_and_never_a_token(
+    store_backend: Backend, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    now = [1000.0]
+    platform = Platform(now)
+    vault = TokenVault(await store_backend.store(), LocalKeyFile(tmp_path / "keys.json"),
+                       margin=10, clock=lambda: now[0])  # fmt: skip
+    first = platform.issue(now[0])
+    await vault.put(KEY, first)
+    now[0] += 55
+    second = await vault.tokens(KEY, platform.refresh)  # refreshed, logged
+
+    async def broken(current: Tokens | None, cid: str) -> Tokens:
+        raise ConnectionError(f"reset while sending {current!r}")
+
+    now[0] += 55
+    with pytest.raises(ConnectionError):
+        await vault.tokens(KEY, broken)  # failed, logged
+    platform.live.clear()
+    with pytest.raises(ReauthorizationRequired):
+        await vault.tokens(KEY, platform.refresh)  # refused, logged
+    assert (await vault.status(KEY)).failures == 2
+
+    text = caplog.text + repr(first) + repr(second)
+    for tokens in (first, second):
+        for value in (tokens.access_token, tokens.refresh_token or ""):
+            assert value not in text
+    ids = [getattr(r, "correlation_id", None) for r in caplog.records]
+    assert sum(1 for i in ids if i and i.startswith("vgsdk-")) == 3
+    assert "refreshed" in caplog.text and "refresh failed" in caplog.text
+    assert "grant refused (invalid_grant)" in caplog.text

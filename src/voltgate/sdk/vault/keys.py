@@ -45,21 +45,38 @@ class LocalKeyFile:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         if not self.path.exists():
-            self._write({"current": "", "keys": {}})
-            self.rotate()
+            self._create()
         self._load()
+
+    def _create(self) -> None:
+        """The first key, in a file made only if none is there: processes starting at once
+        must not each write a key of their own and lose all but one."""
+        key_id = f"k1-{secrets.token_hex(4)}"
+        data = {"current": key_id, "keys": {key_id: _b64(AESGCM.generate_key(bit_length=256))}}
+        tmp = self._temporary(data)
+        try:
+            os.link(tmp, self.path)  # atomic, and fails if the file exists
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
 
     def _load(self) -> None:
         data = json.loads(self.path.read_text())
         self._current: str = data["current"]
         self._keys = {k: base64.urlsafe_b64decode(v) for k, v in data["keys"].items()}
 
-    def _write(self, data: dict[str, object]) -> None:
+    def _temporary(self, data: dict[str, object]) -> Path:
         tmp = self.path.with_name(self.path.name + f".{secrets.token_hex(4)}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
             json.dump(data, out)
-        os.replace(tmp, self.path)  # atomic: a reader sees the old file or the new one
+        return tmp
+
+    def _write(self, data: dict[str, object]) -> None:
+        # Atomic: a reader sees the old file or the new one. Rotation and retirement are an
+        # operator's step, run by one process at a time.
+        os.replace(self._temporary(data), self.path)
 
     def rotate(self) -> str:
         """A new current key; the old ones are kept for unwrapping. Its id."""
