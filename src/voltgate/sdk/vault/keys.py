@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -66,14 +67,14 @@ class LocalKeyFile:
         self._current: str = data["current"]
         self._keys = {k: base64.urlsafe_b64decode(v) for k, v in data["keys"].items()}
 
-    def _temporary(self, data: dict[str, object]) -> Path:
+    def _temporary(self, data: Mapping[str, object]) -> Path:
         tmp = self.path.with_name(self.path.name + f".{secrets.token_hex(4)}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
             json.dump(data, out)
         return tmp
 
-    def _write(self, data: dict[str, object]) -> None:
+    def _write(self, data: Mapping[str, object]) -> None:
         # Atomic: a reader sees the old file or the new one. Rotation and retirement are an
         # operator's step, run by one process at a time.
         os.replace(self._temporary(data), self.path)
