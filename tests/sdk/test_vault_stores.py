@@ -324,3 +324,21 @@ async def test_logs_carry_correlation_ids_and_never_a_token(
     assert sum(1 for i in ids if i and i.startswith("vgsdk-")) == 3
     assert "refreshed" in caplog.text and "refresh failed" in caplog.text
     assert "grant refused (invalid_grant)" in caplog.text
+
+
+@pytest.mark.parametrize("store_backend", [pytest.param("redis", marks=pytest.mark.services)],
+                         indirect=True)  # fmt: skip
+async def test_a_redis_lock_held_past_its_lease_is_renewed(
+    store_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from voltgate.sdk.vault import redis as redis_store
+
+    monkeypatch.setattr(redis_store, "LEASE_MS", 300)
+    a, b = await store_backend.store(), await store_backend.store()
+    async with a.lock(KEY):
+        await asyncio.sleep(0.9)  # three leases: still held, because renewed
+        with pytest.raises(LockTimeout):
+            async with b.lock(KEY, timeout=0.2):
+                pass
+    async with b.lock(KEY, timeout=1):
+        pass

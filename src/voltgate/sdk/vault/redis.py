@@ -1,9 +1,9 @@
 """A Redis store (redis-py's asyncio client; `pip install voltgate-sdk[redis]`): a hash per
 grant, and a lock per grant with a fencing token.
 
-The lock is `SET NX PX` with a random owner value, released only by its owner (compare and
-delete), and expires by itself if its holder dies. Each acquisition takes the next number of a
-per-grant counter: the fencing token. A write carries it and a script refuses it if the stored
+The lock is `SET NX PX` with a random owner value, renewed by its holder while held, released
+only by its owner (compare and delete), and expires by itself if its holder dies. Each
+acquisition takes the next number of a per-grant counter: the fencing token. A write carries it and a script refuses it if the stored
 record has a newer one, so a holder whose lock expired under it (a long pause) cannot
 overwrite the rotation a newer holder stored.
 """
@@ -30,6 +30,10 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('SADD', KEYS[2], KEYS[1])
 return 1
 """
+_EXTEND = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -45,6 +49,7 @@ class RedisStore:
         self._ns = namespace
         self._save = redis.register_script(_SAVE)
         self._release = redis.register_script(_RELEASE)
+        self._extend = redis.register_script(_EXTEND)
 
     @classmethod
     def connect(cls, url: str, namespace: str = "voltgate-sdk") -> RedisStore:
@@ -88,10 +93,20 @@ class RedisStore:
             if time.monotonic() > deadline:
                 raise LockTimeout(key.label())
             await asyncio.sleep(POLL)
+        # Renewed while held, so a slow token endpoint does not outlast the lease; a holder
+        # that stops renewing (dead, paused) loses it, and the fence then refuses its write.
+        renewal = asyncio.create_task(self._renew(name, owner))
         try:
             yield int(await self._redis.incr(self._name(key, "fence")))
         finally:
+            renewal.cancel()
             await self._release(keys=[name], args=[owner])
+
+    async def _renew(self, name: str, owner: str) -> None:
+        while True:
+            await asyncio.sleep(LEASE_MS / 3000)
+            if not await self._extend(keys=[name], args=[owner, LEASE_MS]):
+                return
 
     async def close(self) -> None:
         await self._redis.aclose()
