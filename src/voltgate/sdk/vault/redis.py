@@ -3,9 +3,9 @@ grant, and a lock per grant with a fencing token.
 
 The lock is `SET NX PX` with a random owner value, renewed by its holder while held, released
 only by its owner (compare and delete), and expires by itself if its holder dies. Each
-acquisition takes the next number of a per-grant counter: the fencing token. A write carries it and a script refuses it if the stored
-record has a newer one, so a holder whose lock expired under it (a long pause) cannot
-overwrite the rotation a newer holder stored.
+acquisition takes the next number of a per-grant counter: the fencing token. A write carries
+it and a script refuses it if the stored record has a newer one, so a holder whose lock expired
+under it (a long pause) cannot overwrite the rotation a newer holder stored.
 """
 
 from __future__ import annotations
