@@ -53,7 +53,9 @@ def dashboard(store: PulseStore, engine: Engine, streaming: bool, now: float) ->
         series: dict[str, list[tuple[float, float]]] = {}
         for vin, at, value in store.series(key, since):
             series.setdefault(vin, []).append((at, value))
-        chart = line_chart(title, unit, series, since, now)
+        # From the first sample in the window: a young history fills the plot's width.
+        first = min((points[0][0] for points in series.values()), default=since)
+        chart = line_chart(title, unit, series, max(since, first), now)
         plots.append(f'<section id="{key}"><h2>{title}</h2>{chart}</section>')
     today = date.fromtimestamp(now)
     first = (today - timedelta(days=DAYS - 1)).isoformat()
