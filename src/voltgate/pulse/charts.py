@@ -66,6 +66,6 @@ def bar_chart(title: str, unit: str, bars: list[tuple[str, float]]) -> str:
         f'<svg class="plot" viewBox="0 0 {_W} {_H}" role="img" aria-label="{escape(label)}">'
         f"<title>{escape(label)}</title>"
         f'<line x1="{_LEFT}" y1="{_TOP + plot}" x2="{_W}" y2="{_TOP + plot}" stroke="#888"/>'
-        f'<text x="{_LEFT - 4}" y="{_TOP + 10}" text-anchor="end" font-size="11">{peak:.1f}</text>'
+        f'<text x="{_LEFT - 4}" y="{_TOP + 10}" text-anchor="end" font-size="11">{peak:.2f}</text>'
         f"{''.join(rects)}</svg>"
     )

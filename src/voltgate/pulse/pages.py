@@ -4,7 +4,7 @@ charge and charging power, energy per day, alerts, the commands pulse sent)."""
 from __future__ import annotations
 
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from html import escape
 
 from voltgate.pulse.charts import bar_chart, line_chart
@@ -57,9 +57,8 @@ def dashboard(store: PulseStore, engine: Engine, streaming: bool, now: float) ->
         first = min((points[0][0] for points in series.values()), default=since)
         chart = line_chart(title, unit, series, max(since, first), now)
         plots.append(f'<section id="{key}"><h2>{title}</h2>{chart}</section>')
-    today = date.fromtimestamp(now)
-    first = (today - timedelta(days=DAYS - 1)).isoformat()
-    energy = dict(store.energy(first))
+    today = engine.rules.local(now).date()  # days in the owner's time zone, as stored
+    energy = dict(store.energy((today - timedelta(days=DAYS - 1)).isoformat()))
     days = [(today - timedelta(days=DAYS - 1 - i)).isoformat() for i in range(DAYS)]
     bars = bar_chart("Energy per day", "kWh", [(d, energy.get(d, 0.0)) for d in days])
     plots.append(f'<section id="energy"><h2>Energy per day</h2>{bars}</section>')
