@@ -14,7 +14,8 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -70,16 +71,23 @@ def _blue_pixels(chromium: Any, png: bytes) -> int:
         page.close()
 
 
-def test_pulse_against_the_sandbox(tmp_path: Path, chromium: Any) -> None:
-    data = tmp_path / "sandbox"
-    env = server_env(data, environment="sandbox")
+@contextmanager
+def sandbox(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], dict[str, Any]]]:
+    """A `voltgate sandbox` (no chargers) with its vehicle listener: (base URL, env, creds)."""
+    env = server_env(tmp_path / "sandbox", environment="sandbox")
     port, telemetry_port = free_port(), int(env["VOLTGATE_TELEMETRY_PORT"])
     base, creds_path = f"http://127.0.0.1:{port}", tmp_path / "creds.json"
     args = ["sandbox", "--host", "127.0.0.1", "--port", str(port), "--fleet", "0",
             "--arrival-rate", "0", "--credentials-out", str(creds_path)]  # fmt: skip
-    with voltgate_process(args, env, tmp_path / "sandbox.out", base) as _sandbox:
+    with voltgate_process(args, env, tmp_path / "sandbox.out", base):
         until("the sandbox's vehicle listener", lambda: listening(telemetry_port))
-        creds = json.loads(creds_path.read_text())
+        yield base, env, json.loads(creds_path.read_text())
+
+
+def test_pulse_against_the_sandbox(tmp_path: Path, chromium: Any) -> None:
+    data = tmp_path / "sandbox"
+    with sandbox(tmp_path) as (base, env, creds):
+        telemetry_port = int(env["VOLTGATE_TELEMETRY_PORT"])
         user = creds["users"][0]
         vin = user["vehicles"][0]["vin"]  # the Model 3 charging at home
         driver = Driver(data, vin)
@@ -199,3 +207,39 @@ def _dashboard(chromium: Any, pulse_base: str, tmp_path: Path) -> None:
         page.locator("#energy svg").screenshot(path=str(tmp_path / "energy.png"))
     finally:
         page.close()
+
+
+def test_pulse_signs_in_as_the_sandbox_s_seeded_app(tmp_path: Path, chromium: Any) -> None:
+    """Out of the box: `--sandbox-credentials` signs in as the seeded app, whose redirect URI is
+    the sandbox's callback page; the owner pastes the code it shows, and pulse streams."""
+    with sandbox(tmp_path) as (_base, env, creds):
+        user = creds["users"][0]
+        pulse_port = free_port()
+        pulse_base = f"http://127.0.0.1:{pulse_port}"
+        args = ["pulse", "--sandbox-credentials", str(tmp_path / "creds.json"),
+                "--port", str(pulse_port), "--data-dir", str(tmp_path / "pulse"),
+                "--telemetry-port", env["VOLTGATE_TELEMETRY_PORT"]]  # fmt: skip
+        ready = _http_ok(f"{pulse_base}/healthz")
+        with voltgate_process(args, env, tmp_path / "pulse.out", ready=ready):
+            context = chromium.new_context()
+            try:
+                page = context.new_page()
+                page.goto(f"{pulse_base}/")
+                page.get_by_role("link", name="Sign in with voltgate").click()
+                page.get_by_label("Email").fill(user["email"])
+                page.get_by_label("Password").fill(user["password"])
+                page.get_by_role("button", name="Sign in").click()
+                page.get_by_role("button", name="Allow").click()
+                page.wait_for_url("**/sandbox/callback**")
+                shown = page.locator("dd code")
+                code, state = shown.nth(0).inner_text(), shown.nth(1).inner_text()
+                page.goto(f"{pulse_base}/")
+                page.get_by_label("Code").fill(code)
+                page.get_by_label("State").fill(state)
+                page.get_by_role("button", name="Finish signing in").click()
+                page.wait_for_url(f"{pulse_base}/")
+                assert page.locator("#live").count() == 1
+            finally:
+                context.close()
+            vin = user["vehicles"][0]["vin"]
+            until("the car's stream", lambda: _car(pulse_base, vin).get("charge_state"))

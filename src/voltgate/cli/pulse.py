@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import webbrowser
 from pathlib import Path
@@ -76,6 +77,14 @@ def pulse(
     ] = "21:00",
     reminder_below: Annotated[float, Opt("--reminder-below")] = 50.0,
     timezone: Annotated[str, Opt("--timezone", help="The owner's time zone (IANA).")] = "UTC",
+    sandbox_credentials: Annotated[
+        Path | None,
+        Opt(
+            "--sandbox-credentials",
+            help="The file `voltgate sandbox --credentials-out` wrote: sign in as its seeded "
+            "app (its redirect URI is the sandbox's callback page: paste the code it shows).",
+        ),
+    ] = None,
     open_browser: Annotated[
         bool, Opt("--open/--no-open", help="Open the sign-in page in a browser.")
     ] = False,
@@ -86,6 +95,12 @@ def pulse(
     from voltgate.pulse.config import window as parse_window
     from voltgate.pulse.service import Pulse
 
+    redirect: str | None = None
+    if sandbox_credentials is not None:
+        seeded = json.loads(sandbox_credentials.read_text())["third_party_app"]
+        client_id, client_secret = seeded["client_id"], seeded["client_secret"]
+        redirect = str(seeded["redirect_uri"])
+        server = redirect.removesuffix("/sandbox/callback")
     if not client_id or not client_secret:
         raise typer.BadParameter("--client-id and --client-secret (or VOLTGATE_PULSE_CLIENT_*)")
     spot: tuple[float, float] | None = None
@@ -103,7 +118,7 @@ def pulse(
     )  # fmt: skip
     config = Config(
         server.rstrip("/"), client_id, client_secret, data_dir, host, port,
-        telemetry_host, telemetry_port, rules,
+        telemetry_host, telemetry_port, rules, redirect,
     )  # fmt: skip
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = Pulse(config)

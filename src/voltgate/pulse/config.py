@@ -92,6 +92,7 @@ class Config:
     telemetry_host: str = "localhost"
     telemetry_port: int = 4443
     rules: Rules = field(default_factory=Rules)
+    redirect: str | None = None  # another page shows the code (the sandbox's /sandbox/callback)
 
     @property
     def base_url(self) -> str:
@@ -99,4 +100,9 @@ class Config:
 
     @property
     def redirect_uri(self) -> str:
-        return f"{self.base_url}/callback"
+        return self.redirect or f"{self.base_url}/callback"
+
+    @property
+    def pasted(self) -> bool:
+        """Whether the owner pastes the code here (the app's redirect URI is not pulse's)."""
+        return self.redirect is not None and self.redirect != f"{self.base_url}/callback"

@@ -32,13 +32,23 @@ def _page(title: str, body: str) -> bytes:
     ).encode()
 
 
-def sign_in_page(server: str, error: str | None = None) -> bytes:
+_PASTE = (
+    "<p>This app's redirect URI is another page (the sandbox's callback): after you allow "
+    "access there, paste the code and state it shows.</p>"
+    '<form action="/callback" method="get"><p><label>Code <input name="code" required></label> '
+    '<label>State <input name="state"></label> <button type="submit">Finish signing in</button>'
+    "</p></form>"
+)
+
+
+def sign_in_page(server: str, error: str | None = None, pasted: bool = False) -> bytes:
     problem = f'<p role="alert">{escape(error)}</p>' if error else ""
     return _page(
         "voltgate pulse",
         f"<h1>voltgate pulse</h1>{problem}<p>Charge rules, preconditioning and alerts for your "
         f"vehicles on {escape(server)}.</p>"
-        f'<p><a class="button" href="/login">Sign in with voltgate</a></p>',
+        f'<p><a class="button" href="/login">Sign in with voltgate</a></p>'
+        f"{_PASTE if pasted else ''}",
     )
 
 

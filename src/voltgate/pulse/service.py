@@ -85,12 +85,16 @@ class Pulse:
         return f"{self.config.server}/oauth/authorize?{urlencode(params)}"
 
     async def callback(self, query: dict[str, str]) -> http.Response:
-        verifier = self.pending.pop(query.get("state", ""), None)
+        state = query.get("state") or ""
+        if not state and self.config.pasted and self.pending:
+            state = next(reversed(self.pending))  # a pasted code without its state: the last
+        verifier = self.pending.pop(state, None)
         if verifier is None or "code" not in query:
             reason = query.get("error_description") or query.get("error") or "an unknown sign-in"
-            return http.Response(
-                400, pages.sign_in_page(self.config.server, f"Not signed in: {reason}")
+            page = pages.sign_in_page(
+                self.config.server, f"Not signed in: {reason}", self.config.pasted
             )
+            return http.Response(400, page)
         await self.api.exchange_code(query["code"], self.config.redirect_uri, verifier)
         self.signed_in.set()
         return http.Response(302, headers={"Location": "/"})
@@ -108,7 +112,8 @@ class Pulse:
             )
         if request.path == "/":
             if not await self.has_grant():
-                return http.Response(body=pages.sign_in_page(self.config.server))
+                page = pages.sign_in_page(self.config.server, pasted=self.config.pasted)
+                return http.Response(body=page)
             body = pages.dashboard(self.store, self.engine, self.streaming, time.time())
             return http.Response(body=body)
         return http.Response(404, b"not found", "text/plain")
