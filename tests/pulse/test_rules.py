@@ -106,3 +106,19 @@ def test_windows_and_distances() -> None:
     assert in_window(time(0, 30), (time(22, 0), time(1, 0)))
     assert not in_window(time(12, 0), (time(22, 0), time(1, 0)))
     assert 110 < distance_m(HOME, (HOME[0] + 0.001, HOME[1])) < 112
+
+
+async def test_an_efficiency_outlier_at_the_end_of_a_charge(tmp_path: Path) -> None:
+    engine, _, store = _engine(tmp_path)
+    t = MONDAY_8
+    await engine.frame(VIN, t, t, _kv(Soc=50.0, EnergyRemaining=30.0, ChargeState="Disconnected"))
+    for energy, soc, state in ((0.0, 50.0, "Charging"), (6.6, 60.0, "Complete")):
+        await engine.frame(VIN, t, t, _kv(ACChargingEnergyIn=energy, Soc=soc, ChargeState=state))
+    assert store.alerts() == []  # 6 kWh stored (of a 60 kWh pack) from 6.6 in: usual losses
+    assert engine.cars[VIN].capacity == 60.0
+    await engine.frame(VIN, t, t, _kv(ChargeState="Charging"))
+    await engine.frame(VIN, t, t, _kv(ACChargingEnergyIn=0.0))
+    await engine.frame(VIN, t, t, _kv(ACChargingEnergyIn=12.0, Soc=70.0))
+    await engine.frame(VIN, t, t, _kv(ChargeState="Stopped"))
+    [alert] = store.alerts()
+    assert alert.kind == "efficiency" and "12.0 kWh in, 6.0 kWh stored (50%" in alert.message

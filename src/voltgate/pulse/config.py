@@ -22,6 +22,7 @@ STREAM_FIELDS = {
     "ACChargingPower": {"interval_seconds": 1, "minimum_delta": 0.1, "resend_interval_seconds": 60},
     "ACChargingEnergyIn": {"interval_seconds": 5, "minimum_delta": 0.05},
     "Location": {"interval_seconds": 1, "minimum_delta": 10, "resend_interval_seconds": 60},
+    "EnergyRemaining": {"interval_seconds": 5, "minimum_delta": 0.5},
 }
 
 
@@ -66,6 +67,8 @@ class Rules:
     precondition_before_departure_min: int = 15  # time-triggered, when parked at home
     drain_threshold: float = 1.0  # percentage points lost while parked
     stopped_early_margin: float = 2.0  # below the limit by more than this
+    efficiency_range: tuple[float, float] = (0.75, 1.02)  # stored / energy in, a charge
+    efficiency_min_kwh: float = 1.0  # shorter charges are too noisy to judge
     reminder_time: time | None = time(21, 0)
     reminder_below: float = 50.0
     timezone: str = "UTC"

@@ -28,6 +28,9 @@ class Car:
     energy_in: float | None = None
     reminded: str | None = None  # the local day of the last reminder check
     departed: str | None = None  # the local day of the last departure preconditioning
+    capacity: float | None = None  # kWh at 100 %, from EnergyRemaining and Soc
+    session_soc: float | None = None  # SoC when the charge started
+    session_kwh: float = 0.0  # energy in since then
 
 
 class Engine:
@@ -53,6 +56,9 @@ class Engine:
             self._energy(vin, car, at, float(values["ACChargingEnergyIn"]))
         if isinstance(values.get("Soc"), int | float):
             self._soc(vin, car, at, float(values["Soc"]))
+            remaining = values.get("EnergyRemaining")
+            if isinstance(remaining, int | float) and float(values["Soc"]) > 5:
+                car.capacity = float(remaining) * 100 / float(values["Soc"])
         if isinstance(values.get("ChargeState"), str):
             await self._charge_state(vin, car, at, now, values["ChargeState"])
         where = values.get("Location")
@@ -67,6 +73,8 @@ class Engine:
             total - car.energy_in if car.energy_in is not None and total >= car.energy_in else total
         )
         car.energy_in = total
+        if car.charge_state == "Charging":
+            car.session_kwh += max(added, 0.0)
         if added > 0:
             self.store.add_energy(self.rules.local(at).date().isoformat(), vin, added)
 
@@ -89,6 +97,10 @@ class Engine:
         if before == state:
             return
         car.drain_base = None if state == "Charging" else car.soc
+        if state == "Charging":
+            car.session_soc, car.session_kwh = car.soc, 0.0
+        elif before == "Charging":
+            self._efficiency(vin, car, at)
         stopped = before == "Charging" and state in ("Stopped", "Disconnected", "NoPower")
         soc, limit = car.soc, car.limit
         margin = self.rules.stopped_early_margin
@@ -97,6 +109,24 @@ class Engine:
             self._alert(at, vin, "stopped_early", message)
         if before == "Disconnected" and state != "Disconnected":
             await self._plugged_in(vin, now)
+
+    def _efficiency(self, vin: str, car: Car, at: float) -> None:
+        """A finished charge whose energy in and SoC gained disagree beyond the usual losses."""
+        start, end, capacity = car.session_soc, car.soc, car.capacity
+        car.session_soc = None
+        if start is None or end is None or capacity is None:
+            return
+        if car.session_kwh < self.rules.efficiency_min_kwh or end <= start:
+            return
+        stored = (end - start) / 100 * capacity
+        ratio = stored / car.session_kwh
+        low, high = self.rules.efficiency_range
+        if not low <= ratio <= high:
+            message = (
+                f"{car.session_kwh:.1f} kWh in, {stored:.1f} kWh stored ({ratio:.0%}; "
+                f"usual {low:.0%}-{high:.0%})"
+            )
+            self._alert(at, vin, "efficiency", message)
 
     async def _plugged_in(self, vin: str, now: float) -> None:
         rules = self.rules
