@@ -243,3 +243,8 @@ def test_pulse_signs_in_as_the_sandbox_s_seeded_app(tmp_path: Path, chromium: An
                 context.close()
             vin = user["vehicles"][0]["vin"]
             until("the car's stream", lambda: _car(pulse_base, vin).get("charge_state"))
+        # Restarted, pulse finds its grant in the vault and streams again without a sign-in
+        # (the cars resend their state every minute at most; the test waits for the socket).
+        with voltgate_process(args, env, tmp_path / "pulse.out", ready=ready):
+            until("streaming again", lambda: _status(pulse_base)["streaming"])
+            assert _status(pulse_base)["signed_in"]

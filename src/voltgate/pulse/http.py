@@ -4,10 +4,12 @@ callback): asyncio streams only, so pulse needs no web framework of the server's
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
+log = logging.getLogger("voltgate.pulse")
 _REASONS = {
     200: "OK",
     302: "Found",
@@ -55,7 +57,11 @@ async def _serve_one(
         else:
             split = urlsplit(target)
             query = {k: v[0] for k, v in parse_qs(split.query).items()}
-            response = await handle(Request(split.path, query))
+            try:
+                response = await handle(Request(split.path, query))
+            except Exception:  # one page failing must not stop the server
+                log.exception("page %s failed", split.path)
+                response = Response(500, b"pulse: this page failed; see its log", "text/plain")
         extra = "".join(f"{k}: {v}\r\n" for k, v in response.headers.items())
         head = (
             f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'Error')}\r\n"

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus, WebSocketException
 
@@ -24,7 +25,7 @@ from voltgate.pulse import http, pages
 from voltgate.pulse.config import SCOPES, STREAM_FIELDS, Config
 from voltgate.pulse.rules import Engine
 from voltgate.pulse.store import Action, PulseStore
-from voltgate.sdk.vault import AppCredentials, AsyncApiClient, TokenVault
+from voltgate.sdk.vault import AppCredentials, AsyncApiClient, TokenEndpointError, TokenVault
 from voltgate.sdk.vault.vault import VaultError
 
 log = logging.getLogger("voltgate.pulse")
@@ -95,7 +96,13 @@ class Pulse:
                 self.config.server, f"Not signed in: {reason}", self.config.pasted
             )
             return http.Response(400, page)
-        await self.api.exchange_code(query["code"], self.config.redirect_uri, verifier)
+        try:
+            await self.api.exchange_code(query["code"], self.config.redirect_uri, verifier)
+        except (TokenEndpointError, httpx.HTTPError) as exc:  # a used or foreign code, or no server
+            page = pages.sign_in_page(
+                self.config.server, f"Not signed in: {exc}", self.config.pasted
+            )
+            return http.Response(400, page)
         self.signed_in.set()
         return http.Response(302, headers={"Location": "/"})
 
@@ -185,12 +192,15 @@ class Pulse:
                 delay = 0.5
             except (
                 OSError,
+                httpx.HTTPError,
                 WebSocketException,
                 InvalidStatus,
                 VaultError,
+                TokenEndpointError,
                 KeyError,
+                TypeError,
                 ValueError,
-            ) as exc:
+            ) as exc:  # the server away, the token refused, an unexpected answer: try again
                 log.warning("stream: %s; again in %.1f s", exc, delay)
             await asyncio.sleep(delay)  # a backoff before reconnecting, not a poll
             delay = min(delay * 2, RETRY_MAX)
