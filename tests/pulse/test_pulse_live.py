@@ -187,6 +187,8 @@ def _drive(driver: Driver, pulse_base: str, vin: str, home_lat: float) -> None:
     until("parked", lambda: _car(pulse_base, vin).get("charge_state") == "Disconnected")
     driver.change(battery_level=level - 3.0)  # the battery drains while parked
     until("an idle-drain alert", lambda: "idle_drain" in _status(pulse_base)["alerts"])
+    driver.change(battery_level=15.0)  # below voltgate's rule pulse registered: a webhook
+    until("the low-battery webhook", lambda: "low_battery" in _status(pulse_base)["alerts"])
 
 
 def _dashboard(chromium: Any, pulse_base: str, tmp_path: Path) -> None:
@@ -194,7 +196,7 @@ def _dashboard(chromium: Any, pulse_base: str, tmp_path: Path) -> None:
     try:
         page.goto(f"{pulse_base}/")
         alerts = page.locator("#alerts").inner_text()
-        assert "idle_drain" in alerts and "lost" in alerts
+        assert "idle_drain" in alerts and "lost" in alerts and "low_battery" in alerts
         page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
         for plot in ("soc", "power_kw"):
             points = page.locator(f"#{plot} polyline").first.get_attribute("data-points")

@@ -69,6 +69,7 @@ class Rules:
     stopped_early_margin: float = 2.0  # below the limit by more than this
     efficiency_range: tuple[float, float] = (0.75, 1.02)  # stored / energy in, a charge
     efficiency_min_kwh: float = 1.0  # shorter charges are too noisy to judge
+    low_battery: float = 20.0  # voltgate's threshold rule, delivered by webhook
     reminder_time: time | None = time(21, 0)
     reminder_below: float = 50.0
     timezone: str = "UTC"

@@ -1,5 +1,5 @@
-"""A small HTTP/1.1 server for pulse's few GET pages (the dashboard, the sign-in's redirect and
-callback): asyncio streams only, so pulse needs no web framework of the server's."""
+"""A small HTTP/1.1 server for pulse's few pages (the dashboard, the sign-in's redirect and
+callback) and voltgate's webhook deliveries: asyncio streams only, no web framework."""
 
 from __future__ import annotations
 
@@ -10,9 +10,14 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 log = logging.getLogger("voltgate.pulse")
+MAX_BODY = 65_536
 _REASONS = {
     200: "OK",
+    204: "No Content",
     302: "Found",
+    401: "Unauthorized",
+    413: "Content Too Large",
+    500: "Internal Server Error",
     400: "Bad Request",
     404: "Not Found",
     405: "Method Not Allowed",
@@ -23,6 +28,9 @@ _REASONS = {
 class Request:
     path: str
     query: dict[str, str]
+    method: str = "GET"
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
 
 
 @dataclass
@@ -46,19 +54,25 @@ async def _serve_one(
 ) -> None:
     try:
         line = await asyncio.wait_for(reader.readline(), 10)
-        while (await asyncio.wait_for(reader.readline(), 10)) not in (b"\r\n", b"\n", b""):
-            pass  # headers: pulse's pages need none
+        headers: dict[str, str] = {}
+        while (raw := await asyncio.wait_for(reader.readline(), 10)) not in (b"\r\n", b"\n", b""):
+            name, _, value = raw.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
         parts = line.decode("latin-1").split()
         if len(parts) != 3:
             return
         method, target, _ = parts
-        if method not in ("GET", "HEAD"):
-            response = Response(405, b"only GET")
+        size = int(headers.get("content-length") or 0) if method == "POST" else 0
+        if method not in ("GET", "HEAD", "POST"):
+            response = Response(405, b"GET or POST")
+        elif not 0 <= size <= MAX_BODY:
+            response = Response(413, b"too large")
         else:
+            body = await asyncio.wait_for(reader.readexactly(size), 10) if size else b""
             split = urlsplit(target)
             query = {k: v[0] for k, v in parse_qs(split.query).items()}
             try:
-                response = await handle(Request(split.path, query))
+                response = await handle(Request(split.path, query, method, headers, body))
             except Exception:  # one page failing must not stop the server
                 log.exception("page %s failed", split.path)
                 response = Response(500, b"pulse: this page failed; see its log", "text/plain")
@@ -70,7 +84,7 @@ async def _serve_one(
         )
         writer.write(head.encode("latin-1") + (b"" if method == "HEAD" else response.body))
         await writer.drain()
-    except (TimeoutError, ConnectionError):
+    except (TimeoutError, ConnectionError, ValueError, asyncio.IncompleteReadError):
         pass
     finally:
         writer.close()

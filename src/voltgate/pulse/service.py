@@ -21,7 +21,7 @@ import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus, WebSocketException
 
-from voltgate.pulse import http, pages
+from voltgate.pulse import http, pages, webhooks
 from voltgate.pulse.config import SCOPES, STREAM_FIELDS, Config
 from voltgate.pulse.rules import Engine
 from voltgate.pulse.store import Action, PulseStore
@@ -56,6 +56,9 @@ class Pulse:
         self.api = AsyncApiClient(
             "voltgate", self.vault, credentials, OWNER, base_url=config.server
         )
+        self.app = AsyncApiClient(
+            webhooks.app_profile(), self.vault, credentials, base_url=config.server
+        )  # the app's own token, for its alert rules and webhook
         self.engine = Engine(config.rules, self.store, self.command)
         self.pending: dict[str, str] = {}  # state -> PKCE verifier of a sign-in under way
         self.signed_in = asyncio.Event()
@@ -107,6 +110,10 @@ class Pulse:
         return http.Response(302, headers={"Location": "/"})
 
     async def handle(self, request: http.Request) -> http.Response:
+        if request.path == "/webhook" and request.method == "POST":
+            return webhooks.receive(self.store, request)
+        if request.method != "GET":
+            return http.Response(405, b"GET", "text/plain")
         if request.path == "/healthz":
             return http.Response(body=b"ok", content_type="text/plain")
         if request.path == "/login":
@@ -205,6 +212,19 @@ class Pulse:
             await asyncio.sleep(delay)  # a backoff before reconnecting, not a poll
             delay = min(delay * 2, RETRY_MAX)
 
+    async def subscribe(self) -> None:
+        """voltgate's own alerts for pulse, by webhook (retried until voltgate takes them)."""
+        delay = 0.5
+        url = f"{self.config.base_url}/webhook"
+        while True:
+            try:
+                await webhooks.subscribe(self.app, self.store, url, self.config.rules.low_battery)
+                return
+            except (httpx.HTTPError, TokenEndpointError, VaultError, KeyError, ValueError) as exc:
+                log.warning("webhook: %s; again in %.1f s", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX)
+
     async def clock(self) -> None:
         while True:
             await self.engine.tick(time.time())
@@ -218,9 +238,10 @@ class Pulse:
         if ready is not None:
             ready.set()
         try:
-            await asyncio.gather(self.stream(), self.clock())
+            await asyncio.gather(self.stream(), self.clock(), self.subscribe())
         finally:
             server.close()
             await self.api.aclose()
+            await self.app.aclose()
             await self.vault.close()
             self.store.close()

@@ -13,6 +13,8 @@ CREATE INDEX IF NOT EXISTS samples_key_at ON samples (key, at);
 CREATE TABLE IF NOT EXISTS energy (day TEXT, vin TEXT, kwh REAL, PRIMARY KEY (day, vin));
 CREATE TABLE IF NOT EXISTS alerts (
   id INTEGER PRIMARY KEY, at REAL, vin TEXT, kind TEXT, message TEXT);
+CREATE TABLE IF NOT EXISTS webhook (id TEXT PRIMARY KEY, secret TEXT);
+CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS actions (
   id INTEGER PRIMARY KEY, at REAL, vin TEXT, command TEXT, body TEXT, outcome TEXT);
 """
@@ -22,7 +24,7 @@ CREATE TABLE IF NOT EXISTS actions (
 class Alert:
     at: float
     vin: str
-    kind: str  # idle_drain | stopped_early | reminder
+    kind: str  # idle_drain | stopped_early | efficiency | reminder | low_battery
     message: str
 
 
@@ -37,12 +39,28 @@ class Action:
 
 class PulseStore:
     def __init__(self, path: Path) -> None:
+        path.touch(mode=0o600)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
         self._db.close()
+
+    def webhook(self) -> tuple[str, str] | None:
+        """The endpoint voltgate delivers pulse's alerts to, and its signing secret (the file is
+        the owner's, 0600, as the vault's key file beside it)."""
+        row = self._db.execute("SELECT id, secret FROM webhook").fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def save_webhook(self, endpoint: str, secret: str) -> None:
+        self._db.execute("DELETE FROM webhook")
+        self._db.execute("INSERT INTO webhook VALUES (?, ?)", (endpoint, secret))
+
+    def first_delivery(self, delivery: str) -> bool:
+        """Whether this delivery id is new (a retried delivery takes effect once)."""
+        done = self._db.execute("INSERT OR IGNORE INTO deliveries VALUES (?)", (delivery,))
+        return done.rowcount == 1
 
     def sample(self, vin: str, at: float, key: str, value: float) -> None:
         self._db.execute("INSERT INTO samples VALUES (?, ?, ?, ?)", (vin, at, key, value))
