@@ -220,6 +220,11 @@ class Pulse:
             try:
                 await webhooks.subscribe(self.app, self.store, url, self.config.rules.low_battery)
                 return
+            except httpx.HTTPStatusError as exc:
+                if exc.response.status_code < 500:  # refused (e.g. not a public https URL)
+                    log.warning("webhook refused, pulse's own rules only: %s", exc.response.text)
+                    return
+                log.warning("webhook: %s; again in %.1f s", exc, delay)
             except (httpx.HTTPError, TokenEndpointError, VaultError, KeyError, ValueError) as exc:
                 log.warning("webhook: %s; again in %.1f s", exc, delay)
             await asyncio.sleep(delay)
