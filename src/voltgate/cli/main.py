@@ -13,6 +13,7 @@ from voltgate.cli import (
     enroll,
     keys,
     proxy,
+    pulse,
     serve,
     sim,
     telemetry,
@@ -29,6 +30,7 @@ app = typer.Typer(
 app.command()(serve.serve)
 app.command()(serve.sandbox)
 app.command()(proxy.proxy)
+app.command()(pulse.pulse)
 app.add_typer(db.app, name="db")
 app.add_typer(clients.app, name="clients")
 app.add_typer(apps.app, name="apps")

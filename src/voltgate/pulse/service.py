@@ -1,0 +1,252 @@
+"""Pulse as one process: the sign-in (authorization code + PKCE, tokens in the SDK's vault),
+the live stream of the owner's vehicles driving the rules, a clock for the time rules, and the
+dashboard. Every call to voltgate goes through the SDK's client (fresh tokens, one refresh on
+expiry); the stream is the Tesla dialect's `GET /api/1/vehicles/stream`."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import json
+import logging
+import secrets
+import time
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus, WebSocketException
+
+from voltgate.pulse import http, pages, webhooks
+from voltgate.pulse.config import SCOPES, STREAM_FIELDS, Config
+from voltgate.pulse.rules import Engine
+from voltgate.pulse.store import Action, PulseStore
+from voltgate.sdk.vault import AppCredentials, AsyncApiClient, TokenEndpointError, TokenVault
+from voltgate.sdk.vault.vault import VaultError
+
+log = logging.getLogger("voltgate.pulse")
+OWNER = "owner"  # pulse serves one owner: its grant's user in the vault
+RETRY_MAX = 10.0
+
+
+def _s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _created_at(text: object, fallback: float) -> float:
+    if not isinstance(text, str):
+        return fallback
+    with contextlib.suppress(ValueError):
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    return fallback
+
+
+class Pulse:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = PulseStore(config.data_dir / "pulse.db")
+        self.vault = TokenVault(path=config.data_dir / "vault.db")
+        credentials = AppCredentials(config.client_id, config.client_secret)
+        self.api = AsyncApiClient(
+            "voltgate", self.vault, credentials, OWNER, base_url=config.server
+        )
+        self.app = AsyncApiClient(
+            webhooks.app_profile(), self.vault, credentials, base_url=config.server
+        )  # the app's own token, for its alert rules and webhook
+        self.engine = Engine(config.rules, self.store, self.command)
+        self.pending: dict[str, str] = {}  # state -> PKCE verifier of a sign-in under way
+        self.signed_in = asyncio.Event()
+        self.streaming = False
+        self.frames = 0
+        self.vins: list[str] = []
+
+    async def has_grant(self) -> bool:
+        try:
+            status = await self.vault.status(self.api.key)
+        except VaultError:
+            return False
+        return not status.needs_reauth
+
+    # The sign-in.
+    def authorize_url(self) -> str:
+        state, verifier = secrets.token_urlsafe(16), secrets.token_urlsafe(48)
+        self.pending[state] = verifier
+        params = {
+            "response_type": "code",
+            "client_id": self.config.client_id,
+            "redirect_uri": self.config.redirect_uri,
+            "scope": SCOPES,
+            "state": state,
+            "code_challenge": _s256(verifier),
+            "code_challenge_method": "S256",
+        }
+        return f"{self.config.server}/oauth/authorize?{urlencode(params)}"
+
+    async def callback(self, query: dict[str, str]) -> http.Response:
+        state = query.get("state") or ""
+        if not state and self.config.pasted and self.pending:
+            state = next(reversed(self.pending))  # a pasted code without its state: the last
+        verifier = self.pending.pop(state, None)
+        if verifier is None or "code" not in query:
+            reason = query.get("error_description") or query.get("error") or "an unknown sign-in"
+            page = pages.sign_in_page(
+                self.config.server, f"Not signed in: {reason}", self.config.pasted
+            )
+            return http.Response(400, page)
+        try:
+            await self.api.exchange_code(query["code"], self.config.redirect_uri, verifier)
+        except (TokenEndpointError, httpx.HTTPError) as exc:  # a used or foreign code, or no server
+            page = pages.sign_in_page(
+                self.config.server, f"Not signed in: {exc}", self.config.pasted
+            )
+            return http.Response(400, page)
+        self.signed_in.set()
+        return http.Response(302, headers={"Location": "/"})
+
+    async def handle(self, request: http.Request) -> http.Response:
+        if request.path == "/webhook" and request.method == "POST":
+            return webhooks.receive(self.store, request)
+        if request.method != "GET":
+            return http.Response(405, b"GET", "text/plain")
+        if request.path == "/healthz":
+            return http.Response(body=b"ok", content_type="text/plain")
+        if request.path == "/login":
+            return http.Response(302, headers={"Location": self.authorize_url()})
+        if request.path == "/callback":
+            return await self.callback(request.query)
+        if request.path == "/status.json":
+            return http.Response(
+                body=json.dumps(self.status()).encode(), content_type="application/json"
+            )
+        if request.path == "/":
+            if not await self.has_grant():
+                page = pages.sign_in_page(self.config.server, pasted=self.config.pasted)
+                return http.Response(body=page)
+            body = pages.dashboard(self.store, self.engine, self.streaming, time.time())
+            return http.Response(body=body)
+        return http.Response(404, b"not found", "text/plain")
+
+    def status(self) -> dict[str, Any]:
+        cars = {
+            vin: {"charge_state": c.charge_state, "soc": c.soc, "limit": c.limit,
+                  "near_home": c.near_home}
+            for vin, c in self.engine.cars.items()
+        }  # fmt: skip
+        return {
+            "signed_in": self.signed_in.is_set(), "streaming": self.streaming,
+            "frames": self.frames, "vins": self.vins, "vehicles": cars,
+            "alerts": [a.kind for a in self.store.alerts()],
+        }  # fmt: skip
+
+    # Commands, the only writes pulse makes.
+    async def command(self, vin: str, name: str, body: dict[str, Any]) -> None:
+        path = f"/api/1/vehicles/{vin}/command/{name}"
+        try:
+            answer = await self.api.request("POST", path, json=body)
+            shown = answer.json().get("response") if answer.status_code == 200 else None
+            outcome = (
+                f"{shown.get('result')} {shown.get('reason') or ''}".strip()
+                if isinstance(shown, dict)
+                else f"HTTP {answer.status_code}"
+            )
+        except Exception as exc:  # a failed command is shown, never fatal
+            outcome = f"failed: {type(exc).__name__}"
+        log.info("command %s %s: %s", name, vin, outcome)
+        self.store.action(Action(time.time(), vin, name, json.dumps(body), outcome))
+
+    # The stream.
+    async def _configure(self) -> None:
+        config = {"hostname": self.config.telemetry_host, "port": self.config.telemetry_port,
+                  "fields": STREAM_FIELDS}  # fmt: skip
+        answer = await self.api.request(
+            "POST", "/api/1/vehicles/fleet_telemetry_config",
+            json={"vins": self.vins, "config": config},
+        )  # fmt: skip
+        log.info("fleet_telemetry_config: %s %s", answer.status_code, answer.text[:300])
+
+    async def _stream_once(self) -> None:
+        listed = (await self.api.request("GET", "/api/1/vehicles")).json()["response"]
+        self.vins = [str(v["vin"]) for v in listed]
+        url = self.config.server.replace("http", "ws", 1) + "/api/1/vehicles/stream"
+        headers = {"Authorization": f"Bearer {await self.api.access_token()}"}
+        async with connect(url, additional_headers=headers, open_timeout=10) as socket:
+            self.streaming = True
+            try:
+                await self._configure()  # after the socket opens: no first values missed
+                async for message in socket:
+                    frame = json.loads(message)
+                    now = time.time()
+                    at = _created_at(frame.get("created_at"), now)
+                    await self.engine.frame(str(frame["vin"]), at, now, frame.get("data") or [])
+                    self.frames += 1
+            finally:
+                self.streaming = False
+
+    async def stream(self) -> None:
+        delay = 0.5
+        while True:
+            if not await self.has_grant():
+                self.signed_in.clear()
+                await self.signed_in.wait()
+            try:
+                await self._stream_once()
+                delay = 0.5
+            except (
+                OSError,
+                httpx.HTTPError,
+                WebSocketException,
+                InvalidStatus,
+                VaultError,
+                TokenEndpointError,
+                KeyError,
+                TypeError,
+                ValueError,
+            ) as exc:  # the server away, the token refused, an unexpected answer: try again
+                log.warning("stream: %s; again in %.1f s", exc, delay)
+            await asyncio.sleep(delay)  # a backoff before reconnecting, not a poll
+            delay = min(delay * 2, RETRY_MAX)
+
+    async def subscribe(self) -> None:
+        """voltgate's own alerts for pulse, by webhook (retried until voltgate takes them)."""
+        delay = 0.5
+        url = f"{self.config.base_url}/webhook"
+        while True:
+            try:
+                await webhooks.subscribe(self.app, self.store, url, self.config.rules.low_battery)
+                return
+            except httpx.HTTPStatusError as exc:
+                if exc.response.status_code < 500:  # refused (e.g. not a public https URL)
+                    log.warning("webhook refused, pulse's own rules only: %s", exc.response.text)
+                    return
+                log.warning("webhook: %s; again in %.1f s", exc, delay)
+            except (httpx.HTTPError, TokenEndpointError, VaultError, KeyError, ValueError) as exc:
+                log.warning("webhook: %s; again in %.1f s", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX)
+
+    async def clock(self) -> None:
+        while True:
+            await self.engine.tick(time.time())
+            await asyncio.sleep(1.0)
+
+    async def run(self, ready: asyncio.Event | None = None) -> None:
+        server = await http.serve(self.config.host, self.config.port, self.handle)
+        if await self.has_grant():
+            self.signed_in.set()
+        log.info("voltgate pulse on %s (voltgate: %s)", self.config.base_url, self.config.server)
+        if ready is not None:
+            ready.set()
+        try:
+            await asyncio.gather(self.stream(), self.clock(), self.subscribe())
+        finally:
+            server.close()
+            await self.api.aclose()
+            await self.app.aclose()
+            await self.vault.close()
+            self.store.close()
