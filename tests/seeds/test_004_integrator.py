@@ -1,6 +1,7 @@
 """Seed 004, an integrator's guide to the Tesla Fleet API: its curls (the token exchange, the
-vehicle list), its refresh-rotation rules, never logging tokens, and — as expected failures
-until they are built — Fleet Telemetry, signed commands and the owner features it describes.
+vehicle list), its refresh-rotation rules, never logging tokens, Fleet Telemetry and signed
+commands. The owner features it describes (charge rules, preconditioning, alerts) are an app on
+these APIs, `voltgate pulse`, tested against a live sandbox in tests/pulse/test_pulse_live.py.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Any
 
 import httpx
 import orjson
-import pytest
 from websockets.sync.client import connect
 
 from tests.fixtures.keyhost import key_host
@@ -311,13 +311,3 @@ def test_commands_are_signed_with_the_apps_virtual_key_through_the_proxy(
             f"{proxy_url}/api/1/vehicles/{legacy['vin']}/command/flash_lights", headers=user
         )
         assert lights.status_code == 403 and lights.json()["error"] == "key_not_paired"
-
-
-@pytest.mark.xfail(strict=True, reason="the owner features (charge rules, alerts) are issue 18")
-def test_owner_charge_rules(sandbox: Sandbox) -> None:
-    token = tesla_token(sandbox, "vehicle_charging_cmds")["access_token"]
-    answer = httpx.get(
-        f"{sandbox.base_url}/v1/owner/charge-rules",
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert answer.status_code == 200, answer.text
