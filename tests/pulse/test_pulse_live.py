@@ -149,16 +149,22 @@ def _status(pulse_base: str) -> dict[str, Any]:
     return answer
 
 
+def _allowed(context: Any, pulse_base: str, user: dict[str, Any]) -> Any:
+    """A page where the user started pulse's sign-in, signed in to voltgate and allowed it."""
+    page = context.new_page()
+    page.goto(f"{pulse_base}/")
+    page.get_by_role("link", name="Sign in with voltgate").click()
+    page.get_by_label("Email").fill(user["email"])
+    page.get_by_label("Password").fill(user["password"])
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Allow").click()
+    return page
+
+
 def _sign_in(chromium: Any, pulse_base: str, user: dict[str, Any]) -> None:
     context = chromium.new_context()
     try:
-        page = context.new_page()
-        page.goto(f"{pulse_base}/")
-        page.get_by_role("link", name="Sign in with voltgate").click()
-        page.get_by_label("Email").fill(user["email"])
-        page.get_by_label("Password").fill(user["password"])
-        page.get_by_role("button", name="Sign in").click()
-        page.get_by_role("button", name="Allow").click()
+        page = _allowed(context, pulse_base, user)
         page.wait_for_url(f"{pulse_base}/")
         assert page.locator("#live").count() == 1  # the dashboard, signed in
     finally:
@@ -225,13 +231,7 @@ def test_pulse_signs_in_as_the_sandbox_s_seeded_app(tmp_path: Path, chromium: An
         with voltgate_process(args, env, tmp_path / "pulse.out", ready=ready):
             context = chromium.new_context()
             try:
-                page = context.new_page()
-                page.goto(f"{pulse_base}/")
-                page.get_by_role("link", name="Sign in with voltgate").click()
-                page.get_by_label("Email").fill(user["email"])
-                page.get_by_label("Password").fill(user["password"])
-                page.get_by_role("button", name="Sign in").click()
-                page.get_by_role("button", name="Allow").click()
+                page = _allowed(context, pulse_base, user)
                 page.wait_for_url("**/sandbox/callback**")
                 shown = page.locator("dd code")
                 code, state = shown.nth(0).inner_text(), shown.nth(1).inner_text()
