@@ -54,3 +54,5 @@ def test_a_delivery_is_an_alert_once(tmp_path: Path) -> None:
     assert (alert.vin, alert.kind, alert.at) == ("VIN1", "low_battery", 1796654456.0)
     assert "18.5 %" in alert.message
     assert (tmp_path / "pulse.db").stat().st_mode & 0o077 == 0
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("pulse.db*") if p.is_file())
+    assert SECRET.encode() not in stored  # the signing secret is kept sealed

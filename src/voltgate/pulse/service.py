@@ -50,8 +50,8 @@ class Pulse:
     def __init__(self, config: Config) -> None:
         self.config = config
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = PulseStore(config.data_dir / "pulse.db")
         self.vault = TokenVault(path=config.data_dir / "vault.db")
+        self.store = PulseStore(config.data_dir / "pulse.db", self.vault.keys)
         credentials = AppCredentials(config.client_id, config.client_secret)
         self.api = AsyncApiClient(
             "voltgate", self.vault, credentials, OWNER, base_url=config.server

@@ -3,9 +3,14 @@ commands it sent. One writer (pulse's event loop); each call is short, so stdlib
 
 from __future__ import annotations
 
+import base64
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+
+from voltgate.sdk.vault.keys import KeyProvider, LocalKeyFile
+
+_SECRET_CONTEXT = b"voltgate pulse webhook secret"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS samples (vin TEXT, at REAL, key TEXT, value REAL);
@@ -38,7 +43,9 @@ class Action:
 
 
 class PulseStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, keys: KeyProvider | None = None) -> None:
+        # The webhook's signing secret is stored sealed under this key (pulse passes its vault's).
+        self._keys = keys or LocalKeyFile(path.with_name(path.name + ".keys.json"))
         path.touch(mode=0o600)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -48,14 +55,20 @@ class PulseStore:
         self._db.close()
 
     def webhook(self) -> tuple[str, str] | None:
-        """The endpoint voltgate delivers pulse's alerts to, and its signing secret (the file is
-        the owner's, 0600, as the vault's key file beside it)."""
+        """The endpoint voltgate delivers pulse's alerts to, and its signing secret (stored
+        sealed with AES-GCM under the key provider's key, never in plain form)."""
         row = self._db.execute("SELECT id, secret FROM webhook").fetchone()
-        return None if row is None else (str(row[0]), str(row[1]))
+        if row is None:
+            return None
+        key_id, _, sealed = str(row[1]).rpartition(":")
+        secret = self._keys.unwrap(key_id, base64.b64decode(sealed), _SECRET_CONTEXT)
+        return str(row[0]), secret.decode()
 
     def save_webhook(self, endpoint: str, secret: str) -> None:
+        key_id, sealed = self._keys.wrap(secret.encode(), _SECRET_CONTEXT)
+        stored = f"{key_id}:{base64.b64encode(sealed).decode()}"
         self._db.execute("DELETE FROM webhook")
-        self._db.execute("INSERT INTO webhook VALUES (?, ?)", (endpoint, secret))
+        self._db.execute("INSERT INTO webhook VALUES (?, ?)", (endpoint, stored))
 
     def first_delivery(self, delivery: str) -> bool:
         """Whether this delivery id is new (a retried delivery takes effect once)."""
