@@ -37,6 +37,16 @@ def test_the_shipped_profiles_say_what_each_platform_documents() -> None:
     assert canonical.token_url == "/oauth/token"
     with pytest.raises(ProfileError, match="pass base_url"):
         tellus.base_url()  # Tellus publishes no API host: the integrator is given one
+    # Where a user's sign-in starts: on the token host (Tesla's auth.tesla.com, .cn for China).
+    assert tesla.authorize_endpoint() == "https://auth.tesla.com/oauth2/v3/authorize"
+    assert tesla.authorize_endpoint(region="cn") == "https://auth.tesla.cn/oauth2/v3/authorize"
+    assert evenergy.authorize_endpoint() == "https://api.ev.energy/o/authorize/"
+    assert canonical.authorize_endpoint("https://vg.example/") == (
+        "https://vg.example/oauth/authorize"
+    )
+    for no_code_flow in (tellus, be):
+        with pytest.raises(ProfileError, match="no authorization endpoint"):
+            no_code_flow.authorize_endpoint("https://api.example")
 
 
 def _response(status: int, body: object, **headers: str) -> httpx.Response:

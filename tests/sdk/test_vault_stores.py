@@ -8,18 +8,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import NoReturn
 
+import httpx
 import pytest
 
+from tests.fixtures.live import free_port
 from tests.fixtures.services import PG_ADMIN_URL, REDIS_URL, unavailable
 from voltgate.sdk.vault import (
+    AppCredentials,
+    AsyncApiClient,
     GrantKey,
     GrantRejected,
     LocalKeyFile,
     LockTimeout,
+    NoGrant,
     ReauthorizationRequired,
     StaleFence,
     Store,
@@ -322,8 +328,42 @@ async def test_logs_carry_correlation_ids_and_never_a_token(
             assert value not in text
     ids = [getattr(r, "correlation_id", None) for r in caplog.records]
     assert sum(1 for i in ids if i and i.startswith("vgsdk-")) == 3
-    assert "refreshed" in caplog.text and "refresh failed" in caplog.text
+    assert "refreshed" in caplog.text
+    assert f"refreshing {KEY.label()} failed (ConnectionError)" in caplog.text
     assert "grant refused (invalid_grant)" in caplog.text
+
+
+async def test_a_failed_refresh_is_said_in_words(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What a user reads in the log when a refresh cannot happen: what is missing or who said
+    no, for which grant, and what to do; never the exception's bare class name or a token."""
+    caplog.set_level(logging.INFO, logger="voltgate.sdk.vault")
+    vault = TokenVault(path=tmp_path / "vault.db", margin=10)
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    client = AsyncApiClient("voltgate", vault, AppCredentials("vgc_app", "s3cret"), "owner",
+                            base_url=down)  # fmt: skip
+    try:
+        with pytest.raises(NoGrant) as nothing:
+            await client.access_token()
+        said = "no stored grant for voltgate/vgc_app/owner: sign in again"
+        assert str(nothing.value) == said and said in caplog.text
+        await vault.put(client.key, Tokens("at-without-refresh", None, time.time() - 1))
+        with pytest.raises(NoGrant, match="no refresh token in the stored grant for voltgate/"):
+            await client.access_token()
+        await vault.put(client.key, Tokens("at-old", "rt-kept", time.time() - 1))
+        with pytest.raises(httpx.ConnectError):
+            await client.access_token()
+        assert "could not reach the token endpoint for voltgate/vgc_app/owner (ConnectError)" in (
+            caplog.text
+        )
+        assert (await client.status()).failures == 1  # the grant is kept, the failure counted
+    finally:
+        await client.aclose()
+        await vault.close()
+    assert "(NoGrant)" not in caplog.text
+    for value in ("at-without-refresh", "at-old", "rt-kept", "s3cret"):
+        assert value not in caplog.text
 
 
 @pytest.mark.parametrize("store_backend", [pytest.param("redis", marks=pytest.mark.services)],

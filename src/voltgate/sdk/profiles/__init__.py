@@ -16,7 +16,9 @@ new platform needs a file and no code. Fields:
   401 code 2002), `{status, error}` (RFC 6750 `invalid_token`, in the body or
   WWW-Authenticate), `{graphql_code}` (`UNAUTHENTICATED` in `errors[].extensions.code`);
 - `base_urls` by region (`default_region`), `token_base_urls` where tokens come from another
-  host (Tesla's auth.tesla.com), `resource_envelope` (`data`, `response`).
+  host (Tesla's auth.tesla.com), `resource_envelope` (`data`, `response`);
+- `authorize_url` (on the same host as the token URL): where a user's sign-in starts (the
+  authorization code flow); none for a platform without one (Tellus, be.ENERGISED).
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ class Profile:
     refresh_as_bearer: bool = False
     refresh_query: str | None = None
     revoke_url: str | None = None
+    authorize_url: str | None = None
     notes: str = ""
 
     def base_url(self, region: str | None = None) -> str:
@@ -106,10 +109,22 @@ class Profile:
     def token_endpoint(self, base_url: str | None = None, region: str | None = None) -> str:
         """The token URL: under `base_url` when given (one server for everything, e.g. a
         voltgate deployment), else under the region's token host or API host."""
+        return self._auth_host(base_url, region) + self.token_url
+
+    def authorize_endpoint(self, base_url: str | None = None, region: str | None = None) -> str:
+        """Where a user's sign-in starts: the authorization URL, on the token URL's host."""
+        if self.authorize_url is None:
+            raise ProfileError(
+                f"{self.name}: no authorization endpoint (this platform's users do not sign in "
+                "through an authorization code flow)"
+            )
+        return self._auth_host(base_url, region) + self.authorize_url
+
+    def _auth_host(self, base_url: str | None, region: str | None) -> str:
         if base_url is None:
             region = region or self.default_region
             base_url = self.token_base_urls.get(region) or self.base_url(region)
-        return base_url.rstrip("/") + self.token_url
+        return base_url.rstrip("/")
 
     def expired(self, response: httpx.Response) -> bool:
         """Whether `response` is this platform's way of saying the access token expired."""

@@ -4,6 +4,7 @@ from voltgate.sdk.vault.client import ApiClient, AsyncApiClient
 from voltgate.sdk.vault.exchange import AppCredentials, GrantRejected, TokenEndpointError
 from voltgate.sdk.vault.keys import KeyProvider, LocalKeyFile, UnknownKey
 from voltgate.sdk.vault.records import GrantKey, Tokens
+from voltgate.sdk.vault.signin import SignIn, SignInError
 from voltgate.sdk.vault.sqlite import SQLiteStore
 from voltgate.sdk.vault.store import LockTimeout, StaleFence, Store
 from voltgate.sdk.vault.vault import (
@@ -16,6 +17,6 @@ from voltgate.sdk.vault.vault import (
 __all__ = [
     "ApiClient", "AppCredentials", "AsyncApiClient", "GrantKey", "GrantRejected", "GrantStatus",
     "KeyProvider", "LocalKeyFile", "LockTimeout", "NoGrant", "ReauthorizationRequired",
-    "SQLiteStore", "StaleFence", "Store", "TokenEndpointError", "TokenVault", "Tokens",
-    "UnknownKey",
+    "SQLiteStore", "SignIn", "SignInError", "StaleFence", "Store", "TokenEndpointError",
+    "TokenVault", "Tokens", "UnknownKey",
 ]  # fmt: skip

@@ -4,7 +4,8 @@ fresh ahead of expiry, and one refresh-and-retry when the platform signals expir
 
     vault = TokenVault(path="tokens.db")            # SQLite + a local key file by default
     tesla = AsyncApiClient("tesla", vault, AppCredentials(client_id, secret), user="u1")
-    await tesla.exchange_code(code, redirect_uri)   # once, at the end of the sign-in
+    sign_in = tesla.start_sign_in(redirect_uri, "openid offline_access")  # send to .url
+    await tesla.finish_sign_in(sign_in, landed_url)  # once, at the redirect
     vehicles = (await tesla.request("GET", "/api/1/vehicles")).json()
 """
 
@@ -18,9 +19,11 @@ from typing import Any, TypeVar
 import httpx
 
 from voltgate.sdk.profiles import Profile, load_profile
+from voltgate.sdk.vault import signin
 from voltgate.sdk.vault.exchange import AppCredentials, call_token_endpoint
 from voltgate.sdk.vault.records import GrantKey, Tokens
-from voltgate.sdk.vault.vault import NoGrant, TokenVault, correlation_id
+from voltgate.sdk.vault.signin import SignIn
+from voltgate.sdk.vault.vault import GrantStatus, NoGrant, TokenVault, correlation_id
 
 T = TypeVar("T")
 APP_ITSELF = "-"  # the user of a client-credentials grant: the app acts for itself
@@ -48,6 +51,7 @@ class AsyncApiClient:
         self.key = GrantKey(self.profile.name, app.client_id, user)
         self.base_url = (base_url or self.profile.base_url(region)).rstrip("/")
         self.token_url = self.profile.token_endpoint(base_url, region)
+        self._auth_host, self._region = base_url, region
         self._owns_http = http is None
         self.http = http or httpx.AsyncClient(transport=transport, timeout=timeout)
 
@@ -56,8 +60,10 @@ class AsyncApiClient:
         if profile.refresh == "credentials":
             params = {"grant_type": "client_credentials"}
             bearer = None
-        elif current is None or current.refresh_token is None:
-            raise NoGrant(self.key.label())
+        elif current is None:
+            raise NoGrant(self.key)
+        elif current.refresh_token is None:  # offline_access was not granted
+            raise NoGrant(self.key, "no refresh token in the stored grant")
         elif profile.refresh_as_bearer:
             params, bearer = {}, current.refresh_token
         else:
@@ -67,6 +73,28 @@ class AsyncApiClient:
             self.http, profile, self.token_url, self.app, params,
             now=self.vault.clock(), correlation_id=cid, bearer=bearer,
         )  # fmt: skip
+
+    def start_sign_in(self, redirect_uri: str, scope: str | None = None, **extra: str) -> SignIn:
+        """A new sign-in for this client's user: send them to its `url`, keep it (by its
+        `state`) until the redirect, then `finish_sign_in`. The same for every profile with an
+        authorization endpoint; `ProfileError` for one without."""
+        return signin.start(
+            self.profile, self.app.client_id, redirect_uri, scope,
+            base_url=self._auth_host, region=self._region, extra=extra,
+        )  # fmt: skip
+
+    async def finish_sign_in(self, sign_in: SignIn, answer: Mapping[str, str] | str) -> None:
+        """The redirect's answer (its query, or the URL it landed on): the state checked, the
+        code redeemed with the sign-in's verifier, the grant kept in the vault. `SignInError`
+        for a refusal or another sign-in's answer; `TokenEndpointError` if the platform says
+        no to the code."""
+        code = signin.code_from(sign_in, answer)
+        await self.exchange_code(code, sign_in.redirect_uri, sign_in.code_verifier)
+
+    async def status(self) -> GrantStatus:
+        """This client's grant in the vault (expiry, last refresh, failures, `needs_reauth`,
+        key id); `NoGrant` before its user signed in."""
+        return await self.vault.status(self.key)
 
     async def exchange_code(
         self, code: str, redirect_uri: str, code_verifier: str | None = None
@@ -156,6 +184,15 @@ class ApiClient:
     @property
     def key(self) -> GrantKey:
         return self._client.key
+
+    def start_sign_in(self, redirect_uri: str, scope: str | None = None, **extra: str) -> SignIn:
+        return self._client.start_sign_in(redirect_uri, scope, **extra)
+
+    def finish_sign_in(self, sign_in: SignIn, answer: Mapping[str, str] | str) -> None:
+        self._run(self._client.finish_sign_in(sign_in, answer))
+
+    def status(self) -> GrantStatus:
+        return self._run(self._client.status())
 
     def exchange_code(self, code: str, redirect_uri: str, code_verifier: str | None = None) -> None:
         self._run(self._client.exchange_code(code, redirect_uri, code_verifier))

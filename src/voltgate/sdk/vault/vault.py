@@ -23,7 +23,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from voltgate.sdk.vault.exchange import GrantRejected
+import httpx
+
+from voltgate.sdk.vault.exchange import GrantRejected, TokenEndpointError
 from voltgate.sdk.vault.keys import KeyProvider, LocalKeyFile
 from voltgate.sdk.vault.records import GrantKey, Record, Tokens, open_record, rewrap, seal
 from voltgate.sdk.vault.sqlite import SQLiteStore
@@ -43,7 +45,12 @@ class VaultError(Exception):
 
 
 class NoGrant(VaultError):
-    """Nothing stored for this (profile, app, user): the user has not signed in yet."""
+    """Nothing to refresh for this (profile, app, user): the user has not signed in yet, or the
+    stored grant holds no refresh token. Its message says so in words, naming the grant."""
+
+    def __init__(self, key: GrantKey, missing: str = "no stored grant") -> None:
+        super().__init__(f"{missing} for {key.label()}: sign in again")
+        self.key = key
 
 
 class ReauthorizationRequired(VaultError):
@@ -114,7 +121,7 @@ class TokenVault:
     async def status(self, key: GrantKey) -> GrantStatus:
         record = await self.store.load(key)
         if record is None:
-            raise NoGrant(key.label())
+            raise NoGrant(key)
         return GrantStatus(
             record.expires_at, record.refreshed_at, record.failures, record.needs_reauth,
             record.kek_id,
@@ -179,8 +186,7 @@ class TokenVault:
         except Exception as failed:
             if record is not None:
                 await self.store.save(record.with_(failures=record.failures + 1, fence=fence))
-            log.warning("refresh failed (%s): %s [%s]", type(failed).__name__, key.label(),
-                        cid, extra=extra)  # fmt: skip
+            log.warning("%s [%s]", _failure(key, failed), cid, extra=extra)
             raise
         if fresh.refresh_token is None and current is not None:
             # A platform that keeps its refresh token answers without one: keep ours.
@@ -210,3 +216,23 @@ class TokenVault:
 
     async def close(self) -> None:
         await self.store.close()
+
+
+def _failure(key: GrantKey, failed: Exception) -> str:
+    """A failed refresh in a user's words. Built from status, error code, the server's short
+    description and the exception's class, never from a request: no token reaches a log."""
+    if isinstance(failed, NoGrant):
+        return str(failed)
+    label = key.label()
+    if isinstance(failed, TokenEndpointError):
+        said = " ".join(p for p in (failed.error, (failed.description or "")[:200]) if p)
+        return (
+            f"the token endpoint refused a new token for {label} (HTTP {failed.status} {said}); "
+            "the grant is kept and the next call tries again"
+        )
+    if isinstance(failed, httpx.TransportError):
+        return (
+            f"could not reach the token endpoint for {label} ({type(failed).__name__}); "
+            "the next call tries again"
+        )
+    return f"refreshing {label} failed ({type(failed).__name__}); the next call tries again"
