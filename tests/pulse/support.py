@@ -5,6 +5,7 @@ change runs on a worker thread with its own event loop (Playwright's sync API ho
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -18,6 +19,27 @@ from voltgate.vehicles.repository import SqlVehicleStore
 from voltgate.vehicles.store import SessionEnd, SessionStart, Transition, Vehicle
 
 _POLICY = Policy(sleep_after=900, wake_seconds=10)
+# Counts a screenshot's pixels of the first series' colour (#2563eb), decoded by Chromium.
+_BLUE_PIXELS = """async (b64) => {
+  const img = new Image(); img.src = 'data:image/png;base64,' + b64; await img.decode();
+  const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
+  const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+  const d = g.getImageData(0, 0, c.width, c.height).data; let n = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    const near = (v, w) => Math.abs(v - w) < 40;
+    if (near(d[i], 0x25) && near(d[i + 1], 0x63) && near(d[i + 2], 0xeb)) n++;
+  }
+  return n;
+}"""
+
+
+def blue_pixels(chromium: Any, png: bytes) -> int:
+    """How many pixels of the first series' colour a screenshot has (a plot's line drawn)."""
+    page = chromium.new_page()
+    try:
+        return int(page.evaluate(_BLUE_PIXELS, base64.b64encode(png).decode()))
+    finally:
+        page.close()
 
 
 async def _read(data_dir: Path, vin: str) -> Vehicle:

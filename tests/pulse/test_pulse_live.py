@@ -11,7 +11,6 @@ plots are checked in Chromium screenshots; the server's access log has no vehicl
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +22,7 @@ from typing import Any, TypeVar
 import httpx
 
 from tests.fixtures.live import free_port, listening, server_env, voltgate_process
-from tests.pulse.support import Driver
+from tests.pulse.support import Driver, blue_pixels
 
 T = TypeVar("T")
 WEEKDAY_LIMIT, WEEKEND_LIMIT = 72, 95
@@ -31,18 +30,6 @@ SCOPES = (
     "openid offline_access user_data vehicle_device_data vehicle_location vehicle_cmds "
     "vehicle_charging_cmds"
 )
-# Counts a screenshot's pixels of the first series' colour (#2563eb), decoded by Chromium.
-_BLUE_PIXELS = """async (b64) => {
-  const img = new Image(); img.src = 'data:image/png;base64,' + b64; await img.decode();
-  const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
-  const g = c.getContext('2d'); g.drawImage(img, 0, 0);
-  const d = g.getImageData(0, 0, c.width, c.height).data; let n = 0;
-  for (let i = 0; i < d.length; i += 4) {
-    const near = (v, w) => Math.abs(v - w) < 40;
-    if (near(d[i], 0x25) && near(d[i + 1], 0x63) && near(d[i + 2], 0xeb)) n++;
-  }
-  return n;
-}"""
 
 
 def until(what: str, check: Callable[[], T | None], timeout: float = 60) -> T:
@@ -61,14 +48,6 @@ def _window_around_now() -> str:
     now = datetime.now(UTC)
     start, end = now - timedelta(hours=1), now + timedelta(hours=1)
     return f"{start:%H:%M}-{end:%H:%M}"
-
-
-def _blue_pixels(chromium: Any, png: bytes) -> int:
-    page = chromium.new_page()
-    try:
-        return int(page.evaluate(_BLUE_PIXELS, base64.b64encode(png).decode()))
-    finally:
-        page.close()
 
 
 @contextmanager
@@ -208,13 +187,21 @@ def _dashboard(chromium: Any, pulse_base: str, tmp_path: Path) -> None:
             points = page.locator(f"#{plot} polyline").first.get_attribute("data-points")
             assert int(points or 0) >= 2, plot
             png = page.locator(f"#{plot} svg").screenshot(path=str(tmp_path / f"{plot}.png"))
-            assert _blue_pixels(chromium, png) > 100, plot  # the line is drawn
+            assert blue_pixels(chromium, png) > 100, plot  # the line is drawn
         bars = page.locator("#energy rect.bar")
         heights = [float(bars.nth(i).get_attribute("height") or 0) for i in range(bars.count())]
         assert max(heights) > 1.0  # some energy today
         page.locator("#energy svg").screenshot(path=str(tmp_path / "energy.png"))
     finally:
         page.close()
+    phone = chromium.new_page(viewport={"width": 390, "height": 844})
+    try:
+        phone.goto(f"{pulse_base}/")
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+        png = phone.locator("#soc svg").screenshot(path=str(tmp_path / "soc-phone.png"))
+        assert blue_pixels(chromium, png) > 100  # the plot still drawn
+    finally:
+        phone.close()
 
 
 def test_pulse_signs_in_as_the_sandbox_s_seeded_app(tmp_path: Path, chromium: Any) -> None:

@@ -28,9 +28,11 @@ def line_chart(
             for at, v in points
         )
         colour = _COLOURS[index % len(_COLOURS)]
+        # non-scaling-stroke: 2 px on a phone too, where the viewBox is drawn at 60 %.
         lines.append(
             f'<polyline class="series" data-vin="{escape(vin)}" data-points="{len(points)}" '
-            f'fill="none" stroke="{colour}" stroke-width="2" points="{xy}">'
+            f'fill="none" stroke="{colour}" stroke-width="2" vector-effect="non-scaling-stroke" '
+            f'points="{xy}">'
             f"<title>{escape(vin)}</title></polyline>"
         )
     label = f"{title} ({unit}), {sum(len(p) for p in series.values())} samples"

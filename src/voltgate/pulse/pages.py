@@ -4,6 +4,7 @@ charge and charging power, energy per day, alerts, the commands pulse sent)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 from html import escape
 
@@ -11,13 +12,26 @@ from voltgate.pulse.charts import bar_chart, line_chart
 from voltgate.pulse.rules import Engine
 from voltgate.pulse.store import PulseStore
 
+# On a phone (below 600 px) a table row becomes a block of "label value" lines: five columns of
+# VINs, times and JSON bodies do not fit 390 px side by side.
 _STYLE = """
-body{font-family:system-ui,sans-serif;margin:0 auto;max-width:960px;padding:1rem;color:#111}
-h1{font-size:1.4rem}section{margin:1.2rem 0}svg.plot{width:100%;height:auto;border:1px solid #ddd}
+*,*::before,*::after{box-sizing:border-box}
+body{font-family:system-ui,sans-serif;margin:0 auto;max-width:960px;padding:1rem;color:#111;
+overflow-wrap:break-word}
+h1{font-size:1.4rem}section{margin:1.2rem 0}svg.plot{display:block;width:100%;height:auto;
+border:1px solid #ddd}
 table{border-collapse:collapse;width:100%}
-td,th{border-bottom:1px solid #eee;padding:.3rem;text-align:left}
+td,th{border-bottom:1px solid #eee;padding:.3rem;text-align:left;overflow-wrap:anywhere}
 .alert-idle_drain{color:#b45309}.alert-stopped_early{color:#b91c1c}a.button{background:#2563eb;
 color:#fff;padding:.6rem 1rem;border-radius:.3rem;text-decoration:none}
+.off{background:#fef3c7;border-left:4px solid #b45309;padding:.5rem .8rem}
+@media (max-width:600px){
+body{padding:.75rem}thead{display:none}table,tbody,tr,td{display:block}
+tr{border-bottom:1px solid #ddd;padding:.3rem 0}
+td{border:0;padding:.1rem 0;display:grid;grid-template-columns:6.5rem minmax(0,1fr);gap:.5rem}
+td::before{content:attr(data-label);color:#555}td[colspan]{display:block}
+td[colspan]::before{content:none}
+}
 """
 WINDOW = 24 * 3600
 DAYS = 14
@@ -56,7 +70,44 @@ def _when(at: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(at))
 
 
-def dashboard(store: PulseStore, engine: Engine, streaming: bool, now: float) -> bytes:
+def _table(
+    headings: tuple[str, ...], rows: list[tuple[str, ...]], empty: str, classes: Sequence[str] = ()
+) -> str:
+    """Cells are escaped here; each carries its column's heading for the phone layout."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in headings)
+    body = (
+        "".join(
+            (f'<tr class="{escape(classes[i])}">' if i < len(classes) else "<tr>")
+            + "".join(
+                f'<td data-label="{escape(h)}">{escape(c)}</td>'
+                for h, c in zip(headings, row, strict=True)
+            )
+            + "</tr>"
+            for i, row in enumerate(rows)
+        )
+        or f'<tr><td colspan="{len(headings)}">{escape(empty)}</td></tr>'
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _webhooks(state: str) -> str:
+    if state.startswith("off: "):
+        return (
+            f'<p class="off" id="webhooks" role="status"><strong>Webhooks are off:</strong> '
+            f"{escape(state.removeprefix('off: '))}. voltgate's own alerts (low battery) do not "
+            "reach pulse; pulse's rules keep running from the live stream.</p>"
+        )
+    return f'<p>Webhooks: <strong id="webhooks">{escape(state)}</strong></p>'
+
+
+def _percent(value: float | None, digits: int) -> str:
+    return "" if value is None else f"{value:.{digits}f} %"
+
+
+def dashboard(
+    store: PulseStore, engine: Engine, streaming: bool, now: float, webhooks: str = "on"
+) -> bytes:
+    """`webhooks`: "on", "off: <why>" (said on the page), or what pulse is doing about them."""
     since = now - WINDOW
     plots = []
     for key, title, unit in (("soc", "State of charge", "%"), ("power_kw", "Charging power", "kW")):
@@ -72,39 +123,29 @@ def dashboard(store: PulseStore, engine: Engine, streaming: bool, now: float) ->
     days = [(today - timedelta(days=DAYS - 1 - i)).isoformat() for i in range(DAYS)]
     bars = bar_chart("Energy per day", "kWh", [(d, energy.get(d, 0.0)) for d in days])
     plots.append(f'<section id="energy"><h2>Energy per day</h2>{bars}</section>')
-    alerts = (
-        "".join(
-            f'<tr class="alert alert-{escape(a.kind)}"><td>{_when(a.at)}</td>'
-            f"<td>{escape(a.vin)}</td>"
-            f"<td>{escape(a.kind)}</td><td>{escape(a.message)}</td></tr>"
-            for a in store.alerts()
-        )
-        or '<tr><td colspan="4">No alerts.</td></tr>'
+    listed = store.alerts()
+    alerts = _table(
+        ("when (UTC)", "VIN", "kind", "what"),
+        [(_when(a.at), a.vin, a.kind, a.message) for a in listed],
+        "No alerts.", [f"alert alert-{a.kind}" for a in listed],
+    )  # fmt: skip
+    actions = _table(
+        ("when (UTC)", "VIN", "command", "body", "outcome"),
+        [(_when(a.at), a.vin, a.command, a.body, a.outcome) for a in store.actions()],
+        "None yet.",
     )
-    actions = (
-        "".join(
-            f"<tr><td>{_when(a.at)}</td><td>{escape(a.vin)}</td><td>{escape(a.command)}</td>"
-            f"<td>{escape(a.body)}</td><td>{escape(a.outcome)}</td></tr>"
-            for a in store.actions()
-        )
-        or '<tr><td colspan="5">None yet.</td></tr>'
-    )
-    cars = "".join(
-        f"<tr><td>{escape(vin)}</td><td>{escape(car.charge_state or '?')}</td>"
-        f"<td>{'' if car.soc is None else f'{car.soc:.1f} %'}</td>"
-        f"<td>{'' if car.limit is None else f'{car.limit:.0f} %'}</td>"
-        f"<td>{'' if car.near_home is None else ('home' if car.near_home else 'away')}</td></tr>"
-        for vin, car in sorted(engine.cars.items())
-    )
+    where = {None: "", True: "home", False: "away"}
+    cars = _table(
+        ("VIN", "charge state", "SoC", "limit", "where"),
+        [(vin, car.charge_state or "?", _percent(car.soc, 1), _percent(car.limit, 0),
+          where[car.near_home]) for vin, car in sorted(engine.cars.items())],
+        "No vehicle seen yet.",
+    )  # fmt: skip
     live = "streaming" if streaming else "not connected"
     body = (
         f'<h1>voltgate pulse</h1><p>Live stream: <strong id="live">{live}</strong></p>'
-        f"<section><h2>Vehicles</h2><table><tr><th>VIN</th><th>charge state</th><th>SoC</th>"
-        f"<th>limit</th><th>where</th></tr>{cars}</table></section>"
-        f"{''.join(plots)}"
-        f'<section id="alerts"><h2>Alerts</h2><table><tr><th>when (UTC)</th><th>VIN</th>'
-        f"<th>kind</th><th>what</th></tr>{alerts}</table></section>"
-        f'<section id="actions"><h2>Commands sent</h2><table><tr><th>when (UTC)</th><th>VIN</th>'
-        f"<th>command</th><th>body</th><th>outcome</th></tr>{actions}</table></section>"
+        f"{_webhooks(webhooks)}<section><h2>Vehicles</h2>{cars}</section>{''.join(plots)}"
+        f'<section id="alerts"><h2>Alerts</h2>{alerts}</section>'
+        f'<section id="actions"><h2>Commands sent</h2>{actions}</section>'
     )
     return _page("voltgate pulse", body)

@@ -6,16 +6,12 @@ expiry); the stream is the Tesla dialect's `GET /api/1/vehicles/stream`."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import hashlib
 import json
 import logging
-import secrets
 import time
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 from websockets.asyncio.client import connect
@@ -25,17 +21,19 @@ from voltgate.pulse import http, pages, webhooks
 from voltgate.pulse.config import SCOPES, STREAM_FIELDS, Config
 from voltgate.pulse.rules import Engine
 from voltgate.pulse.store import Action, PulseStore
-from voltgate.sdk.vault import AppCredentials, AsyncApiClient, TokenEndpointError, TokenVault
+from voltgate.sdk.vault import (
+    AppCredentials,
+    AsyncApiClient,
+    SignIn,
+    SignInError,
+    TokenEndpointError,
+    TokenVault,
+)
 from voltgate.sdk.vault.vault import VaultError
 
 log = logging.getLogger("voltgate.pulse")
 OWNER = "owner"  # pulse serves one owner: its grant's user in the vault
 RETRY_MAX = 10.0
-
-
-def _s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def _created_at(text: object, fallback: float) -> float:
@@ -60,48 +58,39 @@ class Pulse:
             webhooks.app_profile(), self.vault, credentials, base_url=config.server
         )  # the app's own token, for its alert rules and webhook
         self.engine = Engine(config.rules, self.store, self.command)
-        self.pending: dict[str, str] = {}  # state -> PKCE verifier of a sign-in under way
+        self.pending: dict[str, SignIn] = {}  # sign-ins under way, by state
         self.signed_in = asyncio.Event()
         self.streaming = False
+        self.webhooks = "not registered yet"  # "on", or "off: <why>" after a final refusal
+        self.retry_first = 0.5  # seconds before the first retry, doubled up to RETRY_MAX
         self.frames = 0
         self.vins: list[str] = []
 
     async def has_grant(self) -> bool:
         try:
-            status = await self.vault.status(self.api.key)
+            status = await self.api.status()
         except VaultError:
             return False
         return not status.needs_reauth
 
     # The sign-in.
     def authorize_url(self) -> str:
-        state, verifier = secrets.token_urlsafe(16), secrets.token_urlsafe(48)
-        self.pending[state] = verifier
-        params = {
-            "response_type": "code",
-            "client_id": self.config.client_id,
-            "redirect_uri": self.config.redirect_uri,
-            "scope": SCOPES,
-            "state": state,
-            "code_challenge": _s256(verifier),
-            "code_challenge_method": "S256",
-        }
-        return f"{self.config.server}/oauth/authorize?{urlencode(params)}"
+        sign_in = self.api.start_sign_in(self.config.redirect_uri, SCOPES)
+        self.pending[sign_in.state] = sign_in
+        return sign_in.url
 
     async def callback(self, query: dict[str, str]) -> http.Response:
         state = query.get("state") or ""
         if not state and self.config.pasted and self.pending:
             state = next(reversed(self.pending))  # a pasted code without its state: the last
-        verifier = self.pending.pop(state, None)
-        if verifier is None or "code" not in query:
-            reason = query.get("error_description") or query.get("error") or "an unknown sign-in"
-            page = pages.sign_in_page(
-                self.config.server, f"Not signed in: {reason}", self.config.pasted
-            )
-            return http.Response(400, page)
+            query = {**query, "state": state}
+        sign_in = self.pending.pop(state, None)
         try:
-            await self.api.exchange_code(query["code"], self.config.redirect_uri, verifier)
-        except (TokenEndpointError, httpx.HTTPError) as exc:  # a used or foreign code, or no server
+            if sign_in is None:
+                reason = query.get("error_description") or query.get("error")
+                raise SignInError(reason or "an unknown sign-in")
+            await self.api.finish_sign_in(sign_in, query)
+        except (SignInError, TokenEndpointError, httpx.HTTPError) as exc:  # refused, no server
             page = pages.sign_in_page(
                 self.config.server, f"Not signed in: {exc}", self.config.pasted
             )
@@ -128,7 +117,9 @@ class Pulse:
             if not await self.has_grant():
                 page = pages.sign_in_page(self.config.server, pasted=self.config.pasted)
                 return http.Response(body=page)
-            body = pages.dashboard(self.store, self.engine, self.streaming, time.time())
+            body = pages.dashboard(
+                self.store, self.engine, self.streaming, time.time(), self.webhooks
+            )
             return http.Response(body=body)
         return http.Response(404, b"not found", "text/plain")
 
@@ -141,6 +132,7 @@ class Pulse:
         return {
             "signed_in": self.signed_in.is_set(), "streaming": self.streaming,
             "frames": self.frames, "vins": self.vins, "vehicles": cars,
+            "webhooks": self.webhooks,
             "alerts": [a.kind for a in self.store.alerts()],
         }  # fmt: skip
 
@@ -189,14 +181,14 @@ class Pulse:
                 self.streaming = False
 
     async def stream(self) -> None:
-        delay = 0.5
+        delay = self.retry_first
         while True:
             if not await self.has_grant():
                 self.signed_in.clear()
                 await self.signed_in.wait()
             try:
                 await self._stream_once()
-                delay = 0.5
+                delay = self.retry_first
             except (
                 OSError,
                 httpx.HTTPError,
@@ -213,21 +205,26 @@ class Pulse:
             delay = min(delay * 2, RETRY_MAX)
 
     async def subscribe(self) -> None:
-        """voltgate's own alerts for pulse, by webhook (retried until voltgate takes them)."""
-        delay = 0.5
+        """voltgate's own alerts for pulse, by webhook: retried with a backoff while voltgate
+        is away or failing (the network, a 5xx); given up on a final refusal (a 4xx: a portal
+        app's missing client-credentials grant, a URL voltgate will not deliver to), which is
+        said once in the log and on the dashboard."""
+        delay = self.retry_first
         url = f"{self.config.base_url}/webhook"
         while True:
             try:
                 await webhooks.subscribe(self.app, self.store, url, self.config.rules.low_battery)
+                self.webhooks = "on"
                 return
-            except httpx.HTTPStatusError as exc:
-                if exc.response.status_code < 500:  # refused (e.g. not a public https URL)
-                    log.warning("webhook refused, pulse's own rules only: %s", exc.response.text)
-                    return
-                log.warning("webhook: %s; again in %.1f s", exc, delay)
             except (httpx.HTTPError, TokenEndpointError, VaultError, KeyError, ValueError) as exc:
-                log.warning("webhook: %s; again in %.1f s", exc, delay)
-            await asyncio.sleep(delay)
+                why = webhooks.refusal(exc)
+                if why is not None:
+                    self.webhooks = f"off: {why}"
+                    log.warning("webhooks are off: %s. Pulse's own rules keep running from the "
+                                "live stream.", why)  # fmt: skip
+                    return
+                log.warning("webhook registration: %s; again in %.1f s", exc, delay)
+            await asyncio.sleep(delay)  # a backoff, not a poll
             delay = min(delay * 2, RETRY_MAX)
 
     async def clock(self) -> None:

@@ -1,7 +1,8 @@
 """Alerts voltgate evaluates for pulse, delivered as signed webhooks: pulse registers its
 endpoint (`POST /v1/webhooks`) and a low-battery rule (`POST /v1/alerts/rules`) with the app's
 own token (client credentials, through the SDK), then verifies each delivery's signature and
-takes each delivery id once."""
+takes each delivery id once. A permanent refusal (`refusal`) turns webhooks off; pulse's own
+rules keep running from the live stream."""
 
 from __future__ import annotations
 
@@ -13,14 +14,22 @@ import logging
 import time
 from typing import Any
 
+import httpx
+
 from voltgate.pulse import http
 from voltgate.pulse.store import Alert, PulseStore
 from voltgate.sdk.profiles import Profile, load_profile
-from voltgate.sdk.vault import AsyncApiClient
+from voltgate.sdk.vault import AsyncApiClient, TokenEndpointError
 
 log = logging.getLogger("voltgate.pulse")
 RULE_NAME = "pulse low battery"
 TOLERANCE = 300  # seconds a signature's timestamp may be off (a replayed capture is older)
+TRANSIENT_4XX = (408, 425, 429)  # a 4xx that asks to come back later
+NO_CLIENT_CREDENTIALS = (
+    "voltgate does not give this app a token of its own (unauthorized_client: an app registered "
+    "in the developer portal has no client-credentials grant), and registering a webhook needs "
+    "one; an app made with `voltgate clients create` has it"
+)
 
 
 def app_profile() -> Profile:
@@ -53,6 +62,35 @@ async def subscribe(app: AsyncApiClient, store: PulseStore, url: str, low_batter
                 "value": low_battery, "hysteresis": 2}  # fmt: skip
         (await app.request("POST", "/v1/alerts/rules", json=rule)).raise_for_status()
     log.info("webhook and alert rule in place: %s", url)
+
+
+def refusal(exc: Exception) -> str | None:
+    """Why webhooks cannot be set up, when voltgate's answer is final (a 4xx other than
+    "later"); None for what a retry may fix (5xx, the network, a rate limit)."""
+    if isinstance(exc, TokenEndpointError):
+        status = exc.status
+        if exc.error == "unauthorized_client":
+            return NO_CLIENT_CREDENTIALS
+        said = f"{exc.error or ''} {exc.description or ''}".strip()
+        why = f"voltgate refused the app's own token (HTTP {status}: {said})"
+    elif isinstance(exc, httpx.HTTPStatusError):
+        status = exc.response.status_code
+        why = f"voltgate refused the webhook (HTTP {status}: {_message(exc.response)})"
+    else:
+        return None
+    return why if 400 <= status < 500 and status not in TRANSIENT_4XX else None
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict):
+        for key in ("message", "error_description", "detail", "error"):
+            if isinstance(body.get(key), str):
+                return str(body[key])[:200]
+    return response.text[:200]
 
 
 def receive(store: PulseStore, request: http.Request) -> http.Response:
