@@ -27,6 +27,7 @@ from tests.web.support import forms, query
 from voltgate.app import create_app
 from voltgate.config import Environment, Settings
 from voltgate.errors import InvalidGrant
+from voltgate.identity import pkce
 from voltgate.sandbox.world import provision_sandbox
 from voltgate.web.sandbox import ACCESS_FIELD, TRY_SCOPE
 
@@ -73,10 +74,59 @@ async def test_callback_page_escapes_the_code_and_state_and_quotes_the_code_for_
     assert "<script>" not in response.text and "<img" not in response.text
     assert response.text.count(str(escape(HOSTILE))) == 2  # code and state, as text
     argv = _curl(_command(response.text))
-    assert argv[argv.index("-u") + 1] == f"{creds['third_party_app']['client_id']}:$CLIENT_SECRET"
+    # A made-up code names no app: the line leaves the client id to the shell, and says why.
+    assert argv[argv.index("-u") + 1] == "$CLIENT_ID:$CLIENT_SECRET"
+    assert 'id="unknown-code"' in response.text
     assert f"code={HOSTILE}" in argv  # one argument: nothing of it reaches the shell as syntax
     assert f"redirect_uri={creds['third_party_app']['redirect_uri']}" in argv
     assert "code_verifier=$VERIFIER" in argv
+
+
+async def test_callback_page_names_the_app_the_code_was_issued_to_and_leaves_it_unused(
+    app: App,
+) -> None:
+    issuer = app.rt.settings.issuer
+    creds = await provision_sandbox(app.rt, issuer)
+    user = await app.rt.identity.users.create("dev@example.com", "correct horse battery staple")
+    mine = await app.rt.developer_apps.register(
+        user.id,
+        name="My own app",
+        kind="third_party",
+        scopes=["openid"],
+        redirect_uris=f"{issuer}/sandbox/callback",
+        allowed_origins="",
+        stage="sandbox",
+    )
+    verifier = "v" * 43
+    for client, secret in (
+        (mine.owned.client, mine.secret),
+        (await app.rt.identity.admin.show(creds["third_party_app"]["client_id"]), None),
+    ):
+        code = await app.rt.identity.delegation.issue_code(
+            client=client,
+            user_id=user.id,
+            redirect_uri=f"{issuer}/sandbox/callback",
+            scopes=("openid",),
+            auth_time=app.clock.now(),
+            code_challenge=pkce.s256(verifier),
+        )
+        response = await app.http.get(f"/sandbox/callback?{urlencode({'code': code})}")
+        assert response.status_code == 200
+        argv = _curl(_command(response.text))
+        assert argv[argv.index("-u") + 1] == f"{client.id}:$CLIENT_SECRET"
+        assert 'id="unknown-code"' not in response.text
+        if secret is not None:  # shown, not spent: the code still redeems once
+            tokens = await app.http.post(
+                "/oauth/token",
+                data={
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": f"{issuer}/sandbox/callback",
+                    "code_verifier": verifier,
+                },
+                auth=(client.id, secret),
+            )
+            assert tokens.status_code == 200, tokens.text
 
 
 async def test_callback_page_escapes_an_error(app: App) -> None:

@@ -148,6 +148,7 @@ def _pages(runtime: Runtime, names: list[str], table: RouteTable, docs: Docs) ->
         },
         developer_apps=runtime.developer_apps,
         usage=runtime.usage,
+        reveals=runtime.reveals,
         webhooks=runtime.alerting.webhooks,
     )
     served = {op.path for op in table.operations if op.method == "GET"}
@@ -158,7 +159,10 @@ def _pages(runtime: Runtime, names: list[str], table: RouteTable, docs: Docs) ->
     if graphiql:
         routes += GraphiQL(TITLE, endpoint=GRAPHQL_PATHS[0]).routes()
     if settings.environment is Environment.SANDBOX:
-        routes.append(SandboxCallback(identity.admin, settings.issuer, environment).route())
+        callback = SandboxCallback(
+            identity.delegation_store, runtime.crypto.hasher, settings.issuer, environment
+        )
+        routes.append(callback.route())
     return routes
 
 

@@ -1,21 +1,26 @@
-"""The developer portal in process: registering an app shows its secret once, rotation keeps
-the old secret for the overlap only, a production app is refused until approved, forms refuse
-a missing CSRF token, and one developer can neither see nor change another's app."""
+"""The developer portal in process: registering an app shows its secret once (post, redirect,
+get: a reload shows it no more and registers nothing), rotation keeps the old secret for the
+overlap only, a production app is refused until approved, forms refuse a missing CSRF token, a
+form's URL opened in the browser leads to its page, and one developer can neither see nor change
+another's app."""
 
 from __future__ import annotations
 
 import re
+import struct
 from collections.abc import AsyncIterator
 from html import unescape
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import App, Backend, make_settings
 from tests.fixtures.keyhost import key_host
 from tests.web.support import PASSWORD, REDIRECT, Flow, forms
 from voltgate.app import create_app
 from voltgate.clock import FrozenClock
+from voltgate.db.schema import portal_reveals
 
 DEVELOPER = "dev@example.com"
 OTHER = "other-dev@example.com"
@@ -60,8 +65,18 @@ async def _register(
             "allowed_origins": "https://app.example",
         },
     )
-    assert answer.status_code == 201, answer.text
-    return _code(answer.text, "client-id"), _code(answer.text, "secret")
+    shown = await _follow(app, answer)
+    return _code(shown.text, "client-id"), _code(shown.text, "secret")
+
+
+async def _follow(app: App, answer: httpx.Response) -> httpx.Response:
+    """A form's 303 followed as a browser does: the page showing the new secret."""
+    assert answer.status_code == 303, answer.text
+    location = answer.headers["location"]
+    assert re.fullmatch(r"/developer/apps/[A-Za-z0-9_]+/secret\?reveal=[A-Za-z0-9_-]+", location)
+    shown = await app.http.get(location)
+    assert shown.status_code == 200, shown.text
+    return shown
 
 
 async def _revoke_status(app: App, client_id: str, secret: str) -> httpx.Response:
@@ -119,14 +134,128 @@ async def test_rotation_keeps_the_old_secret_for_the_overlap_only(app: App) -> N
     rotated = await app.http.post(
         f"/developer/apps/{client_id}/rotate", data={"csrf": _csrf(page.text), "overlap": "3600"}
     )
-    assert rotated.status_code == 200
-    new = _code(rotated.text, "secret")
+    shown = await _follow(app, rotated)
+    new = _code(shown.text, "secret")
     assert new != old
+    assert "stops working in 1 h" in shown.text
+    reloaded = await app.http.get(rotated.headers["location"])
+    assert new not in reloaded.text and 'id="shown-once"' in reloaded.text
+    app_page = await app.http.get(f"/developer/apps/{client_id}")
+    assert app_page.text.count('<tr><td data-label="Secret">') == 2  # rotated once, not twice
     assert (await _revoke_status(app, client_id, old)).status_code == 200
     assert (await _revoke_status(app, client_id, new)).status_code == 200
     app.clock.advance(3_601)
     assert (await _revoke_status(app, client_id, old)).status_code == 401
     assert (await _revoke_status(app, client_id, new)).status_code == 200
+
+
+async def _reveal_rows(app: App) -> list[tuple[str, ...]]:
+    async with app.rt.db.connect() as conn:
+        rows = await conn.execute(sa.select(portal_reveals))
+        return [tuple(str(v) for v in row) for row in rows]
+
+
+async def test_a_new_secret_is_shown_on_one_get_only_and_a_reload_registers_nothing(
+    app: App,
+) -> None:
+    await app.rt.identity.users.create(DEVELOPER, PASSWORD)
+    await _sign_in(app, DEVELOPER)
+    new = await app.http.get("/developer/apps/new")
+    answer = await app.http.post(
+        "/developer/apps",
+        data={
+            "csrf": _csrf(new.text),
+            "name": "Charge Planner",
+            "kind": "third_party",
+            "stage": "sandbox",
+            "scope.openid": "1",
+            "redirect_uris": REDIRECT,
+        },
+    )
+    held = await _reveal_rows(app)  # between the POST and its GET: the secret waits, sealed
+    assert (await app.http.head(answer.headers["location"])).status_code == 200
+    assert await _reveal_rows(app) == held  # a HEAD shows nothing, so it takes nothing
+    shown = await _follow(app, answer)
+    secret = _code(shown.text, "secret")
+    assert len(held) == 1 and all(secret not in column for column in held[0])
+    assert secret not in answer.headers["location"]
+    assert await _reveal_rows(app) == []  # taken by that one GET
+
+    for again in (answer.headers["location"], answer.headers["location"] + "x"):
+        reloaded = await app.http.get(again)
+        assert reloaded.status_code == 200
+        assert secret not in reloaded.text and 'id="shown-once"' in reloaded.text
+        assert "Secret already shown" in reloaded.text
+    home = await app.http.get("/developer")
+    assert home.text.count('data-label="App"') == 1  # one app: nothing registered twice
+
+    # A webhook's signing secret goes the same way, shown with the URL it signs for.
+    client_id = _code(shown.text, "client-id")
+    page = await app.http.get(f"/developer/apps/{client_id}")
+    added = await app.http.post(
+        f"/developer/apps/{client_id}/webhooks",
+        data={"csrf": _csrf(page.text), "url": "https://hooks.example/voltgate"},
+    )
+    hook = await _follow(app, added)
+    signing = _code(hook.text, "secret")
+    assert signing.startswith("vgwhs_") and _code(hook.text, "webhook-url").startswith("https://")
+    assert signing not in (await app.http.get(added.headers["location"])).text
+    assert len(app.rt.alerting.webhooks.endpoints(client_id)) == 1
+
+
+async def test_a_new_secret_is_not_shown_to_another_session(app: App) -> None:
+    await app.rt.identity.users.create(DEVELOPER, PASSWORD)
+    await _sign_in(app, DEVELOPER)
+    client_id, _ = await _register(app)
+    page = await app.http.get(f"/developer/apps/{client_id}")
+    rotated = await app.http.post(
+        f"/developer/apps/{client_id}/rotate", data={"csrf": _csrf(page.text), "overlap": "0"}
+    )
+    await _sign_in(app, DEVELOPER)  # the same developer in another browser: a new session
+    elsewhere = await app.http.get(rotated.headers["location"])
+    assert elsewhere.status_code == 200 and 'id="secret"' not in elsewhere.text
+    assert len(await _reveal_rows(app)) == 1  # still there for the browser that rotated
+
+
+async def test_a_forms_url_opened_in_the_browser_leads_to_its_page(app: App) -> None:
+    await app.rt.identity.users.create(DEVELOPER, PASSWORD)
+    await _sign_in(app, DEVELOPER)
+    client_id, _ = await _register(app)
+    answers = {
+        "/developer/apps": "/developer",
+        f"/developer/apps/{client_id}/rotate": f"/developer/apps/{client_id}#secrets",
+        f"/developer/apps/{client_id}/webhooks": f"/developer/apps/{client_id}#webhooks",
+        f"/developer/apps/{client_id}/webhooks-delete": f"/developer/apps/{client_id}#webhooks",
+        f"/developer/apps/{client_id}/origins": f"/developer/apps/{client_id}#origins",
+        f"/developer/apps/{client_id}/domain": f"/developer/apps/{client_id}#domain",
+    }
+    for path, page in answers.items():
+        answer = await app.http.get(path)
+        assert (answer.status_code, answer.headers["location"]) == (303, page), path
+    for method, path, status in (
+        ("GET", f"/developer/apps/{client_id}/nonsense", 404),
+        ("POST", f"/developer/apps/{client_id}/nonsense", 403),  # no CSRF token
+        ("PUT", "/developer/apps", 405),
+        ("DELETE", f"/developer/apps/{client_id}", 405),
+        ("POST", "/developer", 405),
+    ):
+        answer = await app.http.request(method, path)
+        assert answer.status_code == status, (method, path)
+        assert answer.headers["content-type"].startswith("text/html"), (method, path)
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+        assert 'href="/developer"' in answer.text
+    assert (await app.http.put("/developer/apps")).headers["allow"] == "GET, HEAD, POST"
+
+
+async def test_the_favicon_is_a_small_cached_icon(app: App) -> None:
+    answer = await app.http.get("/favicon.ico")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "image/vnd.microsoft.icon"
+    assert answer.headers["cache-control"] == "public, max-age=86400"
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    reserved, kind, count, width, height = struct.unpack_from("<HHHBB", answer.content)
+    assert (reserved, kind, count, width, height) == (0, 1, 1, 32, 32)
+    assert len(answer.content) < 5_000
 
 
 async def test_a_production_app_is_refused_until_an_admin_approves_it(app: App) -> None:

@@ -2,7 +2,9 @@
 from the landing page they sign in, register an app and copy its client id and secret; a driver
 connects the app with those credentials (authorization code + PKCE, refresh, API calls); the
 app's page then charts that traffic. A production app registered the same way is refused until
-`voltgate apps approve`. Every portal page and the connected-apps page fit a 390 px screen."""
+`voltgate apps approve`. A reload after a form repeats nothing and shows a secret no more. Every
+portal page, the sandbox's callback and the connected-apps page fit a 390 px screen without
+breaking a word."""
 
 from __future__ import annotations
 
@@ -70,7 +72,7 @@ def _sign_in(page: Any, email: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
-def _register(page: Any, portal: Portal, name: str, stage: str) -> tuple[str, str]:
+def _register(page: Any, portal: Portal, name: str, stage: str, *more_uris: str) -> tuple[str, str]:
     """Fill in the registration form; the client id and secret, copied from the page."""
     page.goto(f"{portal.server.base_url}/developer/apps/new")
     page.get_by_label("App name").fill(name)
@@ -78,7 +80,7 @@ def _register(page: Any, portal: Portal, name: str, stage: str) -> tuple[str, st
     page.get_by_role("radio", name=re.compile(f"^{stage.capitalize()}:")).check()
     for scope in SCOPES:
         page.locator(f'input[name="scope.{scope}"]').check()
-    page.get_by_label("Redirect URIs").fill(portal.redirect_uri)
+    page.get_by_label("Redirect URIs").fill("\n".join((portal.redirect_uri, *more_uris)))
     page.get_by_label("Allowed origins").fill("http://127.0.0.1:3000")
     page.get_by_role("button", name="Register").click()
     page.get_by_role("heading", name="Your app's credentials").wait_for()
@@ -154,16 +156,37 @@ def _totals(page: Any) -> dict[str, str]:
 
 
 def _problem(problems: list[str], message: Any) -> None:
-    """A console message, unless it is Chromium's own request for a favicon (the server has
-    none; no page links one)."""
-    if not str(message.location.get("url", "")).endswith("/favicon.ico"):
-        problems.append(f"{message.text} ({message.location})")
+    """A console message (a failed request for /favicon.ico would be one)."""
+    problems.append(f"{message.text} ({message.location})")
 
 
-def _fits(page: Any, url: str) -> None:
-    page.goto(url)
+# The words of the page's text (not its code, where a long token may wrap anywhere) that a
+# line break cuts in two: their letters lie on more than one line.
+_BROKEN_WORDS = """() => {
+  const broken = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.parentElement.closest("code, pre, textarea, svg")) continue;
+    for (const word of node.data.matchAll(/[A-Za-z']{2,}/g)) {
+      const range = document.createRange();
+      range.setStart(node, word.index);
+      range.setEnd(node, word.index + word[0].length);
+      const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+      if (lines.size > 1) broken.push(word[0]);
+    }
+  }
+  return broken;
+}"""
+
+
+def _fits(page: Any, url: str | None = None) -> None:
+    """The page (at `url`, or the one open) at 390 px: no horizontal scroll, no word cut."""
+    if url is not None:
+        page.goto(url)
+    url = page.url
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{url}: {width} px wide at a 390 px viewport"
+    assert page.evaluate(_BROKEN_WORDS) == [], f"{url}: words broken across lines"
 
 
 def test_an_app_registered_in_chromium_works_and_its_usage_is_charted(
@@ -202,6 +225,15 @@ def test_an_app_registered_in_chromium_works_and_its_usage_is_charted(
         assert (tmp_path / "usage.png").stat().st_size > 1_000
         page.get_by_role("link", name="Show the last 24 hours").click()
         assert _totals(page) == expected
+        icon = page.evaluate(
+            """() => new Promise((done) => {
+                 const img = new Image();
+                 img.onload = () => done([img.naturalWidth, img.naturalHeight]);
+                 img.onerror = () => done(null);
+                 img.src = "/favicon.ico";
+               })"""
+        )
+        assert icon == [32, 32]
     finally:
         context.close()
     assert problems == [], problems
@@ -219,8 +251,7 @@ def test_a_production_app_works_once_approved_and_the_pages_fit_a_phone(
         _sign_in(page, DEVELOPER)
         page.get_by_role("heading", name="Developer portal").wait_for()
         client_id, secret = _register(page, portal, "Charge Planner", "production")
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"], f"the credentials page: {width} px"
+        _fits(page)  # the credentials page
         assert page.get_by_role("status").inner_text().startswith("This production app")
 
         def token_status() -> httpx.Response:
@@ -247,7 +278,7 @@ def test_a_production_app_works_once_approved_and_the_pages_fit_a_phone(
         page.get_by_label("The current secret stops working").select_option("3600")
         page.get_by_role("button", name="Rotate the secret").click()
         page.get_by_role("heading", name="New client secret").wait_for()
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        _fits(page)
 
         code = _connect(chromium, portal, client_id)
         _use_the_app(portal, client_id, page.locator("#secret").inner_text(), code)
@@ -256,7 +287,96 @@ def test_a_production_app_works_once_approved_and_the_pages_fit_a_phone(
         _sign_in(page, DRIVER)
         page.get_by_role("heading", name="Connected apps").wait_for()
         assert page.get_by_role("button", name="Disconnect Charge Planner").is_visible()
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"], f"connected apps: {width} px"
+        _fits(page)
     finally:
         context.close()
+
+
+def _authenticates(portal: Portal, client_id: str, secret: str) -> bool:
+    """Revoking an unknown token is 200 for an authenticated client (RFC 7009 §2.2), else 401."""
+    answer = httpx.post(
+        f"{portal.server.base_url}/oauth/revoke",
+        data={"token": "not-a-token"},
+        auth=(client_id, secret),
+        timeout=10,
+    )
+    return answer.status_code == 200
+
+
+def test_a_reload_repeats_no_form_and_shows_a_secret_no_more(portal: Portal, chromium: Any) -> None:
+    base = portal.server.base_url
+    callback = f"{base}/sandbox/callback"
+    context = chromium.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/developer")
+        _sign_in(page, DEVELOPER)
+        client_id, old = _register(page, portal, "Charge Planner", "sandbox", callback)
+        assert "reveal=" in page.url and old not in page.url
+        page.reload()
+        page.get_by_role("heading", name="Secret already shown").wait_for()
+        assert page.locator("#secret").count() == 0 and old not in page.content()
+        assert page.locator("#shown-once").is_visible()
+        _fits(page)
+        page.goto(f"{base}/developer/apps")  # the registration form's URL: the portal's home
+        assert page.url == f"{base}/developer"
+        assert page.get_by_role("link", name="Charge Planner").count() == 1  # registered once
+
+        page.goto(f"{base}/developer/apps/{client_id}")
+        page.get_by_label("The current secret stops working").select_option("3600")
+        page.get_by_role("button", name="Rotate the secret").click()
+        page.get_by_role("heading", name="New client secret").wait_for()
+        new = page.locator("#secret").inner_text()
+        page.reload()
+        page.get_by_role("heading", name="Secret already shown").wait_for()
+        assert new not in page.content()
+        page.get_by_role("link", name="Go to the app").click()
+        assert page.locator("#secrets + table tbody tr").count() == 2  # rotated once
+        assert _authenticates(portal, client_id, old) and _authenticates(portal, client_id, new)
+        page.goto(f"{base}/developer/apps/{client_id}/rotate")  # the form's URL: its section
+        assert page.url == f"{base}/developer/apps/{client_id}#secrets"
+
+        hook = "http://127.0.0.1:9/hooks/" + "voltgate-charge-planner-deliveries-" * 4
+        page.get_by_label("Webhook URL").fill(hook)
+        page.get_by_role("button", name="Add webhook").click()
+        page.get_by_role("heading", name="Webhook signing secret").wait_for()
+        assert page.locator("#webhook-url").inner_text() == hook
+        _fits(page)
+        _fits(page, f"{base}/developer/apps/vgc_none")  # the portal's 404 page
+        assert page.get_by_role("link", name="Back to the developer portal").is_visible()
+
+        # The driver allows the app with the sandbox's own callback page as its redirect URI.
+        context.clear_cookies()
+        params = {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": callback,
+            "scope": " ".join(SCOPES),
+            "state": "portal",
+            "code_challenge": pkce.s256(VERIFIER),
+            "code_challenge_method": "S256",
+        }
+        page.goto(f"{base}/oauth/authorize?{urlencode(params)}")
+        _sign_in(page, DRIVER)
+        page.get_by_role("button", name="Allow").click()
+        page.wait_for_url(f"{callback}**")
+        _fits(page)
+        assert f'curl -s -u "{client_id}:$CLIENT_SECRET"' in page.locator("pre").inner_text()
+        code = query(page.url)["code"]
+    finally:
+        context.close()
+    tokens = httpx.post(
+        f"{base}/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": callback,
+            "code_verifier": VERIFIER,
+        },
+        auth=(client_id, new),
+        timeout=10,
+    )
+    assert tokens.status_code == 200, tokens.text  # the page looked the code up, not spent it
+    log = portal.server.log_path.read_text()
+    assert "reveal=" in log or "/secret" in log  # the pages were logged, the secrets were not
+    assert old not in log and new not in log

@@ -1,5 +1,5 @@
-"""The portal's SQL: developer apps (SQLAlchemy Core; not a hot path) and the usage counters'
-rows (statements built once, flushed by the group-commit writer)."""
+"""The portal's SQL: developer apps and secrets waiting to be shown (SQLAlchemy Core; not a hot
+path), and the usage counters' rows (statements built once, flushed by the group-commit writer)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import orjson
 import sqlalchemy as sa
 
 from voltgate.db.engine import Database
-from voltgate.db.schema import developer_apps
+from voltgate.db.schema import developer_apps, portal_reveals
 from voltgate.db.statements import Statement
 from voltgate.identity.usage import UsageRow
 from voltgate.portal.store import DeveloperApp
@@ -89,6 +89,40 @@ class SqlDeveloperAppStore:
                 .where(developer_apps.c.client_id == client_id)
                 .values(approved_at=at)
             )
+
+
+class SqlRevealStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, key: str, client_id: str, sealed: str, expires_at: float) -> None:
+        async with self._db.begin() as conn:
+            await conn.execute(
+                portal_reveals.insert().values(
+                    key=key, client_id=client_id, sealed=sealed, expires_at=expires_at
+                )
+            )
+
+    async def take(self, key: str, client_id: str, now: float) -> str | None:
+        async with self._db.begin() as conn:
+            sealed = (
+                await conn.execute(
+                    sa.select(portal_reveals.c.sealed).where(
+                        portal_reveals.c.key == key,
+                        portal_reveals.c.client_id == client_id,
+                        portal_reveals.c.expires_at > now,
+                    )
+                )
+            ).scalar_one_or_none()
+            if sealed is None:
+                return None
+            # Two readers at once: only the one whose delete removed the row shows it.
+            taken = await conn.execute(portal_reveals.delete().where(portal_reveals.c.key == key))
+            return str(sealed) if taken.rowcount == 1 else None
+
+    async def prune(self, now: float) -> None:
+        async with self._db.begin() as conn:
+            await conn.execute(portal_reveals.delete().where(portal_reveals.c.expires_at <= now))
 
 
 class SqlUsageStore:

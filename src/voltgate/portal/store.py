@@ -31,3 +31,15 @@ class DeveloperAppStore(Protocol):
     async def set_origins(self, client_id: str, origins: tuple[str, ...]) -> None: ...
 
     async def approved(self, client_id: str, at: float) -> None: ...
+
+
+class RevealStore(Protocol):
+    """Sealed secrets waiting for the one page view that shows them."""
+
+    async def add(self, key: str, client_id: str, sealed: str, expires_at: float) -> None: ...
+
+    async def take(self, key: str, client_id: str, now: float) -> str | None:
+        """The sealed secret if current, deleted as it is read: one caller ever gets it."""
+
+    async def prune(self, now: float) -> None:
+        """Forget the expired ones (never shown)."""

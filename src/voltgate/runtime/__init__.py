@@ -24,7 +24,8 @@ from voltgate.identity.secrets import Crypto
 from voltgate.ids import unique_hex
 from voltgate.metrics import Metrics
 from voltgate.metrics.collector import RuntimeCollector, Sources
-from voltgate.portal.repository import SqlDeveloperAppStore, SqlUsageStore
+from voltgate.portal.repository import SqlDeveloperAppStore, SqlRevealStore, SqlUsageStore
+from voltgate.portal.reveals import Reveals
 from voltgate.portal.service import DeveloperApps, UsageRecorder
 from voltgate.runtime.alerting import Alerting, build_alerting
 from voltgate.runtime.fleet import Fleet, build_fleet
@@ -100,6 +101,7 @@ class Runtime:
         self.developer_apps = DeveloperApps(
             SqlDeveloperAppStore(self.db), self.identity.admin, self.clock
         )
+        self.reveals = Reveals(SqlRevealStore(self.db), self.crypto, self.clock)
         self.usage = UsageRecorder(
             self.identity.usage, SqlUsageStore(self.db), self.clock, settings.usage_flush_interval
         )

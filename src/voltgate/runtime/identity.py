@@ -47,6 +47,7 @@ from voltgate.identity.partners import Partners
 from voltgate.identity.revocation import Revocations
 from voltgate.identity.secrets import Crypto
 from voltgate.identity.signing import RequestVerifier, SignedRequests
+from voltgate.identity.stores import DelegationStore
 from voltgate.identity.tokens import TokenService
 from voltgate.identity.usage import Usage
 from voltgate.identity.users import Users
@@ -64,6 +65,7 @@ class Identity:
     authenticator: ClientAuthenticator
     partners: Partners
     delegation: Delegation
+    delegation_store: DelegationStore  # the sandbox's callback page reads a code's app from it
     consents: Consents
     admin: ClientAdmin
     verifier: RequestVerifier
@@ -156,6 +158,7 @@ def build_identity(
             issuer=settings.issuer,
         ),
         delegation=delegation,
+        delegation_store=delegation_store,
         consents=Consents(apps, revocations, audit, clock),
         admin=admin,
         verifier=verifier,

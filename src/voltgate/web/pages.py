@@ -23,11 +23,13 @@ from voltgate.identity.partners import Partners
 from voltgate.identity.profiles import CORE, Profile
 from voltgate.identity.secrets import Crypto
 from voltgate.identity.users import Users
+from voltgate.portal.reveals import Reveals
 from voltgate.portal.service import DeveloperApps, UsageRecorder
 from voltgate.virtualkeys.service import VirtualKeys
 from voltgate.web.account import LOGIN_PATH, Account
 from voltgate.web.authorize import DECISION_PATH, Authorize
 from voltgate.web.avatar import AVATAR_PATH, avatar
+from voltgate.web.favicon import FAVICON_PATH, favicon
 from voltgate.web.keys import PAIR_PATH, REMOVE_PATH, KeyPages
 from voltgate.web.page import ACCOUNT_HOME, Site
 from voltgate.web.portal import PortalPages
@@ -72,10 +74,11 @@ class Pages:
         authorize_paths: Mapping[str, Profile] | None = None,
         developer_apps: DeveloperApps | None = None,
         usage: UsageRecorder | None = None,
+        reveals: Reveals | None = None,
         webhooks: Webhooks | None = None,
     ) -> None:
         """`authorize_paths`: the dialects' authorization endpoints, each with its rules;
-        with `developer_apps` and `usage`, the developer portal too."""
+        with `developer_apps`, `usage` and `reveals`, the developer portal too."""
         profiles = {AUTHORIZE_PATH: CORE, **(authorize_paths or {})}
         self.authorize_paths = tuple(profiles)
         browser = BrowserState(crypto, clock)
@@ -85,8 +88,8 @@ class Pages:
         self.account = Account(site, consents, self.keys.vehicle_keys)
         self.portal = (
             None
-            if developer_apps is None or usage is None
-            else PortalPages(site, developer_apps, usage, partners, webhooks, clock)
+            if developer_apps is None or usage is None or reveals is None
+            else PortalPages(site, developer_apps, usage, reveals, partners, webhooks, clock)
         )
 
     def routes(self) -> list[BaseRoute]:
@@ -101,6 +104,7 @@ class Pages:
             Route(PAIR_PATH, _by_method(keys.pair_page, keys.pair), methods=_GET_POST),
             Route(REMOVE_PATH, keys.remove, methods=["POST"]),
             Route(STYLESHEET_PATH, stylesheet, methods=["GET"]),
+            Route(FAVICON_PATH, favicon, methods=["GET"]),
             Route(AVATAR_PATH, avatar, methods=["GET"]),
             *(self.portal.routes() if self.portal is not None else ()),
         ]

@@ -4,12 +4,16 @@ and webhook URLs, and reads each app's usage as charts. HTTP only: the decisions
 `portal.service`'s, `identity.partners`' and `webhooks.service`'s.
 
 Every form carries the CSRF token; every page is the sign-in page first for a browser without
-a session; another developer's app is answered as one that does not exist (404).
+a session; another developer's app is answered as one that does not exist (404). A form that
+makes a secret answers 303 to the page that shows it (post, redirect, get: a reload never
+registers or rotates again), and the secret waits sealed for that one view (`portal.reveals`).
+A page URL answers HTML, never an API error: a GET of a form's URL is sent to its page.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -21,45 +25,38 @@ from voltgate.errors import Conflict, NotFound, ValidationFailed
 from voltgate.identity.appkeys import KeyRefused
 from voltgate.identity.consent import CONSENT_SCOPES, describe_scope
 from voltgate.identity.partners import Partners
+from voltgate.portal.reveals import Reveal, Reveals
 from voltgate.portal.service import DeveloperApps, OwnedApp, UsageRecorder
-from voltgate.portal.store import PRODUCTION, SANDBOX
 from voltgate.web.account import LOGIN_PATH
-from voltgate.web.charts import bar_chart
 from voltgate.web.page import PORTAL_HOME, Page, Site, read_form, stamp
+from voltgate.web.portal_view import (
+    KINDS,
+    OVERLAPS,
+    RANGES,
+    STAGES,
+    app_view,
+    status_of,
+    usage_charts,
+)
 from voltgate.web.session import WebSession
 from voltgate.webhooks.service import Webhooks
 
 APPS_PATH = f"{PORTAL_HOME}/apps"
 NEW_PATH = f"{APPS_PATH}/new"
-_EXPIRED = "the form has expired; reload the page"
-_KINDS = (
-    ("third_party", "Web or server app: keeps a client secret"),
-    ("open_source", "Public app (mobile, desktop, single-page): no secret, PKCE only"),
-)
-_STAGES = (
-    (SANDBOX, "Sandbox: live at once, for building and testing"),
-    (PRODUCTION, "Production: live once an administrator approves it"),
-)
-_OVERLAPS = (
-    (3_600, "After 1 hour"),
-    (86_400, "After 24 hours"),
-    (604_800, "After 7 days"),
-    (0, "At once"),
-)
-# range → (seconds per bar, bars, words)
-_RANGES = {"hour": (60, 60, "per minute, last hour"), "day": (3_600, 24, "per hour, last 24 h")}
-_CHARTS = (
-    ("requests", "Requests", "requests"),
-    ("tokens", "Tokens issued", "tokens"),
-    ("limited", "Rate-limit hits", "limited"),
-    ("errors", "Errors", "errors"),
-)
-
-
-def _status(owned: OwnedApp) -> str:
-    if owned.client.disabled:
-        return "Disabled"
-    return "Waiting for approval" if owned.client.awaiting_approval else "Live"
+SHOWN_PAGE = "secret"  # /developer/apps/{client_id}/secret?reveal=…: a new secret, once
+_EXPIRED = "the form has expired; go back, reload the page and send it again"
+_NO_APP = "you have no app with this client id"
+_ANY = ["GET", "POST", "PUT", "PATCH", "DELETE"]  # HEAD comes with GET
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+# Each form's URL (/developer/apps/{client_id}/{action}) and where on the app's page it is.
+_SECTIONS = {
+    "rotate": "secrets",
+    "origins": "origins",
+    "domain": "domain",
+    "webhooks": "webhooks",
+    "webhooks-delete": "webhooks",
+}
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class PortalPages:
@@ -68,6 +65,7 @@ class PortalPages:
         site: Site,
         apps: DeveloperApps,
         usage: UsageRecorder,
+        reveals: Reveals,
         partners: Partners,
         webhooks: Webhooks | None,
         clock: Clock,
@@ -76,17 +74,52 @@ class PortalPages:
         self._site = site
         self._apps = apps
         self._usage = usage
+        self._reveals = reveals
         self._partners = partners
         self._webhooks = webhooks
 
     def routes(self) -> list[BaseRoute]:
+        # Every method is routed here, so a wrong one gets a page too (405), not JSON.
         return [
-            Route(PORTAL_HOME, self.home, methods=["GET"]),
-            Route(NEW_PATH, self.new_page, methods=["GET"]),
-            Route(APPS_PATH, self.register, methods=["POST"]),
-            Route(APPS_PATH + "/{client_id}", self.app_page, methods=["GET"]),
-            Route(APPS_PATH + "/{client_id}/{action}", self.action, methods=["POST"]),
+            Route(PORTAL_HOME, self._methods(self.home), methods=_ANY),
+            Route(NEW_PATH, self._methods(self.new_page), methods=_ANY),
+            Route(APPS_PATH, self._methods(self.to_home, self.register), methods=_ANY),
+            Route(APPS_PATH + "/{client_id}", self._methods(self.app_page), methods=_ANY),
+            Route(
+                APPS_PATH + "/{client_id}/{action}",
+                self._methods(self.form_page, self.action),
+                methods=_ANY,
+            ),
         ]
+
+    def _methods(self, get: Endpoint, post: Endpoint | None = None) -> Endpoint:
+        allow = "GET, HEAD" + (", POST" if post else "")
+
+        async def endpoint(request: Request) -> Response:
+            if request.method in ("GET", "HEAD"):
+                return await get(request)
+            if request.method == "POST" and post is not None:
+                return await post(request)
+            page = self._site.page(request)
+            return _error(page, f"this page takes {allow} only", 405, {"Allow": allow})
+
+        return endpoint
+
+    async def to_home(self, request: Request) -> Response:
+        """GET of the registration form's URL (a reload, a bookmark): the portal's home."""
+        return self._site.page(request).redirect(PORTAL_HOME)
+
+    async def form_page(self, request: Request) -> Response:
+        """GET of /developer/apps/{client_id}/{action}: a new secret's page, or the app's page
+        at the form that posts there (a reload after the 303, a bookmark, a typed URL)."""
+        page = self._site.page(request)
+        client_id = str(request.path_params["client_id"])
+        action = str(request.path_params["action"])
+        if action == SHOWN_PAGE:
+            return await self._shown(page, client_id)
+        if action not in _SECTIONS or not _CLIENT_ID.match(client_id):
+            return _error(page, "there is no such page in the developer portal", 404)
+        return page.redirect(f"{APPS_PATH}/{client_id}#{_SECTIONS[action]}")
 
     async def _session(self, page: Page, back: str) -> WebSession | Response:
         session = await self._site.session(page)
@@ -105,7 +138,7 @@ class PortalPages:
                 "client_id": o.client.id,
                 "name": o.client.name,
                 "stage": o.app.stage,
-                "status": _status(o),
+                "status": status_of(o),
                 "created_at": stamp(o.app.created_at),
             }
             for o in await self._apps.mine(session.user_id)
@@ -128,8 +161,8 @@ class PortalPages:
             status,
             csrf=page.csrf(),
             form=form,
-            kinds=_KINDS,
-            stages=_STAGES,
+            kinds=KINDS,
+            stages=STAGES,
             scopes=[(s, describe_scope(s), s in chosen) for s in CONSENT_SCOPES],
             message=message,
         )
@@ -138,7 +171,7 @@ class PortalPages:
         page = self._site.page(request)
         form = await read_form(request)
         if not page.csrf_valid(form):
-            return page.error("invalid_request", _EXPIRED, 403)
+            return _error(page, _EXPIRED, 403)
         session = await self._session(page, NEW_PATH)
         if not isinstance(session, WebSession):
             return session
@@ -156,13 +189,43 @@ class PortalPages:
             return self._form(page, form, exc.description, 400)
         client = registered.owned.client
         warning = await self._set_domain(client.id, form.get("domain", "").strip())
-        return self._secret_page(
-            page,
-            registered.owned,
-            "Your app's credentials",
-            registered.secret,
-            201,
-            warning=warning,
+        reveal = Reveal("Your app's credentials", registered.secret, warning=warning)
+        return await self._to_secret(page, session, client.id, reveal)
+
+    async def _to_secret(
+        self, page: Page, session: WebSession, client_id: str, reveal: Reveal
+    ) -> Response:
+        """303 to the page that shows `reveal` once; the secret waits there sealed."""
+        reveal_id = await self._reveals.hold(session.id, client_id, reveal)
+        return page.redirect(f"{APPS_PATH}/{client_id}/{SHOWN_PAGE}?reveal={reveal_id}")
+
+    async def _shown(self, page: Page, client_id: str) -> Response:
+        session = await self._session(page, f"{APPS_PATH}/{client_id}")
+        if not isinstance(session, WebSession):
+            return session
+        owned = await self._owned(page, session, client_id)
+        if owned is None:
+            return _error(page, _NO_APP, 404)
+        reveal_id = page.request.query_params.get("reveal", "")
+        # Only a GET takes it: a HEAD (a link checker, a preview) gets no body to show it in.
+        get = page.request.method == "GET"
+        reveal = await self._reveals.take(session.id, owned.client.id, reveal_id) if get else None
+        public = owned.client.kind.is_public
+        if reveal is None:  # shown already (a reload), expired, or another browser's
+            heading = "Your app's credentials" if public else "Secret already shown"
+            reveal = Reveal(heading, None)
+        return page.render(
+            "portal_secret.html",
+            heading=reveal.heading,
+            name=owned.client.name,
+            client_id=owned.client.id,
+            secret=reveal.secret,
+            secret_label=reveal.label,
+            webhook_url=reveal.webhook_url,
+            public=public and reveal.webhook_url is None,
+            waiting=owned.client.awaiting_approval,
+            warning=reveal.warning,
+            note=reveal.note,
         )
 
     async def _set_domain(self, client_id: str, domain: str) -> str | None:
@@ -175,31 +238,6 @@ class PortalPages:
             return f"The public-key domain was not registered: {exc.description}"
         return None
 
-    def _secret_page(
-        self,
-        page: Page,
-        owned: OwnedApp,
-        heading: str,
-        secret: str | None,
-        status: int = 200,
-        *,
-        secret_label: str = "Client secret",  # noqa: S107 - a label, not a secret
-        warning: str | None = None,
-        note: str | None = None,
-    ) -> Response:
-        return page.render(
-            "portal_secret.html",
-            status,
-            heading=heading,
-            name=owned.client.name,
-            client_id=owned.client.id,
-            secret=secret,
-            secret_label=secret_label,
-            waiting=owned.client.awaiting_approval,
-            warning=warning,
-            note=note,
-        )
-
     async def _owned(self, page: Page, session: WebSession, client_id: str) -> OwnedApp | None:
         try:
             return await self._apps.owned(session.user_id, client_id)
@@ -210,30 +248,21 @@ class PortalPages:
         page = self._site.page(request)
         client_id = str(request.path_params["client_id"])
         chosen = request.query_params.get("range", "hour")
-        chosen = chosen if chosen in _RANGES else "hour"
+        chosen = chosen if chosen in RANGES else "hour"
         back = f"{APPS_PATH}/{client_id}" + ("?range=day" if chosen == "day" else "")
         session = await self._session(page, back)
         if not isinstance(session, WebSession):
             return session
         owned = await self._owned(page, session, client_id)
         if owned is None:
-            return page.error("not_found", "you have no app with this client id", 404)
+            return _error(page, _NO_APP, 404)
         return await self._render_app(page, owned, chosen)
 
     async def _render_app(
         self, page: Page, owned: OwnedApp, chosen: str = "hour", message: str | None = None
     ) -> Response:
         client = owned.client
-        step, points, words = _RANGES[chosen]
-        start, series = await self._usage.series(client.id, step, points)
-        charts = [
-            {
-                "title": title,
-                "total": sum(series[name]),
-                "svg": bar_chart(f"{title} {words}", css, series[name], start, step),
-            }
-            for name, title, css in _CHARTS
-        ]
+        charts, words = await usage_charts(self._usage, client.id, chosen)
         try:
             domain: str | None = (await self._partners.get(client.id)).domain
         except NotFound:
@@ -244,53 +273,29 @@ class PortalPages:
             "portal_app.html",
             200 if message is None else 400,
             csrf=page.csrf(),
-            app=self._view(owned, now),
+            app=app_view(owned, now),
             domain=domain,
             webhooks=[{"id": h.id, "url": h.url, "created_at": stamp(h.created_at)} for h in hooks],
             webhooks_enabled=self._webhooks is not None,
-            overlaps=_OVERLAPS,
+            overlaps=OVERLAPS,
             charts=charts,
             range=chosen,
             range_words=words,
             message=message,
         )
 
-    @staticmethod
-    def _view(owned: OwnedApp, now: float) -> dict[str, Any]:
-        client = owned.client
-        return {
-            "client_id": client.id,
-            "name": client.name,
-            "kind": client.kind.value,
-            "public": client.kind.is_public,
-            "stage": owned.app.stage,
-            "status": _status(owned),
-            "scopes": [(s, describe_scope(s)) for s in client.scopes],
-            "redirect_uris": client.redirect_uris,
-            "origins": owned.app.allowed_origins,
-            "secrets": [
-                {
-                    "id": s.id,
-                    "created_at": stamp(s.created_at),
-                    "expires_at": "never" if s.expires_at is None else stamp(s.expires_at),
-                    "active": s.valid_at(now),
-                }
-                for s in client.secrets
-            ],
-        }
-
     async def action(self, request: Request) -> Response:
         page = self._site.page(request)
         client_id = str(request.path_params["client_id"])
         form = await read_form(request)
         if not page.csrf_valid(form):
-            return page.error("invalid_request", _EXPIRED, 403)
+            return _error(page, _EXPIRED, 403)
         session = await self._session(page, f"{APPS_PATH}/{client_id}")
         if not isinstance(session, WebSession):
             return session
         owned = await self._owned(page, session, client_id)
         if owned is None:
-            return page.error("not_found", "you have no app with this client id", 404)
+            return _error(page, _NO_APP, 404)
         handler = {
             "rotate": self._rotate,
             "origins": self._origins,
@@ -299,13 +304,13 @@ class PortalPages:
             "webhooks-delete": self._delete_webhook,
         }.get(str(request.path_params["action"]))
         if handler is None:
-            return page.error("not_found", "no such action", 404)
+            return _error(page, "there is no such form in the developer portal", 404)
         try:
             return await handler(page, session, owned, form)
         except (ValidationFailed, Conflict, KeyRefused) as exc:
             return await self._render_app(page, owned, message=exc.description)
         except NotFound as exc:
-            return page.error("not_found", exc.description, 404)
+            return _error(page, exc.description, 404)
 
     async def _rotate(
         self, page: Page, session: WebSession, owned: OwnedApp, form: dict[str, str]
@@ -316,12 +321,9 @@ class PortalPages:
             raise ValidationFailed("choose when the old secret stops working") from None
         secret = await self._apps.rotate_secret(session.user_id, owned.client.id, overlap)
         stops = "at once" if overlap == 0 else f"in {overlap // 3600} h"
-        return self._secret_page(
-            page,
-            owned,
-            "New client secret",
-            secret,
-            note=f"The previous secret stops working {stops}: switch your app over before then.",
+        note = f"The previous secret stops working {stops}: switch your app over before then."
+        return await self._to_secret(
+            page, session, owned.client.id, Reveal("New client secret", secret, note=note)
         )
 
     async def _origins(
@@ -346,14 +348,14 @@ class PortalPages:
         endpoint, secret = await self._webhooks.register(
             owned.client.id, form.get("url", "").strip()
         )
-        return self._secret_page(
-            page,
-            owned,
+        reveal = Reveal(
             "Webhook signing secret",
             secret,
-            secret_label=f"Signing secret for {endpoint.url}",
+            label="Signing secret",
+            webhook_url=endpoint.url,
             note="Deliveries to this URL are signed with this secret.",
         )
+        return await self._to_secret(page, session, owned.client.id, reveal)
 
     async def _delete_webhook(
         self, page: Page, session: WebSession, owned: OwnedApp, form: dict[str, str]
@@ -362,3 +364,10 @@ class PortalPages:
             raise NotFound("webhooks are not served here")
         await self._webhooks.delete(owned.client.id, form.get("endpoint_id", "")[:40])
         return page.redirect(f"{APPS_PATH}/{owned.client.id}")
+
+
+def _error(
+    page: Page, description: str, status: int, headers: dict[str, str] | None = None
+) -> Response:
+    """A refusal as a portal page, with the way back to the portal."""
+    return page.render("portal_error.html", status, headers=headers, description=description)

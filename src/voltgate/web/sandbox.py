@@ -14,7 +14,8 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from voltgate.identity import pkce
-from voltgate.identity.admin import ClientAdmin
+from voltgate.identity.secrets import SecretHasher
+from voltgate.identity.stores import DelegationStore
 from voltgate.web.page import security_headers, templates
 
 APP_NAME = "Sandbox app"
@@ -80,11 +81,15 @@ def _param(request: Request, name: str) -> str | None:
 
 
 class SandboxCallback:
-    """The callback page, bound at start-up to the client registry's admin view (to name the
-    sandbox app's client_id in the printed command) and the issuer."""
+    """The callback page, bound at start-up to the codes' store (to name, in the printed
+    command, the client_id of the app the code was issued to: the seeded one or any app a
+    developer registered with this redirect URI) and the issuer."""
 
-    def __init__(self, admin: ClientAdmin, issuer: str, environment: str) -> None:
-        self._admin = admin
+    def __init__(
+        self, codes: DelegationStore, hasher: SecretHasher, issuer: str, environment: str
+    ) -> None:
+        self._codes = codes
+        self._hasher = hasher
         self._issuer = issuer
         self._environment = environment
 
@@ -94,14 +99,9 @@ class SandboxCallback:
     async def callback(self, request: Request) -> HTMLResponse:
         issuer = self._issuer
         code, error = _param(request, "code"), _param(request, "error")
-        app = next(
-            (
-                c
-                for c in await self._admin.list_all()
-                if c.name == APP_NAME and not c.disabled and callback_uri(issuer) in c.redirect_uris
-            ),
-            None,
-        )
+        # Looked up by its hash, not redeemed: the code still works once, for the line below.
+        record = None if code is None else await self._codes.get_code(self._hasher.hash(code))
+        client_id = None if record is None else record.client_id
         html = templates.get_template("sandbox_callback.html").render(
             environment=self._environment,
             issuer=issuer,
@@ -110,7 +110,8 @@ class SandboxCallback:
             iss=_param(request, "iss"),
             error=error,
             error_description=_param(request, "error_description"),
-            command=redeem_command(issuer, app.id if app else "$CLIENT_ID", code) if code else None,
+            client_known=client_id is not None,
+            command=redeem_command(issuer, client_id or "$CLIENT_ID", code) if code else None,
         )
         return HTMLResponse(
             html, 200 if code or error else 400, headers=security_headers(form_targets=())

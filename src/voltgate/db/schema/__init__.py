@@ -57,7 +57,7 @@ from voltgate.db.schema.owner import (
     vehicle_charging_sessions,
     vehicles,
 )
-from voltgate.db.schema.portal import app_usage, developer_apps
+from voltgate.db.schema.portal import app_usage, developer_apps, portal_reveals
 from voltgate.db.schema.public import charge_points, declared
 from voltgate.db.schema.streaming import (
     vehicle_connectivity,
@@ -99,6 +99,7 @@ __all__ = [
     "metadata",
     "partner_accounts",
     "payment_methods",
+    "portal_reveals",
     "refresh_tokens",
     "remote_sessions",
     "revoked_tokens",

@@ -34,3 +34,14 @@ app_usage = sa.Table(
     sa.Column("limited", sa.BigInteger, nullable=False),
     sa.Column("errors", sa.BigInteger, nullable=False),
 )
+
+# A secret the portal just made, held sealed for the one page view that shows it (then deleted).
+portal_reveals = sa.Table(
+    "portal_reveals",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),  # keyed hash of session and reveal id
+    sa.Column("client_id", sa.String(64), nullable=False),
+    sa.Column("sealed", sa.Text, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Index("ix_portal_reveals_expires_at", "expires_at"),
+)
