@@ -27,7 +27,7 @@ from voltgate.db.statements import (
     Statement,
     postgres_dsn,
 )
-from voltgate.db.writer import GroupWriter, Run, Together, writer_engine
+from voltgate.db.writer import Deferred, GroupWriter, Run, Together, writer_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -140,6 +140,15 @@ class Database:
             )
         )
         return counts
+
+    def submit(self, work: Deferred, done: asyncio.Future[Any]) -> None:
+        """A write built when its batch runs (`Deferred`), without waiting: `done` is answered
+        with its result once committed, or with the batch's error."""
+        if self._writer is not None:
+            self._writer.submit(work, done)
+            return
+        assert self._pg_statements is not None
+        self._pg_statements.submit(work, done)
 
     async def _statement(self, run: Run | Together) -> Any:
         if self._writer is not None:

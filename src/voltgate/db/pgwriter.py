@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from voltgate.db.statements import Statement
-from voltgate.db.writer import MAX_BATCH, Run, Statements, Together, answer
+from voltgate.db.writer import MAX_BATCH, Deferred, Run, Statements, Together, answer, built
 
 T = TypeVar("T")
 
@@ -33,17 +33,25 @@ class _Batches:
         self.writes = 0
 
     async def _queue(self, work: Any) -> Any:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        return await self._submit(work, None)
+
+    def _submit(self, work: Any, future: asyncio.Future[Any] | None) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        if future is None:
+            future = loop.create_future()
         self._waiting.append((work, future))
         if len(self._tasks) < self._depth:
-            self._tasks.add(asyncio.get_running_loop().create_task(self._drain()))
-        return await future
+            self._tasks.add(loop.create_task(self._drain()))
+        return future
 
     async def _drain(self) -> None:
         try:
             while self._waiting:
                 count = min(MAX_BATCH, len(self._waiting))
-                batch = [self._waiting.popleft() for _ in range(count)]
+                batch = []
+                for _ in range(count):
+                    work, future = self._waiting.popleft()
+                    batch.append((built(work), future))
                 answer(await self._commit(batch))
         finally:
             # Gone from the set in the same step as the queue is seen empty: a write queued
@@ -105,6 +113,13 @@ class StatementWriter(_Batches):
 
     async def write(self, run: Statements) -> Any:
         return await self._queue(run)
+
+    def submit(
+        self, run: Statements | Deferred, future: asyncio.Future[Any] | None = None
+    ) -> asyncio.Future[Any]:
+        """Into the queue without waiting: `future` (a new one if None) is answered once the
+        batch that takes it has committed."""
+        return self._submit(run, future)
 
     async def _run(self, batch: list[tuple[Any, asyncio.Future[Any]]]) -> list[Any]:
         pool = await self._pool()

@@ -63,6 +63,21 @@ class Together:
 Statements = Run | Together
 
 
+class Deferred:
+    """A write whose statements are built when its batch is about to run, not when it is
+    asked for: rows gathered until then go in (telemetry's batch grows while it waits)."""
+
+    __slots__ = ("build",)
+
+    def __init__(self, build: Callable[[], Statements]) -> None:
+        self.build = build
+
+
+def built(item: Any) -> Any:
+    """A batch's write as it runs: a `Deferred` built now, anything else as it is."""
+    return item.build() if type(item) is Deferred else item
+
+
 def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
     # The stdlib driver's own implicit BEGIN would make the batch's first RELEASE a commit:
     # transactions are begun explicitly instead (SQLAlchemy's documented pysqlite recipe).
@@ -109,7 +124,7 @@ class GroupWriter:
         self._draining = False
         self._raw: Any = None  # the thread's driver connection, once it has taken it
         self._loop_conn: sqlite3.Connection | None = None
-        self._turn: list[tuple[Statements, asyncio.Future[Any]]] = []  # this turn's statements
+        self._turn: list[tuple[Statements | Deferred, asyncio.Future[Any]]] = []  # this turn's
         self._commits = 0  # on the loop, since the last checkpoint
         self._closed = False
         self.batches = 0  # how many transactions, for tests and metrics
@@ -119,17 +134,29 @@ class GroupWriter:
 
     async def write(self, work: Callable[[sa.Connection], T] | Statements) -> Any:
         """`work(conn)` (or a statement) in a transaction, committed before this returns."""
+        if type(work) is Run or type(work) is Together:
+            return await self.submit(work)
         if self._closed:
             raise RuntimeError("the database writer is closed")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        if type(work) is Run or type(work) is Together:
-            if not self._turn:
-                loop.call_soon(self._commit_turn, loop)
-            self._turn.append((work, future))
-        else:
-            self._hand_over([(work, future)], loop)
+        self._hand_over([(work, future)], loop)
         return await future
+
+    def submit(
+        self, work: Statements | Deferred, future: asyncio.Future[Any] | None = None
+    ) -> asyncio.Future[Any]:
+        """Statements into this turn's transaction, without waiting: `future` (a new one if
+        None) is answered once it has committed, by the same wake-up as the rest of the batch."""
+        if self._closed:
+            raise RuntimeError("the database writer is closed")
+        loop = asyncio.get_running_loop()
+        if future is None:
+            future = loop.create_future()
+        if not self._turn:
+            loop.call_soon(self._commit_turn, loop)
+        self._turn.append((work, future))
+        return future
 
     def _hand_over(
         self, items: list[tuple[Any, asyncio.Future[Any]]], loop: asyncio.AbstractEventLoop
@@ -144,7 +171,8 @@ class GroupWriter:
     def _commit_turn(self, loop: asyncio.AbstractEventLoop) -> None:
         """At the end of a turn of the loop: this turn's statements, in one transaction."""
         while self._turn:
-            batch, self._turn = self._turn[:MAX_BATCH], self._turn[MAX_BATCH:]
+            batch = [(built(work), future) for work, future in self._turn[:MAX_BATCH]]
+            self._turn = self._turn[MAX_BATCH:]
             raw = self._loop_driver()
             try:
                 raw.execute("BEGIN IMMEDIATE")

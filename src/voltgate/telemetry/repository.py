@@ -14,7 +14,8 @@ the loop's own thread); a series, which may span a year of rollups, with `db.rea
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -23,6 +24,7 @@ import sqlalchemy as sa
 from voltgate.db.engine import Database
 from voltgate.db.schema import ROLLUP_PARTS, telemetry, telemetry_rollups
 from voltgate.db.statements import Statement
+from voltgate.db.writer import Deferred, Run, Together
 from voltgate.telemetry.rollups import FIELDS, rollup
 from voltgate.telemetry.store import Bucket, Event, Reading
 
@@ -158,6 +160,15 @@ class SqlTelemetryStore:
         rows = list(readings)
         await self._db.run_together((_INSERT_READING, rows), (_UPSERT, rollup(rows)))
 
+    def append_gathered(
+        self, take: Callable[[], Sequence[Reading]], committed: asyncio.Future[Any]
+    ) -> None:
+        def build() -> Together:
+            rows = list(take())
+            return Together((_many(_INSERT_READING, rows), _many(_UPSERT, rollup(rows))))
+
+        self._db.submit(Deferred(build), committed)
+
     async def add_rollups(self, readings: Sequence[Reading]) -> None:
         await self._db.run_together((_UPSERT, rollup(readings)))
 
@@ -215,3 +226,8 @@ class SqlTelemetryStore:
 
     async def events(self, device_id: str, limit: int) -> list[Event]:
         return [Event(*row) for row in await self._db.reader.all(_EVENTS, device_id, limit)]
+
+
+def _many(statement: Statement, rows: list[Any]) -> Run:
+    """One statement run for each of `rows`, as a write of a batch."""
+    return Run(statement, rows, returning=False, many=True)

@@ -31,6 +31,8 @@ import contextlib
 import math
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
 
 import orjson
 import structlog
@@ -46,7 +48,6 @@ from voltgate.telemetry import rollups, schemas
 from voltgate.telemetry.latest import LatestReadings
 from voltgate.telemetry.store import Bucket, Event, Reading, TelemetryStore
 
-WRITERS = 2  # batches being committed at once
 log = structlog.get_logger("voltgate.telemetry")
 
 TOUCH_EVERY = 10.0
@@ -59,6 +60,25 @@ ReadingsListener = Callable[[Sequence[Reading]], None]
 HISTORY_CHUNK = 20_000  # readings of a seeded history written per transaction
 BATCH_BOUNDS = (1, 5, 10, 50, 100, 500, 1_000, 5_000, 10_000, 50_000)
 COMMIT_BOUNDS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class _Commit(asyncio.Future[Any]):
+    """A batch's commit, which every request of the batch awaits: one whose task is
+    cancelled (its client gone) does not cancel it for the others, nor the batch."""
+
+    def cancel(self, msg: Any | None = None) -> bool:
+        return False
+
+
+class _Batch:
+    """Readings gathered for one transaction, and its commit."""
+
+    __slots__ = ("committed", "readings", "started")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.committed = _Commit(loop=loop)
+        self.readings: list[Reading] = []
+        self.started = 0.0
 
 
 class Telemetry:
@@ -87,14 +107,16 @@ class Telemetry:
         self._sweep_every = sweep_every
         # device -> (its connectors, connector -> max kW): rebuilt when they change
         self._ports: dict[str, tuple[tuple[Connector, ...], dict[int, float]]] = {}
-        self._pending: list[Reading] = []  # the batch being gathered
-        self._committed: asyncio.Future[None] | None = None  # answered when it is stored
+        self._batch: _Batch | None = None  # the batch being gathered
+        self._pending = 0  # its readings
+        self._in_flight: set[asyncio.Future[Any]] = set()  # batches handed to the database
+        self._telling: set[asyncio.Task[None]] = set()  # stored batches being told to others
+        self._touching: asyncio.Task[None] | None = None  # writing the heartbeats due
         self._latest = latest
         self.versions = latest.versions  # per device: what kept telemetry answers hold to
         self._heard: dict[str, float] = {}  # device -> when it last called
         self._written: dict[str, float] = {}  # device -> when its last touch was queued
         self._due: dict[str, None] = {}  # devices whose last_seen_at is to be moved
-        self._writers: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
         self.accepted = self.commit_failures = 0  # readings committed; batches that failed
         self.batch_sizes = Histogram(BATCH_BOUNDS)  # readings per commit
@@ -127,44 +149,89 @@ class Telemetry:
         device, ports = await self.ports(device_id)
         told: list[Connector] | None = [] if device.learns_connectors else None
         found = schemas.readings(payload, device_id, ports, now, told)
-        if len(self._pending) + len(found) > self._max_pending:
+        if self._pending + len(found) > self._max_pending:
             raise RateLimited("telemetry storage is behind; retry in a second", retry_after=1)
         if told:
             await self._devices.learn(device, told)  # committed before its readings are
-        self.heard_from(device_id, now)
-        if not found:
-            return 0
-        await asyncio.shield(self._join(found))  # a caller gone does not take the batch along
+        touched = self._heard_from(device_id, now)
+        if found:
+            try:
+                await self._join(found)
+            except Exception:  # the batch's commit failed (logged once, by `_stored`)
+                raise NotStored("the readings could not be stored; send them again") from None
+        if touched is not None:  # its heartbeat was due: stored before the answer too
+            await asyncio.shield(touched)
         return len(found)
 
-    def _join(self, readings: list[Reading]) -> asyncio.Future[None]:
-        """Add readings to the batch being gathered; its commit, which a writing task runs
-        as soon as the batch before it has committed."""
-        self._pending += readings
-        if self._committed is None:
-            self._committed = asyncio.get_running_loop().create_future()
-        if len(self._writers) < WRITERS:
-            self._start_writer()
-        return self._committed
+    def _join(self, readings: list[Reading]) -> _Commit:
+        """Add readings to the batch being gathered: its commit. A new batch is handed to the
+        database's group writer at once, built as its transaction runs (`_take`), so the
+        readings that come until then go in with it and no task or turn of the loop stands
+        between the commit and its requests."""
+        batch = self._batch
+        if batch is None:
+            batch = _Batch(asyncio.get_running_loop())
+            self._store.append_gathered(partial(self._take, batch), batch.committed)
+            self._batch = batch
+            self._in_flight.add(batch.committed)
+            # Before any request's wake-up: the callbacks run in the order they were added.
+            batch.committed.add_done_callback(partial(self._stored, batch))
+        batch.readings += readings
+        self._pending += len(readings)
+        return batch.committed
 
-    def _start_writer(self) -> None:
-        task = asyncio.create_task(self._write(), name="voltgate-telemetry")
-        self._writers.add(task)
+    def _take(self, batch: _Batch) -> list[Reading]:
+        """The batch's readings, as its transaction starts; later ones go to the next batch."""
+        if self._batch is batch:
+            self._batch = None
+            self._pending = 0
+        batch.started = time.perf_counter()
+        return batch.readings
+
+    def _stored(self, batch: _Batch, committed: asyncio.Future[object]) -> None:
+        """Once the batch's transaction has ended: counted, and on success the latest readings
+        and the listeners told, the other instances told (in a task of its own)."""
+        self._in_flight.discard(committed)
+        readings = batch.readings
+        failed = committed.exception()
+        if failed is not None:
+            self.commit_failures += 1
+            log.error("telemetry_write_failed", readings=len(readings), exc_info=failed)
+            return
+        self.commit_seconds.observe(time.perf_counter() - batch.started)
+        self.batch_sizes.observe(len(readings))
+        self.accepted += len(readings)
+        self._latest.ingested(readings)
+        try:
+            for listener in self._listeners:
+                listener(readings)
+        except Exception:
+            log.exception("telemetry_listener_failed", readings=len(readings))
+        devices = list(dict.fromkeys(r.device_id for r in readings))
+        told = asyncio.get_running_loop().create_task(self._latest.stored(devices))
+        self._telling.add(told)
+        told.add_done_callback(self._telling.discard)
 
     @property
     def pending(self) -> int:
         """Readings gathered for the next commit."""
-        return len(self._pending)
+        return self._pending
 
     def heard_from(self, device_id: str, at: float) -> None:
-        """The device called at `at`: it counts as a heartbeat (written by the writing task)."""
+        """The device called at `at`: it counts as a heartbeat (written by a task of its own)."""
+        self._heard_from(device_id, at)
+
+    def _heard_from(self, device_id: str, at: float) -> asyncio.Task[None] | None:
+        """`heard_from`; the task writing the heartbeats when this one became due."""
         self._heard[device_id] = at
         self.versions.changed(device_id)  # `latest` shows the time heard from
-        if at - self._written.get(device_id, -math.inf) >= self._touch_every:
-            self._written[device_id] = at
-            self._due[device_id] = None
-            if not self._writers:
-                self._start_writer()
+        if at - self._written.get(device_id, -math.inf) < self._touch_every:
+            return None
+        self._written[device_id] = at
+        self._due[device_id] = None
+        if self._touching is None:
+            self._touching = asyncio.get_running_loop().create_task(self._touch_due())
+        return self._touching
 
     def version(self, operator_id: str, device_id: str) -> tuple[int, int]:
         """What a kept answer over a charger's telemetry holds to: the charger's readings and
@@ -279,50 +346,22 @@ class Telemetry:
 
     async def flush(self) -> None:
         """Wait until everything accepted so far is written (and the heartbeats due)."""
-        while self._writers:
-            await asyncio.wait(set(self._writers))
+        while True:
+            waiting: set[asyncio.Future[Any]] = {*self._in_flight, *self._telling}
+            if self._touching is not None:
+                waiting.add(self._touching)
+            if not waiting:
+                return
+            await asyncio.wait(waiting)
 
-    async def _write(self) -> None:
-        """Batches, one after another, until none is gathered; then the heartbeats due."""
+    async def _touch_due(self) -> None:
+        """The heartbeats due, all at once (one group commit), until none is due."""
         try:
-            while self._pending:
-                batch, self._pending = self._pending, []
-                committed, self._committed = self._committed, None
-                assert committed is not None
-                started = time.perf_counter()
-                try:
-                    # The heartbeats due go with it: a 202 shows the charger online at once.
-                    await asyncio.gather(self._store.append(batch), self._touch())
-                except Exception:
-                    self.commit_failures += 1
-                    log.exception("telemetry_write_failed", readings=len(batch))
-                    committed.set_exception(
-                        NotStored("the readings could not be stored; send them again")
-                    )
-                    committed.exception()  # retrieved here: its callers may have gone
-                    continue
-                self.commit_seconds.observe(time.perf_counter() - started)
-                self.batch_sizes.observe(len(batch))
-                self.accepted += len(batch)
-                committed.set_result(None)
-                self._latest.ingested(batch)
-                for listener in self._listeners:
-                    listener(batch)
-                await self._latest.stored(list(dict.fromkeys(r.device_id for r in batch)))
-            await self._touch()
+            while self._due:
+                due, self._due = self._due, {}
+                await asyncio.gather(*(self._touch_one(device_id) for device_id in due))
         finally:
-            # Gone from the set in the same step as the batch is seen empty: readings gathered
-            # after this start a writer of their own.
-            task = asyncio.current_task()
-            assert task is not None
-            self._writers.discard(task)
-            if self._pending and len(self._writers) < WRITERS:  # gathered while finishing
-                self._start_writer()
-
-    async def _touch(self) -> None:
-        """The heartbeats due, all at once: one group commit, not one after another."""
-        due, self._due = self._due, {}
-        await asyncio.gather(*(self._touch_one(device_id) for device_id in due))
+            self._touching = None
 
     async def _touch_one(self, device_id: str) -> None:
         try:

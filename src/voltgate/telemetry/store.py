@@ -3,9 +3,10 @@ it for SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple, Protocol, get_args
+from typing import Any, Literal, NamedTuple, Protocol, get_args
 
 # What a connector can be doing. `discharging` is V2G: power flows from the vehicle (negative).
 # A connector's state, as chargers report it in telemetry and heartbeats.
@@ -64,6 +65,13 @@ class TelemetryStore(Protocol):
     async def append(self, readings: Sequence[Reading]) -> None:
         """Insert a batch of readings and merge it into the 1-minute rollups, in one
         transaction."""
+
+    def append_gathered(
+        self, take: Callable[[], Sequence[Reading]], committed: asyncio.Future[Any]
+    ) -> None:
+        """`append` without waiting, of the readings `take()` returns when the batch runs (so
+        readings gathered until then go in): `committed` is answered once they are stored,
+        or with the error that kept them out."""
 
     async def add_rollups(self, readings: Sequence[Reading]) -> None:
         """Merge readings into the 1-minute rollups without keeping them raw (a seeded history
