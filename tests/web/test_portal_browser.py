@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from tests.fixtures.live import LiveServer, free_port, live_server
+from tests.web.phone import PHONE, fits
 from tests.web.support import query
 from voltgate.cli.common import started_runtime
 from voltgate.config import Settings
@@ -32,7 +33,6 @@ DRIVER = "driver@example.com"
 PASSWORD = "correct horse battery staple"
 SCOPES = ("openid", "offline_access", "vehicle_device_data")
 VERIFIER = "chromium-portal-" + "v" * 40
-PHONE = {"width": 390, "height": 844}
 
 
 @dataclass(frozen=True)
@@ -160,35 +160,6 @@ def _problem(problems: list[str], message: Any) -> None:
     problems.append(f"{message.text} ({message.location})")
 
 
-# The words of the page's text (not its code, where a long token may wrap anywhere) that a
-# line break cuts in two: their letters lie on more than one line.
-_BROKEN_WORDS = """() => {
-  const broken = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    if (node.parentElement.closest("code, pre, textarea, svg")) continue;
-    for (const word of node.data.matchAll(/[A-Za-z']{2,}/g)) {
-      const range = document.createRange();
-      range.setStart(node, word.index);
-      range.setEnd(node, word.index + word[0].length);
-      const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
-      if (lines.size > 1) broken.push(word[0]);
-    }
-  }
-  return broken;
-}"""
-
-
-def _fits(page: Any, url: str | None = None) -> None:
-    """The page (at `url`, or the one open) at 390 px: no horizontal scroll, no word cut."""
-    if url is not None:
-        page.goto(url)
-    url = page.url
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{url}: {width} px wide at a 390 px viewport"
-    assert page.evaluate(_BROKEN_WORDS) == [], f"{url}: words broken across lines"
-
-
 def test_an_app_registered_in_chromium_works_and_its_usage_is_charted(
     portal: Portal, chromium: Any, tmp_path: Path
 ) -> None:
@@ -246,12 +217,12 @@ def test_a_production_app_works_once_approved_and_the_pages_fit_a_phone(
     context = chromium.new_context(viewport=PHONE)
     try:
         page = context.new_page()
-        _fits(page, f"{base}/")
-        _fits(page, f"{base}/developer")  # the sign-in page
+        fits(page, f"{base}/")
+        fits(page, f"{base}/developer")  # the sign-in page
         _sign_in(page, DEVELOPER)
         page.get_by_role("heading", name="Developer portal").wait_for()
         client_id, secret = _register(page, portal, "Charge Planner", "production")
-        _fits(page)  # the credentials page
+        fits(page)  # the credentials page
         assert page.get_by_role("status").inner_text().startswith("This production app")
 
         def token_status() -> httpx.Response:
@@ -273,12 +244,12 @@ def test_a_production_app_works_once_approved_and_the_pages_fit_a_phone(
         _eventually(lambda: token_status().json()["error"] == "invalid_grant", "the approval heard")
 
         for path in ("/developer", "/developer/apps/new", f"/developer/apps/{client_id}"):
-            _fits(page, base + path)
-        _fits(page, f"{base}/developer/apps/{client_id}?range=day")
+            fits(page, base + path)
+        fits(page, f"{base}/developer/apps/{client_id}?range=day")
         page.get_by_label("The current secret stops working").select_option("3600")
         page.get_by_role("button", name="Rotate the secret").click()
         page.get_by_role("heading", name="New client secret").wait_for()
-        _fits(page)
+        fits(page)
 
         code = _connect(chromium, portal, client_id)
         _use_the_app(portal, client_id, page.locator("#secret").inner_text(), code)
@@ -287,7 +258,7 @@ def test_a_production_app_works_once_approved_and_the_pages_fit_a_phone(
         _sign_in(page, DRIVER)
         page.get_by_role("heading", name="Connected apps").wait_for()
         assert page.get_by_role("button", name="Disconnect Charge Planner").is_visible()
-        _fits(page)
+        fits(page)
     finally:
         context.close()
 
@@ -317,7 +288,7 @@ def test_a_reload_repeats_no_form_and_shows_a_secret_no_more(portal: Portal, chr
         page.get_by_role("heading", name="Secret already shown").wait_for()
         assert page.locator("#secret").count() == 0 and old not in page.content()
         assert page.locator("#shown-once").is_visible()
-        _fits(page)
+        fits(page)
         page.goto(f"{base}/developer/apps")  # the registration form's URL: the portal's home
         assert page.url == f"{base}/developer"
         assert page.get_by_role("link", name="Charge Planner").count() == 1  # registered once
@@ -341,8 +312,8 @@ def test_a_reload_repeats_no_form_and_shows_a_secret_no_more(portal: Portal, chr
         page.get_by_role("button", name="Add webhook").click()
         page.get_by_role("heading", name="Webhook signing secret").wait_for()
         assert page.locator("#webhook-url").inner_text() == hook
-        _fits(page)
-        _fits(page, f"{base}/developer/apps/vgc_none")  # the portal's 404 page
+        fits(page)
+        fits(page, f"{base}/developer/apps/vgc_none")  # the portal's 404 page
         assert page.get_by_role("link", name="Back to the developer portal").is_visible()
 
         # The driver allows the app with the sandbox's own callback page as its redirect URI.
@@ -360,7 +331,7 @@ def test_a_reload_repeats_no_form_and_shows_a_secret_no_more(portal: Portal, chr
         _sign_in(page, DRIVER)
         page.get_by_role("button", name="Allow").click()
         page.wait_for_url(f"{callback}**")
-        _fits(page)
+        fits(page)
         assert f'curl -s -u "{client_id}:$CLIENT_SECRET"' in page.locator("pre").inner_text()
         code = query(page.url)["code"]
     finally:

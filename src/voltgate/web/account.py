@@ -1,5 +1,6 @@
 """Sign-in, sign-out and the user's connected apps (consents they can revoke), with the apps'
-keys each of their vehicles holds (`web.keys` lists them)."""
+keys each of their vehicles holds (`web.keys` lists them). A GET of /logout asks before signing
+out; a GET of the revoke form's URL is the account page (`web.methods`)."""
 
 from __future__ import annotations
 
@@ -76,6 +77,19 @@ class Account:
         page.start_session(response, cookie)
         return response
 
+    async def logout_page(self, request: Request) -> Response:
+        """GET of /logout (a reload, a link): a page that asks, never a sign-out (a link from
+        another site must not sign the browser out); the sign-in page when signed out already."""
+        site = self._site
+        page = site.page(request)
+        session = await site.session(page)
+        if session is None:
+            return page.redirect(LOGIN_PATH)
+        user = await site.users.get(session.user_id)
+        return page.render(
+            "signout.html", csrf=page.csrf(), user_email=user.email, back=ACCOUNT_HOME
+        )
+
     async def logout(self, request: Request) -> Response:
         page = self._site.page(request)
         form = await read_form(request)
@@ -109,6 +123,10 @@ class Account:
             apps=apps,
             vehicles=await self._vehicle_keys(session.user_id),
         )
+
+    async def to_apps(self, request: Request) -> Response:
+        """GET of a form's URL on the account page (a reload, a bookmark): that page."""
+        return self._site.page(request).redirect(ACCOUNT_HOME)
 
     async def revoke(self, request: Request) -> Response:
         site = self._site

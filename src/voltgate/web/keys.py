@@ -93,6 +93,10 @@ class KeyPages:
             return await self._render(page, session.user_id, app, exc.description, 400)
         return page.redirect(ACCOUNT_HOME)
 
+    async def to_keys(self, request: Request) -> Response:
+        """GET of the Remove form's URL (a reload, a bookmark): the account page's keys."""
+        return self._site.page(request).redirect(f"{ACCOUNT_HOME}#keys")
+
     async def remove(self, request: Request) -> Response:
         page = self._site.page(request)
         form = await read_form(request)

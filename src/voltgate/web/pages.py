@@ -1,6 +1,8 @@
 """The browser side of delegated access as plain Starlette routes: the authorization endpoint at
 every dialect's path, sign-in, consent, the user's connected apps and their vehicles' keys, the
-key-pairing page, their stylesheet, and the users' pictures.
+key-pairing page, their stylesheet, and the users' pictures. Each page URL answers every method
+with a page (`web.methods`): a form's URL opened by GET leads to its page, a wrong method is an
+HTML 405 with Allow.
 
 `Pages` is built once at start-up from the identity services, the crypto and the clock; its
 routes are bound methods, nothing is looked up per request.
@@ -8,7 +10,7 @@ routes are bound methods, nothing is looked up per request.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from importlib.resources import files
 
 from starlette.requests import Request
@@ -31,30 +33,28 @@ from voltgate.web.authorize import DECISION_PATH, Authorize
 from voltgate.web.avatar import AVATAR_PATH, avatar
 from voltgate.web.favicon import FAVICON_PATH, favicon
 from voltgate.web.keys import PAIR_PATH, REMOVE_PATH, KeyPages
+from voltgate.web.methods import Back, page_route
 from voltgate.web.page import ACCOUNT_HOME, Site
 from voltgate.web.portal import PortalPages
 from voltgate.web.session import BrowserState
 from voltgate.webhooks.service import Webhooks
 
-Endpoint = Callable[[Request], Awaitable[Response]]
 AUTHORIZE_PATH = "/oauth/authorize"
 STYLESHEET_PATH = "/assets/voltgate.css"
 _CSS = (files("voltgate.web") / "static" / "voltgate.css").read_bytes()
 _CSS_HEADERS = {"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"}
-_GET_POST = ["GET", "POST"]
+# Where each area's error pages lead back to (none from the authorization flow: back to the app).
+_AUTHORIZATION = Back("Authorization")
+_SIGN_IN = Back("Sign in", LOGIN_PATH, "Go to the sign-in page")
+_ACCOUNT = Back("Your account", ACCOUNT_HOME, "Back to your connected apps")
+_RESTART = (
+    "this consent page can't be reloaded or opened from a link; go back to the app and "
+    "start again from there"
+)
 
 
 async def stylesheet(_request: Request) -> Response:
     return Response(_CSS, media_type="text/css", headers=_CSS_HEADERS)
-
-
-def _by_method(get: Endpoint, post: Endpoint) -> Endpoint:
-    """One path, a page to GET and a form to POST (so a 405 names both in Allow)."""
-
-    async def endpoint(request: Request) -> Response:
-        return await (post if request.method == "POST" else get)(request)
-
-    return endpoint
 
 
 class Pages:
@@ -82,7 +82,9 @@ class Pages:
         profiles = {AUTHORIZE_PATH: CORE, **(authorize_paths or {})}
         self.authorize_paths = tuple(profiles)
         browser = BrowserState(crypto, clock)
-        site = Site(browser, users, clients, environment, frozenset(self.authorize_paths))
+        self._site = site = Site(
+            browser, users, clients, environment, frozenset(self.authorize_paths)
+        )
         self.authorization = Authorize(site, consents, delegation, clock, issuer, profiles)
         self.keys = KeyPages(site, partners, keys, consents)
         self.account = Account(site, consents, self.keys.vehicle_keys)
@@ -93,16 +95,23 @@ class Pages:
         )
 
     def routes(self) -> list[BaseRoute]:
-        authorization, account, keys = self.authorization, self.account, self.keys
+        authorization, account, keys, site = self.authorization, self.account, self.keys, self._site
         return [
-            *(Route(p, authorization.authorize, methods=["GET"]) for p in self.authorize_paths),
-            Route(DECISION_PATH, authorization.decision, methods=["POST"]),
-            Route(LOGIN_PATH, _by_method(account.login_page, account.login), methods=_GET_POST),
-            Route("/logout", account.logout, methods=["POST"]),
-            Route(ACCOUNT_HOME, account.apps, methods=["GET"]),
-            Route(f"{ACCOUNT_HOME}/revoke", account.revoke, methods=["POST"]),
-            Route(PAIR_PATH, _by_method(keys.pair_page, keys.pair), methods=_GET_POST),
-            Route(REMOVE_PATH, keys.remove, methods=["POST"]),
+            *(
+                page_route(p, site, _AUTHORIZATION, get=authorization.authorize)
+                for p in self.authorize_paths
+            ),
+            page_route(
+                DECISION_PATH, site, _AUTHORIZATION, post=authorization.decision, opened=_RESTART
+            ),
+            page_route(LOGIN_PATH, site, _SIGN_IN, get=account.login_page, post=account.login),
+            page_route("/logout", site, _ACCOUNT, get=account.logout_page, post=account.logout),
+            page_route(ACCOUNT_HOME, site, _ACCOUNT, get=account.apps),
+            page_route(
+                f"{ACCOUNT_HOME}/revoke", site, _ACCOUNT, get=account.to_apps, post=account.revoke
+            ),
+            page_route(PAIR_PATH, site, _ACCOUNT, get=keys.pair_page, post=keys.pair),
+            page_route(REMOVE_PATH, site, _ACCOUNT, get=keys.to_keys, post=keys.remove),
             Route(STYLESHEET_PATH, stylesheet, methods=["GET"]),
             Route(FAVICON_PATH, favicon, methods=["GET"]),
             Route(AVATAR_PATH, avatar, methods=["GET"]),

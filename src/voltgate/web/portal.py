@@ -13,12 +13,11 @@ A page URL answers HTML, never an API error: a GET of a form's URL is sent to it
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from voltgate.clock import Clock
 from voltgate.errors import Conflict, NotFound, ValidationFailed
@@ -28,6 +27,7 @@ from voltgate.identity.partners import Partners
 from voltgate.portal.reveals import Reveal, Reveals
 from voltgate.portal.service import DeveloperApps, OwnedApp, UsageRecorder
 from voltgate.web.account import LOGIN_PATH
+from voltgate.web.methods import Back, error_page, page_route
 from voltgate.web.page import PORTAL_HOME, Page, Site, read_form, stamp
 from voltgate.web.portal_view import (
     KINDS,
@@ -46,7 +46,6 @@ NEW_PATH = f"{APPS_PATH}/new"
 SHOWN_PAGE = "secret"  # /developer/apps/{client_id}/secret?reveal=…: a new secret, once
 _EXPIRED = "the form has expired; go back, reload the page and send it again"
 _NO_APP = "you have no app with this client id"
-_ANY = ["GET", "POST", "PUT", "PATCH", "DELETE"]  # HEAD comes with GET
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 # Each form's URL (/developer/apps/{client_id}/{action}) and where on the app's page it is.
 _SECTIONS = {
@@ -56,7 +55,7 @@ _SECTIONS = {
     "webhooks": "webhooks",
     "webhooks-delete": "webhooks",
 }
-Endpoint = Callable[[Request], Awaitable[Response]]
+_PORTAL = Back("Developer portal", PORTAL_HOME, "Back to the developer portal")
 
 
 class PortalPages:
@@ -79,31 +78,20 @@ class PortalPages:
         self._webhooks = webhooks
 
     def routes(self) -> list[BaseRoute]:
-        # Every method is routed here, so a wrong one gets a page too (405), not JSON.
+        site = self._site
         return [
-            Route(PORTAL_HOME, self._methods(self.home), methods=_ANY),
-            Route(NEW_PATH, self._methods(self.new_page), methods=_ANY),
-            Route(APPS_PATH, self._methods(self.to_home, self.register), methods=_ANY),
-            Route(APPS_PATH + "/{client_id}", self._methods(self.app_page), methods=_ANY),
-            Route(
+            page_route(PORTAL_HOME, site, _PORTAL, get=self.home),
+            page_route(NEW_PATH, site, _PORTAL, get=self.new_page),
+            page_route(APPS_PATH, site, _PORTAL, get=self.to_home, post=self.register),
+            page_route(APPS_PATH + "/{client_id}", site, _PORTAL, get=self.app_page),
+            page_route(
                 APPS_PATH + "/{client_id}/{action}",
-                self._methods(self.form_page, self.action),
-                methods=_ANY,
+                site,
+                _PORTAL,
+                get=self.form_page,
+                post=self.action,
             ),
         ]
-
-    def _methods(self, get: Endpoint, post: Endpoint | None = None) -> Endpoint:
-        allow = "GET, HEAD" + (", POST" if post else "")
-
-        async def endpoint(request: Request) -> Response:
-            if request.method in ("GET", "HEAD"):
-                return await get(request)
-            if request.method == "POST" and post is not None:
-                return await post(request)
-            page = self._site.page(request)
-            return _error(page, f"this page takes {allow} only", 405, {"Allow": allow})
-
-        return endpoint
 
     async def to_home(self, request: Request) -> Response:
         """GET of the registration form's URL (a reload, a bookmark): the portal's home."""
@@ -366,8 +354,6 @@ class PortalPages:
         return page.redirect(f"{APPS_PATH}/{owned.client.id}")
 
 
-def _error(
-    page: Page, description: str, status: int, headers: dict[str, str] | None = None
-) -> Response:
+def _error(page: Page, description: str, status: int) -> Response:
     """A refusal as a portal page, with the way back to the portal."""
-    return page.render("portal_error.html", status, headers=headers, description=description)
+    return error_page(page, _PORTAL, description, status)
