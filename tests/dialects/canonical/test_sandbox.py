@@ -66,7 +66,9 @@ async def test_the_owner_unplugs_drives_plugs_in_and_drains_the_car(app: App) ->
     drained = await _ok(me, vin, "battery", {"level": 12.5})
     assert drained["battery_level"] == 12.5
     shown = await me.get(_path(vin), scopes=DEVICE_DATA)
-    assert shown.json()["battery_level"] == 12.5 and shown.json()["charging_state"] == "Disconnected"
+    assert (
+        shown.json()["battery_level"] == 12.5 and shown.json()["charging_state"] == "Disconnected"
+    )
 
 
 async def test_bad_input_is_a_clear_400(app: App) -> None:
