@@ -100,7 +100,8 @@ class Signing:
             json={"vins": vins, "token": token},
         )
         log.info("fleet_telemetry_config_jws: %s %s", answer.status_code, answer.text[:300])
-        answer.raise_for_status()
+        if answer.status_code != 200:  # logged; the other vehicles' stream goes on
+            return
         skipped = answer.json()["response"]["skipped_vehicles"].get("missing_key") or []
         for vin in vins:
             if vin in skipped:
