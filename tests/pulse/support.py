@@ -1,24 +1,17 @@
-"""Driving a sandbox vehicle for pulse's live test: its stored state changed as the car would
-(plug in, unplug, move, lose charge), which the sandbox's simulated car then streams. Each
-change runs on a worker thread with its own event loop (Playwright's sync API holds this one)."""
+"""Driving a sandbox vehicle for pulse's live tests through the sandbox's vehicle controls
+(`/sandbox/vehicles/{vin}`: plug in, unplug, drive, set the battery) with an admin token, as a
+developer would; the sandbox's simulated car then streams each change."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
-from pathlib import Path
+import json
+import subprocess
+import sys
 from typing import Any
 
-from voltgate.config import Settings
-from voltgate.db.engine import Database
-from voltgate.vehicles.physics import Policy, present
-from voltgate.vehicles.repository import SqlVehicleStore
-from voltgate.vehicles.store import SessionEnd, SessionStart, Transition, Vehicle
+import httpx
 
-_POLICY = Policy(sleep_after=900, wake_seconds=10)
 # Counts a screenshot's pixels of the first series' colour (#2563eb), decoded by Chromium.
 _BLUE_PIXELS = """async (b64) => {
   const img = new Image(); img.src = 'data:image/png;base64,' + b64; await img.decode();
@@ -42,66 +35,51 @@ def blue_pixels(chromium: Any, png: bytes) -> int:
         page.close()
 
 
-async def _read(data_dir: Path, vin: str) -> Vehicle:
-    db = Database(Settings(data_dir=data_dir))
-    try:
-        vehicle = await SqlVehicleStore(db).by_vin(vin)
-        assert vehicle is not None
-        return vehicle
-    finally:
-        await db.dispose()
-
-
-async def _change(data_dir: Path, vin: str, changes: dict[str, Any]) -> Vehicle:
-    db = Database(Settings(data_dir=data_dir))
-    store = SqlVehicleStore(db)
-    try:
-        for _ in range(50):  # a compare-and-set: the server may change it in between
-            before = await store.by_vin(vin)
-            assert before is not None
-            now = time.time()
-            seen = present(before, now, _POLICY)
-            values: dict[str, Any] = {
-                "battery_level": seen.level, "energy_added": seen.energy_added,
-                "charging_state": seen.charging_state if before.plugged_in else "Disconnected",
-                "charging": seen.charging, "state_at": now, "last_active_at": now,
-                "version": before.version + 1, **changes,
-            }  # fmt: skip
-            after = replace(before, **values)
-            ends: tuple[SessionEnd, ...] = ()
-            start = None
-            if before.session_id is not None and not after.charging:
-                end = SessionEnd(
-                    before.session_id, now, after.battery_level, seen.energy_added, "stopped"
-                )
-                ends, after = (end,), replace(after, session_id=None)
-            if after.charging and before.session_id is None:
-                start = SessionStart(now, after.battery_level, before.location_name)
-                after = replace(after, energy_added=0.0, session_start_level=after.battery_level)
-            done = await store.apply(Transition(before, after, ends, start))
-            if done is not None:
-                return done
-        raise AssertionError("the vehicle kept changing under the test")
-    finally:
-        await db.dispose()
+def admin_token(env: dict[str, str], base: str) -> str:
+    """A voltgate:admin client made with the sandbox's CLI (on its data), and its token."""
+    made = subprocess.run(
+        [sys.executable, "-m", "voltgate", "clients", "create", "--name", "test driver",
+         "--kind", "operator", "--scopes", "voltgate:admin", "--json"],
+        env=env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    created = json.loads(made.stdout)
+    answer = httpx.post(
+        f"{base}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(created["client_id"], created["client_secret"]),
+        timeout=10,
+    )
+    answer.raise_for_status()
+    return str(answer.json()["access_token"])
 
 
 class Driver:
-    def __init__(self, data_dir: Path, vin: str) -> None:
-        self.data_dir, self.vin = data_dir, vin
-        self._pool = ThreadPoolExecutor(1)
+    """One sandbox vehicle, driven over HTTP; each call answers the vehicle's state after it."""
 
-    def read(self) -> Vehicle:
-        return self._pool.submit(asyncio.run, _read(self.data_dir, self.vin)).result(30)
+    def __init__(self, base: str, token: str, vin: str) -> None:
+        self._url = f"{base}/sandbox/vehicles/{vin}"
+        self._headers = {"Authorization": f"Bearer {token}"}
 
-    def change(self, **changes: Any) -> Vehicle:
-        return self._pool.submit(asyncio.run, _change(self.data_dir, self.vin, changes)).result(30)
+    def _answer(self, response: httpx.Response) -> dict[str, Any]:
+        assert response.status_code == 200, response.text
+        state: dict[str, Any] = response.json()
+        return state
 
-    def unplug(self, **more: Any) -> Vehicle:
-        return self.change(plugged_in=False, charging=False, charging_state="Disconnected", **more)
+    def _do(self, action: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        url = f"{self._url}/{action}"
+        return self._answer(httpx.post(url, json=body, headers=self._headers, timeout=10))
 
-    def plug_in(self) -> Vehicle:
-        return self.change(plugged_in=True, charging=True, charging_state="Charging")
+    def read(self) -> dict[str, Any]:
+        return self._answer(httpx.get(self._url, headers=self._headers, timeout=10))
 
-    def close(self) -> None:
-        self._pool.shutdown()
+    def plug_in(self) -> dict[str, Any]:
+        return self._do("plug_in")
+
+    def unplug(self) -> dict[str, Any]:
+        return self._do("unplug")
+
+    def move(self, latitude: float, longitude: float) -> dict[str, Any]:
+        return self._do("location", {"latitude": latitude, "longitude": longitude})
+
+    def battery(self, level: float) -> dict[str, Any]:
+        return self._do("battery", {"level": level})

@@ -85,6 +85,17 @@ def pulse(
             "app (its redirect URI is the sandbox's callback page: paste the code it shows).",
         ),
     ] = None,
+    app_key: Annotated[
+        Path | None,
+        Opt(
+            "--app-key",
+            envvar="VOLTGATE_PULSE_APP_KEY",
+            help="The app's private key (PEM, `voltgate keys app generate`): signs the commands "
+            "and stream configs of vehicles that require the vehicle command protocol.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
     open_browser: Annotated[
         bool, Opt("--open/--no-open", help="Open the sign-in page in a browser.")
     ] = False,
@@ -118,8 +129,15 @@ def pulse(
     )  # fmt: skip
     config = Config(
         server.rstrip("/"), client_id, client_secret, data_dir, host, port,
-        telemetry_host, telemetry_port, rules, redirect,
+        telemetry_host, telemetry_port, rules, redirect, app_key,
     )  # fmt: skip
+    if app_key is not None:
+        from voltgate.sdk.vehicle_command import InvalidKey, load_private_key
+
+        try:
+            load_private_key(app_key.read_bytes())
+        except (InvalidKey, ValueError) as exc:
+            raise typer.BadParameter(str(exc), param_hint="--app-key") from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = Pulse(config)
     typer.echo(

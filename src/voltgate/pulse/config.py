@@ -97,6 +97,9 @@ class Config:
     telemetry_port: int = 4443
     rules: Rules = field(default_factory=Rules)
     redirect: str | None = None  # another page shows the code (the sandbox's /sandbox/callback)
+    # The app's command key (PEM, `voltgate keys app generate`): commands and stream configs of
+    # vehicles that require the vehicle command protocol are signed with it.
+    app_key: Path | None = None
 
     @property
     def base_url(self) -> str:

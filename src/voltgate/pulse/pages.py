@@ -3,6 +3,7 @@ charge and charging power, energy per day, alerts, the commands pulse sent)."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from datetime import timedelta
@@ -100,14 +101,36 @@ def _webhooks(state: str) -> str:
     return f'<p>Webhooks: <strong id="webhooks">{escape(state)}</strong></p>'
 
 
+_PAIRING_PAGE = re.compile(r"(https?://[^\s<]+/_ak/[^\s<]+?)(?= \(sign in)")
+
+
+def _signing(notes: Sequence[str]) -> str:
+    """Vehicles pulse cannot sign for (key not paired, or no --app-key), each with the page
+    where the owner pairs the key as a link."""
+    link = r'<a href="\1">\1</a>'
+    items = "".join(f"<li>{_PAIRING_PAGE.sub(link, escape(note))}</li>" for note in notes)
+    return (
+        f'<div class="off" id="signing" role="status"><strong>Signed commands:</strong>'
+        f"<ul>{items}</ul></div>"
+        if notes
+        else ""
+    )
+
+
 def _percent(value: float | None, digits: int) -> str:
     return "" if value is None else f"{value:.{digits}f} %"
 
 
 def dashboard(
-    store: PulseStore, engine: Engine, streaming: bool, now: float, webhooks: str = "on"
+    store: PulseStore,
+    engine: Engine,
+    streaming: bool,
+    now: float,
+    webhooks: str = "on",
+    signing: Sequence[str] = (),
 ) -> bytes:
-    """`webhooks`: "on", "off: <why>" (said on the page), or what pulse is doing about them."""
+    """`webhooks`: "on", "off: <why>" (said on the page), or what pulse is doing about them;
+    `signing`: what keeps pulse from signing for a vehicle (its key not paired, …)."""
     since = now - WINDOW
     plots = []
     for key, title, unit in (("soc", "State of charge", "%"), ("power_kw", "Charging power", "kW")):
@@ -144,7 +167,7 @@ def dashboard(
     live = "streaming" if streaming else "not connected"
     body = (
         f'<h1>voltgate pulse</h1><p>Live stream: <strong id="live">{live}</strong></p>'
-        f"{_webhooks(webhooks)}<section><h2>Vehicles</h2>{cars}</section>{''.join(plots)}"
+        f"{_webhooks(webhooks)}{_signing(signing)}<section><h2>Vehicles</h2>{cars}</section>{''.join(plots)}"
         f'<section id="alerts"><h2>Alerts</h2>{alerts}</section>'
         f'<section id="actions"><h2>Commands sent</h2>{actions}</section>'
     )

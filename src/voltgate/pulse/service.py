@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 from voltgate.pulse import http, pages, webhooks
 from voltgate.pulse.config import SCOPES, STREAM_FIELDS, Config
 from voltgate.pulse.rules import Engine
+from voltgate.pulse.signing import Signing
 from voltgate.pulse.store import Action, PulseStore
 from voltgate.sdk.vault import (
     AppCredentials,
@@ -30,10 +32,14 @@ from voltgate.sdk.vault import (
     TokenVault,
 )
 from voltgate.sdk.vault.vault import VaultError
+from voltgate.sdk.vehicle_command import load_private_key
 
 log = logging.getLogger("voltgate.pulse")
 OWNER = "owner"  # pulse serves one owner: its grant's user in the vault
 RETRY_MAX = 10.0
+# Sign-ins under way (`/login` visits not back yet): at most this many, each this long.
+PENDING_MAX = 32
+PENDING_SECONDS = 600.0
 
 
 def _created_at(text: object, fallback: float) -> float:
@@ -58,7 +64,10 @@ class Pulse:
             webhooks.app_profile(), self.vault, credentials, base_url=config.server
         )  # the app's own token, for its alert rules and webhook
         self.engine = Engine(config.rules, self.store, self.command)
-        self.pending: dict[str, SignIn] = {}  # sign-ins under way, by state
+        key = None if config.app_key is None else load_private_key(config.app_key.read_bytes())
+        self.signing = Signing(key, self.api, self.app, config.server)
+        self.pending: OrderedDict[str, tuple[float, SignIn]] = OrderedDict()  # by state, oldest 1st
+        self.monotonic = time.monotonic  # the pending sign-ins' clock (a test moves it)
         self.signed_in = asyncio.Event()
         self.streaming = False
         self.webhooks = "not registered yet"  # "on", or "off: <why>" after a final refusal
@@ -75,8 +84,16 @@ class Pulse:
 
     # The sign-in.
     def authorize_url(self) -> str:
+        """A new sign-in kept by its state: beyond PENDING_MAX the oldest is dropped, and one
+        older than PENDING_SECONDS expires (anyone can visit /login: memory stays bounded)."""
+        now = self.monotonic()
+        while self.pending and (
+            len(self.pending) >= PENDING_MAX
+            or now - next(iter(self.pending.values()))[0] > PENDING_SECONDS
+        ):
+            self.pending.popitem(last=False)
         sign_in = self.api.start_sign_in(self.config.redirect_uri, SCOPES)
-        self.pending[sign_in.state] = sign_in
+        self.pending[sign_in.state] = (now, sign_in)
         return sign_in.url
 
     async def callback(self, query: dict[str, str]) -> http.Response:
@@ -84,7 +101,10 @@ class Pulse:
         if not state and self.config.pasted and self.pending:
             state = next(reversed(self.pending))  # a pasted code without its state: the last
             query = {**query, "state": state}
-        sign_in = self.pending.pop(state, None)
+        held = self.pending.pop(state, None)
+        sign_in = None
+        if held is not None and self.monotonic() - held[0] <= PENDING_SECONDS:
+            sign_in = held[1]
         try:
             if sign_in is None:
                 reason = query.get("error_description") or query.get("error")
@@ -118,8 +138,9 @@ class Pulse:
                 page = pages.sign_in_page(self.config.server, pasted=self.config.pasted)
                 return http.Response(body=page)
             body = pages.dashboard(
-                self.store, self.engine, self.streaming, time.time(), self.webhooks
-            )
+                self.store, self.engine, self.streaming, time.time(), self.webhooks,
+                list(self.signing.unpaired.values()),
+            )  # fmt: skip
             return http.Response(body=body)
         return http.Response(404, b"not found", "text/plain")
 
@@ -132,43 +153,52 @@ class Pulse:
         return {
             "signed_in": self.signed_in.is_set(), "streaming": self.streaming,
             "frames": self.frames, "vins": self.vins, "vehicles": cars,
-            "webhooks": self.webhooks,
+            "webhooks": self.webhooks, "unpaired": sorted(self.signing.unpaired),
             "alerts": [a.kind for a in self.store.alerts()],
         }  # fmt: skip
 
-    # Commands, the only writes pulse makes.
+    # Commands, the only writes pulse makes: signed for a vehicle that requires the protocol
+    # (`signing.py`), plain REST for the rest.
     async def command(self, vin: str, name: str, body: dict[str, Any]) -> None:
-        path = f"/api/1/vehicles/{vin}/command/{name}"
         try:
-            answer = await self.api.request("POST", path, json=body)
-            shown = answer.json().get("response") if answer.status_code == 200 else None
-            outcome = (
-                f"{shown.get('result')} {shown.get('reason') or ''}".strip()
-                if isinstance(shown, dict)
-                else f"HTTP {answer.status_code}"
-            )
+            outcome = await self.signing.send(vin, name, body) or await self._plain(vin, name, body)
         except Exception as exc:  # a failed command is shown, never fatal
             outcome = f"failed: {type(exc).__name__}"
         log.info("command %s %s: %s", name, vin, outcome)
         self.store.action(Action(time.time(), vin, name, json.dumps(body), outcome))
 
+    async def _plain(self, vin: str, name: str, body: dict[str, Any]) -> str:
+        answer = await self.api.request("POST", f"/api/1/vehicles/{vin}/command/{name}", json=body)
+        shown = answer.json().get("response") if answer.status_code == 200 else None
+        if isinstance(shown, dict):
+            return f"{shown.get('result')} {shown.get('reason') or ''}".strip()
+        return f"HTTP {answer.status_code}"
+
     # The stream.
+    def _stream_config(self) -> dict[str, Any]:
+        return {"hostname": self.config.telemetry_host, "port": self.config.telemetry_port,
+                "fields": STREAM_FIELDS}  # fmt: skip
+
     async def _configure(self) -> None:
-        config = {"hostname": self.config.telemetry_host, "port": self.config.telemetry_port,
-                  "fields": STREAM_FIELDS}  # fmt: skip
-        answer = await self.api.request(
-            "POST", "/api/1/vehicles/fleet_telemetry_config",
-            json={"vins": self.vins, "config": config},
-        )  # fmt: skip
-        log.info("fleet_telemetry_config: %s %s", answer.status_code, answer.text[:300])
+        """Unsigned for the vehicles that take it, signed for those that require the protocol."""
+        config = self._stream_config()
+        if vins := self.signing.unsigned():
+            answer = await self.api.request(
+                "POST", "/api/1/vehicles/fleet_telemetry_config",
+                json={"vins": vins, "config": config},
+            )  # fmt: skip
+            log.info("fleet_telemetry_config: %s %s", answer.status_code, answer.text[:300])
+        await self.signing.configure(config)
 
     async def _stream_once(self) -> None:
         listed = (await self.api.request("GET", "/api/1/vehicles")).json()["response"]
         self.vins = [str(v["vin"]) for v in listed]
+        self.signing.learn(listed)
         url = self.config.server.replace("http", "ws", 1) + "/api/1/vehicles/stream"
         headers = {"Authorization": f"Bearer {await self.api.access_token()}"}
         async with connect(url, additional_headers=headers, open_timeout=10) as socket:
             self.streaming = True
+            watch = asyncio.create_task(self.signing.watch(self._stream_config()))
             try:
                 await self._configure()  # after the socket opens: no first values missed
                 async for message in socket:
@@ -179,6 +209,7 @@ class Pulse:
                     self.frames += 1
             finally:
                 self.streaming = False
+                watch.cancel()
 
     async def stream(self) -> None:
         delay = self.retry_first

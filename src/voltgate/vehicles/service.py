@@ -237,6 +237,23 @@ class Vehicles:
         after, completed = rebase(touched, now, self.policy)
         return Transition(current, after, ends + outcome.ends + completed, outcome.start), outcome
 
+    async def handle(
+        self,
+        user_id: str | None,
+        ref: str,
+        act: Callable[[Vehicle, float, Policy], Transition | None],
+    ) -> tuple[Vehicle, Present]:
+        """The sandbox's hand on a vehicle (`sandbox.controls`): `act` decided in the vehicle's
+        change queue, like a command but not refused asleep (a cable plugged in wakes the car).
+        `user_id` None: any vehicle (an admin's hand), else one of that user's."""
+        found = await self._find(user_id, ref)
+
+        def run(current: Vehicle, now: float) -> tuple[Transition | None, Outcome | None]:
+            return act(current, now, self.policy), None
+
+        vehicle, _ = await self._queue.change(found.id, run)
+        return vehicle, present(vehicle, self.clock.now(), self.policy)
+
     async def history(
         self, user_id: str, vin: str | None, page_no: int, page_size: int, newest_first: bool
     ) -> tuple[list[ChargingSession], int]:
@@ -287,13 +304,14 @@ class Vehicles:
 
         return (await self._change(vehicle, start))[0]
 
-    async def _find(self, user_id: str, ref: str) -> Vehicle:
+    async def _find(self, user_id: str | None, ref: str) -> Vehicle:
+        """One of the user's vehicles by id or VIN (`user_id` None: anyone's)."""
         vehicle = None
         if _ID.match(ref) and int(ref) < 2**63:
             vehicle = await self._store.get(int(ref))
         elif _VIN.match(ref.upper()):
             vehicle = await self._store.by_vin(ref.upper())
-        if vehicle is None or vehicle.user_id != user_id:
+        if vehicle is None or (user_id is not None and vehicle.user_id != user_id):
             raise NotFound(f"no vehicle {ref[:32]!r}")
         return vehicle
 

@@ -1,9 +1,10 @@
 """voltgate's own paths: the OAuth2/OIDC endpoints, `/v1/me`, health, metrics, the admin API,
-the canonical inventory, alerts and webhooks (plain JSON, cursors). The authorization endpoint
-and pages are `voltgate.web`'s."""
+the canonical inventory, alerts and webhooks (plain JSON, cursors), and in a sandbox its
+vehicle controls. The authorization endpoint and pages are `voltgate.web`'s."""
 
 from __future__ import annotations
 
+from voltgate.config import Environment
 from voltgate.dialects.canonical import (
     account,
     admin,
@@ -12,6 +13,7 @@ from voltgate.dialects.canonical import (
     inventory,
     metrics,
     oauth,
+    sandbox,
     webhooks,
 )
 from voltgate.http.kept import Kept
@@ -29,3 +31,5 @@ def mount(table: RouteTable, rt: Runtime, _kept: Kept) -> None:
     inventory.mount(table, rt.fleet.sites, rt.fleet.devices, rt.clock)
     alerts.mount(table, rt.alerting.alerts)
     webhooks.mount(table, rt.alerting.webhooks, rt.clock)
+    if rt.settings.environment is Environment.SANDBOX:  # a simulated world's own controls
+        sandbox.mount(table, rt.owner.vehicles)

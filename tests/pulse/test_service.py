@@ -1,0 +1,69 @@
+"""Pulse's own bookkeeping, no server: the sign-ins under way (`/login` visits) stay bounded —
+the oldest dropped beyond PENDING_MAX, each expired after PENDING_SECONDS — and what keeps it
+from signing for a vehicle is on the dashboard with the pairing page as a link."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from voltgate.pulse import http, pages
+from voltgate.pulse.config import Config
+from voltgate.pulse.service import PENDING_MAX, PENDING_SECONDS, Pulse
+from voltgate.sdk.vehicle_command import generate_private_key, private_key_pem
+
+
+def _pulse(tmp_path: Path, app_key: Path | None = None) -> Pulse:
+    return Pulse(Config("http://127.0.0.1:9", "vgc_app", "vgcs_secret", tmp_path, app_key=app_key))
+
+
+async def _login(pulse: Pulse) -> str:
+    """The state of a new sign-in (a visit to /login)."""
+    answer = await pulse.handle(http.Request("/login", {}))
+    assert answer.status == 302
+    return parse_qs(urlsplit(answer.headers["Location"]).query)["state"][0]
+
+
+async def _refused(pulse: Pulse, state: str) -> bool:
+    answer = await pulse.handle(http.Request("/callback", {"code": "c", "state": state}))
+    return answer.status == 400 and b"Not signed in: " in answer.body
+
+
+async def test_pending_sign_ins_are_bounded_the_oldest_dropped(tmp_path: Path) -> None:
+    pulse = _pulse(tmp_path)
+    states = [await _login(pulse) for _ in range(PENDING_MAX * 3)]
+    assert len(pulse.pending) == PENDING_MAX
+    assert list(pulse.pending) == states[-PENDING_MAX:]  # the newest kept
+    assert await _refused(pulse, states[0])  # dropped: an unknown sign-in
+
+
+async def test_a_pending_sign_in_expires(tmp_path: Path) -> None:
+    pulse = _pulse(tmp_path)
+    now = [1000.0]
+    pulse.monotonic = lambda: now[0]
+    old = await _login(pulse)
+    now[0] += PENDING_SECONDS + 1
+    assert await _refused(pulse, old)  # too old to finish
+    stale = await _login(pulse)
+    now[0] += PENDING_SECONDS + 1
+    await _login(pulse)  # a new visit sweeps what expired
+    assert stale not in pulse.pending and len(pulse.pending) == 1
+
+
+async def test_a_vehicle_whose_owner_has_not_paired_the_key_is_on_the_dashboard(
+    tmp_path: Path,
+) -> None:
+    key = tmp_path / "app.pem"
+    key.write_bytes(private_key_pem(generate_private_key()))
+    pulse = _pulse(tmp_path, app_key=key)
+    pulse.signing.learn([{"vin": "LRW3E7FA0RC000001", "display_name": "Sparrow",
+                          "command_signing": "required"}])  # fmt: skip
+    pulse.signing._domain = "keys.example.com"  # what the partner account says
+    await pulse.signing.not_paired("LRW3E7FA0RC000001")
+    assert pulse.status()["unpaired"] == ["LRW3E7FA0RC000001"]
+    page = pages.dashboard(
+        pulse.store, pulse.engine, False, time.time(), "on", list(pulse.signing.unpaired.values())
+    ).decode()
+    assert "Sparrow (LRW3E7FA0RC000001) does not know pulse&#x27;s key" in page
+    assert '<a href="http://127.0.0.1:9/_ak/keys.example.com">' in page
