@@ -43,6 +43,7 @@ _READ_HIGH = 65_536  # bytes buffered from a socket before it is paused
 _ASGI = {"version": "3.0", "spec_version": "2.3"}
 _REASONS = {s.value: s.phrase.encode() for s in http.HTTPStatus}
 _DISCONNECT: Message = {"type": "http.disconnect"}
+_MALFORMED = "the request is not HTTP/1.1 as sent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +89,8 @@ class _Connection(asyncio.Protocol):
         self._finished = False
         self._body_done = False
         self._body_size = 0
-        self._refusal: tuple[int, str] | None = (
-            None  # the body's fault, answered if the app did not
-        )
+        # The body's fault (413, 400), answered if the app did not answer.
+        self._refusal: tuple[int, str] | None = None
         self._head_only = False
         self._pending: h11.Data | None = None
         self._status = 0
@@ -215,7 +215,9 @@ class _Connection(asyncio.Protocol):
             event = await self._next_event()
         except h11.RemoteProtocolError as exc:
             if not self._lost:  # not a timeout: a malformed request (or one cut short)
-                await self._refuse(exc.error_status_hint, "the request is not HTTP/1.1 as sent")
+                status = exc.error_status_hint
+                text = "the request's head is too large" if status == 431 else _MALFORMED
+                await self._refuse(status, text)
             return False
         finally:
             self._disarm()
