@@ -241,7 +241,8 @@ class Connection(asyncio.Protocol):
         raw_path, _, query = request.target.partition(b"?")
         scope = dict(self._scope_base)
         scope["method"] = request.method.decode("ascii")
-        scope["path"] = unquote(raw_path.decode("ascii"))
+        path = raw_path.decode("ascii")  # h11 takes visible ASCII only
+        scope["path"] = unquote(path) if "%" in path else path
         scope["raw_path"] = raw_path
         scope["query_string"] = query
         scope["headers"] = list(request.headers)
@@ -272,6 +273,11 @@ class Connection(asyncio.Protocol):
         event: Any = self._pending
         self._pending = None
         if event is None:
+            try:  # usually the body came with the head: no wait, no timer
+                event = h.next_event()
+            except h11.RemoteProtocolError:
+                event = h11.NEED_DATA  # met again below, with the same answer
+        if event is h11.NEED_DATA:
             self._arm()
             try:
                 event = await self._next_event()
