@@ -88,8 +88,6 @@ class Connection(asyncio.Protocol):
         self._status = 0
         self._headers: list[tuple[bytes, bytes]] | None = None  # until written
 
-    # asyncio.Protocol
-
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         tls = transport.get_extra_info("sslcontext") is not None
@@ -131,8 +129,6 @@ class Connection(asyncio.Protocol):
         if self._writable is not None and not self._writable.done():
             self._writable.set_result(None)
         self._writable = None
-
-    # plumbing
 
     def release(self) -> None:
         """Give back its place among `max_connections` (once)."""
@@ -184,8 +180,6 @@ class Connection(asyncio.Protocol):
         self._transport.write(data)
         if self._writable is not None:
             await self._writable
-
-    # requests
 
     async def _run(self) -> None:
         try:
@@ -399,6 +393,5 @@ def _head_size(request: h11.Request) -> int:
 
 
 def _address(value: Any) -> tuple[str, int] | None:
-    if isinstance(value, tuple) and len(value) >= 2:
-        return str(value[0]), int(value[1])
-    return None
+    ok = isinstance(value, tuple) and len(value) >= 2
+    return (str(value[0]), int(value[1])) if ok else None
