@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
+import ssl
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -13,7 +13,13 @@ import typer
 
 from voltgate.cli.common import console, fail
 from voltgate.identity.appkeys import fingerprint
-from voltgate.sdk.vehicle_command import VehicleCommandError, load_private_key, public_bytes
+from voltgate.proxy.server import Limits, listen, tls_context
+from voltgate.sdk.vehicle_command import (
+    Signer,
+    VehicleCommandError,
+    load_private_key,
+    public_bytes,
+)
 
 _LOOPBACK_NAMES = {"localhost"}
 
@@ -71,51 +77,48 @@ def proxy(
         fail("--upstream must be https unless it is on loopback (a sandbox)")
     if parts.path.strip("/") or parts.query:
         fail(f"--upstream is Fleet API's base URL, without a path: {parts.scheme}://{parts.netloc}")
-    _free(host, port)
-    # The workers build the proxy from these (proxy/config.py).
-    os.environ["VOLTGATE_PROXY_KEY_FILE"] = str(key.resolve())
-    os.environ["VOLTGATE_PROXY_UPSTREAM"] = upstream.rstrip("/")
-    os.environ["VOLTGATE_PROXY_TIMEOUT"] = repr(timeout)
+    listener = _bound(host, port)
+    tls = None
+    if tls_cert is not None and tls_key is not None:
+        try:
+            tls = tls_context(tls_cert, tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            listener.close()
+            fail(f"cannot serve HTTPS with --tls-cert {tls_cert} and --tls-key {tls_key}: {exc}")
     scheme = "https" if tls_cert else "http"
     console.print(f"vehicle command proxy on {scheme}://{listen} -> {upstream}")
     console.print(
         f"signing with the key {fingerprint(public_bytes(private))} (as /_ak/<domain> shows it)"
     )
-    _serve(host, port, tls_cert, tls_key)
+    _serve(Signer(private), upstream.rstrip("/"), timeout, listener, tls)
 
 
-def _free(host: str, port: int) -> None:
-    """A clear line, not the server's traceback, when the address is taken."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            fail(
-                f"cannot listen on {host}:{port}: {exc.strerror} (4443 is the sandbox's Fleet "
-                "Telemetry listener); pick another --listen"
-            )
+def _serve(
+    signer: Signer,
+    upstream: str,
+    timeout: float,
+    listener: socket.socket,
+    tls: ssl.SSLContext | None,
+) -> None:
+    """One process, one thread, one loop: the per-VIN locks and the sessions live here."""
+    import uvloop
+
+    from voltgate.proxy.app import create_proxy
+    from voltgate.proxy.server import serve
+
+    app = create_proxy(signer, upstream, timeout=timeout)
+    # Requests in flight get a command's own timeout to finish after SIGINT or SIGTERM.
+    limits = Limits(shutdown_grace=timeout)
+    lifespan = lambda: app.router.lifespan_context(app)  # noqa: E731
+    uvloop.run(serve(app, listener, lifespan=lifespan, tls=tls, limits=limits))
 
 
-def _serve(host: str, port: int, cert: Path | None, key: Path | None) -> None:
-    from granian.constants import HTTPModes, Interfaces, Loops, RuntimeModes
-    from granian.server import Server
-
-    Server(
-        target="voltgate.proxy.app:from_environment",
-        factory=True,
-        address=host,
-        port=port,
-        interface=Interfaces.ASGI,
-        workers=1,  # the per-VIN lock and the sessions live in one process
-        loop=Loops.uvloop,
-        http=HTTPModes.http1,
-        ssl_cert=cert,
-        ssl_key=key,
-        log_access=False,
-        # One worker with one runtime thread: the single-threaded runtime spares the wake-ups
-        # across threads (p50 through the proxy 1.05-1.19 ms against 1.12-1.19 ms, ratio to the
-        # unsigned command 2.10-2.44x against 2.55-2.62x, alternated, the box under load).
-        runtime_mode=RuntimeModes.st,
-    ).serve()
+def _bound(host: str, port: int) -> socket.socket:
+    """The listening socket, or a clear line (not a traceback) when the address is taken."""
+    try:
+        return listen(host, port, Limits().backlog)
+    except OSError as exc:
+        fail(
+            f"cannot listen on {host}:{port}: {exc.strerror} (4443 is the sandbox's Fleet "
+            "Telemetry listener); pick another --listen"
+        )

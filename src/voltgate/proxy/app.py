@@ -301,13 +301,3 @@ def create_proxy(
         lifespan=lifespan,
     )
     return ProxyApp(routes, rest)
-
-
-def from_environment() -> ProxyApp:
-    """The proxy worker's factory: settings read once from VOLTGATE_PROXY_*."""
-    from voltgate.proxy.config import ProxySettings
-    from voltgate.sdk.vehicle_command import load_private_key
-
-    settings = ProxySettings()  # required fields come from VOLTGATE_PROXY_*
-    key = load_private_key(settings.key_file.read_bytes())
-    return create_proxy(Signer(key), settings.upstream, timeout=settings.timeout)
