@@ -5,23 +5,24 @@ Every charger posts a reading about every 5 s. The request path checks the body 
 charger's connectors (from the devices' read model; the map of their ratings is kept while
 they are unchanged), learns the connectors a charger registered without any names (a write
 only when one is new or its type or power is), adds the readings to the batch being gathered
-and waits for that batch's commit; only then does it answer 202. A batch is written with one
-`executemany` as soon as a writing task is free; two tasks write at once (`WRITERS`), so
-while one batch is on its way to the database and back the next is already being sent:
-idle, a batch is one request's readings and is written at once;
-under load the readings that arrive during a commit form the next batch, so batches (and the
-work a commit shares) grow with the load, and no timer adds latency. An accepted reading is
-never lost to a crash. The batch being gathered is bounded: when storage falls behind, ingest
-answers 429 (code 5001) instead of growing without limit; when a commit fails, each request of
-its batch answers 503 (code 5002) and nothing of it is stored.
+and waits for that batch's commit; only then does it answer 202. A batch goes to the
+database's group writer as its first reading arrives and takes every reading that comes until
+its transaction starts (the writer's next turn on SQLite, a free connection on PostgreSQL);
+its commit answers every request of it with one wake-up. Idle, a batch is one request's
+readings, written at once; under load the readings that arrive during a commit form the next
+batch, so batches (and the work a commit shares) grow with the load, and no timer adds
+latency. An accepted reading is never lost to a crash. The batch being gathered is bounded:
+when storage falls behind, ingest answers 429 (code 5001) instead of growing without limit;
+when a commit fails, each request of its batch answers 503 (code 5002) and nothing of it is
+stored.
 
 The same write merges the batch into 1-minute rollups, from which downsampled series (1 min,
 15 min, 1 h) are answered; a sweep every few minutes deletes raw readings and rollups past their
 retention, in bounded chunks, so it never holds the database for long.
 
 Each call also counts as the device being heard from (its heartbeat): `last_seen_at` is moved
-by the writing task with the batch (before its 202), at most once per `touch_every` seconds
-per device, far inside the 90 s after which a device shows offline.
+by a task of its own (before the 202 of the request that made it due), at most once per
+`touch_every` seconds per device, far inside the 90 s after which a device shows offline.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from voltgate.errors import NotFound, NotStored, RateLimited, ValidationFailed
 from voltgate.histogram import Histogram
 from voltgate.pagination import Slice, decode_cursor, encode_cursor
 from voltgate.telemetry import rollups, schemas
+from voltgate.telemetry.batch import Batch
 from voltgate.telemetry.latest import LatestReadings
 from voltgate.telemetry.store import Bucket, Event, Reading, TelemetryStore
 
@@ -60,25 +62,6 @@ ReadingsListener = Callable[[Sequence[Reading]], None]
 HISTORY_CHUNK = 20_000  # readings of a seeded history written per transaction
 BATCH_BOUNDS = (1, 5, 10, 50, 100, 500, 1_000, 5_000, 10_000, 50_000)
 COMMIT_BOUNDS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-
-
-class _Commit(asyncio.Future[Any]):
-    """A batch's commit, which every request of the batch awaits: one whose task is
-    cancelled (its client gone) does not cancel it for the others, nor the batch."""
-
-    def cancel(self, msg: Any | None = None) -> bool:
-        return False
-
-
-class _Batch:
-    """Readings gathered for one transaction, and its commit."""
-
-    __slots__ = ("committed", "readings", "started")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.committed = _Commit(loop=loop)
-        self.readings: list[Reading] = []
-        self.started = 0.0
 
 
 class Telemetry:
@@ -107,7 +90,7 @@ class Telemetry:
         self._sweep_every = sweep_every
         # device -> (its connectors, connector -> max kW): rebuilt when they change
         self._ports: dict[str, tuple[tuple[Connector, ...], dict[int, float]]] = {}
-        self._batch: _Batch | None = None  # the batch being gathered
+        self._batch: Batch | None = None  # the batch being gathered
         self._pending = 0  # its readings
         self._in_flight: set[asyncio.Future[Any]] = set()  # batches handed to the database
         self._telling: set[asyncio.Task[None]] = set()  # stored batches being told to others
@@ -163,14 +146,14 @@ class Telemetry:
             await asyncio.shield(touched)
         return len(found)
 
-    def _join(self, readings: list[Reading]) -> _Commit:
+    def _join(self, readings: list[Reading]) -> asyncio.Future[Any]:
         """Add readings to the batch being gathered: its commit. A new batch is handed to the
         database's group writer at once, built as its transaction runs (`_take`), so the
         readings that come until then go in with it and no task or turn of the loop stands
         between the commit and its requests."""
         batch = self._batch
         if batch is None:
-            batch = _Batch(asyncio.get_running_loop())
+            batch = Batch(asyncio.get_running_loop())
             self._store.append_gathered(partial(self._take, batch), batch.committed)
             self._batch = batch
             self._in_flight.add(batch.committed)
@@ -180,7 +163,7 @@ class Telemetry:
         self._pending += len(readings)
         return batch.committed
 
-    def _take(self, batch: _Batch) -> list[Reading]:
+    def _take(self, batch: Batch) -> list[Reading]:
         """The batch's readings, as its transaction starts; later ones go to the next batch."""
         if self._batch is batch:
             self._batch = None
@@ -188,7 +171,7 @@ class Telemetry:
         batch.started = time.perf_counter()
         return batch.readings
 
-    def _stored(self, batch: _Batch, committed: asyncio.Future[object]) -> None:
+    def _stored(self, batch: Batch, committed: asyncio.Future[object]) -> None:
         """Once the batch's transaction has ended: counted, and on success the latest readings
         and the listeners told, the other instances told (in a task of its own)."""
         self._in_flight.discard(committed)
