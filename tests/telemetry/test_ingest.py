@@ -200,23 +200,28 @@ async def test_ingest_pushes_back_with_429_when_storage_is_behind(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, _, headers = await _fleet(app)
-    store = app.rt.fleet.telemetry._store
+    telemetry = app.rt.fleet.telemetry
+    store = telemetry._store
     slow, release = asyncio.Event(), asyncio.Event()
-    real_append = store.append
+    real_append = store.append_gathered
+    held: list[asyncio.Task[None]] = []
 
-    async def held_append(readings: Any) -> None:
-        slow.set()
-        await release.wait()  # a commit that takes its time: storage is "behind"
-        await real_append(readings)
+    def held_append(take: Any, committed: Any) -> None:
+        async def later() -> None:
+            slow.set()
+            await release.wait()  # a database that takes its time: storage is "behind"
+            real_append(take, committed)
 
-    monkeypatch.setattr(store, "append", held_append)
-    app.rt.fleet.telemetry._max_pending = 3
+        held.append(asyncio.create_task(later()))
+
+    monkeypatch.setattr(store, "append_gathered", held_append)
+    telemetry._max_pending = 5
     body = {"connectors": [reading(1), reading(2, state="available", power_kw=0)]}
     post = functools.partial(app.http.post, "/v1/device/telemetry", json=body, headers=headers)
-    first = asyncio.create_task(post())  # its batch is being committed
+    first = asyncio.create_task(post())  # its batch is waiting for the database
     await slow.wait()
-    second = asyncio.create_task(post())  # gathered for the next batch: 2 of 3 waiting
-    while len(app.rt.fleet.telemetry._pending) < 2:
+    second = asyncio.create_task(post())  # joins it: 4 of 5 waiting
+    while telemetry.pending < 4:
         await asyncio.sleep(0)
     third = await post()
     assert third.status_code == 429 and third.json()["code"] == 5001
@@ -224,6 +229,7 @@ async def test_ingest_pushes_back_with_429_when_storage_is_behind(
     assert not first.done() and not second.done()  # not answered before stored
     release.set()
     assert (await first).status_code == 202 and (await second).status_code == 202
+    assert telemetry.pending == 0
     assert len(await _stored(app)) == 4
 
 
@@ -236,10 +242,14 @@ async def test_a_202_means_committed_and_a_failed_commit_is_a_503_storing_nothin
     assert accepted.status_code == 202
     assert len(await _stored(app)) == 2  # no flush: the answer came after the commit
 
-    async def refused(readings: Any) -> None:
-        raise RuntimeError("disk full")
+    store = app.rt.fleet.telemetry._store
+    real_append = store.append_gathered
 
-    monkeypatch.setattr(app.rt.fleet.telemetry._store, "append", refused)
+    def refused(take: Any, committed: Any) -> None:
+        # Rows the database refuses (no device): the batch's transaction fails in the database.
+        real_append(lambda: [r._replace(device_id=None) for r in take()], committed)
+
+    monkeypatch.setattr(store, "append_gathered", refused)
     failed = await app.http.post("/v1/device/telemetry", json=body, headers=headers)
     assert failed.status_code == 503 and failed.json()["code"] == 5002
     assert failed.headers["retry-after"] == "1"

@@ -91,7 +91,7 @@ class Telemetry:
         # device -> (its connectors, connector -> max kW): rebuilt when they change
         self._ports: dict[str, tuple[tuple[Connector, ...], dict[int, float]]] = {}
         self._batch: Batch | None = None  # the batch being gathered
-        self._pending = 0  # its readings
+        self._pending = 0  # readings waiting for their commit: bounded by max_pending
         self._in_flight: set[asyncio.Future[Any]] = set()  # batches handed to the database
         self._telling: set[asyncio.Task[None]] = set()  # stored batches being told to others
         self._touching: asyncio.Task[None] | None = None  # writing the heartbeats due
@@ -167,7 +167,6 @@ class Telemetry:
         """The batch's readings, as its transaction starts; later ones go to the next batch."""
         if self._batch is batch:
             self._batch = None
-            self._pending = 0
         batch.started = time.perf_counter()
         return batch.readings
 
@@ -176,6 +175,7 @@ class Telemetry:
         and the listeners told, the other instances told (in a task of its own)."""
         self._in_flight.discard(committed)
         readings = batch.readings
+        self._pending -= len(readings)
         failed = committed.exception()
         if failed is not None:
             self.commit_failures += 1
@@ -197,7 +197,7 @@ class Telemetry:
 
     @property
     def pending(self) -> int:
-        """Readings gathered for the next commit."""
+        """Readings accepted and waiting for their commit (gathered or being written)."""
         return self._pending
 
     def heard_from(self, device_id: str, at: float) -> None:
