@@ -4,6 +4,7 @@ goes through JSON and the vehicle goes on with the same epoch and counters."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from tests.fixtures.vehicle_command import Car
 from voltgate.sdk.vehicle_command import Domain, MessageFault, generate_private_key
@@ -55,3 +56,59 @@ def test_vehicle_keys_derived_from_a_seed_are_stable_and_distinct() -> None:
         derive_vehicle_key(b"t" * 32, "5YJ30123456789ABC", Domain.INFOTAINMENT).private_numbers(),
     }
     assert first.private_numbers() not in others and len(others) == 3
+
+
+def _rebuilt(car: Car, state: VerifierState, shared: dict[Any, Any]) -> VehicleVerifier:
+    """The vehicle as a server restores it for each message: from the stored state, with the
+    session keys kept across messages."""
+    return VehicleVerifier(
+        car.vin, car.keys, car.paired, clock=car.clock, state=state, shared=shared
+    )
+
+
+def test_kept_session_keys_do_not_let_a_removed_key_through() -> None:
+    car, shared = Car(), {}
+    app = car.pair(generate_private_key())
+    session = car.session(app, Domain.INFOTAINMENT)
+    first = _rebuilt(car, car.verifier.snapshot(), shared)
+    assert isinstance(first.receive(session.command("charge_start")), Accepted)
+    assert shared  # K is kept for the next message
+    car.paired.clear()  # the owner removes the key
+    refusal = _rebuilt(car, first.snapshot(), shared).receive(session.command("charge_stop"))
+    assert isinstance(refusal, Refused) and refusal.fault == MessageFault.UNKNOWN_KEY_ID
+
+
+def test_a_state_written_by_another_instance_is_the_one_that_counts() -> None:
+    car, shared = Car(), {}
+    app = car.pair(generate_private_key())
+    session = car.session(app, Domain.INFOTAINMENT)
+    stored = car.verifier.snapshot()
+    sent = session.command("charge_start")
+    elsewhere = _rebuilt(car, stored, {})  # another process, its own keys kept
+    assert isinstance(elsewhere.receive(sent), Accepted)
+    written = VerifierState.from_dict(json.loads(json.dumps(elsewhere.snapshot().as_dict())))
+    here = _rebuilt(car, written, shared)
+    replay = here.receive(sent)
+    assert isinstance(replay, Refused) and replay.fault == MessageFault.INVALID_TOKEN_OR_COUNTER
+    # A domain no message reached is written back as it was restored.
+    assert (
+        here.snapshot().domains[Domain.VEHICLE_SECURITY] == stored.domains[Domain.VEHICLE_SECURITY]
+    )
+
+
+def test_a_reboot_changes_the_epoch_of_domains_no_message_reached() -> None:
+    car, shared = Car(), {}
+    app = car.pair(generate_private_key())
+    session = car.session(app, Domain.INFOTAINMENT)
+    before = car.verifier.snapshot()
+    rebooted = _rebuilt(car, before, shared)
+    rebooted.reboot()
+    after = rebooted.snapshot()
+    for domain in (Domain.VEHICLE_SECURITY, Domain.INFOTAINMENT):
+        assert after.domains[domain].epoch != before.domains[domain].epoch
+        assert not after.domains[domain].counters
+    refusal = _rebuilt(car, after, shared).receive(session.command("charge_start"))
+    assert isinstance(refusal, Refused) and refusal.fault == MessageFault.INCORRECT_EPOCH
+    assert session.read(refusal.response).resync
+    accepted = _rebuilt(car, after, shared).receive(session.command("charge_start"))
+    assert isinstance(accepted, Accepted)

@@ -34,6 +34,7 @@ from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
 from voltgate.clock import Clock, SystemClock
 from voltgate.sdk.vehicle_command import authentication, metadata, results
 from voltgate.sdk.vehicle_command.actions import decode
+from voltgate.sdk.vehicle_command.authentication import SessionKeys
 from voltgate.sdk.vehicle_command.codes import (
     RESYNC_FAULTS,
     Domain,
@@ -113,7 +114,8 @@ class _Refusal(Exception):
 
 
 class _Domain:
-    """One domain's key and session state."""
+    """One domain's key and session state; `kept` is the stored state it was restored from,
+    handed back as is by `state()` while nothing changed (a command touches one domain)."""
 
     def __init__(self, key: PrivateKey, public: bytes, state: DomainState) -> None:
         self.key = key
@@ -121,9 +123,12 @@ class _Domain:
         self.epoch = state.epoch
         self.started_at = state.started_at
         self.counters: dict[bytes, Counter] = dict(state.counters)
+        self.kept: DomainState | None = state
 
     def state(self) -> DomainState:
-        return DomainState(self.epoch, self.started_at, dict(self.counters))
+        if self.kept is None:
+            self.kept = DomainState(self.epoch, self.started_at, dict(self.counters))
+        return self.kept
 
 
 def derive_vehicle_key(seed: bytes, vin: str, domain: Domain) -> PrivateKey:
@@ -152,7 +157,7 @@ class VehicleVerifier:
         state: VerifierState | None = None,
         max_ttl: float = MAX_TTL,
         randbytes: Callable[[int], bytes] = os.urandom,
-        shared: MutableMapping[tuple[bytes, bytes], bytes] | None = None,
+        shared: MutableMapping[tuple[bytes, bytes], SessionKeys] | None = None,
         public_keys: Mapping[Domain, bytes] | None = None,
     ) -> None:
         if not 0 < len(vin.encode()) <= 255:
@@ -163,32 +168,51 @@ class VehicleVerifier:
         self._random = randbytes
         self._max_ttl = max_ttl
         kept = state.domains if state is not None else {}
-        # (vehicle domain key, client key) → K, kept by the caller across messages: one
-        # ECDH per client key, not one per message.
-        self._known: MutableMapping[tuple[bytes, bytes], bytes] = {} if shared is None else shared
+        # (vehicle domain key, client key) → K and its subkeys, kept by the caller across
+        # messages: one ECDH and one subkey derivation per client key, not one per message.
+        self._known: MutableMapping[tuple[bytes, bytes], SessionKeys] = (
+            {} if shared is None else shared
+        )
         # `public_keys`: the points of `vehicle_keys`, when the caller keeps them (one costs
         # ~10 µs to serialise, per domain and message).
         publics = public_keys or {}
-        self._domains = {
-            Domain(domain): _Domain(
+        # Each domain's keys and stored state; its working state (`_domain`) is made when a
+        # message reaches it, so a command costs the restoring of one domain, not of all.
+        self._stored: dict[Domain, tuple[PrivateKey, bytes, DomainState]] = {
+            Domain(domain): (
                 key,
                 publics.get(domain) or public_bytes(key),
                 kept.get(Domain(domain)) or self._new_epoch(),
             )
             for domain, key in vehicle_keys.items()
         }
+        self._domains: dict[Domain, _Domain] = {}
 
     def public_key(self, domain: Domain) -> bytes:
-        return self._domains[domain].public
+        return self._stored[domain][1]
 
     def snapshot(self) -> VerifierState:
-        return VerifierState({domain: d.state() for domain, d in self._domains.items()})
+        return VerifierState(
+            {
+                domain: d.state() if (d := self._domains.get(domain)) else state
+                for domain, (_, _, state) in self._stored.items()
+            }
+        )
 
     def reboot(self) -> None:
         """A new epoch in every domain (counters start again), as when the vehicle restarts."""
-        for d in self._domains.values():
-            fresh = self._new_epoch()
-            d.epoch, d.started_at, d.counters = fresh.epoch, fresh.started_at, {}
+        for domain in self._stored:
+            self._restart(self._domain(domain))
+
+    def _domain(self, domain: Domain) -> _Domain:
+        d = self._domains.get(domain)
+        if d is None:
+            d = self._domains[domain] = _Domain(*self._stored[domain])
+        return d
+
+    def _restart(self, d: _Domain) -> None:
+        fresh = self._new_epoch()
+        d.epoch, d.started_at, d.counters, d.kept = fresh.epoch, fresh.started_at, {}, None
 
     def receive(self, data: bytes) -> Exchange:
         try:
@@ -206,7 +230,7 @@ class VehicleVerifier:
         """`receive` for a RoutableMessage the caller has parsed already (and keeps unchanged)."""
         target = request.to_destination
         domain = target.domain if target.WhichOneof("sub_destination") == "domain" else None
-        if domain not in self._domains:
+        if domain not in self._stored:
             refusal = _Refusal(MessageFault.INVALID_DOMAINS, "no such domain on this vehicle")
             return self._refused(request, domain or Domain.BROADCAST, refusal)
         domain = Domain(domain)
@@ -243,7 +267,7 @@ class VehicleVerifier:
         if method not in ("HMAC_Personalized_data", "AES_GCM_Personalized_data"):
             raise _Refusal(MessageFault.BAD_PARAMETER, "no command authentication", key)
         data = getattr(signature, method)
-        d = self._domains[domain]
+        d = self._domain(domain)
         now = self._timestamp(d)
         if data.epoch and data.epoch != d.epoch:
             raise _Refusal(MessageFault.INCORRECT_EPOCH, "the session is from another epoch", key)
@@ -266,12 +290,14 @@ class VehicleVerifier:
         if encrypted:
             if len(data.nonce) != authentication.NONCE_LENGTH:
                 raise _Refusal(MessageFault.IV_INCORRECT_LENGTH, "the nonce is not 12 bytes", key)
-            opened = authentication.gcm_decrypt(shared, data.nonce, payload, data.tag, covered)
+            opened = authentication.gcm_decrypt(
+                shared.shared, data.nonce, payload, data.tag, covered
+            )
             if opened is None:
                 raise _Refusal(MessageFault.INVALID_SIGNATURE, "the AES-GCM tag is wrong", key)
             payload = opened
         elif not authentication.same(
-            authentication.command_tag(shared, covered, payload), bytes(data.tag)
+            authentication.tag(shared.command, covered, payload), bytes(data.tag)
         ):
             raise _Refusal(MessageFault.INVALID_SIGNATURE, "the HMAC tag is wrong", key)
         rule = in_order if domain == Domain.VEHICLE_SECURITY else sliding
@@ -279,23 +305,26 @@ class VehicleVerifier:
         if updated is None:
             raise _Refusal(MessageFault.INVALID_TOKEN_OR_COUNTER, "the counter was used", key)
         d.counters[key] = updated
+        d.kept = None
         return key, payload, encrypted
 
-    def _shared(self, domain: Domain, key: bytes) -> bytes:
-        """K for a paired client key (UNKNOWN_KEY_ID for any other)."""
+    def _shared(self, domain: Domain, key: bytes) -> SessionKeys:
+        """K and its subkeys for a paired client key (UNKNOWN_KEY_ID for any other): asked of
+        `paired` before the kept keys are looked at, so a key removed is refused at once."""
         if not self._paired(key):
             raise _Refusal(MessageFault.UNKNOWN_KEY_ID, "the key is not paired with this vehicle")
-        d = self._domains[domain]
-        shared = self._known.get((d.public, key))
+        vehicle_key, public, _ = self._stored[domain]
+        shared = self._known.get((public, key))
         if shared is None:
             try:
-                shared = self._known[(d.public, key)] = session_key(d.key, key)
+                shared = SessionKeys.of(session_key(vehicle_key, key))
             except InvalidKey as exc:
                 raise _Refusal(MessageFault.BAD_PARAMETER, str(exc)) from None
+            self._known[(public, key)] = shared
         return shared
 
     def _with_session_info(self, reply: Any, domain: Domain, key: bytes, request: Any) -> Any:
-        d = self._domains[domain]
+        d = self._domain(domain)
         now = self._timestamp(d)
         info = SessionInfo(
             counter=d.counters.get(key, Counter()).highest,
@@ -305,7 +334,7 @@ class VehicleVerifier:
         )
         encoded = bytes(info.SerializeToString())
         covered = metadata.session_info(self.vin, bytes(request.uuid))
-        tag = authentication.session_info_tag(self._shared(domain, key), covered, encoded)
+        tag = authentication.tag(self._shared(domain, key).session_info, covered, encoded)
         return replies.with_session_info(reply, encoded, tag)
 
     def _refused(self, request: Any, domain: Domain | int, refusal: _Refusal) -> Refused:
@@ -319,8 +348,7 @@ class VehicleVerifier:
         epoch, as the published verifier does."""
         elapsed = self._clock.now() - d.started_at
         if elapsed < 0 or elapsed >= _EPOCH_SECONDS:
-            fresh = self._new_epoch()
-            d.epoch, d.started_at, d.counters = fresh.epoch, fresh.started_at, {}
+            self._restart(d)
             elapsed = 0
         return int(elapsed)
 

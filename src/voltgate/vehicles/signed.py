@@ -33,6 +33,7 @@ from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
 from voltgate.errors import InvalidRequest
 from voltgate.identity.secrets import derive
 from voltgate.sdk.vehicle_command import Domain, UnsupportedCommand, VehicleCommandError, decode
+from voltgate.sdk.vehicle_command.authentication import SessionKeys
 from voltgate.sdk.vehicle_command.keys import PrivateKey, public_bytes
 from voltgate.sdk.vehicle_command.schema import RoutableMessage
 from voltgate.vehiclecmd import VehicleVerifier, VerifierState, derive_vehicle_key
@@ -96,11 +97,12 @@ class VehicleKeys:
         self._seed = derive(master_key, _KEY_PURPOSE)
         self._held: OrderedDict[str, Mapping[Domain, PrivateKey]] = OrderedDict()
         self._points: dict[str, Mapping[Domain, bytes]] = {}  # the public keys of `_held`
-        self._shared: dict[tuple[bytes, bytes], bytes] = {}  # session keys K, see `shared`
+        self._shared: dict[tuple[bytes, bytes], SessionKeys] = {}  # see `shared`
 
-    def shared(self) -> dict[tuple[bytes, bytes], bytes]:
-        """The session keys K computed so far, by (vehicle key, client key): kept across
-        messages, as a car keeps them, so a command costs no ECDH; bounded."""
+    def shared(self) -> dict[tuple[bytes, bytes], SessionKeys]:
+        """The session keys K (and their HMAC subkeys) computed so far, by (vehicle key, client
+        key): kept across messages, as a car keeps them, so a command costs no ECDH; bounded.
+        K depends on the two keys alone: a key unpaired is refused before K is looked at."""
         if len(self._shared) > _HELD_SESSION_KEYS:
             self._shared.clear()
         return self._shared

@@ -5,6 +5,7 @@ every item."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from voltgate.sdk.vehicle_command.codes import Domain, SignatureType, Tag
@@ -48,25 +49,30 @@ def command(
     """The metadata a command's tag covers; flags are an item only when some bit is set, as the
     published implementation does for compatibility with earlier vehicles. Written out in tag
     order (what `serialize` makes of these items), as every signed message and check needs it."""
+    out = _command_prefix(signature_type, domain, vin, epoch) + b"".join(
+        (bytes((Tag.EXPIRES_AT, 4)), uint32(expires_at), bytes((Tag.COUNTER, 4)), uint32(counter))
+    )
+    if flags:
+        out += bytes((Tag.FLAGS, 4)) + uint32(flags)
+    return out + bytes((Tag.END,))
+
+
+# The items before the expiry are the same for every command of a session: made once per
+# (type, domain, VIN, epoch) a process sees lately, not once per message.
+@functools.lru_cache(maxsize=4096)
+def _command_prefix(signature_type: SignatureType, domain: Domain, vin: str, epoch: bytes) -> bytes:
     personalization = vin.encode()
     if len(personalization) > _MAX_VALUE or len(epoch) > _MAX_VALUE:
         raise ValueError("a metadata value is over 255 bytes")
-    out = b"".join(
+    return b"".join(
         (
             bytes((Tag.SIGNATURE_TYPE, 1, signature_type, Tag.DOMAIN, 1, domain)),
             bytes((Tag.PERSONALIZATION, len(personalization))),
             personalization,
             bytes((Tag.EPOCH, len(epoch))),
             epoch,
-            bytes((Tag.EXPIRES_AT, 4)),
-            uint32(expires_at),
-            bytes((Tag.COUNTER, 4)),
-            uint32(counter),
         )
     )
-    if flags:
-        out += bytes((Tag.FLAGS, 4)) + uint32(flags)
-    return out + bytes((Tag.END,))
 
 
 def session_info(vin: str, challenge: bytes) -> bytes:
