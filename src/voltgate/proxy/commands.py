@@ -33,6 +33,7 @@ from voltgate.sdk.vehicle_command import (
     encode,
     public_bytes,
 )
+from voltgate.sdk.vehicle_command.locks import VinLocks
 from voltgate.sdk.vehicle_command.session import Session
 
 LEGACY_FOR = 3_600.0  # seconds a vehicle without the protocol is sent REST commands unsigned
@@ -155,7 +156,7 @@ class Commands:
         self._key = fingerprint(public_bytes(signer.private_key))
         self._upstream = upstream
         self._timeout = timeout
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._lock = VinLocks()
         self._legacy: dict[str, float] = {}  # VIN → until when it is sent REST commands
 
     async def send(
@@ -214,15 +215,6 @@ class Commands:
             ) from None
         except ResponseError as exc:
             raise errors.UpstreamError(f"the vehicle's reply is not one: {exc}") from None
-
-    def _lock(self, vin: str) -> asyncio.Lock:
-        lock = self._locks.get(vin)
-        if lock is None:
-            if len(self._locks) > 10_000:  # forget idle vehicles' locks
-                for idle in [v for v, held in self._locks.items() if not held.locked()]:
-                    del self._locks[idle]
-            lock = self._locks[vin] = asyncio.Lock()
-        return lock
 
 
 def _check(fault: MessageFault | int, key: str) -> None:

@@ -16,7 +16,6 @@ brings the caller's token. (Here, not in `vehicle_command`, which imports no HTT
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 from collections.abc import Awaitable, Callable, Mapping
@@ -33,6 +32,7 @@ from voltgate.sdk.vehicle_command import (
     VehicleCommandError,
     encode,
 )
+from voltgate.sdk.vehicle_command.locks import VinLocks
 from voltgate.sdk.vehicle_command.session import DEFAULT_EXPIRY
 
 Post = Callable[[str, dict[str, Any]], Awaitable[httpx.Response]]
@@ -63,7 +63,7 @@ class SignedCommands:
         self.signer = signer
         self._post = post
         self._expires_in = expires_in
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._lock = VinLocks()
 
     async def send(
         self, vin: str, name: str, body: Mapping[str, Any] | None = None
@@ -97,15 +97,6 @@ class SignedCommands:
         except (ValueError, KeyError, TypeError, binascii.Error):
             raise ResponseError("the answer carries no vehicle reply") from None
         return session.read(data)
-
-    def _lock(self, vin: str) -> asyncio.Lock:
-        lock = self._locks.get(vin)
-        if lock is None:
-            if len(self._locks) > 10_000:  # forget idle vehicles' locks
-                for idle in [v for v, held in self._locks.items() if not held.locked()]:
-                    del self._locks[idle]
-            lock = self._locks[vin] = asyncio.Lock()
-        return lock
 
 
 def _check(reply: Reply) -> None:
