@@ -65,7 +65,7 @@ class Pulse:
         )  # the app's own token, for its alert rules and webhook
         self.engine = Engine(config.rules, self.store, self.command)
         key = None if config.app_key is None else load_private_key(config.app_key.read_bytes())
-        self.signing = Signing(key, self.api, self.app, config.server)
+        self.signing = Signing(key, self.api, self.app, config.server, config.key_domain)
         self.pending: OrderedDict[str, tuple[float, SignIn]] = OrderedDict()  # by state, oldest 1st
         self.monotonic = time.monotonic  # the pending sign-ins' clock (a test moves it)
         self.signed_in = asyncio.Event()
