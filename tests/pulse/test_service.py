@@ -16,7 +16,7 @@ from voltgate.pulse import http, pages
 from voltgate.pulse.config import Config
 from voltgate.pulse.service import PENDING_MAX, PENDING_SECONDS, Pulse
 from voltgate.pulse.signing import Signing
-from voltgate.sdk.vault import TokenEndpointError
+from voltgate.sdk.vault import TokenEndpointError, Tokens
 from voltgate.sdk.vehicle_command import generate_private_key, private_key_pem
 
 
@@ -124,3 +124,17 @@ def test_pulse_refuses_a_key_domain_with_a_scheme(tmp_path: Path) -> None:
             "--key-domain", "https://x.example/"]  # fmt: skip
     answer = CliRunner().invoke(cli, argv)
     assert answer.exit_code == 2 and "--key-domain" in answer.output
+
+
+async def test_a_stale_sign_in_link_while_signed_in_links_the_dashboard(tmp_path: Path) -> None:
+    pulse = _pulse(tmp_path)
+    stale = http.Request("/callback", {"code": "c", "state": "gone"})
+    signed_out = (await pulse.handle(stale)).body.decode()
+    assert "Not signed in: a stale or unknown sign-in link" in signed_out
+    assert 'href="/login"' in signed_out
+    await pulse.vault.put(pulse.api.key, Tokens("at", "rt", time.time() + 3600))
+    answer = await pulse.handle(stale)
+    page = answer.body.decode()
+    assert answer.status == 400 and "stale or unknown sign-in link" in page
+    assert 'href="/">Open the dashboard' in page and "Not signed in" not in page
+    assert 'href="/login"' not in page
