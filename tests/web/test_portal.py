@@ -338,6 +338,13 @@ async def test_portal_pages_ask_for_a_sign_in_first(app: App) -> None:
         assert answer.headers["location"].startswith("/login?return_to=%2Fdeveloper")
 
 
+async def test_the_sign_in_page_says_where_accounts_come_from(app: App) -> None:
+    page = await app.http.get("/login?return_to=%2Fdeveloper")  # a sandbox
+    hint = re.search(r'<p class="note" id="accounts">(.+?)</p>', page.text)
+    assert hint is not None and "driver@sandbox.voltgate.test" in hint.group(1)
+    assert "the users it printed" in hint.group(1)
+
+
 async def test_the_public_key_domain_is_registered_from_the_portal(app: App) -> None:
     users = app.rt.identity.users
     await users.create(DEVELOPER, PASSWORD)
