@@ -403,7 +403,8 @@ async def test_a_refused_app_token_is_said_as_the_app_s_own(
     profile = dataclasses.replace(load_profile("voltgate"), refresh="credentials")
     vault = TokenVault(path=tmp_path / "vault.db", margin=10)
     client = AsyncApiClient(profile, vault, AppCredentials("vgc_app", "s3cret"),
-                            base_url="http://127.0.0.1:9", transport=httpx.MockTransport(refuse))  # fmt: skip
+                            base_url="http://127.0.0.1:9",
+                            transport=httpx.MockTransport(refuse))  # fmt: skip
     try:
         with pytest.raises(TokenEndpointError):
             await client.access_token()

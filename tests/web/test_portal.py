@@ -341,7 +341,8 @@ async def test_portal_pages_ask_for_a_sign_in_first(app: App) -> None:
 async def _post_new(app: App, **fields: str) -> httpx.Response:
     new = await app.http.get("/developer/apps/new")
     data = {"csrf": _csrf(new.text), "name": "Planner", "kind": "third_party",
-            "stage": "sandbox", "scope.openid": "1", "redirect_uris": REDIRECT, **fields}  # fmt: skip
+            "stage": "sandbox", "scope.openid": "1", "redirect_uris": REDIRECT,
+            **fields}  # fmt: skip
     return await app.http.post("/developer/apps", data={k: v for k, v in data.items() if v})
 
 

@@ -143,7 +143,8 @@ def pulse(
     domain = key_domain.strip().lower()
     if domain and not _HOSTNAME.fullmatch(domain):
         raise typer.BadParameter(
-            "a host name such as keys.example.com (no scheme or path; a sandbox's own domain has its port)",
+            "a host name such as keys.example.com (no scheme or path; a sandbox's own domain "
+            "has its port)",
             param_hint="--key-domain",
         )
     config = Config(

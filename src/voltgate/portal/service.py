@@ -134,13 +134,14 @@ class DeveloperApps:
         unknown = [s for s in scopes if s not in CONSENT_SCOPES]
         if unknown or not scopes:
             problems.found.append("choose one or more of the scopes listed")
-        uris = problems.check(lambda text: _lines(text, "redirect URIs"), redirect_uris, [])
+        none: list[str] = []
+        uris = problems.check(lambda text: _lines(text, "redirect URIs"), redirect_uris, none)
         if not redirect_uris.strip():
             problems.found.append("an app needs at least one redirect URI")
         for uri in uris:
             problems.check(check_redirect_uri, uri, None)
             problems.check(lambda u: _redirect_uri(u, stage), uri, None)
-        texts = problems.check(lambda text: _lines(text, "allowed origins"), allowed_origins, [])
+        texts = problems.check(lambda text: _lines(text, "allowed origins"), allowed_origins, none)
         origins = tuple(o for o in (problems.check(_origin, t, "") for t in texts) if o)
         problems.found.extend(also)
         if len(await self._store.of_owner(owner_id)) >= MAX_APPS:

@@ -155,8 +155,9 @@ class Signing:
                 why = final or _transient(exc)
                 if why != self._said:  # once, not every retry
                     self._said = why
+                    again = "" if final is None else "; not asked again"
                     log.warning("the app's key domain is unknown (start pulse with --key-domain "
-                                "DOMAIN): %s%s", why, "" if final is None else "; not asked again")  # fmt: skip
+                                "DOMAIN): %s%s", why, again)  # fmt: skip
         return self._domain
 
     def _say(self, vin: str, what: str) -> None:
