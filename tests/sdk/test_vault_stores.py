@@ -29,6 +29,7 @@ from voltgate.sdk.vault import (
     ReauthorizationRequired,
     StaleFence,
     Store,
+    TokenEndpointError,
     Tokens,
     TokenVault,
     UnknownKey,
@@ -382,3 +383,34 @@ async def test_a_redis_lock_held_past_its_lease_is_renewed(
                 pass
     async with b.lock(KEY, timeout=1):
         pass
+
+
+async def test_a_refused_app_token_is_said_as_the_app_s_own(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client-credentials request refused with no grant stored: the log names the app's own
+    token and the platform's error, not a user's grant "kept"; never the secret."""
+    import dataclasses
+
+    from voltgate.sdk.profiles import load_profile
+
+    caplog.set_level(logging.INFO, logger="voltgate.sdk.vault")
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        body = {"error": "unauthorized_client", "error_description": "no client_credentials"}
+        return httpx.Response(400, json=body)
+
+    profile = dataclasses.replace(load_profile("voltgate"), refresh="credentials")
+    vault = TokenVault(path=tmp_path / "vault.db", margin=10)
+    client = AsyncApiClient(profile, vault, AppCredentials("vgc_app", "s3cret"),
+                            base_url="http://127.0.0.1:9",
+                            transport=httpx.MockTransport(refuse))  # fmt: skip
+    try:
+        with pytest.raises(TokenEndpointError):
+            await client.access_token()
+    finally:
+        await client.aclose()
+        await vault.close()
+    assert "refused the app's own token for voltgate/vgc_app/-" in caplog.text
+    assert "HTTP 400: unauthorized_client no client_credentials" in caplog.text
+    assert "the grant is kept" not in caplog.text and "s3cret" not in caplog.text

@@ -338,6 +338,63 @@ async def test_portal_pages_ask_for_a_sign_in_first(app: App) -> None:
         assert answer.headers["location"].startswith("/login?return_to=%2Fdeveloper")
 
 
+async def _post_new(app: App, **fields: str) -> httpx.Response:
+    new = await app.http.get("/developer/apps/new")
+    data = {"csrf": _csrf(new.text), "name": "Planner", "kind": "third_party",
+            "stage": "sandbox", "scope.openid": "1", "redirect_uris": REDIRECT,
+            **fields}  # fmt: skip
+    return await app.http.post("/developer/apps", data={k: v for k, v in data.items() if v})
+
+
+async def test_every_field_error_is_reported_at_once_and_nothing_is_created(app: App) -> None:
+    developer = await app.rt.identity.users.create(DEVELOPER, PASSWORD)
+    await _sign_in(app, DEVELOPER)
+    answer = await _post_new(
+        app,
+        stage="production",
+        redirect_uris="http://app.example/callback",  # plain http, not loopback: production no
+        allowed_origins="ftp://app.example",
+        domain="https://x.example/",  # a URL, not a domain
+        **{"scope.openid": ""},  # no scope chosen
+    )
+    assert answer.status_code == 400, answer.text
+    shown = re.search(r'<div class="error" role="alert" id="problems">(.+?)</div>', answer.text)
+    assert shown is not None, answer.text
+    problems = re.findall(r"<li>(.+?)</li>", unescape(shown.group(1)))
+    assert len(problems) == 4, problems
+    assert "choose one or more of the scopes" in problems[0]
+    assert "a production app's redirect URIs are https" in problems[1]
+    assert "allowed origin 'ftp://app.example'" in problems[2]
+    assert problems[3].startswith("public-key domain: domain must be a host name")
+    assert await app.rt.developer_apps.mine(developer.id) == []  # nothing registered
+
+
+async def test_redirect_uris_a_sandbox_and_a_production_app_accept(app: App) -> None:
+    await app.rt.identity.users.create(DEVELOPER, PASSWORD)
+    await _sign_in(app, DEVELOPER)
+    lan = "http://devbox.example:3000/callback"  # a test box on the LAN: sandbox only
+    assert (await _post_new(app, redirect_uris=lan)).status_code == 303
+    native = "http://127.0.0.1:8765/callback\nhttps://app.example/cb\ncom.example.app:/cb"
+    assert (await _post_new(app, stage="production", redirect_uris=native)).status_code == 303
+    refused = await _post_new(app, stage="production", redirect_uris=lan)
+    assert refused.status_code == 400 and "are https" in refused.text
+
+
+async def test_the_app_summary_lists_its_allowed_origins(app: App) -> None:
+    await app.rt.identity.users.create(DEVELOPER, PASSWORD)
+    await _sign_in(app, DEVELOPER)
+    client_id, _ = await _register(app)
+    page = await app.http.get(f"/developer/apps/{client_id}")
+    assert '<dd id="summary-origins"><code>https://app.example</code><br></dd>' in page.text
+
+
+async def test_the_sign_in_page_says_where_accounts_come_from(app: App) -> None:
+    page = await app.http.get("/login?return_to=%2Fdeveloper")  # a sandbox
+    hint = re.search(r'<p class="note" id="accounts">(.+?)</p>', page.text)
+    assert hint is not None and "driver@sandbox.voltgate.test" in hint.group(1)
+    assert "the users it printed" in hint.group(1)
+
+
 async def test_the_public_key_domain_is_registered_from_the_portal(app: App) -> None:
     users = app.rt.identity.users
     await users.create(DEVELOPER, PASSWORD)

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import webbrowser
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,8 @@ from typing import Annotated
 import typer
 
 Opt = typer.Option
+# A host name, with a port for a sandbox's own domain (127.0.0.1:8000): no scheme, no path.
+_HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?")
 
 
 def pulse(
@@ -96,6 +99,16 @@ def pulse(
             dir_okay=False,
         ),
     ] = None,
+    key_domain: Annotated[
+        str,
+        Opt(
+            "--key-domain",
+            envvar="VOLTGATE_PULSE_KEY_DOMAIN",
+            help="The app's public-key domain (as registered, e.g. keys.example.com): names the "
+            "page where an owner pairs the key, /_ak/DOMAIN. Without it pulse reads the app's "
+            "partner account, which needs a client-credentials token (not a portal app's).",
+        ),
+    ] = "",
     open_browser: Annotated[
         bool, Opt("--open/--no-open", help="Open the sign-in page in a browser.")
     ] = False,
@@ -127,9 +140,16 @@ def pulse(
         reminder_time=clock_time(reminder_time) if reminder_time else None,
         reminder_below=reminder_below, timezone=timezone,
     )  # fmt: skip
+    domain = key_domain.strip().lower()
+    if domain and not _HOSTNAME.fullmatch(domain):
+        raise typer.BadParameter(
+            "a host name such as keys.example.com (no scheme or path; a sandbox's own domain "
+            "has its port)",
+            param_hint="--key-domain",
+        )
     config = Config(
         server.rstrip("/"), client_id, client_secret, data_dir, host, port,
-        telemetry_host, telemetry_port, rules, redirect, app_key,
+        telemetry_host, telemetry_port, rules, redirect, app_key, domain or None,
     )  # fmt: skip
     if app_key is not None:
         from voltgate.sdk.vehicle_command import InvalidKey, load_private_key

@@ -85,7 +85,7 @@ class ClientAdmin:
             raise ValidationFailed(f"token TTL must be between 60 and {self._max_ttl} seconds")
         uris = tuple(redirect_uris or ())
         for uri in uris:
-            _check_redirect_uri(uri)
+            check_redirect_uri(uri)
         if signing not in ("off", "optional", "required"):
             raise ValidationFailed("signing must be off, optional or required")
         now = self._clock.now()
@@ -185,7 +185,7 @@ class ClientAdmin:
         return secret, SealedSecret(record, sealed)
 
 
-def _check_redirect_uri(uri: str) -> None:
+def check_redirect_uri(uri: str) -> None:
     parts = urlsplit(uri)
     if not parts.scheme or not (parts.netloc or parts.scheme not in ("http", "https")):
         raise ValidationFailed(f"redirect URI must be absolute: {uri!r}")

@@ -102,6 +102,10 @@ class Partners:
             point = await self._fetcher.fetch(normalized)
         return await self._store_key(client_id, normalized, point)
 
+    def check_domain(self, domain: str) -> str:
+        """The domain as `register` takes it; ValidationFailed naming what is wrong with it."""
+        return normalize_domain(domain, sandbox=self._sandbox)
+
     async def host(self, client_id: str, point: bytes) -> PartnerAccount:
         """voltgate hosts this key for the app: its account moves to voltgate's own domain."""
         await self._holder(client_id, self.own_domain)

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import structlog
 
 from voltgate.clock import Clock
 from voltgate.errors import NotFound, ValidationFailed
-from voltgate.identity.admin import ClientAdmin
+from voltgate.identity.admin import ClientAdmin, check_redirect_uri
 from voltgate.identity.clients import Client, ClientKind
 from voltgate.identity.consent import CONSENT_SCOPES
 from voltgate.identity.usage import BUCKET, FIELDS, Usage, UsageRow, UsageStore
@@ -31,6 +33,7 @@ GRANTS = ["authorization_code", "refresh_token"]
 MAX_APPS = 20  # per developer
 MAX_URIS = 10
 MAX_OVERLAP = 7 * 86_400
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,43 @@ def _lines(text: str, what: str) -> list[str]:
     return values
 
 
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _redirect_uri(uri: str, stage: str) -> None:
+    """A production app's web redirect URIs are https, or http on a loopback address (a native
+    app, RFC 8252 §7.3); a sandbox app may use plain http anywhere (a LAN test box). Private
+    schemes (`com.example.app:/cb`, RFC 8252 §7.1) are the client admin's to check."""
+    parts = urlsplit(uri)
+    if stage == PRODUCTION and parts.scheme == "http" and parts.hostname not in _LOOPBACK:
+        raise ValidationFailed(
+            f"redirect URI {uri[:100]!r}: a production app's redirect URIs are https (plain "
+            "http only on a loopback address: 127.0.0.1, [::1], localhost)"
+        )
+
+
+class FormInvalid(ValidationFailed):
+    """Every problem with a registration at once (one per field), in the form's order."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class _Problems:
+    """Runs each check, keeping what it refused instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def check(self, check: Callable[[str], T], value: str, default: T) -> T:
+        try:
+            return check(value)
+        except ValidationFailed as exc:
+            self.found.append(exc.description)
+            return default
+
+
 class DeveloperApps:
     def __init__(self, store: DeveloperAppStore, admin: ClientAdmin, clock: Clock) -> None:
         self._store = store
@@ -82,20 +122,32 @@ class DeveloperApps:
         redirect_uris: str,
         allowed_origins: str,
         stage: str,
+        also: Sequence[str] = (),
     ) -> Registered:
+        """`also`: what the caller found wrong (the public-key domain's form), reported with
+        the rest; nothing is created while anything is wrong (`FormInvalid` lists it all)."""
+        problems = _Problems()
         if kind not in KINDS:
-            raise ValidationFailed(f"kind must be one of: {', '.join(KINDS)}")
+            problems.found.append(f"kind must be one of: {', '.join(KINDS)}")
         if stage not in STAGES:
-            raise ValidationFailed(f"stage must be {SANDBOX} or {PRODUCTION}")
+            problems.found.append(f"stage must be {SANDBOX} or {PRODUCTION}")
         unknown = [s for s in scopes if s not in CONSENT_SCOPES]
         if unknown or not scopes:
-            raise ValidationFailed("choose one or more of the scopes listed")
-        uris = _lines(redirect_uris, "redirect URIs")
-        if not uris:
-            raise ValidationFailed("an app needs at least one redirect URI")
-        origins = tuple(_origin(o) for o in _lines(allowed_origins, "allowed origins"))
+            problems.found.append("choose one or more of the scopes listed")
+        none: list[str] = []
+        uris = problems.check(lambda text: _lines(text, "redirect URIs"), redirect_uris, none)
+        if not redirect_uris.strip():
+            problems.found.append("an app needs at least one redirect URI")
+        for uri in uris:
+            problems.check(check_redirect_uri, uri, None)
+            problems.check(lambda u: _redirect_uri(u, stage), uri, None)
+        texts = problems.check(lambda text: _lines(text, "allowed origins"), allowed_origins, none)
+        origins = tuple(o for o in (problems.check(_origin, t, "") for t in texts) if o)
+        problems.found.extend(also)
         if len(await self._store.of_owner(owner_id)) >= MAX_APPS:
-            raise ValidationFailed(f"a developer may register at most {MAX_APPS} apps")
+            problems.found.append(f"a developer may register at most {MAX_APPS} apps")
+        if problems.found:
+            raise FormInvalid(problems.found)
         created = await self._admin.create(
             name=name,
             kind=kind,

@@ -100,6 +100,9 @@ class Config:
     # The app's command key (PEM, `voltgate keys app generate`): commands and stream configs of
     # vehicles that require the vehicle command protocol are signed with it.
     app_key: Path | None = None
+    # The app's public-key domain (its key at https://DOMAIN/.well-known/…): named in the
+    # pairing link; without it pulse reads its partner account, which a portal app cannot.
+    key_domain: str | None = None
 
     @property
     def base_url(self) -> str:

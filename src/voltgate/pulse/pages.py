@@ -67,6 +67,15 @@ def sign_in_page(server: str, error: str | None = None, pasted: bool = False) ->
     )
 
 
+def stale_page(reason: str) -> bytes:
+    """A callback whose sign-in pulse does not hold, while pulse is signed in already."""
+    return _page(
+        "voltgate pulse",
+        f'<h1>voltgate pulse</h1><p role="alert">Nothing to finish: {escape(reason)}.</p>'
+        '<p>Pulse is signed in: <a class="button" href="/">Open the dashboard</a></p>',
+    )
+
+
 def _when(at: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(at))
 

@@ -50,6 +50,12 @@ def _created_at(text: object, fallback: float) -> float:
     return fallback
 
 
+STALE = (
+    "a stale or unknown sign-in link (finished already, older than 10 minutes, or from "
+    "another pulse)"
+)
+
+
 class Pulse:
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -65,7 +71,7 @@ class Pulse:
         )  # the app's own token, for its alert rules and webhook
         self.engine = Engine(config.rules, self.store, self.command)
         key = None if config.app_key is None else load_private_key(config.app_key.read_bytes())
-        self.signing = Signing(key, self.api, self.app, config.server)
+        self.signing = Signing(key, self.api, self.app, config.server, config.key_domain)
         self.pending: OrderedDict[str, tuple[float, SignIn]] = OrderedDict()  # by state, oldest 1st
         self.monotonic = time.monotonic  # the pending sign-ins' clock (a test moves it)
         self.signed_in = asyncio.Event()
@@ -108,7 +114,9 @@ class Pulse:
         try:
             if sign_in is None:
                 reason = query.get("error_description") or query.get("error")
-                raise SignInError(reason or "an unknown sign-in")
+                if reason is None and await self.has_grant():  # a link followed again
+                    return http.Response(400, pages.stale_page(STALE))
+                raise SignInError(reason or STALE)
             await self.api.finish_sign_in(sign_in, query)
         except (SignInError, TokenEndpointError, httpx.HTTPError) as exc:  # refused, no server
             page = pages.sign_in_page(

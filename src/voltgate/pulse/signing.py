@@ -7,7 +7,11 @@ Every other vehicle takes pulse's plain REST commands and unsigned config.
 A vehicle that does not know the key (a config skipped as `missing_key`, a command refused
 `UNKNOWN_KEY_ID`) is said once in the log and kept on the dashboard with the page where its
 owner pairs the key, `<server>/_ak/<the app's domain>`; pulse sends the signed config again
-every `retry` seconds until it is taken, so a pairing is noticed without a restart."""
+every `retry` seconds until it is taken, so a pairing is noticed without a restart.
+
+The app's domain is the one pulse is told (`--key-domain`), else its partner account's, read
+with the app's own token; an app that voltgate refuses that token for good (a portal app has
+no client-credentials grant) is not asked again, and the dashboard says to use `--key-domain`."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from voltgate.pulse.webhooks import refusal
 from voltgate.sdk.commands import KeyNotPaired, ProtocolUnsupported, SignedCommands, VehicleRefused
 from voltgate.sdk.vault import AsyncApiClient
 from voltgate.sdk.vehicle_command import Signer, VehicleCommandError
@@ -30,7 +35,12 @@ RETRY = 5.0
 
 class Signing:
     def __init__(
-        self, key: PrivateKey | None, api: AsyncApiClient, app: AsyncApiClient, server: str
+        self,
+        key: PrivateKey | None,
+        api: AsyncApiClient,
+        app: AsyncApiClient,
+        server: str,
+        domain: str | None = None,
     ) -> None:
         self.key = key
         self._api, self._app, self._server = api, app, server
@@ -38,7 +48,9 @@ class Signing:
         self.modes: dict[str, str] = {}  # VIN → command_signing (off | allowed | required)
         self.names: dict[str, str] = {}
         self.unpaired: dict[str, str] = {}  # VIN → what the owner should do, shown
-        self._domain: str | None = None
+        self._domain = domain  # told (`--key-domain`), else read from the partner account
+        self._ask = domain is None  # False after a final refusal: not asked again
+        self._said = ""  # why the domain is unknown, logged once
         self.retry = RETRY
 
     def learn(self, listed: list[dict[str, Any]]) -> None:
@@ -121,19 +133,31 @@ class Signing:
                     log.warning("signed stream config: %s", exc)
 
     async def not_paired(self, vin: str) -> None:
-        where = f"{self._server}/_ak/{await self.domain() or '<the app domain>'}"
-        self._say(vin, f"does not know pulse's key: its owner pairs it at {where} (sign in, "
-                  "tick the vehicle, Add key)")  # fmt: skip
+        domain = await self.domain()
+        if domain is None:
+            self._say(vin, f"does not know pulse's key: its owner pairs it at {self._server}/_ak/"
+                      "DOMAIN, DOMAIN being the app's public-key domain (start pulse with "
+                      "--key-domain DOMAIN to show the link here)")  # fmt: skip
+            return
+        self._say(vin, f"does not know pulse's key: its owner pairs it at {self._server}/_ak/"
+                  f"{domain} (sign in, tick the vehicle, Add key)")  # fmt: skip
 
     async def domain(self) -> str | None:
-        """The app's registered domain (its partner account), where its key is hosted."""
-        if self._domain is None:
+        """The app's domain, where its key is hosted: told, or its partner account's."""
+        if self._domain is None and self._ask:
             try:
                 answer = await self._app.request("GET", "/api/1/partner_accounts")
-                if answer.status_code == 200:
-                    self._domain = str(answer.json()["response"]["domain"])
-            except Exception as exc:  # no domain known: the page is named without it
-                log.info("partner account: %s", type(exc).__name__)
+                answer.raise_for_status()
+                self._domain = str(answer.json()["response"]["domain"])
+            except Exception as exc:  # unknown domain: the dashboard says how to tell it
+                final = refusal(exc, "reading its partner account", "the partner account")
+                self._ask = final is None
+                why = final or _transient(exc)
+                if why != self._said:  # once, not every retry
+                    self._said = why
+                    again = "" if final is None else "; not asked again"
+                    log.warning("the app's key domain is unknown (start pulse with --key-domain "
+                                "DOMAIN): %s%s", why, again)  # fmt: skip
         return self._domain
 
     def _say(self, vin: str, what: str) -> None:
@@ -141,3 +165,12 @@ class Signing:
         if self.unpaired.get(vin) != text:  # once in the log, kept on the dashboard
             log.warning("%s", text)
             self.unpaired[vin] = text
+
+
+def _transient(exc: Exception) -> str:
+    """What went wrong reading the partner account, in words (a retry may fix it)."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"GET /api/1/partner_accounts answered HTTP {exc.response.status_code}"
+    if isinstance(exc, (KeyError, TypeError, ValueError)):
+        return "voltgate's partner account answer has no domain"
+    return f"voltgate could not be reached ({type(exc).__name__}: {exc})"

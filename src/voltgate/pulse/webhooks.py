@@ -25,11 +25,12 @@ log = logging.getLogger("voltgate.pulse")
 RULE_NAME = "pulse low battery"
 TOLERANCE = 300  # seconds a signature's timestamp may be off (a replayed capture is older)
 TRANSIENT_4XX = (408, 425, 429)  # a 4xx that asks to come back later
-NO_CLIENT_CREDENTIALS = (
+_NO_CLIENT_CREDENTIALS = (
     "voltgate does not give this app a token of its own (unauthorized_client: an app registered "
-    "in the developer portal has no client-credentials grant), and registering a webhook needs "
-    "one; an app made with `voltgate clients create` has it"
+    "in the developer portal has no client-credentials grant), and {needs} needs one; an app "
+    "made with `voltgate clients create` has it"
 )
+NO_CLIENT_CREDENTIALS = _NO_CLIENT_CREDENTIALS.format(needs="registering a webhook")
 
 
 def app_profile() -> Profile:
@@ -64,18 +65,20 @@ async def subscribe(app: AsyncApiClient, store: PulseStore, url: str, low_batter
     log.info("webhook and alert rule in place: %s", url)
 
 
-def refusal(exc: Exception) -> str | None:
-    """Why webhooks cannot be set up, when voltgate's answer is final (a 4xx other than
-    "later"); None for what a retry may fix (5xx, the network, a rate limit)."""
+def refusal(
+    exc: Exception, needs: str = "registering a webhook", asked: str = "the webhook"
+) -> str | None:
+    """Why `needs` cannot be done, when voltgate's answer is final (a 4xx other than "later");
+    None for what a retry may fix (5xx, the network, a rate limit)."""
     if isinstance(exc, TokenEndpointError):
         status = exc.status
         if exc.error == "unauthorized_client":
-            return NO_CLIENT_CREDENTIALS
+            return _NO_CLIENT_CREDENTIALS.format(needs=needs)
         said = f"{exc.error or ''} {exc.description or ''}".strip()
         why = f"voltgate refused the app's own token (HTTP {status}: {said})"
     elif isinstance(exc, httpx.HTTPStatusError):
         status = exc.response.status_code
-        why = f"voltgate refused the webhook (HTTP {status}: {_message(exc.response)})"
+        why = f"voltgate refused {asked} (HTTP {status}: {_message(exc.response)})"
     else:
         return None
     return why if 400 <= status < 500 and status not in TRANSIENT_4XX else None

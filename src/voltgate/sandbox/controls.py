@@ -86,7 +86,8 @@ def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 def move(latitude: float, longitude: float, name: str | None) -> Act:
     """Driven to (latitude, longitude): the odometer grows by the great-circle distance; a
-    plugged-in car cannot drive off (409)."""
+    plugged-in car cannot drive off (409). The place is called `name`, or nothing (`""`)
+    without one: the old place's name would be wrong somewhere else."""
 
     def act(vehicle: Vehicle, now: float, policy: Policy) -> Transition | None:
         if vehicle.plugged_in:
@@ -97,7 +98,7 @@ def move(latitude: float, longitude: float, name: str | None) -> Act:
             base,
             latitude=latitude,
             longitude=longitude,
-            location_name=name if name is not None else base.location_name,
+            location_name=name or "",
             odometer_mi=base.odometer_mi + metres * _MILES_PER_METRE,
             state_at=now,
         )

@@ -25,7 +25,7 @@ from voltgate.identity.appkeys import KeyRefused
 from voltgate.identity.consent import CONSENT_SCOPES, describe_scope
 from voltgate.identity.partners import Partners
 from voltgate.portal.reveals import Reveal, Reveals
-from voltgate.portal.service import DeveloperApps, OwnedApp, UsageRecorder
+from voltgate.portal.service import DeveloperApps, FormInvalid, OwnedApp, UsageRecorder
 from voltgate.web.account import LOGIN_PATH
 from voltgate.web.methods import Back, error_page, page_route
 from voltgate.web.page import PORTAL_HOME, Page, Site, read_form, stamp
@@ -141,7 +141,7 @@ class PortalPages:
         return self._form(page, {})
 
     def _form(
-        self, page: Page, form: dict[str, str], message: str | None = None, status: int = 200
+        self, page: Page, form: dict[str, str], problems: list[str] | None = None, status: int = 200
     ) -> Response:
         chosen = {name.removeprefix("scope.") for name in form if name.startswith("scope.")}
         return page.render(
@@ -152,7 +152,7 @@ class PortalPages:
             kinds=KINDS,
             stages=STAGES,
             scopes=[(s, describe_scope(s), s in chosen) for s in CONSENT_SCOPES],
-            message=message,
+            problems=problems or [],
         )
 
     async def register(self, request: Request) -> Response:
@@ -163,6 +163,13 @@ class PortalPages:
         session = await self._session(page, NEW_PATH)
         if not isinstance(session, WebSession):
             return session
+        domain = form.get("domain", "").strip()
+        also = []
+        if domain:
+            try:
+                self._partners.check_domain(domain)
+            except ValidationFailed as exc:
+                also.append(f"public-key domain: {exc.description}")
         try:
             registered = await self._apps.register(
                 session.user_id,
@@ -172,11 +179,14 @@ class PortalPages:
                 redirect_uris=form.get("redirect_uris", ""),
                 allowed_origins=form.get("allowed_origins", ""),
                 stage=form.get("stage", ""),
+                also=also,
             )
+        except FormInvalid as exc:
+            return self._form(page, form, exc.problems, 400)
         except ValidationFailed as exc:
-            return self._form(page, form, exc.description, 400)
+            return self._form(page, form, [exc.description], 400)
         client = registered.owned.client
-        warning = await self._set_domain(client.id, form.get("domain", "").strip())
+        warning = await self._set_domain(client.id, domain)
         reveal = Reveal("Your app's credentials", registered.secret, warning=warning)
         return await self._to_secret(page, session, client.id, reveal)
 

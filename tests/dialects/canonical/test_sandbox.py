@@ -51,6 +51,11 @@ async def test_the_owner_unplugs_drives_plugs_in_and_drains_the_car(app: App) ->
     assert 3.4 < moved["odometer"] - unplugged["odometer"] < 3.6  # 5.6 km driven
     located = (await me.data(me.charging, scopes=ALL_SCOPES)).json()["response"]
     assert located["drive_state"]["latitude"] == home[0] + 0.05
+    work = await _ok(me, vin, "location", {"latitude": home[0], "longitude": home[1] + 0.01,
+                                           "name": "Work"})  # fmt: skip
+    assert work["location_name"] == "Work"
+    back = await _ok(me, vin, "location", {"latitude": home[0], "longitude": home[1]})
+    assert back["location_name"] == ""  # no name: not still "Work"
 
     plugged = await _ok(me, vin, "plug_in")
     assert plugged["plugged_in"] is True and plugged["charging_state"] == "Charging"
@@ -80,11 +85,14 @@ async def test_bad_input_is_a_clear_400(app: App) -> None:
         ({"latitude": "north", "longitude": 0}, "latitude"),
         ({"latitude": 0}, "longitude"),
         ({"latitude": 0, "longitude": 0, "speed": 3}, "speed"),
+        ({"latitude": True, "longitude": 0}, "latitude"),  # a boolean is not a number
+        ({"latitude": 0, "longitude": False}, "longitude"),
+        ({"latitude": "45", "longitude": 0}, "latitude"),
     ):
         answer = await _do(me, vin, "location", body)
         assert answer.status_code == 400, answer.text
         assert member in answer.json()["error_description"]
-    for level in (-1, 100.5, "full"):
+    for level in (-1, 100.5, "full", True, False, "50"):
         answer = await _do(me, vin, "battery", {"level": level})
         assert answer.status_code == 400, answer.text
         assert "level" in answer.json()["error_description"]

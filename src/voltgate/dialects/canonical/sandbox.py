@@ -41,8 +41,9 @@ _WHO = (
 class Location(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    latitude: float = Field(ge=-90, le=90)
-    longitude: float = Field(ge=-180, le=180)
+    # strict: JSON numbers only (true is not 1, "45" is not 45)
+    latitude: float = Field(ge=-90, le=90, strict=True)
+    longitude: float = Field(ge=-180, le=180, strict=True)
     name: str | None = Field(
         default=None, min_length=1, max_length=100, description="what the place is called"
     )
@@ -51,7 +52,7 @@ class Location(BaseModel):
 class Battery(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    level: float = Field(ge=0, le=100, description="state of charge, percent")
+    level: float = Field(ge=0, le=100, strict=True, description="state of charge, percent")
 
 
 class SandboxVehicle(TypedDict):
@@ -161,15 +162,16 @@ def mount(table: RouteTable, vehicles: Vehicles) -> None:
         body=Body.json(Location, max_bytes=1024),
         failures=(404, 409),
         summary="Drive the vehicle to a place (sandbox only; 409 while plugged in)",
-        description='`{"latitude": -90..90, "longitude": -180..180, "name"?: text}`; the '
-        "odometer grows by the great-circle distance.",
+        description='`{"latitude": -90..90, "longitude": -180..180, "name"?: text}` (numbers, '
+        "not strings or booleans); the odometer grows by the great-circle distance; without "
+        "`name` the location name is cleared.",
     )
     api.post(
         "/battery",
         routes.battery,
         body=Body.json(Battery, max_bytes=1024),
         failures=(404, 409),
-        summary="Set the battery's state of charge, 0-100 % (sandbox only)",
+        summary="Set the battery's state of charge, 0-100 % (sandbox only; a number)",
         description="While charging, the charge goes on from the new level (at or above the "
         "limit it completes).",
     )

@@ -186,7 +186,8 @@ class TokenVault:
         except Exception as failed:
             if record is not None:
                 await self.store.save(record.with_(failures=record.failures + 1, fence=fence))
-            log.warning("%s [%s]", _failure(key, failed), cid, extra=extra)
+            log.warning("%s [%s]", _failure(key, failed, kept=record is not None), cid,
+                        extra=extra)  # fmt: skip
             raise
         if fresh.refresh_token is None and current is not None:
             # A platform that keeps its refresh token answers without one: keep ours.
@@ -218,14 +219,22 @@ class TokenVault:
         await self.store.close()
 
 
-def _failure(key: GrantKey, failed: Exception) -> str:
+def _failure(key: GrantKey, failed: Exception, *, kept: bool = True) -> str:
     """A failed refresh in a user's words. Built from status, error code, the server's short
-    description and the exception's class, never from a request: no token reaches a log."""
+    description and the exception's class, never from a request: no token reaches a log.
+    `kept`: whether the vault holds a grant for the key (a first client-credentials request
+    has none: what was refused is the app's own token, not a user's grant)."""
     if isinstance(failed, NoGrant):
         return str(failed)
     label = key.label()
     if isinstance(failed, TokenEndpointError):
         said = " ".join(p for p in (failed.error, (failed.description or "")[:200]) if p)
+        if not kept:  # only a client-credentials refresher gets this far without a grant
+            return (
+                f"the token endpoint refused the app's own token for {label} (client "
+                f"credentials, HTTP {failed.status}: {said or 'no reason given'}); there is no "
+                "grant to keep, the next call asks again"
+            )
         return (
             f"the token endpoint refused a new token for {label} (HTTP {failed.status} {said}); "
             "the grant is kept and the next call tries again"
