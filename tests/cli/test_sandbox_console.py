@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -67,6 +68,7 @@ def test_the_terminal_keeps_the_printed_credentials_and_the_log_goes_to_the_data
     with _sandbox(tmp_path) as run:
         # The chargers are talking to it: a few seconds of requests are in the log file.
         _until(lambda: len(_requests(run.log.read_text())) >= 5)
+        _until(lambda: f"Ready: {run.base_url} is answering." in run.console.read_text())
         console = run.console.read_text()
 
     lines = console.splitlines()
@@ -114,3 +116,26 @@ def test_the_printed_operator_token_line_works_in_a_shell(tmp_path: Path) -> Non
 
     assert done.returncode == 0, done
     assert orjson.loads(done.stdout)["client_id"] == run.creds["operator"]["client_id"]
+
+
+def test_a_telemetry_listener_that_does_not_start_stops_the_sandbox_before_ready(
+    tmp_path: Path,
+) -> None:
+    ca = tmp_path / "ca"
+    ca.mkdir()
+    (ca / "ca.pem").write_text("not a certificate\n")  # the listener cannot open its CA
+    env = server_env(tmp_path / "data", telemetry_ca_dir=str(ca))
+    args = ["sandbox", "--host", "127.0.0.1", "--port", str(free_port()), "--fleet", "0"]
+    done = subprocess.run(
+        [sys.executable, "-m", "voltgate", *args],
+        env={**env, "COLUMNS": "400"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 1, done
+    assert "Ready" not in done.stdout + done.stderr
+    assert done.stderr.splitlines()[-1].startswith(
+        "error: the Fleet Telemetry listener did not start (exit 1"
+    )

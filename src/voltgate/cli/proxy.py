@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import typer
 
 from voltgate.cli.common import console, fail
+from voltgate.cli.ports import unavailable
 from voltgate.identity.appkeys import fingerprint
 from voltgate.proxy.server import Limits, listen, tls_context
 from voltgate.sdk.vehicle_command import (
@@ -118,7 +119,5 @@ def _bound(host: str, port: int) -> socket.socket:
     try:
         return listen(host, port, Limits().backlog)
     except OSError as exc:
-        fail(
-            f"cannot listen on {host}:{port}: {exc.strerror} (4443 is the sandbox's Fleet "
-            "Telemetry listener); pick another --listen"
-        )
+        remedy = "pick another --listen (4443 is the sandbox's Fleet Telemetry listener)"
+        unavailable(host, port, exc, remedy)

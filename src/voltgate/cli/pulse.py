@@ -19,6 +19,9 @@ Opt = typer.Option
 _HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?")
 
 
+_MOVE = "stop what holds it or pick another --port"
+
+
 def pulse(
     server: Annotated[
         str, Opt("--server", envvar="VOLTGATE_PULSE_SERVER", help="voltgate's base URL.")
@@ -115,8 +118,11 @@ def pulse(
 ) -> None:
     """Run voltgate pulse: sign in with voltgate, then charge rules, preconditioning and alerts
     from the vehicles' live stream, and a dashboard on http://HOST:PORT/."""
+    from voltgate.cli.common import fail
+    from voltgate.cli.ports import ensure_free
     from voltgate.pulse.config import Config, Rules, clock_time
     from voltgate.pulse.config import window as parse_window
+    from voltgate.pulse.http import CannotListen
     from voltgate.pulse.service import Pulse
 
     redirect: str | None = None
@@ -158,6 +164,7 @@ def pulse(
             load_private_key(app_key.read_bytes())
         except (InvalidKey, ValueError) as exc:
             raise typer.BadParameter(str(exc), param_hint="--app-key") from None
+    ensure_free(host, port, _MOVE)  # before its URL is printed
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = Pulse(config)
     typer.echo(
@@ -165,5 +172,8 @@ def pulse(
     )
     if open_browser:
         webbrowser.open(f"{config.base_url}/")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(app.run())
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(app.run())
+    except CannotListen as exc:  # taken since the check above
+        fail(f"{exc}; {_MOVE}")

@@ -16,6 +16,7 @@ import typer
 
 from voltgate.cli import streaming, walkthrough
 from voltgate.cli.common import console, err_console, fail, settings, started_runtime
+from voltgate.cli.ports import ensure_free
 from voltgate.config import Environment, Settings
 from voltgate.observability import configure_logging
 from voltgate.sandbox.world import SITES, provision_sandbox
@@ -120,6 +121,13 @@ def _connections_allowed(config: Settings) -> int:
     return allowed
 
 
+def _ensure_ports_free(config: Settings, host: str, port: int) -> None:
+    """Before anything is built or printed: the server's ports are free."""
+    ensure_free(host, port, "stop what holds it or pick another --port")
+    if config.metrics_port is not None:
+        ensure_free("127.0.0.1", config.metrics_port, "VOLTGATE_METRICS_PORT moves it")
+
+
 def _run_server(config: Settings, host: str, port: int, workers: int = 1) -> None:
     """granian: measured here at twice uvicorn's throughput for the same ASGI app."""
     from granian.constants import HTTPModes, Interfaces, Loops
@@ -160,6 +168,7 @@ def serve(
 ) -> None:
     """Run the API server (data under VOLTGATE_DATA_DIR, SQLite unless VOLTGATE_DATABASE_URL)."""
     config = _configured(host, port, max_connections, header_timeout)
+    _ensure_ports_free(config, host, port)
     _run_server(config, host, port, workers)
 
 
@@ -296,9 +305,14 @@ def sandbox(
     config = _configured(host, port, max_connections, header_timeout)
     if config.environment is not Environment.SANDBOX:
         fail("`voltgate sandbox` runs only with VOLTGATE_ENVIRONMENT=sandbox")
+    # Before the log is truncated and new credentials are printed: a sandbox may hold them.
+    _ensure_ports_free(config, host, port)
+    streaming.ensure_listener_port_free(config)
     config = _log_to_file(config, log_level)
     _configure_logging(config)
     creds = asyncio.run(_sandbox_credentials(config, fleet, charge_points))
+    streaming.ensure_ca(config)
+    listener = streaming.start_listener(config)  # it starts while the rest is printed
     if credentials_out is not None:
         fd = os.open(credentials_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
@@ -324,8 +338,7 @@ def sandbox(
     walkthrough.metrics(base, config.metrics_port, data)
     walkthrough.show(f"API docs: {base}/docs  (links to everything: {base}/)")
     count = len(creds["chargers"])
-    chargers = _start_fleet(config, count, arrival_rate) if count else None
-    if chargers is not None:
+    if count:
         walkthrough.show(
             f"Simulated chargers: {count} (`voltgate sim chargers`): {count - 1} public ones in "
             f"the operator's sites and {users[0]['email']}'s home charger."
@@ -333,12 +346,16 @@ def sandbox(
     shown = "every line" if log_level is LogLevel.DEBUG else f"{log_level.value} and above"
     walkthrough.show(f"Server log: {config.log_file} (here: {shown}; --log-level changes it)")
     walkthrough.show(f"Ctrl-C stops the sandbox; to start afresh, stop it and delete {data}")
-    streaming.ensure_ca(config)
-    listener, cars = streaming.start_listener(config), streaming.start_vehicles(config)
     walkthrough.show(
         f"Fleet Telemetry: vehicles stream to {streaming.listener_url(config)} (`voltgate "
         "telemetry serve`, mutual TLS) as `voltgate sim vehicles`, once configured"
     )
+    # "Ready" only once every listener is up: a listener that stopped stops the sandbox.
+    if not streaming.wait_listening(config, listener):
+        _stop(listener)
+        fail(f"the Fleet Telemetry listener did not start (exit {listener.returncode}, above)")
+    chargers = _start_fleet(config, count, arrival_rate) if count else None
+    cars = streaming.start_vehicles(config)
     ready = _announce_ready(base)
     try:
         _run_server(config, host, port)

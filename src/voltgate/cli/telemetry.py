@@ -16,6 +16,7 @@ import typer
 from cryptography.hazmat.primitives import hashes
 
 from voltgate.cli.common import console, emit_json, fail, settings
+from voltgate.cli.ports import ensure_free
 from voltgate.config import Settings
 from voltgate.fleettelemetry.alerting import rules_feed
 from voltgate.fleettelemetry.ca import (
@@ -157,6 +158,8 @@ def serve(
     if port is not None:
         updates["telemetry_port"] = port
     config = config.model_copy(update=updates)
+    moved_by = "--port or VOLTGATE_TELEMETRY_PORT moves it"
+    ensure_free(config.telemetry_host, config.telemetry_port, moved_by)
     configure_logging(
         config.log_level, file=config.log_file, console_level=config.console_log_level
     )

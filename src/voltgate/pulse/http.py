@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
@@ -90,5 +91,13 @@ async def _serve_one(
         writer.close()
 
 
+class CannotListen(Exception):
+    """The address is taken, or not this machine's: a line for the user, not a traceback."""
+
+
 async def serve(host: str, port: int, handle: Handler) -> asyncio.Server:
-    return await asyncio.start_server(lambda r, w: _serve_one(r, w, handle), host, port)
+    try:
+        return await asyncio.start_server(lambda r, w: _serve_one(r, w, handle), host, port)
+    except OSError as exc:
+        reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+        raise CannotListen(f"cannot listen on {host}:{port}: {reason}") from exc
