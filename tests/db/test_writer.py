@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from voltgate.db.statements import Statement
-from voltgate.db.writer import GroupWriter, Run, writer_engine
+from voltgate.db.writer import Deferred, GroupWriter, Run, writer_engine
 
 
 def _pragmas(dbapi_connection: object, _record: object) -> None:
@@ -103,6 +103,26 @@ async def test_statements_asked_for_in_one_turn_commit_together_on_the_loop(
     assert writer.batches == 1 and writer.handed_over == 0
     assert await writer.write(_put("later")) == 1  # a later turn: a transaction of its own
     assert writer.batches == 2
+    await writer.close()
+
+
+async def test_a_deferred_write_is_built_as_its_turn_commits_and_a_failed_build_fails_alone(
+    writer: GroupWriter,
+) -> None:
+    gathered: list[str] = []
+    loop = asyncio.get_running_loop()
+    taken = writer.submit(Deferred(lambda: _put(",".join(gathered))), loop.create_future())
+    gathered += ["a", "b"]  # after the submit, before the turn commits: built in
+
+    def broken() -> Run:
+        raise ValueError("no rows")
+
+    refused = writer.submit(Deferred(broken))
+    others = writer.submit(_put("c"))
+    assert await taken == 1 and await others == 1
+    with pytest.raises(ValueError, match="no rows"):
+        await refused
+    assert _values(writer) == ["a,b", "c"] and writer.batches == 1
     await writer.close()
 
 

@@ -48,11 +48,9 @@ class _Batches:
         try:
             while self._waiting:
                 count = min(MAX_BATCH, len(self._waiting))
-                batch = []
-                for _ in range(count):
-                    work, future = self._waiting.popleft()
-                    batch.append((built(work), future))
-                answer(await self._commit(batch))
+                batch = built([self._waiting.popleft() for _ in range(count)])
+                if batch:
+                    answer(await self._commit(batch))
         finally:
             # Gone from the set in the same step as the queue is seen empty: a write queued
             # after this starts a task of its own (a done-callback would come a step late).

@@ -73,9 +73,20 @@ class Deferred:
         self.build = build
 
 
-def built(item: Any) -> Any:
-    """A batch's write as it runs: a `Deferred` built now, anything else as it is."""
-    return item.build() if type(item) is Deferred else item
+def built(items: list[tuple[Any, asyncio.Future[Any]]]) -> list[tuple[Any, asyncio.Future[Any]]]:
+    """A batch's writes as it runs: each `Deferred` built now, the rest as they are. A build
+    that raises fails its own write alone (its caller gets the error)."""
+    ready = []
+    for item, future in items:
+        if type(item) is Deferred:
+            try:
+                item = item.build()
+            except Exception as exc:
+                if not future.done():
+                    future.set_exception(exc)
+                continue
+        ready.append((item, future))
+    return ready
 
 
 def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
@@ -171,8 +182,10 @@ class GroupWriter:
     def _commit_turn(self, loop: asyncio.AbstractEventLoop) -> None:
         """At the end of a turn of the loop: this turn's statements, in one transaction."""
         while self._turn:
-            batch = [(built(work), future) for work, future in self._turn[:MAX_BATCH]]
+            batch = built(self._turn[:MAX_BATCH])
             self._turn = self._turn[MAX_BATCH:]
+            if not batch:
+                continue
             raw = self._loop_driver()
             try:
                 raw.execute("BEGIN IMMEDIATE")
