@@ -34,22 +34,14 @@ from typing import Any
 import httpx
 
 from bench.inproc import _direct
-from bench.vehicle_commands import COMMAND, ISSUER, seed
+from bench.vehicle_commands import COMMAND, ISSUER, code_grant, seed
 from voltgate.app import create_app
 from voltgate.config import Settings
 from voltgate.observability import access_log
 
 
 async def _token(client: httpx.AsyncClient, made: dict[str, Any]) -> str:
-    app = made["app"]
-    form = {
-        "grant_type": "authorization_code",
-        "code": made["code"],
-        "redirect_uri": app["redirect_uri"],
-        "client_id": app["client_id"],
-        "client_secret": app["client_secret"],
-    }
-    answer = await client.post("/oauth2/v3/token", data=form)
+    answer = await client.post("/oauth2/v3/token", data=code_grant(made))
     answer.raise_for_status()
     return str(answer.json()["access_token"])
 

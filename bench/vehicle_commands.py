@@ -81,15 +81,20 @@ async def seed(key_file: str) -> dict[str, Any]:
     return {"app": app, "car": car, "code": code}
 
 
-def _user_token(base_url: str, made: dict[str, Any]) -> str:
+def code_grant(made: dict[str, Any]) -> dict[str, str]:
+    """The token request's form that redeems the seeded sign-in's code for the user's token."""
     app = made["app"]
-    form = {
+    return {
         "grant_type": "authorization_code",
         "code": made["code"],
         "redirect_uri": app["redirect_uri"],
         "client_id": app["client_id"],
         "client_secret": app["client_secret"],
     }
+
+
+def _user_token(base_url: str, made: dict[str, Any]) -> str:
+    form = code_grant(made)
     raw = http_request(
         "POST",
         base_url + "/oauth2/v3/token",
