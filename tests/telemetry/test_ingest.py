@@ -233,6 +233,42 @@ async def test_ingest_pushes_back_with_429_when_storage_is_behind(
     assert len(await _stored(app)) == 4
 
 
+async def test_a_request_cancelled_while_its_batch_commits_leaves_the_batch_to_the_others(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, _, headers = await _fleet(app)
+    telemetry = app.rt.fleet.telemetry
+    store = telemetry._store
+    slow, release = asyncio.Event(), asyncio.Event()
+    real_append = store.append_gathered
+    held: list[asyncio.Task[None]] = []
+
+    def held_append(take: Any, committed: Any) -> None:
+        async def later() -> None:
+            slow.set()
+            await release.wait()
+            real_append(take, committed)
+
+        held.append(asyncio.create_task(later()))
+
+    monkeypatch.setattr(store, "append_gathered", held_append)
+    body = {"connectors": [reading(1), reading(2, state="available", power_kw=0)]}
+    post = functools.partial(app.http.post, "/v1/device/telemetry", json=body, headers=headers)
+    gone = asyncio.create_task(post())
+    await slow.wait()
+    kept = asyncio.create_task(post())  # the same batch
+    while telemetry.pending < 4:
+        await asyncio.sleep(0)
+    gone.cancel()  # its client went away while the batch waits for the database
+    await asyncio.sleep(0)
+    release.set()
+    assert (await kept).status_code == 202
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    assert len(await _stored(app)) == 4  # the batch, the cancelled request's readings too
+    assert telemetry.commit_failures == 0 and telemetry.pending == 0
+
+
 async def test_a_202_means_committed_and_a_failed_commit_is_a_503_storing_nothing(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
